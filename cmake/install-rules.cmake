@@ -1,0 +1,95 @@
+# Install rules: headers, the shared and static libraries with an exported CMake package
+# (btsp::btsp, btsp::btsp_static), and a relocatable pkg-config file. Everything is installed
+# relative to the prefix (GNUInstallDirs), so the tree can be moved after installation.
+#
+#   cmake --install build --prefix /some/where
+#   find_package(btsp CONFIG REQUIRED)      # CMAKE_PREFIX_PATH=/some/where
+#   pkg-config --cflags --libs libbtsp      # PKG_CONFIG_PATH=/some/where/lib/pkgconfig
+
+if(CMAKE_SKIP_INSTALL_RULES)
+  return()
+endif()
+
+set(BTSP_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/btsp" CACHE STRING
+    "Install directory of btspConfig.cmake, relative to the prefix")
+set(BTSP_INSTALL_PKGCONFIGDIR "${CMAKE_INSTALL_LIBDIR}/pkgconfig" CACHE STRING
+    "Install directory of libbtsp.pc, relative to the prefix")
+mark_as_advanced(BTSP_INSTALL_CMAKEDIR BTSP_INSTALL_PKGCONFIGDIR)
+
+# Headers: every include/btsp/*.h except those of libbtsp_io, which is not installed (yet).
+set(BTSP_IO_HEADERS btsp_io.h btsp_config.h)
+set(_btsp_header_excludes "")
+foreach(_h ${BTSP_IO_HEADERS})
+  list(APPEND _btsp_header_excludes PATTERN "${_h}" EXCLUDE)
+endforeach()
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/btsp"
+  DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
+  COMPONENT btsp_Development
+  FILES_MATCHING PATTERN "*.h"
+  ${_btsp_header_excludes})
+
+# Libraries. libbtsp.so.MAJOR is the runtime part; the namelink, the archive and the headers are
+# the development part.
+install(TARGETS btsp_shared btsp_static
+  EXPORT btspTargets
+  RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT btsp_Runtime
+  LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}" COMPONENT btsp_Runtime
+          NAMELINK_COMPONENT btsp_Development
+  ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}" COMPONENT btsp_Development)
+# (The include directory comes from the targets' $<INSTALL_INTERFACE:...> in src/CMakeLists.txt.)
+
+# libbtsp_io (libyaml, zlib) is not installed yet: it is an internal library of the btsp program.
+# The program itself is installed when it is built.
+if(TARGET btsp_cli)
+  install(TARGETS btsp_cli RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT btsp_Runtime)
+endif()
+
+# CMake package: btspConfig.cmake, btspConfigVersion.cmake, btspTargets*.cmake.
+configure_package_config_file(
+  "${PROJECT_SOURCE_DIR}/cmake/btspConfig.cmake.in"
+  "${PROJECT_BINARY_DIR}/btspConfig.cmake"
+  INSTALL_DESTINATION "${BTSP_INSTALL_CMAKEDIR}")
+# Same major version => same ABI (SOVERSION is the major version).
+write_basic_package_version_file(
+  "${PROJECT_BINARY_DIR}/btspConfigVersion.cmake"
+  VERSION "${PROJECT_VERSION}"
+  COMPATIBILITY SameMajorVersion)
+install(FILES
+    "${PROJECT_BINARY_DIR}/btspConfig.cmake"
+    "${PROJECT_BINARY_DIR}/btspConfigVersion.cmake"
+  DESTINATION "${BTSP_INSTALL_CMAKEDIR}"
+  COMPONENT btsp_Development)
+install(EXPORT btspTargets
+  NAMESPACE btsp::
+  FILE btspTargets.cmake
+  DESTINATION "${BTSP_INSTALL_CMAKEDIR}"
+  COMPONENT btsp_Development)
+
+# pkg-config: prefix is derived from the .pc file's own location (${pcfiledir}), so the
+# installed tree stays usable after it is moved.
+if(IS_ABSOLUTE "${BTSP_INSTALL_PKGCONFIGDIR}")
+  set(BTSP_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+  file(RELATIVE_PATH _btsp_pc_up "/prefix/${BTSP_INSTALL_PKGCONFIGDIR}" "/prefix")
+  string(REGEX REPLACE "/$" "" _btsp_pc_up "${_btsp_pc_up}")
+  set(BTSP_PC_PREFIX "\${pcfiledir}/${_btsp_pc_up}")
+endif()
+foreach(_dir LIBDIR INCLUDEDIR)
+  if(IS_ABSOLUTE "${CMAKE_INSTALL_${_dir}}")
+    set(BTSP_PC_${_dir} "${CMAKE_INSTALL_${_dir}}")
+  else()
+    set(BTSP_PC_${_dir} "\${prefix}/${CMAKE_INSTALL_${_dir}}")
+  endif()
+endforeach()
+configure_file("${PROJECT_SOURCE_DIR}/cmake/libbtsp.pc.in" "${PROJECT_BINARY_DIR}/libbtsp.pc" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/libbtsp.pc"
+  DESTINATION "${BTSP_INSTALL_PKGCONFIGDIR}"
+  COMPONENT btsp_Development)
+
+# License and top-level documents.
+foreach(_doc LICENSE README.md CHANGELOG.md)
+  if(EXISTS "${PROJECT_SOURCE_DIR}/${_doc}")
+    install(FILES "${PROJECT_SOURCE_DIR}/${_doc}" DESTINATION "${CMAKE_INSTALL_DOCDIR}"
+      COMPONENT btsp_Development)
+  endif()
+endforeach()

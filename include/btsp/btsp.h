@@ -1,0 +1,679 @@
+/**
+ * @file btsp.h
+ * @brief libbtsp: rate-neuron networks with dendrites, top-down gated plateaus and
+ *        Behavioral Timescale Synaptic Plasticity (BTSP). Stable public API.
+ *
+ * @section lifecycle Lifecycle
+ *
+ * 1. Create a network: btsp_net_create() or btsp_net_create_with_allocator().
+ * 2. Set network parameters (btsp_net_set(), btsp_net_seed(), btsp_net_set_backward()).
+ * 3. Add layers in bottom-up order (btsp_layer_add()) and populations inside them
+ *    (btsp_pop_add()). The first population of the first layer is the input population.
+ * 4. Add projections (btsp_proj_add()) targeting a population's soma or its dendritic
+ *    compartment, and configure them (direction, phase, bounds, initialisation, constraint).
+ * 5. Create plasticity rules (btsp_rule_create()) and attach them to projections or to
+ *    population biases; create feedback gates (btsp_gate_create()) and attach them to the
+ *    populations whose plateaus they control; create monitors.
+ * 6. btsp_net_finalize(): validates everything, allocates every buffer, initialises the
+ *    weights from the network seed and applies the constraints once. After this call no
+ *    structure may change (structural setters return ::BTSP_E_STATE).
+ * 7. Run: btsp_net_forward(), btsp_net_train_sample(), btsp_net_train(), btsp_net_evaluate().
+ *    None of these allocate, print or abort.
+ * 8. btsp_net_reset() returns state (and optionally weights, monitors) to the post-finalize
+ *    condition.
+ * 9. btsp_net_destroy() frees the network and every object created from it. It accepts NULL.
+ *
+ * @section errors Errors
+ * Every fallible function returns a ::btsp_status. Negative values are errors; their numbers
+ * are fixed forever (new codes may be added; treat any unknown negative value as an error).
+ * Out-parameters are set to NULL/0 on failure. The network keeps a message describing the last
+ * failure with context (btsp_net_errmsg()). A failing call leaves every object as it was.
+ *
+ * @section threads Threads
+ * A network and everything it owns may be used by one thread at a time; different networks
+ * are fully independent (the library has no global mutable state).
+ *
+ * @section units Units and types
+ * Time is measured in integration steps: the leaky update is `u += (I - u) / tau` with
+ * `tau` in steps (dimensionless, >= 1). Activities (rates), states and weights are `float`;
+ * parameters are `double`. Arrays are row-major; a weight matrix has shape post x pre.
+ */
+#ifndef BTSP_BTSP_H
+#define BTSP_BTSP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** @name Version
+ *  @{ */
+#define BTSP_VERSION_MAJOR 0 /**< Major version: changes break API or ABI. */
+#define BTSP_VERSION_MINOR 1 /**< Minor version: additions only. */
+#define BTSP_VERSION_PATCH 0 /**< Patch version: fixes only. */
+/** Version as one integer: MAJOR*10000 + MINOR*100 + PATCH. */
+#define BTSP_VERSION_NUMBER (BTSP_VERSION_MAJOR * 10000 + BTSP_VERSION_MINOR * 100 + BTSP_VERSION_PATCH)
+/** Version as a string literal, "MAJOR.MINOR.PATCH". */
+#define BTSP_VERSION_STRING "0.1.0"
+/** @} */
+
+/** @name Export macros
+ *  Define BTSP_STATIC when linking the static library on Windows; BTSP_BUILDING is defined
+ *  by the build system while compiling the library itself.
+ *  @{ */
+#if defined(_WIN32) && !defined(BTSP_STATIC)
+#if defined(BTSP_BUILDING)
+#define BTSP_API __declspec(dllexport)
+#else
+#define BTSP_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+/** Marks a function as part of the public ABI. */
+#define BTSP_API __attribute__((visibility("default")))
+#else
+#define BTSP_API
+#endif
+/** Marks a deprecated function; define BTSP_DISABLE_DEPRECATE_WARNINGS to silence it. */
+#if defined(BTSP_DISABLE_DEPRECATE_WARNINGS)
+#define BTSP_DEPRECATED(msg)
+#elif defined(__cplusplus) && __cplusplus >= 201402L
+#define BTSP_DEPRECATED(msg) [[deprecated(msg)]]
+#elif defined(__GNUC__)
+#define BTSP_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#elif defined(_MSC_VER)
+#define BTSP_DEPRECATED(msg) __declspec(deprecated(msg))
+#else
+#define BTSP_DEPRECATED(msg)
+#endif
+/** @} */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------------ */
+/** @name Status codes
+ *  @{ */
+
+/** Result of every fallible call. 0 is success, negative values are errors (fixed numbers),
+ *  positive values are non-error outcomes. */
+typedef enum btsp_status {
+    BTSP_OK = 0,                /**< Success. */
+    BTSP_STOPPED = 1,           /**< A callback asked a run to stop; not an error. */
+    BTSP_E_INVALID_ARG = -1,    /**< NULL pointer, unknown enum value or malformed argument. */
+    BTSP_E_NOMEM = -2,          /**< The allocator returned NULL. */
+    BTSP_E_STATE = -3,          /**< Call not allowed in the object's current lifecycle phase. */
+    BTSP_E_RANGE = -4,          /**< Numeric parameter outside its documented bounds or not finite. */
+    BTSP_E_SHAPE = -5,          /**< Array size does not match the object. */
+    BTSP_E_NOT_FOUND = -6,      /**< Named object does not exist. */
+    BTSP_E_NUMERIC = -7,        /**< Non-finite value produced while finite checking is on. */
+    BTSP_E_UNSUPPORTED = -8,    /**< Valid request that this version does not implement. */
+    BTSP_E_IO = -9,             /**< File could not be opened, read or written. */
+    BTSP_E_FORMAT = -10,        /**< File content is malformed or of the wrong type. */
+    BTSP_E_CALLBACK = -11,      /**< A user callback returned a negative value. */
+    BTSP_E_EXISTS = -12,        /**< Name already used, or object already attached. */
+    BTSP_E_INTERNAL = -13       /**< Internal invariant broken: a bug, please report. */
+} btsp_status;
+
+/** @brief Static description of a status code (never NULL, never freed, thread-safe).
+ *  @param status any value; unknown values give "unknown status". @since 0.1 */
+BTSP_API const char *btsp_status_string(int status);
+/** @brief Symbolic name of a status code, e.g. "BTSP_E_RANGE" ("BTSP_UNKNOWN" if unknown). @since 0.1 */
+BTSP_API const char *btsp_status_name(int status);
+
+/** @brief Runtime version number (compare with ::BTSP_VERSION_NUMBER). @since 0.1 */
+BTSP_API unsigned btsp_version_number(void);
+/** @brief Runtime version string "MAJOR.MINOR.PATCH". @since 0.1 */
+BTSP_API const char *btsp_version_string(void);
+/** @brief Runtime major version. @since 0.1 */
+BTSP_API unsigned btsp_version_major(void);
+/** @brief Runtime minor version. @since 0.1 */
+BTSP_API unsigned btsp_version_minor(void);
+/** @brief Runtime patch version. @since 0.1 */
+BTSP_API unsigned btsp_version_patch(void);
+/** @} */
+
+/* ------------------------------------------------------------------------------------------ */
+/** @name Handles and shared enums
+ *  All handles are opaque and owned by the network they were created from.
+ *  @{ */
+
+typedef struct btsp_net btsp_net;         /**< A network: owns every other object. */
+typedef struct btsp_layer btsp_layer;     /**< An ordered group of populations. */
+typedef struct btsp_pop btsp_pop;         /**< A population of rate units (soma). */
+typedef struct btsp_dend btsp_dend;       /**< The dendritic compartment of a population. */
+typedef struct btsp_proj btsp_proj;       /**< A dense projection (weights post x pre). */
+typedef struct btsp_rule btsp_rule;       /**< A plasticity rule attached to one projection or bias. */
+typedef struct btsp_gate btsp_gate;       /**< A feedback gate: turns top-down signals into plateaus. */
+typedef struct btsp_monitor btsp_monitor; /**< A recorder of one variable over training. */
+
+/** Activation functions `a = f(u)`; parameters p0, p1 as listed. */
+typedef enum btsp_activation {
+    BTSP_ACT_LINEAR = 0,   /**< f(u) = u. */
+    BTSP_ACT_RELU = 1,     /**< f(u) = max(u, 0) (exact zeros: relu gating relies on them). */
+    BTSP_ACT_SIGMOID = 2,  /**< f(u) = 1 / (1 + exp(-u)). */
+    BTSP_ACT_SOFTPLUS = 3, /**< f(u) = log(1 + exp(u)). */
+    BTSP_ACT_TANH = 4,     /**< f(u) = tanh(u). */
+    BTSP_ACT_CLAMP = 5,    /**< f(u) = min(max(u, p0), p1) ("srelu"; default p0 = 0, p1 = 1). */
+    BTSP_ACT_POLY = 6,     /**< f(u) = p0 * max(u, 0)^p1 (default p0 = 1, p1 = 2). */
+    BTSP_ACT_SOFTMAX = 7   /**< a_i = exp(u_i) / sum_j exp(u_j) over the population. */
+} btsp_activation;
+
+/** Weight (and bias) initialisation schemes. k = 1/sqrt(fan_in). */
+typedef enum btsp_init {
+    BTSP_INIT_NONE = 0,           /**< Leave as is (zeros, or weights set by the user). */
+    BTSP_INIT_HALF_KAIMING = 1,   /**< a = scale: U(lo, a*k) if lo >= 0, U(-a*k, hi) if hi <= 0. */
+    BTSP_INIT_SCALED_KAIMING = 2, /**< a = scale: U(-a*k, a*k). */
+    BTSP_INIT_UNIFORM = 3,        /**< U(a, b). */
+    BTSP_INIT_DEFAULT_LINEAR = 4, /**< U(-k, k), the conventional dense-layer default. */
+    BTSP_INIT_CONSTANT = 5        /**< Every element = a. */
+} btsp_init;
+
+/** Where a projection delivers its input. */
+typedef enum btsp_compartment {
+    BTSP_SOMA = 0, /**< Drives the somatic state u (the rate). */
+    BTSP_DEND = 1  /**< Drives only the dendritic state of the post population. */
+} btsp_compartment;
+
+/** Which presynaptic activity a projection reads. */
+typedef enum btsp_direction {
+    BTSP_DIR_FORWARD = 0,  /**< The pre activity as currently stored (already updated this step
+                                if the pre population comes earlier in the sweep). */
+    BTSP_DIR_RECURRENT = 1 /**< The pre activity of the previous integration step. */
+} btsp_direction;
+
+/** In which phases a somatic projection contributes. */
+typedef enum btsp_phase {
+    BTSP_PHASE_FORWARD = 0,  /**< Forward phase only ("F"). */
+    BTSP_PHASE_BACKWARD = 1, /**< Backward (nudged) phase only ("B"). */
+    BTSP_PHASE_ALL = 2       /**< Both phases ("A"). */
+} btsp_phase;
+
+/** Per-population variables readable with btsp_pop_state() and recordable by monitors. */
+typedef enum btsp_var {
+    BTSP_VAR_ACTIVITY = 0,          /**< a: current rate (size n). */
+    BTSP_VAR_PREV_ACTIVITY = 1,     /**< ā: rate of the previous integration step (n). */
+    BTSP_VAR_SOMA_STATE = 2,        /**< u: somatic state (n). */
+    BTSP_VAR_FORWARD_ACTIVITY = 3,  /**< a at the end of the last forward phase (n). */
+    BTSP_VAR_FORWARD_PREV = 4,      /**< a one step before the end of the forward phase (n). */
+    BTSP_VAR_FORWARD_DEND = 5,      /**< Forward dendritic state, unclipped (n; needs a dendrite). */
+    BTSP_VAR_DEND_STATE = 6,        /**< Backward dendritic state, clipped to [-1, 1] (n; dendrite). */
+    BTSP_VAR_PLATEAU = 7,           /**< Plateau (instructive signal) of the last training step (n). */
+    BTSP_VAR_NUDGE = 8,             /**< Dendrite-to-soma nudge of the last training step (n). */
+    BTSP_VAR_BIAS = 9,              /**< Bias b (n). */
+    BTSP_VAR_WEIGHTS = 10,          /**< Monitors only: a projection's weights (post*pre). */
+    BTSP_VAR_LOSS = 11              /**< Monitors only: per-sample MSE loss of the network (1). */
+} btsp_var;
+/** @} */
+
+/* ------------------------------------------------------------------------------------------ */
+/** @name Hooks
+ *  @{ */
+
+/** Custom allocator. `alloc` returns NULL on failure; `free` accepts NULL. All memory the
+ *  library uses for a network goes through these, with `user` passed back. */
+typedef struct btsp_allocator {
+    void *(*alloc)(void *user, size_t size); /**< Allocate size bytes, aligned for any type. */
+    void (*free)(void *user, void *ptr);     /**< Release memory from alloc (ptr may be NULL). */
+    void *user;                              /**< Passed to both functions. */
+} btsp_allocator;
+
+/** Called after every training sample by btsp_net_train(). Return 0 to continue, a positive
+ *  value to stop cleanly (the call returns ::BTSP_STOPPED), a negative value to fail (the call
+ *  returns ::BTSP_E_CALLBACK). `sample` is the number of samples trained so far. */
+typedef int (*btsp_step_fn)(void *user, btsp_net *net, uint64_t sample);
+/** @} */
+
+/* ------------------------------------------------------------------------------------------ */
+/** @name Network
+ *  @{ */
+
+/** Network parameters (btsp_net_set(), btsp_net_get()). */
+typedef enum btsp_net_param {
+    /** Default time constant of every population, steps; default 1, bounds [1, 1e6].
+     *  Before finalize only. */
+    BTSP_NET_TAU = 100,
+    /** T: integration steps of the forward phase and of a settling backward phase;
+     *  default 1, bounds [1, 100000]. Before finalize only. */
+    BTSP_NET_FORWARD_STEPS = 101,
+    /** Steps of the forward phase through which gradient rules backpropagate (truncated BPTT);
+     *  default 1, bounds [0, 100000]. Before finalize only. */
+    BTSP_NET_BACKWARD_STEPS = 102,
+    /** Learning rate used by rules that have no own BTSP_RULE_LEARNING_RATE; default 0.01,
+     *  bounds [0, 1e6]. Any time. */
+    BTSP_NET_LEARNING_RATE = 103,
+    /** 1: check every training step for non-finite weights and fail with ::BTSP_E_NUMERIC;
+     *  default 0. Any time. */
+    BTSP_NET_CHECK_FINITE = 104,
+    /** Samples per block in btsp_net_evaluate(): larger is faster, uses more memory;
+     *  default 64, bounds [1, 65536]. Before finalize only. */
+    BTSP_NET_EVAL_BLOCK = 105
+} btsp_net_param;
+
+/** How the backward (top-down, nudged) phase of a training step runs. */
+typedef enum btsp_backward_mode {
+    BTSP_BACKWARD_NONE = 0,   /**< No backward phase (e.g. only forward-phase rules). */
+    /** T steps; layers from the top: dendritic states, plateaus selected at the first step
+     *  by the gates, then re-integration of the nudged populations (BTSP_19, BP_like_2L). */
+    BTSP_BACKWARD_SETTLE = 1,
+    /** One top-down pass without re-integration: a = f(u + n) (BP_like_2E). */
+    BTSP_BACKWARD_SINGLE = 2,
+    /** Only the output population is nudged to its target for T steps (Top_Layer_BP_like). */
+    BTSP_BACKWARD_OUTPUT_ONLY = 3
+} btsp_backward_mode;
+
+/** Flags for btsp_net_reset(). */
+typedef enum btsp_reset_flags {
+    BTSP_RESET_STATE = 1,   /**< Activities, dendritic states, plateaus, traces, sample counter. */
+    BTSP_RESET_WEIGHTS = 2, /**< Re-initialise weights and biases from the seed, re-apply constraints. */
+    BTSP_RESET_MONITORS = 4 /**< Empty every monitor. */
+} btsp_reset_flags;
+
+/** @brief Create an empty network using malloc/free.
+ *  @param[out] out receives the network; NULL on failure.
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG (out NULL) or ::BTSP_E_NOMEM. @since 0.1 */
+BTSP_API btsp_status btsp_net_create(btsp_net **out);
+/** @brief Create an empty network whose every allocation goes through `alloc` (copied).
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG (a NULL pointer or function) or ::BTSP_E_NOMEM. @since 0.1 */
+BTSP_API btsp_status btsp_net_create_with_allocator(const btsp_allocator *alloc, btsp_net **out);
+/** @brief Destroy a network and every object created from it. Accepts NULL. @since 0.1 */
+BTSP_API void btsp_net_destroy(btsp_net *net);
+/** @brief Message about the last failed call on this network or its objects ("" if none).
+ *  Owned by the network, valid until the next failing call or destroy. NULL net gives a static text.
+ *  @since 0.1 */
+BTSP_API const char *btsp_net_errmsg(const btsp_net *net);
+/** @brief Status of the last failed call on this network (::BTSP_OK if none). @since 0.1 */
+BTSP_API btsp_status btsp_net_errcode(const btsp_net *net);
+
+/** @brief Set a network parameter (see ::btsp_net_param for units, defaults, bounds, phase).
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_RANGE or ::BTSP_E_STATE. @since 0.1 */
+BTSP_API btsp_status btsp_net_set(btsp_net *net, btsp_net_param param, double value);
+/** @brief Read a network parameter into *value (0 on failure). @since 0.1 */
+BTSP_API btsp_status btsp_net_get(const btsp_net *net, btsp_net_param param, double *value);
+/** @brief Set the 64-bit seed of the network's counter-based RNG (weight init, stochastic
+ *  plateaus). Every seed, 0 included, is valid; default 0. Results depend only on the seed,
+ *  never on platform or thread count. Before finalize, or before btsp_net_reset() with
+ *  ::BTSP_RESET_WEIGHTS. @since 0.1 */
+BTSP_API btsp_status btsp_net_seed(btsp_net *net, uint64_t seed);
+/** @brief The current seed. @since 0.1 */
+BTSP_API uint64_t btsp_net_get_seed(const btsp_net *net);
+/** @brief Choose the backward-phase dynamics (default ::BTSP_BACKWARD_NONE). Before finalize.
+ *  @since 0.1 */
+BTSP_API btsp_status btsp_net_set_backward(btsp_net *net, btsp_backward_mode mode);
+/** @brief Install (or remove with fn = NULL) the per-sample hook of btsp_net_train(). @since 0.1 */
+BTSP_API btsp_status btsp_net_set_step_hook(btsp_net *net, btsp_step_fn fn, void *user);
+/** @brief Attach an arbitrary user pointer to the network. @since 0.1 */
+BTSP_API void btsp_net_set_user_data(btsp_net *net, void *user);
+/** @brief The user pointer (NULL if none or net is NULL). @since 0.1 */
+BTSP_API void *btsp_net_user_data(const btsp_net *net);
+
+/** @brief Validate the structure, allocate every buffer, initialise weights and biases from the
+ *  seed and apply the constraints once. On failure nothing changes and the network stays in the
+ *  building phase. @return ::BTSP_OK, ::BTSP_E_STATE (already finalized, or invalid structure,
+ *  e.g. no layers, a dendritic projection without gate), ::BTSP_E_NOMEM. @since 0.1 */
+BTSP_API btsp_status btsp_net_finalize(btsp_net *net);
+/** @brief 1 if btsp_net_finalize() has succeeded, else 0. @since 0.1 */
+BTSP_API int btsp_net_is_finalized(const btsp_net *net);
+
+/** @brief Run the forward phase (T steps) for one input vector, without learning.
+ *  @param net the network.
+ *  @param x input rates, `n` = size of the input population (copied).
+ *  @param n number of values in `x`; must equal the input population's size.
+ *  @pre finalized. @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_SHAPE, ::BTSP_E_STATE. @since 0.1 */
+BTSP_API btsp_status btsp_net_forward(btsp_net *net, const float *x, size_t n);
+/** @brief One online training step: forward phase, forward-state snapshot, backward phase
+ *  (plateau selection by the gates), every rule's update, constraints, trace bookkeeping.
+ *  @param net the network (finalized).
+ *  @param x input (size of the input population); @param target desired output
+ *  (size of the output population), e.g. one-hot.
+ *  @param nx number of values in `x` (the input population's size).
+ *  @param ny number of values in `target` (the output population's size).
+ *  @return ::BTSP_OK or an error; on ::BTSP_E_NUMERIC the weights hold the non-finite update.
+ *  @since 0.1 */
+BTSP_API btsp_status btsp_net_train_sample(btsp_net *net, const float *x, size_t nx,
+                                           const float *target, size_t ny);
+/** @brief Train on `n_samples` samples of a data set in the given order.
+ *  @param net the network (finalized).
+ *  @param X inputs, n_rows x nx row-major; @param Y targets, n_rows x ny.
+ *  @param n_rows number of rows in `X` and `Y`.
+ *  @param nx values per input row (the input population's size).
+ *  @param ny values per target row (the output population's size).
+ *  @param n_samples number of training samples to run.
+ *  @param order indices into the rows (each < n_rows), or NULL for 0..n_samples-1
+ *  (then n_samples <= n_rows). The step hook runs after each sample.
+ *  @return ::BTSP_OK, ::BTSP_STOPPED, ::BTSP_E_CALLBACK or an error. @since 0.1 */
+BTSP_API btsp_status btsp_net_train(btsp_net *net, const float *X, const float *Y, size_t n_rows,
+                                    size_t nx, size_t ny, const uint32_t *order, size_t n_samples);
+/** @brief Forward phase for many samples (no learning, network state left as after the last
+ *  sample), writing the output population's final activity.
+ *  @param net the network (finalized).
+ *  @param X n_samples x nx inputs; @param out n_samples x n_out (caller-owned).
+ *  @param n_samples number of rows in `X` and `out`.
+ *  @param nx values per input row (the input population's size).
+ *  @param n_out values per output row (the output population's size).
+ *  @since 0.1 */
+BTSP_API btsp_status btsp_net_evaluate(btsp_net *net, const float *X, size_t n_samples, size_t nx,
+                                       float *out, size_t n_out);
+/** @brief Apply bounds and constraints to every projection and bias now (as after a training
+ *  step). Useful after btsp_proj_set_weights(). @since 0.1 */
+BTSP_API btsp_status btsp_net_constrain(btsp_net *net);
+/** @brief Reset as selected by `flags` (OR of ::btsp_reset_flags). @since 0.1 */
+BTSP_API btsp_status btsp_net_reset(btsp_net *net, unsigned flags);
+/** @brief Number of training samples since finalize or the last state reset. @since 0.1 */
+BTSP_API uint64_t btsp_net_sample_count(const btsp_net *net);
+/** @brief Loss (mean squared error of the output) of the last training sample. @since 0.1 */
+BTSP_API double btsp_net_last_loss(const btsp_net *net);
+/** @brief Bytes currently allocated by the network. @since 0.1 */
+BTSP_API size_t btsp_net_memory_bytes(const btsp_net *net);
+
+/** @brief The input population (first population of the first layer), NULL if none. @since 0.1 */
+BTSP_API btsp_pop *btsp_net_input(const btsp_net *net);
+/** @brief The output population (flagged with BTSP_POP_OUTPUT, else the first population of the
+ *  last layer), NULL if none. @since 0.1 */
+BTSP_API btsp_pop *btsp_net_output(const btsp_net *net);
+/** @brief Number of layers. @since 0.1 */
+BTSP_API size_t btsp_net_layer_count(const btsp_net *net);
+/** @brief Layer i in bottom-up order, NULL if out of range. @since 0.1 */
+BTSP_API btsp_layer *btsp_net_layer_at(const btsp_net *net, size_t i);
+/** @brief Number of populations in all layers. @since 0.1 */
+BTSP_API size_t btsp_net_pop_count(const btsp_net *net);
+/** @brief Population i in creation (sweep) order, NULL if out of range. @since 0.1 */
+BTSP_API btsp_pop *btsp_net_pop_at(const btsp_net *net, size_t i);
+/** @brief Number of projections. @since 0.1 */
+BTSP_API size_t btsp_net_proj_count(const btsp_net *net);
+/** @brief Projection i in creation order, NULL if out of range. @since 0.1 */
+BTSP_API btsp_proj *btsp_net_proj_at(const btsp_net *net, size_t i);
+/** @brief Find a population by "Layer.Pop" name. @return ::BTSP_OK or ::BTSP_E_NOT_FOUND. @since 0.1 */
+BTSP_API btsp_status btsp_net_find_pop(const btsp_net *net, const char *name, btsp_pop **out);
+/** @brief Find a projection by name "<postLayer><postPop>_<preLayer><prePop>", e.g. "H1E_InputE".
+ *  @since 0.1 */
+BTSP_API btsp_status btsp_net_find_proj(const btsp_net *net, const char *name, btsp_proj **out);
+/** @} */
+
+/* ------------------------------------------------------------------------------------------ */
+/** @name Layers and populations
+ *  @{ */
+
+/** Population parameters (btsp_pop_set(), btsp_pop_get()). */
+typedef enum btsp_pop_param {
+    /** Time constant, steps; default the network's BTSP_NET_TAU; bounds [1, 1e6]. Before finalize. */
+    BTSP_POP_TAU = 200,
+    /** 1: the population has a bias vector; default 0. Before finalize. */
+    BTSP_POP_INCLUDE_BIAS = 201,
+    /** Lower bias bound (-inf allowed); default -inf. Any time. */
+    BTSP_POP_BIAS_LO = 202,
+    /** Upper bias bound (+inf allowed); default +inf. Any time. */
+    BTSP_POP_BIAS_HI = 203,
+    /** 1: this is the network's output population; default 0. Before finalize. */
+    BTSP_POP_OUTPUT = 204
+} btsp_pop_param;
+
+/** @brief Append a layer (bottom-up order). Names are unique, 1-63 characters, no '.'.
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_EXISTS, ::BTSP_E_STATE, ::BTSP_E_NOMEM. @since 0.1 */
+BTSP_API btsp_status btsp_layer_add(btsp_net *net, const char *name, btsp_layer **out);
+/** @brief Layer name (owned by the layer). @since 0.1 */
+BTSP_API const char *btsp_layer_name(const btsp_layer *layer);
+/** @brief Number of populations in the layer. @since 0.1 */
+BTSP_API size_t btsp_layer_pop_count(const btsp_layer *layer);
+/** @brief Population i of the layer, NULL if out of range. @since 0.1 */
+BTSP_API btsp_pop *btsp_layer_pop_at(const btsp_layer *layer, size_t i);
+
+/** @brief Append a population of `size` rate units to a layer (linear activation, no bias).
+ *  Names are unique within the layer, 1-63 characters, no '.'.
+ *  @since 0.1 */
+BTSP_API btsp_status btsp_pop_add(btsp_layer *layer, const char *name, size_t size, btsp_pop **out);
+/** @brief Set the activation function; p0, p1 as documented for ::btsp_activation (ignored by
+ *  functions without parameters). Before finalize. @since 0.1 */
+BTSP_API btsp_status btsp_pop_set_activation(btsp_pop *pop, btsp_activation act, double p0, double p1);
+/** @brief Set a population parameter. @since 0.1 */
+BTSP_API btsp_status btsp_pop_set(btsp_pop *pop, btsp_pop_param param, double value);
+/** @brief Read a population parameter. @since 0.1 */
+BTSP_API btsp_status btsp_pop_get(const btsp_pop *pop, btsp_pop_param param, double *value);
+/** @brief Bias initialisation (default: ::BTSP_INIT_SCALED_KAIMING with scale 1 and the total
+ *  fan-in of all incoming projections). Implies BTSP_POP_INCLUDE_BIAS = 1. Before finalize. @since 0.1 */
+BTSP_API btsp_status btsp_pop_set_bias_init(btsp_pop *pop, btsp_init init, double a, double b);
+/** @brief Copy `n` = size values into the bias. @pre finalized, bias included. @since 0.1 */
+BTSP_API btsp_status btsp_pop_set_bias(btsp_pop *pop, const float *bias, size_t n);
+/** @brief Attach a bias rule (e.g. ::BTSP_RULE_DENDRITIC_LOSS_BIAS); implies a bias. @since 0.1 */
+BTSP_API btsp_status btsp_pop_set_bias_rule(btsp_pop *pop, btsp_rule *rule);
+/** @brief Population size. @since 0.1 */
+BTSP_API size_t btsp_pop_size(const btsp_pop *pop);
+/** @brief Population name within its layer (e.g. "E"). @since 0.1 */
+BTSP_API const char *btsp_pop_name(const btsp_pop *pop);
+/** @brief Full name "Layer.Pop" (e.g. "H1.E"). @since 0.1 */
+BTSP_API const char *btsp_pop_full_name(const btsp_pop *pop);
+/** @brief The layer containing the population. @since 0.1 */
+BTSP_API btsp_layer *btsp_pop_layer(const btsp_pop *pop);
+/** @brief Borrow a state vector (valid until destroy; contents change with every run call).
+ *  @param pop the population.
+ *  @param var the variable (::BTSP_VAR_ACTIVITY ... ::BTSP_VAR_BIAS).
+ *  @param[out] data receives a pointer to `*n` floats. @pre finalized.
+ *  @param[out] n receives the number of floats (the population size).
+ *  @return ::BTSP_OK, ::BTSP_E_NOT_FOUND (e.g. dendritic variable of a population without
+ *  dendrite), ::BTSP_E_STATE. @since 0.1 */
+BTSP_API btsp_status btsp_pop_state(const btsp_pop *pop, btsp_var var, const float **data, size_t *n);
+/** @brief Copy a state vector into dst (`n` must equal the population size). @since 0.1 */
+BTSP_API btsp_status btsp_pop_copy_state(const btsp_pop *pop, btsp_var var, float *dst, size_t n);
+/** @brief The population's dendritic compartment, created on first call. Before finalize it is
+ *  created; after finalize ::BTSP_E_NOT_FOUND if it does not exist. @since 0.1 */
+BTSP_API btsp_status btsp_pop_dend(btsp_pop *pop, btsp_dend **out);
+/** @} */
+
+/* ------------------------------------------------------------------------------------------ */
+/** @name Dendritic compartments
+ *  The dendritic state of a population is the sum of its dendrite-targeting projections. It
+ *  does not drive the soma directly: a feedback gate turns it into plateaus (instructive
+ *  signals) and nudges.
+ *  @{ */
+
+/** Dendrite parameters. */
+typedef enum btsp_dend_param {
+    /** The backward dendritic state is clipped to [-clip, clip]; default 1, bounds (0, 1e6]. Any time. */
+    BTSP_DEND_CLIP = 300
+} btsp_dend_param;
+
+/** @brief Set a dendrite parameter. @since 0.1 */
+BTSP_API btsp_status btsp_dend_set(btsp_dend *dend, btsp_dend_param param, double value);
+/** @brief Read a dendrite parameter. @since 0.1 */
+BTSP_API btsp_status btsp_dend_get(const btsp_dend *dend, btsp_dend_param param, double *value);
+/** @brief The population owning the dendrite. @since 0.1 */
+BTSP_API btsp_pop *btsp_dend_pop(const btsp_dend *dend);
+/** @} */
+
+/* ------------------------------------------------------------------------------------------ */
+/** @name Projections
+ *  @{ */
+
+/** @brief Connect pre -> post with a dense weight matrix of shape size(post) x size(pre),
+ *  delivered to post's soma or dendrite (the dendrite is created if needed). Defaults:
+ *  forward direction, forward phase, no bounds, ::BTSP_INIT_DEFAULT_LINEAR, no constraint, no
+ *  rule (fixed weights). Both populations must belong to the same network; at most one
+ *  projection per (pre, post) pair.
+ *  @since 0.1 */
+BTSP_API btsp_status btsp_proj_add(btsp_pop *pre, btsp_pop *post, btsp_compartment comp, btsp_proj **out);
+/** @brief Set the direction (before finalize). @since 0.1 */
+BTSP_API btsp_status btsp_proj_set_direction(btsp_proj *proj, btsp_direction dir);
+/** @brief Set the update phase (before finalize). @since 0.1 */
+BTSP_API btsp_status btsp_proj_set_phase(btsp_proj *proj, btsp_phase phase);
+/** @brief Weight bounds, applied after init and after every update (Dale's law: lo = 0 for
+ *  excitatory, hi = 0 for inhibitory presynaptic populations). Infinite values mean unbounded;
+ *  lo <= hi. Any time. @since 0.1 */
+BTSP_API btsp_status btsp_proj_set_bounds(btsp_proj *proj, double lo, double hi);
+/** @brief Read the weight bounds. @since 0.1 */
+BTSP_API btsp_status btsp_proj_get_bounds(const btsp_proj *proj, double *lo, double *hi);
+/** @brief Initialisation scheme and its arguments (see ::btsp_init). Before finalize. @since 0.1 */
+BTSP_API btsp_status btsp_proj_set_init(btsp_proj *proj, btsp_init init, double a, double b);
+/** @brief Constraint: after clamping, rescale every non-zero row to L1 norm `scale` (> 0);
+ *  with allow_autapses = 0 and pre == post the diagonal is zeroed first. Before finalize. @since 0.1 */
+BTSP_API btsp_status btsp_proj_set_normalize(btsp_proj *proj, double scale, int allow_autapses);
+/** @brief Constraint: zero the diagonal (pre == post required). Before finalize. @since 0.1 */
+BTSP_API btsp_status btsp_proj_set_no_autapses(btsp_proj *proj);
+/** @brief Constraint: W = scale * W_source (transposed if `transpose`), re-derived after every
+ *  step after all other constraints; the cloned projection cannot have a rule. Shapes must
+ *  match. Before finalize. @since 0.1 */
+BTSP_API btsp_status btsp_proj_set_clone(btsp_proj *proj, const btsp_proj *source, double scale, int transpose);
+/** @brief Attach a plasticity rule (each rule serves one projection). Before finalize.
+ *  @return ::BTSP_E_EXISTS if the rule or projection already has one. @since 0.1 */
+BTSP_API btsp_status btsp_proj_set_rule(btsp_proj *proj, btsp_rule *rule);
+/** @brief The attached rule or NULL. @since 0.1 */
+BTSP_API btsp_rule *btsp_proj_rule(const btsp_proj *proj);
+/** @brief Borrow the weights (row-major post x pre, valid until destroy). @pre finalized. @since 0.1 */
+BTSP_API btsp_status btsp_proj_weights(const btsp_proj *proj, const float **w, size_t *rows, size_t *cols);
+/** @brief Copy weights in (rows x cols must match; values must be finite). No bounds or
+ *  constraint is applied (call btsp_net_constrain()). @pre finalized. @since 0.1 */
+BTSP_API btsp_status btsp_proj_set_weights(btsp_proj *proj, const float *w, size_t rows, size_t cols);
+/** @brief Copy weights out into a rows x cols buffer. @since 0.1 */
+BTSP_API btsp_status btsp_proj_copy_weights(const btsp_proj *proj, float *w, size_t rows, size_t cols);
+/** @brief Name "<postLayer><postPop>_<preLayer><prePop>" (owned by the projection). @since 0.1 */
+BTSP_API const char *btsp_proj_name(const btsp_proj *proj);
+/** @brief Presynaptic population. @since 0.1 */
+BTSP_API btsp_pop *btsp_proj_pre(const btsp_proj *proj);
+/** @brief Postsynaptic population. @since 0.1 */
+BTSP_API btsp_pop *btsp_proj_post(const btsp_proj *proj);
+/** @brief Target compartment. @since 0.1 */
+BTSP_API btsp_compartment btsp_proj_compartment(const btsp_proj *proj);
+/** @} */
+
+/* ------------------------------------------------------------------------------------------ */
+/** @name Plasticity rules
+ *  @{ */
+
+/** Rule kinds. Numbers are fixed. Kinds this build does not implement fail at creation with
+ *  ::BTSP_E_UNSUPPORTED. */
+typedef enum btsp_rule_kind {
+    /** BTSP with weight-dependent potentiation/depression and two-sample eligibility /
+     *  instructive traces (EIANN "BTSP_19"). Needs a gate on the post population. */
+    BTSP_RULE_BTSP = 1,
+    /** dW = sign * lr * clip(d_fwd_post, -1, 1) x clip(a_fwd_pre, 0, 1) ("DendriticLoss_6"). */
+    BTSP_RULE_DENDRITIC_LOSS = 2,
+    /** dW = sign * lr * a_fwd_post x a_fwd_pre (forward_only) ("Hebb_WeightNorm"). */
+    BTSP_RULE_HEBB_WEIGHTNORM = 3,
+    /** Learned top-down weights: dB = lr * clip(a_post,0,1) x clip(a_pre - a_fwd_pre, -1, 1)
+     *  ("Top_Down_Hebbian_Temporal_Contrast_3"). */
+    BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST = 4,
+    /** Bias rule: b += lr * plateau ("DendriticLossBias"). */
+    BTSP_RULE_DENDRITIC_LOSS_BIAS = 5,
+    BTSP_RULE_BACKPROP = 20,              /**< Truncated-BPTT gradient of the MSE, SGD. */
+    BTSP_RULE_BACKPROP_BIAS = 21,         /**< Same for the bias. */
+    BTSP_RULE_DTP_2E = 22,                /**< Dendritic target propagation, single pass ("BP_like_2E"). */
+    BTSP_RULE_DTP_2L = 23,                /**< Dendritic target propagation, settling ("BP_like_2L"). */
+    BTSP_RULE_TOP_LAYER_DTP = 24,         /**< Output-only target propagation ("Top_Layer_BP_like_2L"). */
+    BTSP_RULE_HEBB_TEMPORAL_CONTRAST = 25,/**< "Hebbian_Temporal_Contrast". */
+    BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST_1 = 26, /**< "Top_Down_Hebbian_Temporal_Contrast_1". */
+    BTSP_RULE_SUPERVISED_BCM = 27,        /**< "Supervised_BCM_4". */
+    BTSP_RULE_HEBB_WEIGHTNORM_4 = 28,     /**< "Hebb_WeightNorm_4". */
+    BTSP_RULE_OJA = 29,                   /**< "Ojas_rule". */
+    BTSP_RULE_BACKPROP_DENDRITIC_LOSS = 30 /**< "Backprop_DendriticLoss". */
+} btsp_rule_kind;
+
+/** Rule parameters. Each kind accepts a subset (others give ::BTSP_E_INVALID_ARG). Any time. */
+typedef enum btsp_rule_param {
+    /** Learning rate; default the network's BTSP_NET_LEARNING_RATE at finalize; bounds [0, 1e6]. */
+    BTSP_RULE_LEARNING_RATE = 400,
+    /** Sign of the update (+1 or -1); default +1. DENDRITIC_LOSS, HEBB_* , BCM. */
+    BTSP_RULE_SIGN = 401,
+    /** BTSP depression ratio rho; default 1; bounds [0, 1e6]. */
+    BTSP_RULE_DEP_RATIO = 402,
+    /** BTSP depression threshold th of q; default 0.01; bounds [0, 1]. */
+    BTSP_RULE_DEP_TH = 403,
+    /** BTSP depression width (peak = th + width); default 0.01; bounds (0, 1]. */
+    BTSP_RULE_DEP_WIDTH = 404,
+    /** BTSP temporal discount delta of the adjacent-sample traces; default 0.25; bounds [0, 1]. */
+    BTSP_RULE_TEMPORAL_DISCOUNT = 405,
+    /** 1: use forward-phase rates (Hebbian rules); default 1 for HEBB_WEIGHTNORM, else 0. */
+    BTSP_RULE_FORWARD_ONLY = 406,
+    /** BTSP w_max used by the kernel; default: the projection's upper bound, or 2 if unbounded. */
+    BTSP_RULE_W_MAX = 407,
+    /** BCM threshold time constant, samples; default 1. */
+    BTSP_RULE_THETA_TAU = 408,
+    /** BCM threshold scale k; default 1. */
+    BTSP_RULE_THETA_K = 409
+} btsp_rule_param;
+
+/** @brief Create a rule of the given kind with default parameters. @since 0.1 */
+BTSP_API btsp_status btsp_rule_create(btsp_net *net, btsp_rule_kind kind, btsp_rule **out);
+/** @brief Set a rule parameter. @return ::BTSP_E_INVALID_ARG if the kind has no such parameter,
+ *  ::BTSP_E_RANGE if out of bounds. @since 0.1 */
+BTSP_API btsp_status btsp_rule_set(btsp_rule *rule, btsp_rule_param param, double value);
+/** @brief Read a rule parameter. @since 0.1 */
+BTSP_API btsp_status btsp_rule_get(const btsp_rule *rule, btsp_rule_param param, double *value);
+/** @brief The rule's kind. @since 0.1 */
+BTSP_API btsp_rule_kind btsp_rule_get_kind(const btsp_rule *rule);
+/** @brief Static name of a kind, e.g. "BTSP_19" (the EIANN class name), NULL if unknown. @since 0.1 */
+BTSP_API const char *btsp_rule_kind_name(btsp_rule_kind kind);
+/** @brief Look a kind up by its EIANN class name. @return ::BTSP_E_NOT_FOUND if unknown. @since 0.1 */
+BTSP_API btsp_status btsp_rule_kind_from_name(const char *name, btsp_rule_kind *kind);
+/** @brief Enable (1) or freeze (0) a rule; default enabled. Any time. @since 0.1 */
+BTSP_API btsp_status btsp_rule_enable(btsp_rule *rule, int enabled);
+/** @} */
+
+/* ------------------------------------------------------------------------------------------ */
+/** @name Feedback gates
+ *  A gate decides, at the start of the backward phase, which units of its population get a
+ *  plateau and how large it is, from the top-down (dendritic) signal or from the target.
+ *  @{ */
+
+/** Gate kinds. */
+typedef enum btsp_gate_kind {
+    /** Plateau from the population's dendritic state d (clipped to [-1, 1]); positive and
+     *  negative candidates selected as described for the parameters. */
+    BTSP_GATE_DENDRITIC = 1,
+    /** Plateau = clip(target - a_fwd, -1, 1) (output population). */
+    BTSP_GATE_TARGET = 2
+} btsp_gate_kind;
+
+/** Gate parameters. Any time. */
+typedef enum btsp_gate_param {
+    /** At most ceil(fraction * n) positive and as many negative plateaus; default 1; bounds [0, 1]. */
+    BTSP_GATE_MAX_POP_FRACTION = 500,
+    /** 1: candidates by Bernoulli(|e|) draws from the network RNG; 0: largest |e|; default 0. */
+    BTSP_GATE_STOCHASTIC = 501,
+    /** Units with forward rate <= this get no plateau value; -inf disables; default -inf. */
+    BTSP_GATE_NEG_RATE_TH = 502,
+    /** 1: units silent in the forward phase (rate exactly 0) get no plateau; default 1. */
+    BTSP_GATE_RELU_GATE = 503
+} btsp_gate_param;
+
+/** @brief Create a gate. @since 0.1 */
+BTSP_API btsp_status btsp_gate_create(btsp_net *net, btsp_gate_kind kind, btsp_gate **out);
+/** @brief Set a gate parameter. @since 0.1 */
+BTSP_API btsp_status btsp_gate_set(btsp_gate *gate, btsp_gate_param param, double value);
+/** @brief Read a gate parameter. @since 0.1 */
+BTSP_API btsp_status btsp_gate_get(const btsp_gate *gate, btsp_gate_param param, double *value);
+/** @brief Attach the gate to a population (one gate per population, one population per gate).
+ *  A ::BTSP_GATE_DENDRITIC gate needs a dendrite on the population. Before finalize. @since 0.1 */
+BTSP_API btsp_status btsp_gate_attach(btsp_gate *gate, btsp_pop *pop);
+/** @brief The gate's kind. @since 0.1 */
+BTSP_API btsp_gate_kind btsp_gate_get_kind(const btsp_gate *gate);
+/** @} */
+
+/* ------------------------------------------------------------------------------------------ */
+/** @name Monitors
+ *  A monitor records one variable every `stride` training samples into a buffer allocated at
+ *  finalize (`capacity` records). Recording never changes learning. When full, further records
+ *  are counted as dropped.
+ *  @{ */
+
+/** @brief Record a population variable (::BTSP_VAR_ACTIVITY ... ::BTSP_VAR_BIAS). Before finalize.
+ *  @since 0.1 */
+BTSP_API btsp_status btsp_monitor_add_pop(btsp_pop *pop, btsp_var var, uint32_t stride,
+                                          size_t capacity, btsp_monitor **out);
+/** @brief Record a projection's weights (::BTSP_VAR_WEIGHTS). Before finalize. @since 0.1 */
+BTSP_API btsp_status btsp_monitor_add_proj(btsp_proj *proj, uint32_t stride, size_t capacity,
+                                           btsp_monitor **out);
+/** @brief Record the per-sample loss (::BTSP_VAR_LOSS). Before finalize. @since 0.1 */
+BTSP_API btsp_status btsp_monitor_add_loss(btsp_net *net, uint32_t stride, size_t capacity,
+                                           btsp_monitor **out);
+/** @brief Borrow the records: `*n_records` rows of `*width` floats, row-major; `steps`
+ *  (optional, may be NULL) receives the sample count (1-based) of each record. @since 0.1 */
+BTSP_API btsp_status btsp_monitor_data(const btsp_monitor *mon, const float **data, size_t *n_records,
+                                       size_t *width, const uint64_t **steps);
+/** @brief Records that did not fit. @since 0.1 */
+BTSP_API uint64_t btsp_monitor_dropped(const btsp_monitor *mon);
+/** @brief Forget every record. @since 0.1 */
+BTSP_API btsp_status btsp_monitor_clear(btsp_monitor *mon);
+/** @} */
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* BTSP_BTSP_H */

@@ -1,0 +1,163 @@
+/**
+ * @file btsp_kernels.h
+ * @brief Handle-free numeric kernels of libbtsp: pure functions on plain arrays.
+ *
+ * These are the building blocks the network uses internally, exposed so that host
+ * simulators can call them in their own loops. They never allocate, print or fail; they
+ * validate nothing: every precondition listed must hold (debug builds assert some of them).
+ * Arrays are row-major; a weight matrix W has shape rows x cols with row stride `ldw`
+ * (>= cols) and element (i, j) at W[i * ldw + j]. Pointers to different arrays must not overlap
+ * unless stated.
+ *
+ * Stability: part of the public API since 0.1; signatures may still gain parameters before 1.0.
+ */
+#ifndef BTSP_BTSP_KERNELS_H
+#define BTSP_BTSP_KERNELS_H
+
+#include "btsp/btsp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ----------------------------------------------------------------------------------------- */
+/** @name Rate dynamics
+ *  @{ */
+
+/** @brief a[i] = f(u[i]) for i < n, with the activation `act` and its parameters p0, p1
+ *  (see ::btsp_activation). u and a may be the same array. ::BTSP_ACT_SOFTMAX normalises over
+ *  all n entries (max-subtracted for stability). @since 0.1 */
+BTSP_API void btsp_k_activation(btsp_activation act, double p0, double p1, size_t n, const float *u, float *a);
+
+/** @brief Leaky integration of one step: u[i] += (I[i] - u[i]) / tau (tau >= 1, in steps).
+ *  The division (not a multiplication by 1/tau) matches the reference implementation to the
+ *  last bit. @since 0.1 */
+BTSP_API void btsp_k_leaky(size_t n, const float *I, float tau, float *u);
+
+/** @brief One full rate update: u += (I - u)/tau, then a = f(u + nudge) (nudge may be NULL for
+ *  none; the nudge enters the nonlinearity only and is never integrated into u). @since 0.1 */
+BTSP_API void btsp_k_rate_update(size_t n, const float *I, float tau, btsp_activation act, double p0, double p1,
+                                 const float *nudge, float *u, float *a);
+
+/** @brief y[i] += sum_j W[i, j] * x[j] for i < rows, j < cols. @since 0.1 */
+BTSP_API void btsp_k_matvec_acc(size_t rows, size_t cols, const float *W, size_t ldw, const float *x, float *y);
+
+/** @brief Y[b, i] += sum_j W[i, j] * X[b, j] for a block of nb row vectors: X is nb x cols
+ *  (row stride ldx), Y is nb x rows (row stride ldy); i.e. Y += X W^T. @since 0.1 */
+BTSP_API void btsp_k_matmat_acc(size_t rows, size_t cols, size_t nb, const float *W, size_t ldw, const float *X,
+                                size_t ldx, float *Y, size_t ldy);
+
+/** @brief y[j] += sum_i W[i, j] * x[i] (transposed product, x has `rows` entries, y `cols`). @since 0.1 */
+BTSP_API void btsp_k_matvec_t_acc(size_t rows, size_t cols, const float *W, size_t ldw, const float *x, float *y);
+/** @} */
+
+/* ----------------------------------------------------------------------------------------- */
+/** @name Elementwise helpers, traces, bounds and normalisation
+ *  @{ */
+
+/** @brief x[i] = min(max(x[i], lo), hi); lo may be -INFINITY, hi +INFINITY (lo <= hi). @since 0.1 */
+BTSP_API void btsp_k_clip(size_t n, float *x, float lo, float hi);
+/** @brief Clamp a rows x cols block (stride ldw) to [lo, hi]. @since 0.1 */
+BTSP_API void btsp_k_clip_matrix(size_t rows, size_t cols, float *W, size_t ldw, float lo, float hi);
+
+/** @brief Multiplicative decay factor of an exponential trace over `dt` for time constant tau:
+ *  exp(-dt / tau) (tau > 0, dt >= 0; same units). @since 0.1 */
+BTSP_API double btsp_k_decay_factor(double dt, double tau);
+/** @brief trace[i] *= factor (exact solution of d trace/dt = -trace/tau with factor from
+ *  btsp_k_decay_factor()). @since 0.1 */
+BTSP_API void btsp_k_trace_decay(size_t n, float factor, float *trace);
+/** @brief trace[i] += gain * x[i]. @since 0.1 */
+BTSP_API void btsp_k_trace_add(size_t n, float *trace, const float *x, float gain);
+
+/** @brief Row L1 normalisation: if zero_diag (square matrices only) W[i, i] = 0 first; then every
+ *  row with non-zero L1 norm s_i = sum_j |W[i, j]| becomes W[i, j] * scale / s_i. Rows that are
+ *  all zero stay zero. Signs are preserved. @since 0.1 */
+BTSP_API void btsp_k_row_l1_normalize(size_t rows, size_t cols, float *W, size_t ldw, float scale, int zero_diag);
+/** @brief Zero the diagonal of a square n x n block. @since 0.1 */
+BTSP_API void btsp_k_zero_diag(size_t n, float *W, size_t ldw);
+/** @} */
+
+/* ----------------------------------------------------------------------------------------- */
+/** @name BTSP
+ *  @{ */
+
+/** Parameters of the scaled rectified sigmoid q (depression nonlinearity of BTSP). */
+typedef struct btsp_k_q_params {
+    double th;    /**< Half-rise point (EIANN dep_th, default 0.01). */
+    double peak;  /**< th + width (EIANN dep_th + dep_width, default 0.02); peak > th. */
+    double x0;    /**< Lower end of the input range (0); q(x <= x0) = y0. */
+    double x1;    /**< Upper end of the input range (1); q(x >= x1) = y1; x1 > x0. */
+    double y0;    /**< Output at x0 (0). */
+    double y1;    /**< Output at x1 (1). */
+} btsp_k_q_params;
+
+/** @brief Fill the defaults th = 0.01, peak = 0.02, x in [0, 1], y in [0, 1]. @since 0.1 */
+BTSP_API void btsp_k_q_default(btsp_k_q_params *p);
+
+/** @brief Scaled rectified sigmoid: with slope k = 2 / (peak - th) and logistic s,
+ *  q(x) = y0 + (y1 - y0) * [s(k (clip(x, x0, x1) - th)) - s(k (x0 - th))]
+ *                      / [s(k (x1 - th)) - s(k (x0 - th))].
+ *  So q(x0) = y0, q(x1) = y1, rising steeply around th. @since 0.1 */
+BTSP_API double btsp_k_q(const btsp_k_q_params *p, double x);
+
+/** Parameters of one BTSP weight update (EIANN BTSP_19). */
+typedef struct btsp_k_btsp_params {
+    float learning_rate; /**< eta. */
+    float w_max;         /**< Potentiation ceiling (the projection's upper bound). */
+    float dep_ratio;     /**< rho: depression strength. */
+    float discount;      /**< delta: weight of the adjacent-sample traces. */
+    float lo, hi;        /**< Clamp after the update (may be infinite). */
+    btsp_k_q_params q;   /**< Depression nonlinearity. */
+} btsp_k_btsp_params;
+/** @var btsp_k_btsp_params::lo
+ *  Lower clamp after the update (may be -infinity); `hi` is the upper one. */
+
+/** @brief BTSP kernel K(A, s) for one synapse: A * ((w_max - w) * s - rho * w * q(s)), with
+ *  qs = q(s) precomputed. @since 0.1 */
+BTSP_API float btsp_k_btsp_term(float A, float w, float s, float qs, float w_max, float rho);
+
+/** @brief Apply one BTSP_19 update to W (n_post x n_pre, stride ldw), in place:
+ *
+ *    e  = clip(pre, 0, 1),  ê = clip(past_pre, 0, 1),
+ *    P+ = max(plateau, 0),  P- = min(plateau, 0),  P̂+ = max(past_plateau, 0),
+ *    dW_ij = eta * [ K(P+_i, e_j) + K(P+_i, delta*ê_j) + K(P̂+_i, delta*e_j) + P-_i * e_j ],
+ *    W_ij  = clip(W_ij + dW_ij, lo, hi),
+ *
+ *  with K(A, s) = A * ((w_max - W_ij) * s - rho * W_ij * q(s)) evaluated at the old W_ij.
+ *  Rows whose plateau and past plateau are both <= 0 and whose plateau is 0 are skipped (their
+ *  update is exactly zero). `work` must hold 6 * n_pre floats (per-presynaptic precomputation).
+ *  @since 0.1 */
+BTSP_API void btsp_k_btsp_update(size_t n_post, size_t n_pre, float *W, size_t ldw, const float *plateau,
+                                 const float *past_plateau, const float *pre, const float *past_pre,
+                                 const btsp_k_btsp_params *p, float *work);
+
+/** @brief Fixed point of repeated current-sample BTSP events with signal s (no adjacent
+ *  terms): W* = w_max * s / (s + rho * q(s)); returns 0 for s <= 0 (no drive). @since 0.1 */
+BTSP_API double btsp_k_btsp_fixed_point(const btsp_k_q_params *q, double w_max, double rho, double s);
+
+/** @brief Outer-product update W[i, j] += scale * post[i] * pre[j] (rows with post[i] == 0
+ *  skipped). The general form of the Hebbian-type and dendritic-loss rules. @since 0.1 */
+BTSP_API void btsp_k_outer_acc(size_t rows, size_t cols, float *W, size_t ldw, float scale, const float *post,
+                               const float *pre);
+/** @} */
+
+/* ----------------------------------------------------------------------------------------- */
+/** @name Counter-based random numbers
+ *  Stateless: the value depends only on (seed, stream, counter), identically on every platform,
+ *  so results never depend on call order across objects or on thread count.
+ *  @{ */
+
+/** @brief 64 random bits for (seed, stream, counter) (SplitMix64-based mixing). @since 0.1 */
+BTSP_API uint64_t btsp_k_rand_u64(uint64_t seed, uint64_t stream, uint64_t counter);
+/** @brief Uniform double in [0, 1) with 53 random bits for (seed, stream, counter). @since 0.1 */
+BTSP_API double btsp_k_rand_uniform(uint64_t seed, uint64_t stream, uint64_t counter);
+/** @brief Fill perm[0..n) with a uniformly random permutation of 0..n-1 (Fisher-Yates driven by
+ *  btsp_k_rand_u64(seed, stream, i), unbiased by rejection). @since 0.1 */
+BTSP_API void btsp_k_permutation(uint64_t seed, uint64_t stream, uint32_t *perm, size_t n);
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BTSP_BTSP_KERNELS_H */

@@ -1,0 +1,657 @@
+/* Handle-free numeric kernels (btsp_kernels.h): rate dynamics, dense products, traces, bounds,
+ * row normalisation, the BTSP_19 weight update and the counter-based RNG.
+ *
+ * Conventions shared by every kernel here:
+ * - No allocation, no printing, no global state; only libm.
+ * - Element-wise float arithmetic is written in the same order as the PyTorch float32 reference
+ *   (eiann-model.md), so results agree to the last bit where the reference does one float op per
+ *   step (leaky integration, relu, clamp) and to float rounding elsewhere.
+ * - Transcendental functions (exp, log, tanh, pow) are evaluated in double and rounded once to
+ *   float, which is never worse than the reference's float evaluation.
+ * - Clipping is written as (x < lo ? lo : x), (x > hi ? hi : x): NaN passes through (as in
+ *   torch.clamp) and infinite bounds need no special case.
+ * - The hot loops (dot products, axpy, BTSP update) are unrolled by hand into independent lanes so
+ *   that gcc -O2 (whose default cost model vectorizes no loop of unknown trip count) and clang turn
+ *   them into SSE2 code through straight-line (SLP) vectorization. Lane arithmetic is IEEE per
+ *   element, so the vectorized and scalar forms give identical results.
+ */
+#include "btsp/btsp_kernels.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ========================================================================================= */
+/* Small helpers                                                                             */
+/* ========================================================================================= */
+
+static inline float clipf(float x, float lo, float hi)
+{
+    x = x < lo ? lo : x;
+    return x > hi ? hi : x;
+}
+
+/* max(u, 0) with exact +0 for u <= 0 (including -0) and NaN propagated, like torch.relu. */
+static inline float reluf(float u)
+{
+    return u <= 0.0f ? 0.0f : u;
+}
+
+/* ========================================================================================= */
+/* Activations and rate dynamics                                                             */
+/* ========================================================================================= */
+
+static inline double logistic(double z)
+{
+    return 1.0 / (1.0 + exp(-z));
+}
+
+/* torch.nn.functional.softplus with its defaults beta = 1, threshold = 20: the identity above
+ * the threshold (where log1p(exp(u)) == u in float anyway), log1p(exp(u)) below. */
+static inline double softplus(double u)
+{
+    return u > 20.0 ? u : log1p(exp(u));
+}
+
+/* Softmax over n entries: max subtracted, exponentials summed in double. The exponentials are
+ * recomputed in the second pass rather than stored, so that u and a may alias without scratch. */
+static void softmax(size_t n, const float *u, float *a)
+{
+    if (n == 0)
+        return;
+    float m = u[0];
+    for (size_t i = 1; i < n; i++)
+        m = u[i] > m ? u[i] : m;
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++)
+        sum += exp((double)u[i] - (double)m);
+    const double inv = 1.0 / sum;
+    for (size_t i = 0; i < n; i++)
+        a[i] = (float)(exp((double)u[i] - (double)m) * inv);
+}
+
+void btsp_k_activation(btsp_activation act, double p0, double p1, size_t n, const float *u, float *a)
+{
+    /* u and a may be the same array: each a[i] is written only after u[i] is read (softmax reads
+     * u twice but only element i before writing element i in its last pass). */
+    switch (act) {
+    case BTSP_ACT_LINEAR:
+        if (a != u)
+            for (size_t i = 0; i < n; i++)
+                a[i] = u[i];
+        break;
+    case BTSP_ACT_RELU:
+        for (size_t i = 0; i < n; i++)
+            a[i] = reluf(u[i]);
+        break;
+    case BTSP_ACT_SIGMOID:
+        for (size_t i = 0; i < n; i++)
+            a[i] = (float)logistic((double)u[i]);
+        break;
+    case BTSP_ACT_SOFTPLUS:
+        for (size_t i = 0; i < n; i++)
+            a[i] = (float)softplus((double)u[i]);
+        break;
+    case BTSP_ACT_TANH:
+        for (size_t i = 0; i < n; i++)
+            a[i] = (float)tanh((double)u[i]);
+        break;
+    case BTSP_ACT_CLAMP: {
+        /* torch.clamp with Python-float bounds works on the float-converted bounds. */
+        const float lo = (float)p0, hi = (float)p1;
+        for (size_t i = 0; i < n; i++)
+            a[i] = clipf(u[i], lo, hi);
+        break;
+    }
+    case BTSP_ACT_POLY: {
+        const float gain = (float)p0;
+        if (p1 == 2.0) {
+            /* The default: exact float square (x**2 in torch is x*x). */
+            for (size_t i = 0; i < n; i++) {
+                const float r = reluf(u[i]);
+                a[i] = gain * (r * r);
+            }
+        } else if (p1 == 1.0) {
+            for (size_t i = 0; i < n; i++)
+                a[i] = gain * reluf(u[i]);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                a[i] = gain * (float)pow((double)reluf(u[i]), p1);
+        }
+        break;
+    }
+    case BTSP_ACT_SOFTMAX:
+        softmax(n, u, a);
+        break;
+    default:
+        /* Unknown activation: precondition violated; behave as linear rather than leave a stale. */
+        assert(0 && "unknown btsp_activation");
+        if (a != u)
+            for (size_t i = 0; i < n; i++)
+                a[i] = u[i];
+        break;
+    }
+}
+
+void btsp_k_leaky(size_t n, const float *I, float tau, float *u)
+{
+    assert(tau >= 1.0f);
+    /* Division, not multiplication by 1/tau: bit-identical to the reference (I - u) / tau. */
+    for (size_t i = 0; i < n; i++)
+        u[i] = u[i] + (I[i] - u[i]) / tau;
+}
+
+void btsp_k_rate_update(size_t n, const float *I, float tau, btsp_activation act, double p0, double p1,
+                        const float *nudge, float *u, float *a)
+{
+    assert(tau >= 1.0f);
+    /* Integrate u, write the pre-activation u + nudge into a, then apply f in place on a (this
+     * handles softmax, which needs the whole vector, the same way as element-wise functions). */
+    if (nudge) {
+        for (size_t i = 0; i < n; i++) {
+            const float ui = u[i] + (I[i] - u[i]) / tau;
+            u[i] = ui;
+            a[i] = ui + nudge[i];
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            const float ui = u[i] + (I[i] - u[i]) / tau;
+            u[i] = ui;
+            a[i] = ui;
+        }
+    }
+    btsp_k_activation(act, p0, p1, n, a, a);
+}
+
+/* ========================================================================================= */
+/* Dense products                                                                            */
+/*                                                                                           */
+/* Every dot product W[i, :] . x is evaluated in one fixed order, whatever kernel computes it: */
+/* four lane sums over j = l (mod 4) for j < cols4 = cols rounded down to a multiple of 4,   */
+/* combined as (l0 + l1) + (l2 + l3), then the trailing cols - cols4 products added in order; */
+/* finally y[i] += dot. Consequences: a row's result does not depend on its position in a    */
+/* row block, and btsp_k_matmat_acc() gives bit-identical results to btsp_k_matvec_acc() on   */
+/* each batch vector (batched evaluation == one-sample forward).                              */
+/*                                                                                           */
+/* matvec processes 8 rows at a time: 8 rows x 4 lanes = 8 independent SSE accumulators,     */
+/* enough to hide the add latency, and each x[j..j+3] load is reused 8 times. No x[j] == 0    */
+/* shortcut is taken: zeros in x are ordinary operands (the result is the IEEE sum, so       */
+/* non-finite weights behave as in the reference).                                           */
+/* ========================================================================================= */
+
+#define BTSP_K_ROWBLOCK 8
+
+static inline float lanes_sum(const float acc[4])
+{
+    return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
+/* One row: acc lanes, combine, tail. */
+static inline float dot_row(size_t cols, const float *restrict w, const float *restrict x)
+{
+    const size_t cols4 = cols & ~(size_t)3;
+    float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (size_t j = 0; j < cols4; j += 4) {
+        acc[0] += w[j + 0] * x[j + 0];
+        acc[1] += w[j + 1] * x[j + 1];
+        acc[2] += w[j + 2] * x[j + 2];
+        acc[3] += w[j + 3] * x[j + 3];
+    }
+    float s = lanes_sum(acc);
+    for (size_t j = cols4; j < cols; j++)
+        s += w[j] * x[j];
+    return s;
+}
+
+/* Four rows at once (W points at the first of them); out[r] = dot of row r with x. */
+static inline void dot_rows4(size_t cols, const float *restrict W, size_t ldw, const float *restrict x,
+                             float out[4])
+{
+    const size_t cols4 = cols & ~(size_t)3;
+    const float *w0 = W, *w1 = W + ldw, *w2 = W + 2 * ldw, *w3 = W + 3 * ldw;
+    float a0[4] = {0}, a1[4] = {0}, a2[4] = {0}, a3[4] = {0};
+    for (size_t j = 0; j < cols4; j += 4) {
+        for (size_t l = 0; l < 4; l++) {
+            const float xv = x[j + l];
+            a0[l] += w0[j + l] * xv;
+            a1[l] += w1[j + l] * xv;
+            a2[l] += w2[j + l] * xv;
+            a3[l] += w3[j + l] * xv;
+        }
+    }
+    float s0 = lanes_sum(a0), s1 = lanes_sum(a1), s2 = lanes_sum(a2), s3 = lanes_sum(a3);
+    for (size_t j = cols4; j < cols; j++) {
+        s0 += w0[j] * x[j];
+        s1 += w1[j] * x[j];
+        s2 += w2[j] * x[j];
+        s3 += w3[j] * x[j];
+    }
+    out[0] = s0;
+    out[1] = s1;
+    out[2] = s2;
+    out[3] = s3;
+}
+
+/* Eight rows at once; same per-row order as dot_row(). */
+static inline void dot_rows8(size_t cols, const float *restrict W, size_t ldw, const float *restrict x,
+                             float out[8])
+{
+    const size_t cols4 = cols & ~(size_t)3;
+    const float *w0 = W, *w1 = W + ldw, *w2 = W + 2 * ldw, *w3 = W + 3 * ldw;
+    const float *w4 = W + 4 * ldw, *w5 = W + 5 * ldw, *w6 = W + 6 * ldw, *w7 = W + 7 * ldw;
+    float a0[4] = {0}, a1[4] = {0}, a2[4] = {0}, a3[4] = {0};
+    float a4[4] = {0}, a5[4] = {0}, a6[4] = {0}, a7[4] = {0};
+    for (size_t j = 0; j < cols4; j += 4) {
+        for (size_t l = 0; l < 4; l++) {
+            const float xv = x[j + l];
+            a0[l] += w0[j + l] * xv;
+            a1[l] += w1[j + l] * xv;
+            a2[l] += w2[j + l] * xv;
+            a3[l] += w3[j + l] * xv;
+            a4[l] += w4[j + l] * xv;
+            a5[l] += w5[j + l] * xv;
+            a6[l] += w6[j + l] * xv;
+            a7[l] += w7[j + l] * xv;
+        }
+    }
+    float s[8] = {lanes_sum(a0), lanes_sum(a1), lanes_sum(a2), lanes_sum(a3),
+                  lanes_sum(a4), lanes_sum(a5), lanes_sum(a6), lanes_sum(a7)};
+    for (size_t j = cols4; j < cols; j++) {
+        const float xv = x[j];
+        s[0] += w0[j] * xv;
+        s[1] += w1[j] * xv;
+        s[2] += w2[j] * xv;
+        s[3] += w3[j] * xv;
+        s[4] += w4[j] * xv;
+        s[5] += w5[j] * xv;
+        s[6] += w6[j] * xv;
+        s[7] += w7[j] * xv;
+    }
+    for (int r = 0; r < 8; r++)
+        out[r] = s[r];
+}
+
+/* y[i] += W[i, :] . x for i in [r0, rows): the tail of at most 7 rows after the 8-row blocks. */
+static void matvec_tail(size_t r0, size_t rows, size_t cols, const float *W, size_t ldw, const float *x, float *y)
+{
+    size_t i = r0;
+    if (rows - i >= 4) {
+        float t[4];
+        dot_rows4(cols, W + i * ldw, ldw, x, t);
+        for (int r = 0; r < 4; r++)
+            y[i + (size_t)r] += t[r];
+        i += 4;
+    }
+    for (; i < rows; i++)
+        y[i] += dot_row(cols, W + i * ldw, x);
+}
+
+void btsp_k_matvec_acc(size_t rows, size_t cols, const float *W, size_t ldw, const float *x, float *y)
+{
+    assert(ldw >= cols);
+    size_t i = 0;
+    for (; i + BTSP_K_ROWBLOCK <= rows; i += BTSP_K_ROWBLOCK) {
+        float t[BTSP_K_ROWBLOCK];
+        dot_rows8(cols, W + i * ldw, ldw, x, t);
+        for (int r = 0; r < BTSP_K_ROWBLOCK; r++)
+            y[i + (size_t)r] += t[r];
+    }
+    matvec_tail(i, rows, cols, W, ldw, x, y);
+}
+
+void btsp_k_matmat_acc(size_t rows, size_t cols, size_t nb, const float *W, size_t ldw, const float *X, size_t ldx,
+                       float *Y, size_t ldy)
+{
+    assert(ldw >= cols);
+    assert(nb <= 1 || ldx >= cols);
+    assert(nb <= 1 || ldy >= rows);
+    /* Cache blocking: one 8-row panel of W (8 * cols floats, 25 KB for cols = 784) is loaded once
+     * and reused for all nb batch vectors, which stream through it; W as a whole is read once per
+     * call instead of nb times. Per (row, vector) the arithmetic is that of btsp_k_matvec_acc(). */
+    size_t i = 0;
+    for (; i + BTSP_K_ROWBLOCK <= rows; i += BTSP_K_ROWBLOCK) {
+        const float *panel = W + i * ldw;
+        for (size_t b = 0; b < nb; b++) {
+            float t[BTSP_K_ROWBLOCK];
+            float *yb = Y + b * ldy + i;
+            dot_rows8(cols, panel, ldw, X + b * ldx, t);
+            for (int r = 0; r < BTSP_K_ROWBLOCK; r++)
+                yb[r] += t[r];
+        }
+    }
+    if (i < rows)
+        for (size_t b = 0; b < nb; b++)
+            matvec_tail(i, rows, cols, W, ldw, X + b * ldx, Y + b * ldy);
+}
+
+/* y[j] += ((x0 w0[j] + x1 w1[j]) + x2 w2[j]) + x3 w3[j]: four rows of the transposed product in
+ * one pass over y. The restrict parameters (rather than block-scope restrict pointers, which gcc
+ * does not use for dependence analysis) and the four-lane inner loop let gcc -O2 vectorize it. */
+static void axpy_rows4(size_t cols, const float *restrict w0, const float *restrict w1, const float *restrict w2,
+                       const float *restrict w3, float x0, float x1, float x2, float x3, float *restrict y)
+{
+    const size_t cols4 = cols & ~(size_t)3;
+    for (size_t j = 0; j < cols4; j += 4)
+        for (size_t l = 0; l < 4; l++)
+            y[j + l] += ((x0 * w0[j + l] + x1 * w1[j + l]) + x2 * w2[j + l]) + x3 * w3[j + l];
+    for (size_t j = cols4; j < cols; j++)
+        y[j] += ((x0 * w0[j] + x1 * w1[j]) + x2 * w2[j]) + x3 * w3[j];
+}
+
+/* y[j] += a * w[j] (one row; also the row kernel of btsp_k_outer_acc()). */
+static void axpy_row(size_t cols, const float *restrict w, float a, float *restrict y)
+{
+    const size_t cols4 = cols & ~(size_t)3;
+    for (size_t j = 0; j < cols4; j += 4)
+        for (size_t l = 0; l < 4; l++)
+            y[j + l] += a * w[j + l];
+    for (size_t j = cols4; j < cols; j++)
+        y[j] += a * w[j];
+}
+
+void btsp_k_matvec_t_acc(size_t rows, size_t cols, const float *W, size_t ldw, const float *x, float *y)
+{
+    assert(ldw >= cols);
+    /* Row-wise axpy, four rows per pass over y (y stays in L1 and is loaded and stored once per
+     * four rows). Rows with x[i] == 0 are not skipped: IEEE semantics as in matvec. */
+    size_t i = 0;
+    for (; i + 4 <= rows; i += 4) {
+        const float *w0 = W + i * ldw;
+        axpy_rows4(cols, w0, w0 + ldw, w0 + 2 * ldw, w0 + 3 * ldw, x[i], x[i + 1], x[i + 2], x[i + 3], y);
+    }
+    for (; i < rows; i++)
+        axpy_row(cols, W + i * ldw, x[i], y);
+}
+
+/* ========================================================================================= */
+/* Element-wise helpers, traces, bounds, normalisation                                       */
+/* ========================================================================================= */
+
+void btsp_k_clip(size_t n, float *x, float lo, float hi)
+{
+    assert(!(lo > hi));
+    for (size_t i = 0; i < n; i++)
+        x[i] = clipf(x[i], lo, hi);
+}
+
+void btsp_k_clip_matrix(size_t rows, size_t cols, float *W, size_t ldw, float lo, float hi)
+{
+    assert(ldw >= cols);
+    for (size_t i = 0; i < rows; i++)
+        btsp_k_clip(cols, W + i * ldw, lo, hi);
+}
+
+double btsp_k_decay_factor(double dt, double tau)
+{
+    assert(tau > 0.0 && dt >= 0.0);
+    return exp(-dt / tau);
+}
+
+void btsp_k_trace_decay(size_t n, float factor, float *trace)
+{
+    for (size_t i = 0; i < n; i++)
+        trace[i] *= factor;
+}
+
+void btsp_k_trace_add(size_t n, float *trace, const float *x, float gain)
+{
+    for (size_t i = 0; i < n; i++)
+        trace[i] += gain * x[i];
+}
+
+void btsp_k_zero_diag(size_t n, float *W, size_t ldw)
+{
+    assert(ldw >= n);
+    for (size_t i = 0; i < n; i++)
+        W[i * ldw + i] = 0.0f;
+}
+
+void btsp_k_row_l1_normalize(size_t rows, size_t cols, float *W, size_t ldw, float scale, int zero_diag)
+{
+    assert(ldw >= cols);
+    assert(!zero_diag || rows == cols);
+    if (zero_diag)
+        btsp_k_zero_diag(rows < cols ? rows : cols, W, ldw);
+    for (size_t i = 0; i < rows; i++) {
+        float *w = W + i * ldw;
+        /* The L1 norm in double: at least as accurate as the reference's float sum. */
+        double s = 0.0;
+        for (size_t j = 0; j < cols; j++)
+            s += fabs((double)w[j]);
+        if (s == 0.0)
+            continue; /* an all-zero row stays zero (no 0/0) */
+        const double f = (double)scale / s;
+        for (size_t j = 0; j < cols; j++)
+            w[j] = (float)((double)w[j] * f);
+    }
+}
+
+/* ========================================================================================= */
+/* BTSP                                                                                      */
+/* ========================================================================================= */
+
+void btsp_k_q_default(btsp_k_q_params *p)
+{
+    p->th = 0.01;
+    p->peak = 0.02;
+    p->x0 = 0.0;
+    p->x1 = 1.0;
+    p->y0 = 0.0;
+    p->y1 = 1.0;
+}
+
+/* The x-independent parts of q, computed once per BTSP update rather than once per synapse. */
+typedef struct q_consts {
+    double k;           /* slope 2 / (peak - th) */
+    double th;          /* half-rise point */
+    double x0, x1;      /* input range */
+    double y0, dy;      /* y0 and y1 - y0 */
+    double y1;          /* exact output at and above x1 */
+    double s0, inv_den; /* s(k (x0 - th)) and 1 / [s(k (x1 - th)) - s0] */
+} q_consts;
+
+static q_consts q_prepare(const btsp_k_q_params *p)
+{
+    q_consts c;
+    c.k = 2.0 / (p->peak - p->th);
+    c.th = p->th;
+    c.x0 = p->x0;
+    c.x1 = p->x1;
+    c.y0 = p->y0;
+    c.y1 = p->y1;
+    c.dy = p->y1 - p->y0;
+    c.s0 = logistic(c.k * (p->x0 - p->th));
+    c.inv_den = 1.0 / (logistic(c.k * (p->x1 - p->th)) - c.s0);
+    return c;
+}
+
+static inline double q_eval(const q_consts *c, double x)
+{
+    /* The ends are returned exactly (y0 + dy * 1 need not round to y1); NaN falls through. */
+    if (x <= c->x0)
+        return c->y0;
+    if (x >= c->x1)
+        return c->y1;
+    return c->y0 + c->dy * ((logistic(c->k * (x - c->th)) - c->s0) * c->inv_den);
+}
+
+double btsp_k_q(const btsp_k_q_params *p, double x)
+{
+    const q_consts c = q_prepare(p);
+    return q_eval(&c, x);
+}
+
+/* K(A, s) in float, in the order of the reference expression A * ((w_max - w) * s - rho * w * q). */
+static inline float btsp_kernel(float A, float w, float s, float qs, float w_max, float rho)
+{
+    return A * ((w_max - w) * s - (rho * w) * qs);
+}
+
+float btsp_k_btsp_term(float A, float w, float s, float qs, float w_max, float rho)
+{
+    return btsp_kernel(A, w, s, qs, w_max, rho);
+}
+
+/* Per-presynaptic precomputation, laid out in `work` as six arrays of n_pre floats. */
+enum { BTSP_W_E, BTSP_W_QE, BTSP_W_S2, BTSP_W_QS2, BTSP_W_S3, BTSP_W_QS3, BTSP_W_COUNT };
+
+/* Row constants of one post unit. */
+typedef struct btsp_row {
+    float pp, pm, ph; /* P+, P-, past P+ */
+    float eta, w_max, rho, lo, hi;
+} btsp_row;
+
+static inline float btsp_synapse(const btsp_row *r, float w, float e, float qe, float s2, float qs2, float s3,
+                                 float qs3)
+{
+    const float k1 = btsp_kernel(r->pp, w, e, qe, r->w_max, r->rho);
+    const float k2 = btsp_kernel(r->pp, w, s2, qs2, r->w_max, r->rho);
+    const float k3 = btsp_kernel(r->ph, w, s3, qs3, r->w_max, r->rho);
+    const float dw = r->eta * (((k1 + k2) + k3) + r->pm * e);
+    return clipf(w + dw, r->lo, r->hi);
+}
+
+/* One post row; the work arrays are passed as restrict parameters so gcc -O2 vectorizes the
+ * four-lane inner loop (compares become minps/maxps-style selects). */
+static void btsp_update_row(size_t n, float *restrict w, const float *restrict e, const float *restrict qe,
+                            const float *restrict s2, const float *restrict qs2, const float *restrict s3,
+                            const float *restrict qs3, btsp_row r)
+{
+    const size_t n4 = n & ~(size_t)3;
+    for (size_t j = 0; j < n4; j += 4)
+        for (size_t l = 0; l < 4; l++) {
+            const size_t k = j + l;
+            w[k] = btsp_synapse(&r, w[k], e[k], qe[k], s2[k], qs2[k], s3[k], qs3[k]);
+        }
+    for (size_t j = n4; j < n; j++)
+        w[j] = btsp_synapse(&r, w[j], e[j], qe[j], s2[j], qs2[j], s3[j], qs3[j]);
+}
+
+void btsp_k_btsp_update(size_t n_post, size_t n_pre, float *W, size_t ldw, const float *plateau,
+                        const float *past_plateau, const float *pre, const float *past_pre,
+                        const btsp_k_btsp_params *p, float *work)
+{
+    assert(ldw >= n_pre);
+    float *e = work + (size_t)BTSP_W_E * n_pre;
+    float *qe = work + (size_t)BTSP_W_QE * n_pre;
+    float *s2 = work + (size_t)BTSP_W_S2 * n_pre;
+    float *qs2 = work + (size_t)BTSP_W_QS2 * n_pre;
+    float *s3 = work + (size_t)BTSP_W_S3 * n_pre;
+    float *qs3 = work + (size_t)BTSP_W_QS3 * n_pre;
+
+    /* Signals (float, as in the reference) and their q (double, rounded to float):
+     * e = clip(pre, 0, 1) for the current sample, s2 = delta * clip(past_pre, 0, 1) for the
+     * plateau now acting on the previous sample's activity, s3 = delta * e for the previous
+     * sample's plateau acting on the current activity. */
+    const q_consts qc = q_prepare(&p->q);
+    const float delta = p->discount;
+    for (size_t j = 0; j < n_pre; j++) {
+        const float ej = clipf(pre[j], 0.0f, 1.0f);
+        const float s2j = delta * clipf(past_pre[j], 0.0f, 1.0f);
+        const float s3j = delta * ej;
+        e[j] = ej;
+        s2[j] = s2j;
+        s3[j] = s3j;
+        qe[j] = (float)q_eval(&qc, (double)ej);
+        qs2[j] = (float)q_eval(&qc, (double)s2j);
+        qs3[j] = (float)q_eval(&qc, (double)s3j);
+    }
+
+    btsp_row r;
+    r.eta = p->learning_rate;
+    r.w_max = p->w_max;
+    r.rho = p->dep_ratio;
+    r.lo = p->lo;
+    r.hi = p->hi;
+    for (size_t i = 0; i < n_post; i++) {
+        const float P = plateau[i];
+        r.pp = P > 0.0f ? P : 0.0f;
+        r.pm = P < 0.0f ? P : 0.0f;
+        r.ph = past_plateau[i] > 0.0f ? past_plateau[i] : 0.0f;
+        /* Without any event the update is exactly zero (the reference adds +-0 and re-clips; the
+         * weights are already within bounds after the previous constraint step). */
+        if (r.pp == 0.0f && r.pm == 0.0f && r.ph == 0.0f)
+            continue;
+        btsp_update_row(n_pre, W + i * ldw, e, qe, s2, qs2, s3, qs3, r);
+    }
+}
+
+double btsp_k_btsp_fixed_point(const btsp_k_q_params *q, double w_max, double rho, double s)
+{
+    if (!(s > 0.0))
+        return 0.0;
+    return w_max * s / (s + rho * btsp_k_q(q, s));
+}
+
+void btsp_k_outer_acc(size_t rows, size_t cols, float *W, size_t ldw, float scale, const float *post,
+                      const float *pre)
+{
+    assert(ldw >= cols);
+    for (size_t i = 0; i < rows; i++) {
+        if (post[i] == 0.0f)
+            continue; /* the row's update is exactly zero */
+        axpy_row(cols, pre, scale * post[i], W + i * ldw);
+    }
+}
+
+/* ========================================================================================= */
+/* Counter-based random numbers                                                              */
+/*                                                                                           */
+/* mix64 is the SplitMix64 output function (Steele, Lea & Flood 2014; the variant of         */
+/* Stafford's "Mix13" used by java.util.SplittableRandom): a bijection on 64-bit words with  */
+/* full avalanche. The generator is                                                          */
+/*   key(seed, stream) = mix64(seed ^ mix64(stream + C_STREAM))                              */
+/*   u64(seed, stream, counter) = mix64(key + (counter + 1) * GAMMA)                         */
+/* i.e. output number `counter` of a SplitMix64 sequence whose state starts at the key:     */
+/* consecutive counters are the well-tested SplitMix64 sequence (passes BigCrush), and every */
+/* (seed, stream) pair gets an unrelated, hashed starting point. The inner mix64 makes the   */
+/* stream enter non-linearly, so streams s and s + 1 of one seed are not a shifted sequence.  */
+/* Pure 64-bit unsigned arithmetic (wraps modulo 2^64): identical on every platform.        */
+/* ========================================================================================= */
+
+#define BTSP_K_GAMMA UINT64_C(0x9E3779B97F4A7C15)    /* 2^64 / golden ratio, odd */
+#define BTSP_K_C_STREAM UINT64_C(0xD1B54A32D192ED03) /* odd constant: stream 0 is not mix64(0) = 0 */
+
+static inline uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+uint64_t btsp_k_rand_u64(uint64_t seed, uint64_t stream, uint64_t counter)
+{
+    const uint64_t key = mix64(seed ^ mix64(stream + BTSP_K_C_STREAM));
+    return mix64(key + (counter + 1u) * BTSP_K_GAMMA);
+}
+
+double btsp_k_rand_uniform(uint64_t seed, uint64_t stream, uint64_t counter)
+{
+    /* The top 53 bits scaled by 2^-53: every double k / 2^53 in [0, 1), exactly, 1 excluded. */
+    return (double)(btsp_k_rand_u64(seed, stream, counter) >> 11) * 0x1.0p-53;
+}
+
+void btsp_k_permutation(uint64_t seed, uint64_t stream, uint32_t *perm, size_t n)
+{
+    assert((uint64_t)n <= (uint64_t)UINT32_MAX + 1u);
+    for (size_t i = 0; i < n; i++)
+        perm[i] = (uint32_t)i;
+    /* Fisher-Yates, from the back: position i swaps with a uniform j in [0, i]. The bounded draw
+     * rejects raw values below 2^64 mod m (computed as (-m) mod m), leaving a range of size a
+     * multiple of m, so r mod m is exactly uniform. Every raw draw, rejected or not, consumes one
+     * counter value, starting from 0. */
+    uint64_t counter = 0;
+    for (size_t i = n; i > 1; i--) {
+        const uint64_t m = (uint64_t)i;
+        const uint64_t threshold = (0u - m) % m;
+        uint64_t r;
+        do {
+            r = btsp_k_rand_u64(seed, stream, counter++);
+        } while (r < threshold);
+        const size_t j = (size_t)(r % m);
+        const uint32_t t = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = t;
+    }
+}

@@ -1,0 +1,196 @@
+/* Plasticity rules: names, accepted parameters and the weight updates of one training step.
+ *
+ * Every update reads activities left by the forward phase (fwd_a, fwd_prev, dendritic forward
+ * state) and by the backward phase (a, prev, plateau), writes only its own projection or bias,
+ * and never allocates (scratch space is net->work, 6 x the largest population). */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+static const struct {
+    btsp_rule_kind kind;
+    const char *name; /* the EIANN class name */
+    int implemented;
+} kind_table[] = {
+    {BTSP_RULE_BTSP, "BTSP_19", 1},
+    {BTSP_RULE_DENDRITIC_LOSS, "DendriticLoss_6", 1},
+    {BTSP_RULE_HEBB_WEIGHTNORM, "Hebb_WeightNorm", 1},
+    {BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST, "Top_Down_Hebbian_Temporal_Contrast_3", 1},
+    {BTSP_RULE_DENDRITIC_LOSS_BIAS, "DendriticLossBias", 1},
+    {BTSP_RULE_BACKPROP, "Backprop", 0},
+    {BTSP_RULE_BACKPROP_BIAS, "BackpropBias", 0},
+    {BTSP_RULE_DTP_2E, "BP_like_2E", 0},
+    {BTSP_RULE_DTP_2L, "BP_like_2L", 0},
+    {BTSP_RULE_TOP_LAYER_DTP, "Top_Layer_BP_like_2L", 0},
+    {BTSP_RULE_HEBB_TEMPORAL_CONTRAST, "Hebbian_Temporal_Contrast", 0},
+    {BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST_1, "Top_Down_Hebbian_Temporal_Contrast_1", 0},
+    {BTSP_RULE_SUPERVISED_BCM, "Supervised_BCM_4", 0},
+    {BTSP_RULE_HEBB_WEIGHTNORM_4, "Hebb_WeightNorm_4", 0},
+    {BTSP_RULE_OJA, "Ojas_rule", 0},
+    {BTSP_RULE_BACKPROP_DENDRITIC_LOSS, "Backprop_DendriticLoss", 0},
+};
+#define N_KINDS (sizeof kind_table / sizeof kind_table[0])
+
+const char *btsp_rule_kind_name(btsp_rule_kind kind)
+{
+    for (size_t i = 0; i < N_KINDS; i++)
+        if (kind_table[i].kind == kind)
+            return kind_table[i].name;
+    return NULL;
+}
+
+btsp_status btsp_rule_kind_from_name(const char *name, btsp_rule_kind *kind)
+{
+    if (kind)
+        *kind = (btsp_rule_kind)0;
+    if (!name || !kind)
+        return BTSP_E_INVALID_ARG;
+    for (size_t i = 0; i < N_KINDS; i++)
+        if (strcmp(kind_table[i].name, name) == 0) {
+            *kind = kind_table[i].kind;
+            return BTSP_OK;
+        }
+    return BTSP_E_NOT_FOUND;
+}
+
+int rule_kind_known(btsp_rule_kind kind)
+{
+    return btsp_rule_kind_name(kind) != NULL;
+}
+
+int rule_kind_implemented(btsp_rule_kind kind)
+{
+    for (size_t i = 0; i < N_KINDS; i++)
+        if (kind_table[i].kind == kind)
+            return kind_table[i].implemented;
+    return 0;
+}
+
+int rule_accepts(btsp_rule_kind kind, btsp_rule_param param)
+{
+    switch (param) {
+    case BTSP_RULE_LEARNING_RATE:
+        return 1;
+    case BTSP_RULE_SIGN:
+        return kind == BTSP_RULE_DENDRITIC_LOSS || kind == BTSP_RULE_HEBB_WEIGHTNORM ||
+               kind == BTSP_RULE_HEBB_WEIGHTNORM_4 || kind == BTSP_RULE_SUPERVISED_BCM;
+    case BTSP_RULE_DEP_RATIO:
+    case BTSP_RULE_DEP_TH:
+    case BTSP_RULE_DEP_WIDTH:
+    case BTSP_RULE_TEMPORAL_DISCOUNT:
+    case BTSP_RULE_W_MAX:
+        return kind == BTSP_RULE_BTSP;
+    case BTSP_RULE_FORWARD_ONLY:
+        return kind == BTSP_RULE_HEBB_WEIGHTNORM || kind == BTSP_RULE_HEBB_WEIGHTNORM_4 || kind == BTSP_RULE_DTP_2L ||
+               kind == BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST_1;
+    case BTSP_RULE_THETA_TAU:
+    case BTSP_RULE_THETA_K:
+        return kind == BTSP_RULE_SUPERVISED_BCM;
+    }
+    return 0;
+}
+
+double rule_lr(const btsp_rule *rule)
+{
+    return rule->lr_set || rule->net->finalized ? rule->lr : rule->net->lr;
+}
+
+void rule_reset(btsp_rule *rule)
+{
+    if (rule->past_pre)
+        memset(rule->past_pre, 0, rule->proj->cols * sizeof(float));
+    if (rule->past_plateau)
+        memset(rule->past_plateau, 0, rule->proj->rows * sizeof(float));
+}
+
+/* Presynaptic rates a projection reads: current (post-backward) or forward-phase values,
+ * the previous-step value for recurrent projections. */
+static const float *pre_rates(const btsp_proj *q, int forward)
+{
+    const btsp_pop *pre = q->pre;
+    if (forward)
+        return q->dir == BTSP_DIR_FORWARD ? pre->fwd_a : pre->fwd_prev;
+    return q->dir == BTSP_DIR_FORWARD ? pre->a : pre->prev;
+}
+
+static void clip_copy(size_t n, const float *src, float *dst, float lo, float hi)
+{
+    for (size_t i = 0; i < n; i++) {
+        float v = src[i];
+        dst[i] = v < lo ? lo : (v > hi ? hi : v);
+    }
+}
+
+static void step_btsp(btsp_net *net, btsp_rule *r)
+{
+    btsp_proj *q = r->proj;
+    btsp_k_btsp_params p;
+    p.learning_rate = (float)r->lr;
+    p.w_max = (float)(r->w_max_set ? r->w_max : (isfinite(q->hi) ? q->hi : 2.0));
+    p.dep_ratio = (float)r->dep_ratio;
+    p.discount = (float)r->discount;
+    p.lo = (float)q->lo;
+    p.hi = (float)q->hi;
+    btsp_k_q_default(&p.q);
+    p.q.th = r->dep_th;
+    p.q.peak = r->dep_th + r->dep_width;
+    btsp_k_btsp_update(q->rows, q->cols, q->W, q->cols, q->post->plateau, r->past_plateau, pre_rates(q, 0),
+                       r->past_pre, &p, net->work);
+}
+
+void rule_step(btsp_net *net, btsp_rule *r)
+{
+    float *w0 = net->work, *w1 = net->work + net->max_pop;
+    btsp_proj *q = r->proj;
+    switch (r->kind) {
+    case BTSP_RULE_BTSP:
+        step_btsp(net, r);
+        break;
+    case BTSP_RULE_DENDRITIC_LOSS:
+        /* dW = sign * lr * clip(d_fwd_post, -1, 1) x clip(a_fwd_pre, 0, 1) */
+        clip_copy(q->rows, q->post->dend->fwd_state, w0, -1.0f, 1.0f);
+        clip_copy(q->cols, pre_rates(q, 1), w1, 0.0f, 1.0f);
+        btsp_k_outer_acc(q->rows, q->cols, q->W, q->cols, (float)(r->sign * r->lr), w0, w1);
+        break;
+    case BTSP_RULE_HEBB_WEIGHTNORM: {
+        /* dW = sign * lr * a_post x a_pre (forward-phase rates with forward_only), unclipped */
+        int fwd = r->forward_only != 0.0;
+        const float *post = fwd ? q->post->fwd_a : q->post->a;
+        btsp_k_outer_acc(q->rows, q->cols, q->W, q->cols, (float)(r->sign * r->lr), post, pre_rates(q, fwd));
+        break;
+    }
+    case BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST: {
+        /* dB = lr * clip(a_post, 0, 1) x clip(a_pre - a_fwd_pre, -1, 1) (post-backward rates) */
+        const float *now = pre_rates(q, 0), *fwd = pre_rates(q, 1);
+        clip_copy(q->rows, q->post->a, w0, 0.0f, 1.0f);
+        for (size_t j = 0; j < q->cols; j++) {
+            float d = now[j] - fwd[j];
+            w1[j] = d < -1.0f ? -1.0f : (d > 1.0f ? 1.0f : d);
+        }
+        btsp_k_outer_acc(q->rows, q->cols, q->W, q->cols, (float)r->lr, w0, w1);
+        break;
+    }
+    case BTSP_RULE_DENDRITIC_LOSS_BIAS: {
+        /* b += lr * plateau */
+        btsp_pop *p = r->bias_pop;
+        float lr = (float)r->lr;
+        for (size_t i = 0; i < p->size; i++)
+            p->bias[i] += lr * p->plateau[i];
+        break;
+    }
+    default:
+        break; /* unimplemented kinds cannot be created */
+    }
+}
+
+void rule_after_step(btsp_net *net, btsp_rule *r)
+{
+    (void)net;
+    if (r->kind != BTSP_RULE_BTSP)
+        return;
+    /* The traces of the next sample: this sample's presynaptic rates and post plateaus. */
+    btsp_proj *q = r->proj;
+    memcpy(r->past_pre, pre_rates(q, 0), q->cols * sizeof(float));
+    memcpy(r->past_plateau, q->post->plateau, q->rows * sizeof(float));
+}

@@ -1,0 +1,56 @@
+// The public headers must compile as C++11 (extern "C", no restrict, VLAs or _Generic) and link
+// from C++. Built with -Wall -Wextra -Wpedantic (and -Werror with BTSP_WERROR) against the
+// shared library. A plain program: exit status 0 on success.
+#include "btsp/btsp.h"
+#include "btsp/btsp_kernels.h"
+
+#include <cstdio>
+#include <cstring>
+
+namespace {
+
+int failures = 0;
+
+void check(bool ok, const char *what) {
+    if (!ok) {
+        std::fprintf(stderr, "test_cxx_headers: FAILED: %s\n", what);
+        ++failures;
+    }
+}
+
+// Types and enums are usable from C++ without casts where C would allow them.
+static_assert(BTSP_OK == 0, "BTSP_OK is 0");
+static_assert(BTSP_E_INVALID_ARG < 0 && BTSP_STOPPED > 0, "status sign convention");
+static_assert(BTSP_VERSION_NUMBER ==
+                  BTSP_VERSION_MAJOR * 10000 + BTSP_VERSION_MINOR * 100 + BTSP_VERSION_PATCH,
+              "version number layout");
+
+} // namespace
+
+int main() {
+    check(btsp_version_number() == static_cast<unsigned>(BTSP_VERSION_NUMBER),
+          "btsp_version_number() equals BTSP_VERSION_NUMBER");
+    check(std::strcmp(btsp_version_string(), BTSP_VERSION_STRING) == 0,
+          "btsp_version_string() equals BTSP_VERSION_STRING");
+
+    const char *ok = btsp_status_string(BTSP_OK);
+    const char *unknown = btsp_status_string(-12345);
+    check(ok != nullptr && ok[0] != '\0', "btsp_status_string(BTSP_OK) is a non-empty string");
+    check(unknown != nullptr, "btsp_status_string(unknown) is not NULL");
+    check(ok != nullptr && unknown != nullptr && std::strcmp(ok, unknown) != 0,
+          "unknown status differs from BTSP_OK");
+
+    // Function pointer and struct types from the headers.
+    btsp_allocator alloc = {nullptr, nullptr, nullptr};
+    (void)alloc;
+    btsp_step_fn hook = nullptr;
+    (void)hook;
+    btsp_k_q_params q;
+    std::memset(&q, 0, sizeof q);
+    (void)q;
+
+    if (failures == 0) {
+        std::printf("test_cxx_headers: OK (libbtsp %s)\n", btsp_version_string());
+    }
+    return failures == 0 ? 0 : 1;
+}
