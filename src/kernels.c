@@ -10,10 +10,13 @@
  *   float, which is never worse than the reference's float evaluation.
  * - Clipping is written as (x < lo ? lo : x), (x > hi ? hi : x): NaN passes through (as in
  *   torch.clamp) and infinite bounds need no special case.
- * - The hot loops (dot products, axpy, BTSP update) are unrolled by hand into independent lanes so
- *   that gcc -O2 (whose default cost model vectorizes no loop of unknown trip count) and clang turn
- *   them into SSE2 code through straight-line (SLP) vectorization. Lane arithmetic is IEEE per
- *   element, so the vectorized and scalar forms give identical results.
+ * - The matrix-sized loops (dot products, axpy, clipping, the BTSP update) are written on a
+ *   four-lane type v4f (below): explicit 128-bit vectors with GCC/Clang vector extensions (SSE2
+ *   on x86-64 without any -march flag, NEON on AArch64), a plain four-float struct elsewhere.
+ *   Explicit vectors keep the code fast at every optimisation level: left to the auto-vectorizer,
+ *   gcc -O2 vectorizes no loop of unknown trip count, and gcc -O3 turns lane-wise float
+ *   reductions into order-preserving shuffle-heavy code 3x slower than the -O2 code. Lane
+ *   arithmetic is IEEE per element, so both v4f implementations give bit-identical results.
  */
 #include "btsp/btsp_kernels.h"
 
@@ -21,6 +24,95 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+/* ========================================================================================= */
+/* Four-lane float vectors                                                                   */
+/* ========================================================================================= */
+
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(BTSP_K_NO_VECTOR_EXT)
+/* GCC/Clang vector extension: element-wise operators, lane subscripts, bit casts to v4i. */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+static inline v4f v4_load(const float *p) /* unaligned */
+{
+    v4f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void v4_store(float *p, v4f v)
+{
+    memcpy(p, &v, sizeof v);
+}
+static inline v4f v4_set1(float a)
+{
+    const v4f v = {a, a, a, a};
+    return v;
+}
+static inline v4f v4_add(v4f a, v4f b) { return a + b; }
+static inline v4f v4_sub(v4f a, v4f b) { return a - b; }
+static inline v4f v4_mul(v4f a, v4f b) { return a * b; }
+/* (a0 + a1) + (a2 + a3) */
+static inline float v4_hsum(v4f a) { return (a[0] + a[1]) + (a[2] + a[3]); }
+/* Per lane: x = x < lo ? lo : x, then x > hi ? hi : x, in that order like clipf() (so even lo > hi
+ * gives the same lanes); NaN lanes pass through. Comparisons give all-ones lanes where true. */
+static inline v4f v4_clip(v4f x, v4f lo, v4f hi)
+{
+    const v4i below = x < lo;
+    x = (v4f)(((v4i)lo & below) | ((v4i)x & ~below));
+    const v4i above = x > hi;
+    return (v4f)(((v4i)hi & above) | ((v4i)x & ~above));
+}
+#else
+/* Portable fallback with exactly the same per-lane arithmetic. */
+typedef struct v4f {
+    float v[4];
+} v4f;
+
+static inline v4f v4_load(const float *p)
+{
+    v4f r;
+    memcpy(r.v, p, sizeof r.v);
+    return r;
+}
+static inline void v4_store(float *p, v4f a)
+{
+    memcpy(p, a.v, sizeof a.v);
+}
+static inline v4f v4_set1(float a)
+{
+    const v4f r = {{a, a, a, a}};
+    return r;
+}
+static inline v4f v4_add(v4f a, v4f b)
+{
+    for (int l = 0; l < 4; l++)
+        a.v[l] += b.v[l];
+    return a;
+}
+static inline v4f v4_sub(v4f a, v4f b)
+{
+    for (int l = 0; l < 4; l++)
+        a.v[l] -= b.v[l];
+    return a;
+}
+static inline v4f v4_mul(v4f a, v4f b)
+{
+    for (int l = 0; l < 4; l++)
+        a.v[l] *= b.v[l];
+    return a;
+}
+static inline float v4_hsum(v4f a) { return (a.v[0] + a.v[1]) + (a.v[2] + a.v[3]); }
+static inline v4f v4_clip(v4f x, v4f lo, v4f hi)
+{
+    for (int l = 0; l < 4; l++) {
+        x.v[l] = x.v[l] < lo.v[l] ? lo.v[l] : x.v[l];
+        x.v[l] = x.v[l] > hi.v[l] ? hi.v[l] : x.v[l];
+    }
+    return x;
+}
+#endif
 
 /* ========================================================================================= */
 /* Small helpers                                                                             */
@@ -73,8 +165,8 @@ static void softmax(size_t n, const float *u, float *a)
 
 void btsp_k_activation(btsp_activation act, double p0, double p1, size_t n, const float *u, float *a)
 {
-    /* u and a may be the same array: each a[i] is written only after u[i] is read (softmax reads
-     * u twice but only element i before writing element i in its last pass). */
+    /* u and a may be the same array: every loop reads u[i] before writing a[i] and never reads
+     * u[k] for k < i afterwards (softmax's first two passes only read). */
     switch (act) {
     case BTSP_ACT_LINEAR:
         if (a != u)
@@ -125,7 +217,8 @@ void btsp_k_activation(btsp_activation act, double p0, double p1, size_t n, cons
         softmax(n, u, a);
         break;
     default:
-        /* Unknown activation: precondition violated; behave as linear rather than leave a stale. */
+        /* Unknown activation (a violated precondition): behave as linear rather than leave a
+         * holding stale values. */
         assert(0 && "unknown btsp_activation");
         if (a != u)
             for (size_t i = 0; i < n; i++)
@@ -174,102 +267,77 @@ void btsp_k_rate_update(size_t n, const float *I, float tau, btsp_activation act
 /* row block, and btsp_k_matmat_acc() gives bit-identical results to btsp_k_matvec_acc() on   */
 /* each batch vector (batched evaluation == one-sample forward).                              */
 /*                                                                                           */
-/* matvec processes 8 rows at a time: 8 rows x 4 lanes = 8 independent SSE accumulators,     */
-/* enough to hide the add latency, and each x[j..j+3] load is reused 8 times. No x[j] == 0    */
-/* shortcut is taken: zeros in x are ordinary operands (the result is the IEEE sum, so       */
-/* non-finite weights behave as in the reference).                                           */
+/* matvec processes 8 rows at a time: 8 rows x 1 four-lane vector = 8 independent            */
+/* accumulators, enough to hide the add latency, and each x[j..j+3] load is reused 8 times.  */
+/* No x[j] == 0 shortcut is taken: zeros in x are ordinary operands (the result is the IEEE  */
+/* sum, so sparse x needs no special case and non-finite weights behave as in the reference). */
 /* ========================================================================================= */
 
 #define BTSP_K_ROWBLOCK 8
 
-static inline float lanes_sum(const float acc[4])
+/* Trailing columns of one row, in order, onto the combined lanes. */
+static inline float dot_tail(float s, size_t cols4, size_t cols, const float *w, const float *x)
 {
-    return (acc[0] + acc[1]) + (acc[2] + acc[3]);
-}
-
-/* One row: acc lanes, combine, tail. */
-static inline float dot_row(size_t cols, const float *restrict w, const float *restrict x)
-{
-    const size_t cols4 = cols & ~(size_t)3;
-    float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    for (size_t j = 0; j < cols4; j += 4) {
-        acc[0] += w[j + 0] * x[j + 0];
-        acc[1] += w[j + 1] * x[j + 1];
-        acc[2] += w[j + 2] * x[j + 2];
-        acc[3] += w[j + 3] * x[j + 3];
-    }
-    float s = lanes_sum(acc);
     for (size_t j = cols4; j < cols; j++)
         s += w[j] * x[j];
     return s;
 }
 
+/* One row. */
+static inline float dot_row(size_t cols, const float *w, const float *x)
+{
+    const size_t cols4 = cols & ~(size_t)3;
+    v4f a = v4_set1(0.0f);
+    for (size_t j = 0; j < cols4; j += 4)
+        a = v4_add(a, v4_mul(v4_load(w + j), v4_load(x + j)));
+    return dot_tail(v4_hsum(a), cols4, cols, w, x);
+}
+
 /* Four rows at once (W points at the first of them); out[r] = dot of row r with x. */
-static inline void dot_rows4(size_t cols, const float *restrict W, size_t ldw, const float *restrict x,
-                             float out[4])
+static inline void dot_rows4(size_t cols, const float *W, size_t ldw, const float *x, float out[4])
 {
     const size_t cols4 = cols & ~(size_t)3;
     const float *w0 = W, *w1 = W + ldw, *w2 = W + 2 * ldw, *w3 = W + 3 * ldw;
-    float a0[4] = {0}, a1[4] = {0}, a2[4] = {0}, a3[4] = {0};
+    v4f a0 = v4_set1(0.0f), a1 = a0, a2 = a0, a3 = a0;
     for (size_t j = 0; j < cols4; j += 4) {
-        for (size_t l = 0; l < 4; l++) {
-            const float xv = x[j + l];
-            a0[l] += w0[j + l] * xv;
-            a1[l] += w1[j + l] * xv;
-            a2[l] += w2[j + l] * xv;
-            a3[l] += w3[j + l] * xv;
-        }
+        const v4f xv = v4_load(x + j);
+        a0 = v4_add(a0, v4_mul(v4_load(w0 + j), xv));
+        a1 = v4_add(a1, v4_mul(v4_load(w1 + j), xv));
+        a2 = v4_add(a2, v4_mul(v4_load(w2 + j), xv));
+        a3 = v4_add(a3, v4_mul(v4_load(w3 + j), xv));
     }
-    float s0 = lanes_sum(a0), s1 = lanes_sum(a1), s2 = lanes_sum(a2), s3 = lanes_sum(a3);
-    for (size_t j = cols4; j < cols; j++) {
-        s0 += w0[j] * x[j];
-        s1 += w1[j] * x[j];
-        s2 += w2[j] * x[j];
-        s3 += w3[j] * x[j];
-    }
-    out[0] = s0;
-    out[1] = s1;
-    out[2] = s2;
-    out[3] = s3;
+    out[0] = dot_tail(v4_hsum(a0), cols4, cols, w0, x);
+    out[1] = dot_tail(v4_hsum(a1), cols4, cols, w1, x);
+    out[2] = dot_tail(v4_hsum(a2), cols4, cols, w2, x);
+    out[3] = dot_tail(v4_hsum(a3), cols4, cols, w3, x);
 }
 
 /* Eight rows at once; same per-row order as dot_row(). */
-static inline void dot_rows8(size_t cols, const float *restrict W, size_t ldw, const float *restrict x,
-                             float out[8])
+static void dot_rows8(size_t cols, const float *W, size_t ldw, const float *x, float out[8])
 {
     const size_t cols4 = cols & ~(size_t)3;
     const float *w0 = W, *w1 = W + ldw, *w2 = W + 2 * ldw, *w3 = W + 3 * ldw;
     const float *w4 = W + 4 * ldw, *w5 = W + 5 * ldw, *w6 = W + 6 * ldw, *w7 = W + 7 * ldw;
-    float a0[4] = {0}, a1[4] = {0}, a2[4] = {0}, a3[4] = {0};
-    float a4[4] = {0}, a5[4] = {0}, a6[4] = {0}, a7[4] = {0};
+    v4f a0 = v4_set1(0.0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
     for (size_t j = 0; j < cols4; j += 4) {
-        for (size_t l = 0; l < 4; l++) {
-            const float xv = x[j + l];
-            a0[l] += w0[j + l] * xv;
-            a1[l] += w1[j + l] * xv;
-            a2[l] += w2[j + l] * xv;
-            a3[l] += w3[j + l] * xv;
-            a4[l] += w4[j + l] * xv;
-            a5[l] += w5[j + l] * xv;
-            a6[l] += w6[j + l] * xv;
-            a7[l] += w7[j + l] * xv;
-        }
+        const v4f xv = v4_load(x + j);
+        a0 = v4_add(a0, v4_mul(v4_load(w0 + j), xv));
+        a1 = v4_add(a1, v4_mul(v4_load(w1 + j), xv));
+        a2 = v4_add(a2, v4_mul(v4_load(w2 + j), xv));
+        a3 = v4_add(a3, v4_mul(v4_load(w3 + j), xv));
+        a4 = v4_add(a4, v4_mul(v4_load(w4 + j), xv));
+        a5 = v4_add(a5, v4_mul(v4_load(w5 + j), xv));
+        a6 = v4_add(a6, v4_mul(v4_load(w6 + j), xv));
+        a7 = v4_add(a7, v4_mul(v4_load(w7 + j), xv));
     }
-    float s[8] = {lanes_sum(a0), lanes_sum(a1), lanes_sum(a2), lanes_sum(a3),
-                  lanes_sum(a4), lanes_sum(a5), lanes_sum(a6), lanes_sum(a7)};
-    for (size_t j = cols4; j < cols; j++) {
-        const float xv = x[j];
-        s[0] += w0[j] * xv;
-        s[1] += w1[j] * xv;
-        s[2] += w2[j] * xv;
-        s[3] += w3[j] * xv;
-        s[4] += w4[j] * xv;
-        s[5] += w5[j] * xv;
-        s[6] += w6[j] * xv;
-        s[7] += w7[j] * xv;
-    }
-    for (int r = 0; r < 8; r++)
-        out[r] = s[r];
+    out[0] = dot_tail(v4_hsum(a0), cols4, cols, w0, x);
+    out[1] = dot_tail(v4_hsum(a1), cols4, cols, w1, x);
+    out[2] = dot_tail(v4_hsum(a2), cols4, cols, w2, x);
+    out[3] = dot_tail(v4_hsum(a3), cols4, cols, w3, x);
+    out[4] = dot_tail(v4_hsum(a4), cols4, cols, w4, x);
+    out[5] = dot_tail(v4_hsum(a5), cols4, cols, w5, x);
+    out[6] = dot_tail(v4_hsum(a6), cols4, cols, w6, x);
+    out[7] = dot_tail(v4_hsum(a7), cols4, cols, w7, x);
 }
 
 /* y[i] += W[i, :] . x for i in [r0, rows): the tail of at most 7 rows after the 8-row blocks. */
@@ -279,8 +347,8 @@ static void matvec_tail(size_t r0, size_t rows, size_t cols, const float *W, siz
     if (rows - i >= 4) {
         float t[4];
         dot_rows4(cols, W + i * ldw, ldw, x, t);
-        for (int r = 0; r < 4; r++)
-            y[i + (size_t)r] += t[r];
+        for (size_t r = 0; r < 4; r++)
+            y[i + r] += t[r];
         i += 4;
     }
     for (; i < rows; i++)
@@ -294,8 +362,8 @@ void btsp_k_matvec_acc(size_t rows, size_t cols, const float *W, size_t ldw, con
     for (; i + BTSP_K_ROWBLOCK <= rows; i += BTSP_K_ROWBLOCK) {
         float t[BTSP_K_ROWBLOCK];
         dot_rows8(cols, W + i * ldw, ldw, x, t);
-        for (int r = 0; r < BTSP_K_ROWBLOCK; r++)
-            y[i + (size_t)r] += t[r];
+        for (size_t r = 0; r < BTSP_K_ROWBLOCK; r++)
+            y[i + r] += t[r];
     }
     matvec_tail(i, rows, cols, W, ldw, x, y);
 }
@@ -307,8 +375,9 @@ void btsp_k_matmat_acc(size_t rows, size_t cols, size_t nb, const float *W, size
     assert(nb <= 1 || ldx >= cols);
     assert(nb <= 1 || ldy >= rows);
     /* Cache blocking: one 8-row panel of W (8 * cols floats, 25 KB for cols = 784) is loaded once
-     * and reused for all nb batch vectors, which stream through it; W as a whole is read once per
-     * call instead of nb times. Per (row, vector) the arithmetic is that of btsp_k_matvec_acc(). */
+     * and reused from L1 for all nb batch vectors, which stream through it; W as a whole is read
+     * once per call instead of nb times. Per (row, vector) the arithmetic is that of
+     * btsp_k_matvec_acc(). */
     size_t i = 0;
     for (; i + BTSP_K_ROWBLOCK <= rows; i += BTSP_K_ROWBLOCK) {
         const float *panel = W + i * ldw;
@@ -316,7 +385,7 @@ void btsp_k_matmat_acc(size_t rows, size_t cols, size_t nb, const float *W, size
             float t[BTSP_K_ROWBLOCK];
             float *yb = Y + b * ldy + i;
             dot_rows8(cols, panel, ldw, X + b * ldx, t);
-            for (int r = 0; r < BTSP_K_ROWBLOCK; r++)
+            for (size_t r = 0; r < BTSP_K_ROWBLOCK; r++)
                 yb[r] += t[r];
         }
     }
@@ -326,26 +395,29 @@ void btsp_k_matmat_acc(size_t rows, size_t cols, size_t nb, const float *W, size
 }
 
 /* y[j] += ((x0 w0[j] + x1 w1[j]) + x2 w2[j]) + x3 w3[j]: four rows of the transposed product in
- * one pass over y. The restrict parameters (rather than block-scope restrict pointers, which gcc
- * does not use for dependence analysis) and the four-lane inner loop let gcc -O2 vectorize it. */
-static void axpy_rows4(size_t cols, const float *restrict w0, const float *restrict w1, const float *restrict w2,
-                       const float *restrict w3, float x0, float x1, float x2, float x3, float *restrict y)
+ * one pass over y (y is loaded and stored once per four rows). */
+static void axpy_rows4(size_t cols, const float *w0, const float *w1, const float *w2, const float *w3, float x0,
+                       float x1, float x2, float x3, float *y)
 {
     const size_t cols4 = cols & ~(size_t)3;
-    for (size_t j = 0; j < cols4; j += 4)
-        for (size_t l = 0; l < 4; l++)
-            y[j + l] += ((x0 * w0[j + l] + x1 * w1[j + l]) + x2 * w2[j + l]) + x3 * w3[j + l];
+    const v4f c0 = v4_set1(x0), c1 = v4_set1(x1), c2 = v4_set1(x2), c3 = v4_set1(x3);
+    for (size_t j = 0; j < cols4; j += 4) {
+        v4f t = v4_add(v4_mul(c0, v4_load(w0 + j)), v4_mul(c1, v4_load(w1 + j)));
+        t = v4_add(t, v4_mul(c2, v4_load(w2 + j)));
+        t = v4_add(t, v4_mul(c3, v4_load(w3 + j)));
+        v4_store(y + j, v4_add(v4_load(y + j), t));
+    }
     for (size_t j = cols4; j < cols; j++)
         y[j] += ((x0 * w0[j] + x1 * w1[j]) + x2 * w2[j]) + x3 * w3[j];
 }
 
 /* y[j] += a * w[j] (one row; also the row kernel of btsp_k_outer_acc()). */
-static void axpy_row(size_t cols, const float *restrict w, float a, float *restrict y)
+static void axpy_row(size_t cols, const float *w, float a, float *y)
 {
     const size_t cols4 = cols & ~(size_t)3;
+    const v4f av = v4_set1(a);
     for (size_t j = 0; j < cols4; j += 4)
-        for (size_t l = 0; l < 4; l++)
-            y[j + l] += a * w[j + l];
+        v4_store(y + j, v4_add(v4_load(y + j), v4_mul(av, v4_load(w + j))));
     for (size_t j = cols4; j < cols; j++)
         y[j] += a * w[j];
 }
@@ -353,8 +425,8 @@ static void axpy_row(size_t cols, const float *restrict w, float a, float *restr
 void btsp_k_matvec_t_acc(size_t rows, size_t cols, const float *W, size_t ldw, const float *x, float *y)
 {
     assert(ldw >= cols);
-    /* Row-wise axpy, four rows per pass over y (y stays in L1 and is loaded and stored once per
-     * four rows). Rows with x[i] == 0 are not skipped: IEEE semantics as in matvec. */
+    /* Row-wise axpy, four rows per pass over y (y stays in L1). Rows with x[i] == 0 are not
+     * skipped: IEEE semantics as in matvec. */
     size_t i = 0;
     for (; i + 4 <= rows; i += 4) {
         const float *w0 = W + i * ldw;
@@ -371,7 +443,12 @@ void btsp_k_matvec_t_acc(size_t rows, size_t cols, const float *W, size_t ldw, c
 void btsp_k_clip(size_t n, float *x, float lo, float hi)
 {
     assert(!(lo > hi));
-    for (size_t i = 0; i < n; i++)
+    /* Vectorized: clip_matrix runs over whole weight matrices after every update. */
+    const size_t n4 = n & ~(size_t)3;
+    const v4f lov = v4_set1(lo), hiv = v4_set1(hi);
+    for (size_t i = 0; i < n4; i += 4)
+        v4_store(x + i, v4_clip(v4_load(x + i), lov, hiv));
+    for (size_t i = n4; i < n; i++)
         x[i] = clipf(x[i], lo, hi);
 }
 
@@ -496,36 +573,74 @@ float btsp_k_btsp_term(float A, float w, float s, float qs, float w_max, float r
 /* Per-presynaptic precomputation, laid out in `work` as six arrays of n_pre floats. */
 enum { BTSP_W_E, BTSP_W_QE, BTSP_W_S2, BTSP_W_QS2, BTSP_W_S3, BTSP_W_QS3, BTSP_W_COUNT };
 
-/* Row constants of one post unit. */
+/* Row constants of one post unit, broadcast to four lanes. */
 typedef struct btsp_row {
-    float pp, pm, ph; /* P+, P-, past P+ */
-    float eta, w_max, rho, lo, hi;
+    v4f pp, pm, ph; /* P+, P-, past P+ */
+    v4f eta, w_max, rho, lo, hi;
 } btsp_row;
 
-static inline float btsp_synapse(const btsp_row *r, float w, float e, float qe, float s2, float qs2, float s3,
-                                 float qs3)
+/* Four synapses of one row. Per lane exactly the scalar expression
+ *   dW = eta * (((K(P+, e) + K(P+, s2)) + K(P^+, s3)) + P- e),  w = clip(w + dW, lo, hi),
+ * with K(A, s) = A * ((w_max - w) * s - (rho * w) * q(s)) as in btsp_kernel(). */
+static inline v4f btsp_synapses4(const btsp_row *r, v4f w, v4f e, v4f qe, v4f s2, v4f qs2, v4f s3, v4f qs3)
 {
-    const float k1 = btsp_kernel(r->pp, w, e, qe, r->w_max, r->rho);
-    const float k2 = btsp_kernel(r->pp, w, s2, qs2, r->w_max, r->rho);
-    const float k3 = btsp_kernel(r->ph, w, s3, qs3, r->w_max, r->rho);
-    const float dw = r->eta * (((k1 + k2) + k3) + r->pm * e);
-    return clipf(w + dw, r->lo, r->hi);
+    const v4f wmw = v4_sub(r->w_max, w); /* w_max - w */
+    const v4f rw = v4_mul(r->rho, w);    /* rho * w */
+    const v4f k1 = v4_mul(r->pp, v4_sub(v4_mul(wmw, e), v4_mul(rw, qe)));
+    const v4f k2 = v4_mul(r->pp, v4_sub(v4_mul(wmw, s2), v4_mul(rw, qs2)));
+    const v4f k3 = v4_mul(r->ph, v4_sub(v4_mul(wmw, s3), v4_mul(rw, qs3)));
+    const v4f dw = v4_mul(r->eta, v4_add(v4_add(v4_add(k1, k2), k3), v4_mul(r->pm, e)));
+    return v4_clip(v4_add(w, dw), r->lo, r->hi);
 }
 
-/* One post row; the work arrays are passed as restrict parameters so gcc -O2 vectorizes the
- * four-lane inner loop (compares become minps/maxps-style selects). */
-static void btsp_update_row(size_t n, float *restrict w, const float *restrict e, const float *restrict qe,
-                            const float *restrict s2, const float *restrict qs2, const float *restrict s3,
-                            const float *restrict qs3, btsp_row r)
+/* The scalar form of btsp_synapses4() for the trailing n_pre % 4 synapses. */
+static inline float btsp_synapse(float pp, float pm, float ph, const btsp_k_btsp_params *p, float w, float e,
+                                 float qe, float s2, float qs2, float s3, float qs3)
 {
+    const float k1 = btsp_kernel(pp, w, e, qe, p->w_max, p->dep_ratio);
+    const float k2 = btsp_kernel(pp, w, s2, qs2, p->w_max, p->dep_ratio);
+    const float k3 = btsp_kernel(ph, w, s3, qs3, p->w_max, p->dep_ratio);
+    const float dw = p->learning_rate * (((k1 + k2) + k3) + pm * e);
+    return clipf(w + dw, p->lo, p->hi);
+}
+
+/* One post row with at least one event. `work` holds the six per-presynaptic arrays. */
+static void btsp_update_row(size_t n, float *w, const float *work, float pp, float pm, float ph,
+                            const btsp_k_btsp_params *p)
+{
+    const float *e = work + (size_t)BTSP_W_E * n, *qe = work + (size_t)BTSP_W_QE * n;
+    const float *s2 = work + (size_t)BTSP_W_S2 * n, *qs2 = work + (size_t)BTSP_W_QS2 * n;
+    const float *s3 = work + (size_t)BTSP_W_S3 * n, *qs3 = work + (size_t)BTSP_W_QS3 * n;
     const size_t n4 = n & ~(size_t)3;
-    for (size_t j = 0; j < n4; j += 4)
-        for (size_t l = 0; l < 4; l++) {
-            const size_t k = j + l;
-            w[k] = btsp_synapse(&r, w[k], e[k], qe[k], s2[k], qs2[k], s3[k], qs3[k]);
+    if (pp == 0.0f && ph == 0.0f) {
+        /* Negative event only: every K term has a zero factor A, so dW = eta * (P- e), the linear
+         * weight-independent depression (identical to the full expression up to the sign of
+         * zero terms, without the q work). */
+        const v4f pmv = v4_set1(pm), eta = v4_set1(p->learning_rate), lo = v4_set1(p->lo), hi = v4_set1(p->hi);
+        for (size_t j = 0; j < n4; j += 4) {
+            const v4f wv = v4_load(w + j);
+            v4_store(w + j, v4_clip(v4_add(wv, v4_mul(eta, v4_mul(pmv, v4_load(e + j)))), lo, hi));
         }
+        for (size_t j = n4; j < n; j++)
+            w[j] = clipf(w[j] + p->learning_rate * (pm * e[j]), p->lo, p->hi);
+        return;
+    }
+    btsp_row r;
+    r.pp = v4_set1(pp);
+    r.pm = v4_set1(pm);
+    r.ph = v4_set1(ph);
+    r.eta = v4_set1(p->learning_rate);
+    r.w_max = v4_set1(p->w_max);
+    r.rho = v4_set1(p->dep_ratio);
+    r.lo = v4_set1(p->lo);
+    r.hi = v4_set1(p->hi);
+    for (size_t j = 0; j < n4; j += 4) {
+        const v4f wv = btsp_synapses4(&r, v4_load(w + j), v4_load(e + j), v4_load(qe + j), v4_load(s2 + j),
+                                      v4_load(qs2 + j), v4_load(s3 + j), v4_load(qs3 + j));
+        v4_store(w + j, wv);
+    }
     for (size_t j = n4; j < n; j++)
-        w[j] = btsp_synapse(&r, w[j], e[j], qe[j], s2[j], qs2[j], s3[j], qs3[j]);
+        w[j] = btsp_synapse(pp, pm, ph, p, w[j], e[j], qe[j], s2[j], qs2[j], s3[j], qs3[j]);
 }
 
 void btsp_k_btsp_update(size_t n_post, size_t n_pre, float *W, size_t ldw, const float *plateau,
@@ -558,22 +673,14 @@ void btsp_k_btsp_update(size_t n_post, size_t n_pre, float *W, size_t ldw, const
         qs3[j] = (float)q_eval(&qc, (double)s3j);
     }
 
-    btsp_row r;
-    r.eta = p->learning_rate;
-    r.w_max = p->w_max;
-    r.rho = p->dep_ratio;
-    r.lo = p->lo;
-    r.hi = p->hi;
     for (size_t i = 0; i < n_post; i++) {
-        const float P = plateau[i];
-        r.pp = P > 0.0f ? P : 0.0f;
-        r.pm = P < 0.0f ? P : 0.0f;
-        r.ph = past_plateau[i] > 0.0f ? past_plateau[i] : 0.0f;
+        const float P = plateau[i], Ph = past_plateau[i];
+        const float pp = P > 0.0f ? P : 0.0f, pm = P < 0.0f ? P : 0.0f, ph = Ph > 0.0f ? Ph : 0.0f;
         /* Without any event the update is exactly zero (the reference adds +-0 and re-clips; the
          * weights are already within bounds after the previous constraint step). */
-        if (r.pp == 0.0f && r.pm == 0.0f && r.ph == 0.0f)
+        if (pp == 0.0f && pm == 0.0f && ph == 0.0f)
             continue;
-        btsp_update_row(n_pre, W + i * ldw, e, qe, s2, qs2, s3, qs3, r);
+        btsp_update_row(n_pre, W + i * ldw, work, pp, pm, ph, p);
     }
 }
 

@@ -152,7 +152,8 @@ BTSP_API uint64_t btsp_k_rand_u64(uint64_t seed, uint64_t stream, uint64_t count
 /** @brief Uniform double in [0, 1) with 53 random bits for (seed, stream, counter). @since 0.1 */
 BTSP_API double btsp_k_rand_uniform(uint64_t seed, uint64_t stream, uint64_t counter);
 /** @brief Fill perm[0..n) with a uniformly random permutation of 0..n-1 (Fisher-Yates driven by
- *  btsp_k_rand_u64(seed, stream, i), unbiased by rejection). @since 0.1 */
+ *  btsp_k_rand_u64(seed, stream, c) with c = 0, 1, 2, ... advancing by one per raw draw, rejected
+ *  draws included; unbiased by rejection). @since 0.1 */
 BTSP_API void btsp_k_permutation(uint64_t seed, uint64_t stream, uint32_t *perm, size_t n);
 /** @} */
 

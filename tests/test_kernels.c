@@ -1,0 +1,1157 @@
+/* Unit tests of the handle-free kernels (btsp_kernels.h).
+ *
+ * Every kernel is checked against a straightforward double-precision reference written here
+ * (naive loops, closed forms) or against hand-computed numbers, and every test guards against
+ * passing trivially (the operation must actually have changed something). Test data come from
+ * a small generator local to this file, independent of the library's RNG under test. */
+#include "test_support.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "btsp/btsp_kernels.h"
+
+/* ----------------------------------------------------------------------------------------- */
+/* Helpers                                                                                   */
+/* ----------------------------------------------------------------------------------------- */
+
+/* xorshift64* test-data generator (not the library RNG, which is itself under test). */
+typedef struct trng {
+    uint64_t s;
+} trng;
+
+static double trng_uniform(trng *r)
+{
+    r->s ^= r->s >> 12;
+    r->s ^= r->s << 25;
+    r->s ^= r->s >> 27;
+    return (double)((r->s * UINT64_C(2685821657736338717)) >> 11) * 0x1.0p-53;
+}
+
+/* Uniform float in [lo, hi). */
+static float trng_range(trng *r, double lo, double hi)
+{
+    return (float)(lo + (hi - lo) * trng_uniform(r));
+}
+
+static float *fvec(size_t n)
+{
+    float *p = calloc(n ? n : 1, sizeof *p);
+    assert_non_null(p);
+    return p;
+}
+
+/* Fill n floats with uniform values in [lo, hi); with probability p_zero a value is exactly 0. */
+static void fill(trng *r, float *x, size_t n, double lo, double hi, double p_zero)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = trng_uniform(r) < p_zero ? 0.0f : trng_range(r, lo, hi);
+}
+
+/* |a - b| <= tol, with the values in the failure message. */
+#define ASSERT_NEAR(a, b, tol)                                                                      \
+    do {                                                                                            \
+        const double a_ = (double)(a), b_ = (double)(b), t_ = (double)(tol);                        \
+        if (!(fabs(a_ - b_) <= t_))                                                                 \
+            fail_msg("%s = %.10g, expected %s = %.10g (tol %.3g)", #a, a_, #b, b_, t_);             \
+    } while (0)
+
+/* Bitwise equality of two floats (distinguishes -0 from +0). */
+static int same_bits(float a, float b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* Double-precision reference of the scaled rectified sigmoid q (eiann-model.md 1.6), written
+ * from the formula independently of the library's q_eval. */
+static double ref_logistic(double z)
+{
+    return 1.0 / (1.0 + exp(-z));
+}
+
+static double ref_q(const btsp_k_q_params *p, double x)
+{
+    const double k = 2.0 / (p->peak - p->th);
+    const double xc = x < p->x0 ? p->x0 : (x > p->x1 ? p->x1 : x);
+    const double lo = ref_logistic(k * (p->x0 - p->th));
+    const double hi = ref_logistic(k * (p->x1 - p->th));
+    return p->y0 + (p->y1 - p->y0) * (ref_logistic(k * (xc - p->th)) - lo) / (hi - lo);
+}
+
+static double clipd(double x, double lo, double hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* Default BTSP_19 parameters with the given eta, w_max, rho, delta and bounds [lo, hi]. */
+static btsp_k_btsp_params btsp_params(float eta, float w_max, float rho, float delta, float lo, float hi)
+{
+    btsp_k_btsp_params p;
+    p.learning_rate = eta;
+    p.w_max = w_max;
+    p.dep_ratio = rho;
+    p.discount = delta;
+    p.lo = lo;
+    p.hi = hi;
+    btsp_k_q_default(&p.q);
+    return p;
+}
+
+/* Reference BTSP_19 update of one synapse, in double (eiann-model.md 3.1). */
+static double ref_btsp(const btsp_k_btsp_params *p, double w, double P, double Ph, double pre, double past_pre)
+{
+    const double e = clipd(pre, 0, 1), eh = clipd(past_pre, 0, 1);
+    const double Pp = P > 0 ? P : 0, Pm = P < 0 ? P : 0, Php = Ph > 0 ? Ph : 0;
+    const double wm = p->w_max, rho = p->dep_ratio, d = p->discount;
+    const double s2 = d * eh, s3 = d * e;
+    const double K1 = Pp * ((wm - w) * e - rho * w * ref_q(&p->q, e));
+    const double K2 = Pp * ((wm - w) * s2 - rho * w * ref_q(&p->q, s2));
+    const double K3 = Php * ((wm - w) * s3 - rho * w * ref_q(&p->q, s3));
+    return clipd(w + p->learning_rate * (K1 + K2 + K3 + Pm * e), p->lo, p->hi);
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* q: the scaled rectified sigmoid                                                           */
+/* ----------------------------------------------------------------------------------------- */
+
+static void test_q_default_table(void **state)
+{
+    (void)state;
+    btsp_k_q_params q;
+    btsp_k_q_default(&q);
+    assert_true(q.th == 0.01 && q.peak == 0.02 && q.x0 == 0.0 && q.x1 == 1.0 && q.y0 == 0.0 && q.y1 == 1.0);
+
+    /* The table of eiann-model.md 1.6 (defaults th = 0.01, width = 0.01, so k = 200), quoted to
+     * three decimals there: hence the 6e-4 tolerance. */
+    ASSERT_NEAR(btsp_k_q(&q, 0.005), 0.170, 6e-4);
+    ASSERT_NEAR(btsp_k_q(&q, 0.010), 0.432, 6e-4);
+    ASSERT_NEAR(btsp_k_q(&q, 0.015), 0.695, 6e-4);
+    ASSERT_NEAR(btsp_k_q(&q, 0.020), 0.865, 6e-4);
+    ASSERT_NEAR(btsp_k_q(&q, 0.030), 0.980, 6e-4);
+    assert_true(btsp_k_q(&q, 0.05) > 0.9995 && btsp_k_q(&q, 0.05) < 1.0);
+    assert_true(btsp_k_q(&q, 0.1) > 0.99999);
+    /* Exact ends and saturation outside [x0, x1]. */
+    assert_true(btsp_k_q(&q, 0.0) == 0.0);
+    assert_true(btsp_k_q(&q, -0.5) == 0.0);
+    assert_true(btsp_k_q(&q, 1.0) == 1.0);
+    assert_true(btsp_k_q(&q, 3.0) == 1.0);
+    /* Half-rise at th in closed form: (1/2 - s(-2)) / (s(198) - s(-2)). */
+    ASSERT_NEAR(btsp_k_q(&q, 0.01), (0.5 - ref_logistic(-2.0)) / (ref_logistic(198.0) - ref_logistic(-2.0)), 1e-15);
+
+    /* Monotone non-decreasing over [0, 1] and equal to the reference formula. */
+    double prev = -1.0;
+    for (int i = 0; i <= 10000; i++) {
+        const double x = i * 1e-4;
+        const double v = btsp_k_q(&q, x);
+        assert_true(v >= prev);
+        assert_true(v >= 0.0 && v <= 1.0);
+        ASSERT_NEAR(v, ref_q(&q, x), 1e-14);
+        prev = v;
+    }
+}
+
+static void test_q_custom_range(void **state)
+{
+    (void)state;
+    /* Non-default window, input range and output range. */
+    btsp_k_q_params q = {0.3, 0.5, -1.0, 2.0, -0.5, 1.5};
+    assert_true(btsp_k_q(&q, -1.0) == -0.5);
+    assert_true(btsp_k_q(&q, -7.0) == -0.5);
+    assert_true(btsp_k_q(&q, 2.0) == 1.5);
+    assert_true(btsp_k_q(&q, 9.0) == 1.5);
+    for (int i = 0; i <= 300; i++) {
+        const double x = -1.0 + i * 0.01;
+        ASSERT_NEAR(btsp_k_q(&q, x), ref_q(&q, x), 1e-13);
+    }
+    /* Non-trivial: strictly inside the output range in the middle. */
+    assert_true(btsp_k_q(&q, 0.3) > -0.4 && btsp_k_q(&q, 0.3) < 1.4);
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* BTSP                                                                                      */
+/* ----------------------------------------------------------------------------------------- */
+
+static void test_btsp_term(void **state)
+{
+    (void)state;
+    /* K(A, s) = A ((w_max - w) s - rho w q): 0.8 * ((2 - 0.5) * 0.3 - 1.5 * 0.5 * 0.25)
+     * = 0.8 * (0.45 - 0.1875) = 0.21. */
+    ASSERT_NEAR(btsp_k_btsp_term(0.8f, 0.5f, 0.3f, 0.25f, 2.0f, 1.5f), 0.21, 1e-7);
+    /* No drive, no change; silent input (s = q = 0) gives exactly 0. */
+    assert_true(btsp_k_btsp_term(0.0f, 0.5f, 0.3f, 0.25f, 2.0f, 1.5f) == 0.0f);
+    assert_true(btsp_k_btsp_term(1.0f, 0.5f, 0.0f, 0.0f, 2.0f, 1.5f) == 0.0f);
+}
+
+static void test_btsp_fixed_point_formula(void **state)
+{
+    (void)state;
+    btsp_k_q_params q;
+    btsp_k_q_default(&q);
+    /* e = 1: q(1) = 1, so W* = w_max / (1 + rho); with rho = 1, w_max / 2. */
+    ASSERT_NEAR(btsp_k_btsp_fixed_point(&q, 2.0, 1.0, 1.0), 1.0, 1e-15);
+    ASSERT_NEAR(btsp_k_btsp_fixed_point(&q, 3.0, 0.5, 1.0), 2.0, 1e-15);
+    /* General s: W* = w_max s / (s + rho q(s)). */
+    const double s = 0.012;
+    ASSERT_NEAR(btsp_k_btsp_fixed_point(&q, 2.0, 1.0, s), 2.0 * s / (s + ref_q(&q, s)), 1e-15);
+    /* No drive: 0. */
+    assert_true(btsp_k_btsp_fixed_point(&q, 2.0, 1.0, 0.0) == 0.0);
+    assert_true(btsp_k_btsp_fixed_point(&q, 2.0, 1.0, -0.3) == 0.0);
+}
+
+/* Repeated current-sample events (plateau 1, no past plateau, no past activity, delta 0) drive
+ * every synapse to W* = w_max s / (s + rho q(s)) from below and from above. */
+static void test_btsp_converges_to_fixed_point(void **state)
+{
+    (void)state;
+    enum { NPRE = 4, NPOST = 3 };
+    const float s[NPRE] = {1.0f, 0.5f, 0.05f, 0.012f};
+    const float rhos[] = {1.0f, 0.5f};
+    for (size_t t = 0; t < sizeof rhos / sizeof rhos[0]; t++) {
+        const float w_max = 2.0f, rho = rhos[t];
+        const btsp_k_btsp_params p = btsp_params(0.05f, w_max, rho, 0.0f, 0.0f, w_max);
+        /* Rows start at 0, at w_max and in the middle. */
+        float W[NPOST * NPRE], work[6 * NPRE];
+        const float start[NPOST] = {0.0f, 2.0f, 0.7f};
+        for (int i = 0; i < NPOST; i++)
+            for (int j = 0; j < NPRE; j++)
+                W[i * NPRE + j] = start[i];
+        const float plateau[NPOST] = {1.0f, 1.0f, 1.0f}, past_plateau[NPOST] = {0};
+        const float past_pre[NPRE] = {0};
+        for (int it = 0; it < 4000; it++)
+            btsp_k_btsp_update(NPOST, NPRE, W, NPRE, plateau, past_plateau, s, past_pre, &p, work);
+        for (int j = 0; j < NPRE; j++) {
+            const double wstar = w_max * s[j] / (s[j] + rho * ref_q(&p.q, s[j]));
+            ASSERT_NEAR(btsp_k_btsp_fixed_point(&p.q, w_max, rho, s[j]), wstar, 1e-7);
+            for (int i = 0; i < NPOST; i++)
+                ASSERT_NEAR(W[i * NPRE + j], wstar, 2e-6);
+        }
+        /* s = 1: exactly half-way for rho = 1 (eiann-model.md 3.1). */
+        if (rho == 1.0f)
+            ASSERT_NEAR(W[0], w_max / 2, 2e-6);
+        /* Non-trivial: the fixed points differ between signals. */
+        assert_true(fabs(W[0] - W[3]) > 0.1);
+    }
+}
+
+/* Hand-computed single synapses: all K terms of a positive event; the negative-event pair. */
+static void test_btsp_hand_case(void **state)
+{
+    (void)state;
+    /* eta 0.1, w_max 2, rho 1.5, delta 0.02, bounds [0, 2]; w = 0.5, pre 0.6, past pre 0.5.
+     * e = 0.6, q(e) = 1 (to double precision); s2 = 0.02 * 0.5 = 0.01, q(s2) = 0.4323323584;
+     * s3 = 0.02 * 0.6 = 0.012, q(s3) = 0.5443759409. */
+    const btsp_k_btsp_params p = btsp_params(0.1f, 2.0f, 1.5f, 0.02f, 0.0f, 2.0f);
+    float work[6];
+    const float pre = 0.6f, past_pre = 0.5f;
+
+    /* (a) plateau 0.8, past plateau 0.6: three K terms, none zero (P- = 0 here; a single plateau
+     * value cannot make P+ and P- both non-zero):
+     *   K(0.8, e)  = 0.8 * (1.5 * 0.6  - 0.75 * 1)            =  0.12
+     *   K(0.8, s2) = 0.8 * (1.5 * 0.01 - 0.75 * 0.4323323584) = -0.2473994150
+     *   K(0.6, s3) = 0.6 * (1.5 * 0.012 - 0.75 * 0.5443759409) = -0.2341691734
+     *   w' = 0.5 + 0.1 * (0.12 - 0.2473994150 - 0.2341691734) = 0.4638431412 */
+    {
+        float w = 0.5f;
+        const float P = 0.8f, Ph = 0.6f;
+        btsp_k_btsp_update(1, 1, &w, 1, &P, &Ph, &pre, &past_pre, &p, work);
+        ASSERT_NEAR(w, 0.4638431412, 1e-6);
+        ASSERT_NEAR(w, ref_btsp(&p, 0.5, P, Ph, pre, past_pre), 1e-6);
+        /* The documented work layout: e, q(e), s2, q(s2), s3, q(s3). */
+        ASSERT_NEAR(work[0], 0.6, 1e-7);
+        ASSERT_NEAR(work[1], 1.0, 1e-7);
+        ASSERT_NEAR(work[2], 0.01, 1e-9);
+        ASSERT_NEAR(work[3], 0.4323323584, 1e-6);
+        ASSERT_NEAR(work[4], 0.012, 1e-9);
+        ASSERT_NEAR(work[5], 0.5443759409, 1e-6);
+    }
+    /* (b) plateau -0.5, past plateau 0.6: K(P+, .) = 0, the past event still potentiates/depresses
+     * through K(0.6, s3), and the linear depression P- e = -0.5 * 0.6 = -0.3 adds:
+     *   w' = 0.5 + 0.1 * (-0.2341691734 - 0.3) = 0.4465830827 */
+    {
+        float w = 0.5f;
+        const float P = -0.5f, Ph = 0.6f;
+        btsp_k_btsp_update(1, 1, &w, 1, &P, &Ph, &pre, &past_pre, &p, work);
+        ASSERT_NEAR(w, 0.4465830827, 1e-6);
+        ASSERT_NEAR(w, ref_btsp(&p, 0.5, P, Ph, pre, past_pre), 1e-6);
+    }
+}
+
+/* A negative plateau alone is a linear, weight-independent depression -eta |P| e, clipped at lo. */
+static void test_btsp_negative_plateau(void **state)
+{
+    (void)state;
+    enum { N = 5 };
+    const btsp_k_btsp_params p = btsp_params(0.2f, 2.0f, 1.0f, 0.25f, 0.0f, 2.0f);
+    const float pre[N] = {0.0f, 0.25f, 0.5f, 1.0f, 3.0f}; /* 3 is clipped to e = 1 */
+    const float past_pre[N] = {0.9f, 0.9f, 0.9f, 0.9f, 0.9f}; /* unused: P+ = P^+ = 0 */
+    const float P = -0.5f, Ph = -0.7f; /* negative past plateau counts as none */
+    float W[2 * N], work[6 * N];
+    for (int j = 0; j < N; j++) {
+        W[j] = 1.5f;        /* row 0: far from lo */
+        W[N + j] = 0.03f;   /* row 1: crosses lo for large e */
+    }
+    const float plateau[2] = {P, P}, past_plateau[2] = {Ph, Ph};
+    btsp_k_btsp_update(2, N, W, N, plateau, past_plateau, pre, past_pre, &p, work);
+    for (int j = 0; j < N; j++) {
+        const double e = clipd(pre[j], 0, 1);
+        ASSERT_NEAR(W[j], 1.5 - 0.2 * 0.5 * e, 1e-6);
+        ASSERT_NEAR(W[N + j], clipd(0.03 - 0.2 * 0.5 * e, 0, 2), 1e-7);
+    }
+    assert_true(W[0] == 1.5f);       /* silent input: untouched */
+    assert_true(W[N + 3] == 0.0f);   /* clipped exactly at lo */
+    assert_true(W[N + 1] > 0.0f);    /* 0.03 - 0.025 stays positive */
+}
+
+/* Silent inputs (e = 0, no past activity) are untouched by positive events because q(0) = 0. */
+static void test_btsp_silent_input_untouched(void **state)
+{
+    (void)state;
+    enum { N = 6 };
+    const btsp_k_btsp_params p = btsp_params(0.1f, 2.0f, 1.0f, 0.25f, 0.0f, 2.0f);
+    const float pre[N] = {0.0f, 0.7f, -0.4f, 0.2f, 0.0f, 1.0f}; /* -0.4 is clipped to silent */
+    const float past_pre[N] = {0.0f, 0.3f, 0.0f, 0.0f, -1.0f, 0.5f};
+    const float plateau[1] = {1.0f}, past_plateau[1] = {0.5f};
+    float W[N], work[6 * N];
+    for (int j = 0; j < N; j++)
+        W[j] = 0.25f + 0.2f * (float)j;
+    float W0[N];
+    memcpy(W0, W, sizeof W);
+    btsp_k_btsp_update(1, N, W, N, plateau, past_plateau, pre, past_pre, &p, work);
+    assert_true(same_bits(W[0], W0[0]));
+    assert_true(same_bits(W[2], W0[2]));
+    assert_true(same_bits(W[4], W0[4]));
+    /* Non-trivial: the active inputs did change, as the reference says. */
+    for (int j = 0; j < N; j++)
+        ASSERT_NEAR(W[j], ref_btsp(&p, W0[j], plateau[0], past_plateau[0], pre[j], past_pre[j]), 2e-6);
+    assert_true(W[1] != W0[1] && W[3] != W0[3] && W[5] != W0[5]);
+}
+
+/* Rows with no event (P = 0 and P^ <= 0) are left bit-for-bit alone; others are updated. */
+static void test_btsp_rows_without_plateau(void **state)
+{
+    (void)state;
+    enum { NPOST = 5, NPRE = 9, LDW = 12 };
+    const btsp_k_btsp_params p = btsp_params(0.05f, 2.0f, 1.0f, 0.25f, 0.0f, 2.0f);
+    const float plateau[NPOST] = {0.0f, 0.6f, 0.0f, -0.3f, 0.0f};
+    const float past_plateau[NPOST] = {0.0f, 0.0f, -0.4f, 0.0f, 0.9f};
+    float W[NPOST * LDW], W0[NPOST * LDW], pre[NPRE], past_pre[NPRE], work[6 * NPRE];
+    trng r = {0x1234};
+    fill(&r, W, NPOST * LDW, 0.0, 2.0, 0.0);
+    /* Padding columns carry a sentinel that must survive. */
+    for (int i = 0; i < NPOST; i++)
+        for (int j = NPRE; j < LDW; j++)
+            W[i * LDW + j] = -77.0f;
+    fill(&r, pre, NPRE, 0.0, 1.0, 0.2);
+    fill(&r, past_pre, NPRE, 0.0, 1.0, 0.2);
+    memcpy(W0, W, sizeof W);
+    btsp_k_btsp_update(NPOST, NPRE, W, LDW, plateau, past_plateau, pre, past_pre, &p, work);
+    assert_memory_equal(W + 0 * LDW, W0 + 0 * LDW, LDW * sizeof(float));
+    assert_memory_equal(W + 2 * LDW, W0 + 2 * LDW, LDW * sizeof(float));
+    for (int i = 0; i < NPOST; i++)
+        for (int j = NPRE; j < LDW; j++)
+            assert_true(W[i * LDW + j] == -77.0f);
+    int changed[NPOST] = {0};
+    for (int i = 0; i < NPOST; i++)
+        for (int j = 0; j < NPRE; j++) {
+            const size_t k = (size_t)i * LDW + (size_t)j;
+            ASSERT_NEAR(W[k], ref_btsp(&p, W0[k], plateau[i], past_plateau[i], pre[j], past_pre[j]), 2e-6);
+            changed[i] += W[k] != W0[k];
+        }
+    /* Rows 1 (plateau), 3 (negative plateau) and 4 (past plateau only) moved. */
+    assert_true(changed[1] > 0 && changed[3] > 0 && changed[4] > 0);
+}
+
+static void test_btsp_clipping(void **state)
+{
+    (void)state;
+    /* Fixed point w_max / 2 = 1 lies above hi = 0.6: repeated events stop at hi exactly. */
+    {
+        const btsp_k_btsp_params p = btsp_params(0.5f, 2.0f, 1.0f, 0.0f, 0.0f, 0.6f);
+        float w = 0.1f, work[6];
+        const float P = 1.0f, Ph = 0.0f, pre = 1.0f, past_pre = 0.0f;
+        for (int it = 0; it < 50; it++)
+            btsp_k_btsp_update(1, 1, &w, 1, &P, &Ph, &pre, &past_pre, &p, work);
+        assert_true(w == 0.6f);
+    }
+    /* Below lo: a strong negative event from a weight that starts below lo lands on lo; infinite
+     * bounds do not clip. */
+    {
+        btsp_k_btsp_params p = btsp_params(1.0f, 2.0f, 1.0f, 0.0f, -0.25f, 2.0f);
+        float w = 0.1f, work[6];
+        const float P = -1.0f, Ph = 0.0f, pre = 1.0f, past_pre = 0.0f;
+        btsp_k_btsp_update(1, 1, &w, 1, &P, &Ph, &pre, &past_pre, &p, work);
+        assert_true(w == -0.25f);
+        p.lo = -INFINITY;
+        p.hi = INFINITY;
+        w = 0.1f;
+        btsp_k_btsp_update(1, 1, &w, 1, &P, &Ph, &pre, &past_pre, &p, work);
+        ASSERT_NEAR(w, -0.9, 1e-7);
+    }
+}
+
+/* Random matrix with all kinds of events and out-of-range activities vs the double reference. */
+static void test_btsp_random_vs_reference(void **state)
+{
+    (void)state;
+    enum { NPOST = 13, NPRE = 37, LDW = 40 };
+    const btsp_k_btsp_params p = btsp_params(0.3f, 1.5f, 0.8f, 0.0162f, 0.0f, 1.5f);
+    float W[NPOST * LDW], W0[NPOST * LDW], pre[NPRE], past_pre[NPRE], work[6 * NPRE];
+    float plateau[NPOST], past_plateau[NPOST];
+    trng r = {77};
+    fill(&r, W, NPOST * LDW, 0.0, 1.5, 0.1);
+    fill(&r, pre, NPRE, -0.2, 1.3, 0.3);
+    fill(&r, past_pre, NPRE, -0.2, 1.3, 0.3);
+    fill(&r, plateau, NPOST, -1.0, 1.0, 0.4);
+    fill(&r, past_plateau, NPOST, -1.0, 1.0, 0.4);
+    memcpy(W0, W, sizeof W);
+    btsp_k_btsp_update(NPOST, NPRE, W, LDW, plateau, past_plateau, pre, past_pre, &p, work);
+    size_t changed = 0;
+    for (int i = 0; i < NPOST; i++) {
+        for (int j = 0; j < NPRE; j++) {
+            const size_t k = (size_t)i * LDW + (size_t)j;
+            ASSERT_NEAR(W[k], ref_btsp(&p, W0[k], plateau[i], past_plateau[i], pre[j], past_pre[j]), 2e-6);
+            changed += W[k] != W0[k];
+        }
+        for (int j = NPRE; j < LDW; j++)
+            assert_true(same_bits(W[(size_t)i * LDW + (size_t)j], W0[(size_t)i * LDW + (size_t)j]));
+    }
+    assert_true(changed > NPOST * NPRE / 4);
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* Rate dynamics                                                                             */
+/* ----------------------------------------------------------------------------------------- */
+
+/* Constant input I from u = 0: after t steps u = I (1 - (1 - 1/tau)^t). */
+static void test_leaky_closed_form(void **state)
+{
+    (void)state;
+    enum { N = 4 };
+    const float I[N] = {1.0f, -2.5f, 0.3f, 0.0f};
+    const float tau = 7.0f;
+    float u[N] = {0};
+    for (int t = 1; t <= 200; t++) {
+        /* One step is bit-identical to the reference expression u + (I - u) / tau in float. */
+        float expect[N];
+        for (int i = 0; i < N; i++)
+            expect[i] = u[i] + (I[i] - u[i]) / tau;
+        btsp_k_leaky(N, I, tau, u);
+        for (int i = 0; i < N; i++) {
+            assert_true(same_bits(u[i], expect[i]));
+            ASSERT_NEAR(u[i], I[i] * (1.0 - pow(1.0 - 1.0 / tau, t)), 1e-5 * fabs(I[i]) + 1e-7);
+        }
+    }
+    assert_true(u[0] > 0.99f && u[3] == 0.0f);
+    /* tau = 1: from rest, u jumps to I in one step. */
+    float v[N] = {0};
+    btsp_k_leaky(N, I, 1.0f, v);
+    assert_memory_equal(v, I, sizeof v);
+}
+
+static void test_rate_update(void **state)
+{
+    (void)state;
+    enum { N = 6 };
+    const float I[N] = {1.0f, -1.0f, 0.5f, 2.0f, -0.2f, 0.05f};
+    const float nudge[N] = {0.0f, 2.0f, -1.0f, 0.25f, 0.1f, -0.5f};
+    const float tau = 3.0f;
+    float u[N] = {0}, u2[N] = {0}, a[N];
+    for (int t = 1; t <= 40; t++) {
+        btsp_k_rate_update(N, I, tau, BTSP_ACT_RELU, 0, 0, nudge, u, a);
+        btsp_k_leaky(N, I, tau, u2);
+        for (int i = 0; i < N; i++) {
+            /* The nudge never enters u: u follows the plain leaky integration bit for bit. */
+            assert_true(same_bits(u[i], u2[i]));
+            ASSERT_NEAR(u[i], I[i] * (1.0 - pow(1.0 - 1.0 / tau, t)), 1e-5);
+            const float pre = u[i] + nudge[i];
+            assert_true(same_bits(a[i], pre > 0.0f ? pre : 0.0f)); /* exact relu, +0 for negatives */
+        }
+    }
+    assert_true(a[2] == 0.0f && a[1] > 0.0f); /* nudged below / above zero */
+    /* Without nudge, linear: a == u. */
+    float v[N] = {0}, b[N];
+    for (int t = 0; t < 5; t++)
+        btsp_k_rate_update(N, I, tau, BTSP_ACT_LINEAR, 0, 0, NULL, v, b);
+    assert_memory_equal(v, b, sizeof v);
+    assert_true(v[0] != 0.0f);
+    /* Softmax needs the whole vector: the rate update normalises a over all n. */
+    float w[N] = {0}, c[N];
+    btsp_k_rate_update(N, I, 1.0f, BTSP_ACT_SOFTMAX, 0, 0, nudge, w, c);
+    double sum = 0;
+    for (int i = 0; i < N; i++)
+        sum += c[i];
+    ASSERT_NEAR(sum, 1.0, 1e-6);
+    assert_memory_equal(w, I, sizeof w); /* tau = 1: u = I, nudge not integrated */
+}
+
+static void test_activations(void **state)
+{
+    (void)state;
+    enum { N = 11 };
+    const float u[N] = {-30.0f, -5.0f, -1.0f, -0.0f, 0.0f, 1e-30f, 0.25f, 1.0f, 3.0f, 19.0f, 30.0f};
+    float a[N];
+
+    btsp_k_activation(BTSP_ACT_LINEAR, 0, 0, N, u, a);
+    assert_memory_equal(a, u, sizeof a);
+
+    btsp_k_activation(BTSP_ACT_RELU, 0, 0, N, u, a);
+    for (int i = 0; i < N; i++) {
+        if (u[i] > 0)
+            assert_true(a[i] == u[i]);
+        else
+            assert_true(same_bits(a[i], 0.0f)); /* exact +0, also for -0 */
+    }
+
+    btsp_k_activation(BTSP_ACT_SIGMOID, 0, 0, N, u, a);
+    for (int i = 0; i < N; i++)
+        ASSERT_NEAR(a[i], 1.0 / (1.0 + exp(-(double)u[i])), 6e-8 * (1.0 / (1.0 + exp(-(double)u[i]))) + 1e-45);
+
+    btsp_k_activation(BTSP_ACT_SOFTPLUS, 0, 0, N, u, a);
+    for (int i = 0; i < N; i++) {
+        const double ref = log1p(exp((double)u[i]));
+        ASSERT_NEAR(a[i], ref, 6e-8 * ref + 1e-45);
+    }
+    assert_true(a[N - 1] == 30.0f); /* threshold 20: identity above */
+    assert_true(a[0] > 0.0f);       /* 9.4e-14, not flushed */
+
+    btsp_k_activation(BTSP_ACT_TANH, 0, 0, N, u, a);
+    for (int i = 0; i < N; i++)
+        ASSERT_NEAR(a[i], tanh((double)u[i]), 6e-8 * fabs(tanh((double)u[i])));
+
+    btsp_k_activation(BTSP_ACT_CLAMP, 0.0, 1.0, N, u, a);
+    for (int i = 0; i < N; i++)
+        assert_true(a[i] == (float)clipd(u[i], 0.0, 1.0));
+    btsp_k_activation(BTSP_ACT_CLAMP, -2.0, 0.5, N, u, a);
+    for (int i = 0; i < N; i++)
+        assert_true(a[i] == (float)clipd(u[i], -2.0, 0.5));
+
+    btsp_k_activation(BTSP_ACT_POLY, 1.0, 2.0, N, u, a);
+    for (int i = 0; i < N; i++) {
+        const float r = u[i] > 0 ? u[i] : 0.0f;
+        assert_true(a[i] == r * r);
+    }
+    btsp_k_activation(BTSP_ACT_POLY, 0.5, 3.0, N, u, a);
+    for (int i = 0; i < N; i++) {
+        const double r = u[i] > 0 ? u[i] : 0.0;
+        ASSERT_NEAR(a[i], 0.5 * r * r * r, 1.2e-7 * 0.5 * r * r * r + 1.5e-45); /* 1e-30^3 underflows */
+    }
+    btsp_k_activation(BTSP_ACT_POLY, 2.0, 1.5, N, u, a);
+    ASSERT_NEAR(a[8], 2.0 * pow(3.0, 1.5), 1e-5);
+    assert_true(a[1] == 0.0f);
+
+    /* In place (u and a the same array). */
+    float x[N];
+    memcpy(x, u, sizeof x);
+    btsp_k_activation(BTSP_ACT_TANH, 0, 0, N, x, x);
+    btsp_k_activation(BTSP_ACT_TANH, 0, 0, N, u, a);
+    assert_memory_equal(x, a, sizeof x);
+}
+
+static void test_softmax(void **state)
+{
+    (void)state;
+    enum { N = 5 };
+    const float u[N] = {1.0f, 2.0f, 3.0f, -1.0f, 0.5f};
+    float a[N];
+    btsp_k_activation(BTSP_ACT_SOFTMAX, 0, 0, N, u, a);
+    double z = 0, sum = 0;
+    for (int i = 0; i < N; i++)
+        z += exp((double)u[i]);
+    for (int i = 0; i < N; i++) {
+        ASSERT_NEAR(a[i], exp((double)u[i]) / z, 1e-7);
+        sum += a[i];
+    }
+    ASSERT_NEAR(sum, 1.0, 1e-6);
+    /* Max subtraction: shifting by 1000 would overflow a naive exp; results agree. */
+    float big[N], b[N];
+    for (int i = 0; i < N; i++)
+        big[i] = u[i] + 1000.0f;
+    btsp_k_activation(BTSP_ACT_SOFTMAX, 0, 0, N, big, b);
+    for (int i = 0; i < N; i++) {
+        assert_true(isfinite(b[i]));
+        ASSERT_NEAR(b[i], a[i], 1e-6);
+    }
+    /* In place, and one element gives exactly 1. */
+    btsp_k_activation(BTSP_ACT_SOFTMAX, 0, 0, N, big, big);
+    assert_memory_equal(big, b, sizeof b);
+    float one = -3.0f;
+    btsp_k_activation(BTSP_ACT_SOFTMAX, 0, 0, 1, &one, &one);
+    assert_true(one == 1.0f);
+    btsp_k_activation(BTSP_ACT_SOFTMAX, 0, 0, 0, NULL, NULL); /* n = 0: nothing */
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* Dense products                                                                            */
+/* ----------------------------------------------------------------------------------------- */
+
+static const size_t k_sizes[] = {1, 3, 7, 17, 33, 100};
+#define N_SIZES (sizeof k_sizes / sizeof k_sizes[0])
+
+/* Tolerance of a float dot product against the double reference: a few ulps of sum |w x|. */
+static double dot_tol(size_t n, double abs_sum)
+{
+    return 4.0 * (double)(n + 2) * 6e-8 * abs_sum + 1e-30;
+}
+
+static void test_matvec(void **state)
+{
+    (void)state;
+    trng r = {2024};
+    for (size_t a = 0; a < N_SIZES; a++)
+        for (size_t b = 0; b < N_SIZES; b++)
+            for (int sparse = 0; sparse < 2; sparse++) {
+                const size_t rows = k_sizes[a], cols = k_sizes[b], ldw = cols + 3;
+                float *W = fvec(rows * ldw), *x = fvec(cols), *y = fvec(rows), *y0 = fvec(rows);
+                fill(&r, W, rows * ldw, -1.0, 1.0, 0.0);
+                /* NaN in the padding: any read past cols would poison the result. */
+                for (size_t i = 0; i < rows; i++)
+                    for (size_t j = cols; j < ldw; j++)
+                        W[i * ldw + j] = NAN;
+                fill(&r, x, cols, -1.0, 2.0, sparse ? 0.8 : 0.0);
+                fill(&r, y, rows, -1.0, 1.0, 0.0);
+                memcpy(y0, y, rows * sizeof *y);
+                btsp_k_matvec_acc(rows, cols, W, ldw, x, y);
+                for (size_t i = 0; i < rows; i++) {
+                    double ref = y0[i], abs_sum = fabs(y0[i]);
+                    for (size_t j = 0; j < cols; j++) {
+                        ref += (double)W[i * ldw + j] * x[j];
+                        abs_sum += fabs((double)W[i * ldw + j] * x[j]);
+                    }
+                    ASSERT_NEAR(y[i], ref, dot_tol(cols, abs_sum));
+                }
+                free(W);
+                free(x);
+                free(y);
+                free(y0);
+            }
+    /* All-zero x leaves y exactly as it was; x = e_k picks column k exactly. */
+    float W[4 * 5] = {0}, x[5] = {0}, y[4] = {1, 2, 3, 4};
+    for (int k = 0; k < 20; k++)
+        W[k] = (float)k * 0.5f;
+    btsp_k_matvec_acc(4, 5, W, 5, x, y);
+    assert_true(y[0] == 1 && y[1] == 2 && y[2] == 3 && y[3] == 4);
+    x[2] = 1.0f;
+    btsp_k_matvec_acc(4, 5, W, 5, x, y);
+    for (int i = 0; i < 4; i++)
+        assert_true(y[i] == (float)(i + 1) + W[i * 5 + 2]);
+}
+
+static void test_matvec_t(void **state)
+{
+    (void)state;
+    trng r = {99};
+    for (size_t a = 0; a < N_SIZES; a++)
+        for (size_t b = 0; b < N_SIZES; b++)
+            for (int sparse = 0; sparse < 2; sparse++) {
+                const size_t rows = k_sizes[a], cols = k_sizes[b], ldw = cols + 2;
+                float *W = fvec(rows * ldw), *x = fvec(rows), *y = fvec(cols), *y0 = fvec(cols);
+                fill(&r, W, rows * ldw, -1.0, 1.0, 0.0);
+                for (size_t i = 0; i < rows; i++)
+                    for (size_t j = cols; j < ldw; j++)
+                        W[i * ldw + j] = NAN;
+                fill(&r, x, rows, -1.0, 2.0, sparse ? 0.8 : 0.0);
+                fill(&r, y, cols, -1.0, 1.0, 0.0);
+                memcpy(y0, y, cols * sizeof *y);
+                btsp_k_matvec_t_acc(rows, cols, W, ldw, x, y);
+                for (size_t j = 0; j < cols; j++) {
+                    double ref = y0[j], abs_sum = fabs(y0[j]);
+                    for (size_t i = 0; i < rows; i++) {
+                        ref += (double)W[i * ldw + j] * x[i];
+                        abs_sum += fabs((double)W[i * ldw + j] * x[i]);
+                    }
+                    ASSERT_NEAR(y[j], ref, dot_tol(rows, abs_sum));
+                }
+                free(W);
+                free(x);
+                free(y);
+                free(y0);
+            }
+}
+
+static void test_matmat(void **state)
+{
+    (void)state;
+    trng r = {31337};
+    const size_t nbs[] = {1, 2, 5};
+    for (size_t a = 0; a < N_SIZES; a++)
+        for (size_t b = 0; b < N_SIZES; b++)
+            for (size_t c = 0; c < sizeof nbs / sizeof nbs[0]; c++) {
+                const size_t rows = k_sizes[a], cols = k_sizes[b], nb = nbs[c];
+                const size_t ldw = cols + 1, ldx = cols + 4, ldy = rows + 3;
+                float *W = fvec(rows * ldw), *X = fvec(nb * ldx), *Y = fvec(nb * ldy), *Y0 = fvec(nb * ldy);
+                float *yv = fvec(rows);
+                fill(&r, W, rows * ldw, -1.0, 1.0, 0.0);
+                for (size_t i = 0; i < rows; i++)
+                    W[i * ldw + cols] = NAN;
+                fill(&r, X, nb * ldx, -1.0, 2.0, c == 2 ? 0.7 : 0.0); /* sparse batch for nb = 5 */
+                for (size_t v = 0; v < nb; v++)
+                    for (size_t j = cols; j < ldx; j++)
+                        X[v * ldx + j] = NAN;
+                fill(&r, Y, nb * ldy, -1.0, 1.0, 0.0);
+                for (size_t v = 0; v < nb; v++)
+                    for (size_t i = rows; i < ldy; i++)
+                        Y[v * ldy + i] = -55.0f; /* padding sentinel */
+                memcpy(Y0, Y, nb * ldy * sizeof *Y);
+                btsp_k_matmat_acc(rows, cols, nb, W, ldw, X, ldx, Y, ldy);
+                for (size_t v = 0; v < nb; v++) {
+                    for (size_t i = 0; i < rows; i++) {
+                        double ref = Y0[v * ldy + i], abs_sum = fabs(ref);
+                        for (size_t j = 0; j < cols; j++) {
+                            ref += (double)W[i * ldw + j] * X[v * ldx + j];
+                            abs_sum += fabs((double)W[i * ldw + j] * X[v * ldx + j]);
+                        }
+                        ASSERT_NEAR(Y[v * ldy + i], ref, dot_tol(cols, abs_sum));
+                    }
+                    for (size_t i = rows; i < ldy; i++)
+                        assert_true(Y[v * ldy + i] == -55.0f);
+                    /* Bit-identical to the single-vector product (batched == one-sample). */
+                    memcpy(yv, Y0 + v * ldy, rows * sizeof *yv);
+                    btsp_k_matvec_acc(rows, cols, W, ldw, X + v * ldx, yv);
+                    assert_memory_equal(yv, Y + v * ldy, rows * sizeof *yv);
+                }
+                free(W);
+                free(X);
+                free(Y);
+                free(Y0);
+                free(yv);
+            }
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* Element-wise helpers, traces, bounds, normalisation                                       */
+/* ----------------------------------------------------------------------------------------- */
+
+static void test_clip(void **state)
+{
+    (void)state;
+    enum { N = 7 };
+    const float x0[N] = {-INFINITY, -2.0f, -0.5f, 0.0f, 0.5f, 2.0f, INFINITY};
+    float x[N];
+
+    memcpy(x, x0, sizeof x);
+    btsp_k_clip(N, x, -1.0f, 1.0f);
+    const float e1[N] = {-1.0f, -1.0f, -0.5f, 0.0f, 0.5f, 1.0f, 1.0f};
+    assert_memory_equal(x, e1, sizeof x);
+
+    memcpy(x, x0, sizeof x);
+    btsp_k_clip(N, x, 0.0f, INFINITY);
+    const float e2[N] = {0.0f, 0.0f, 0.0f, 0.0f, 0.5f, 2.0f, INFINITY};
+    assert_memory_equal(x, e2, sizeof x);
+
+    memcpy(x, x0, sizeof x);
+    btsp_k_clip(N, x, -INFINITY, 0.0f);
+    const float e3[N] = {-INFINITY, -2.0f, -0.5f, 0.0f, 0.0f, 0.0f, 0.0f};
+    assert_memory_equal(x, e3, sizeof x);
+
+    memcpy(x, x0, sizeof x);
+    btsp_k_clip(N, x, -INFINITY, INFINITY);
+    assert_memory_equal(x, x0, sizeof x);
+
+    /* lo == hi pins everything. */
+    memcpy(x, x0, sizeof x);
+    btsp_k_clip(N, x, 0.25f, 0.25f);
+    for (int i = 0; i < N; i++)
+        assert_true(x[i] == 0.25f);
+}
+
+static void test_clip_matrix(void **state)
+{
+    (void)state;
+    enum { ROWS = 3, COLS = 4, LDW = 6 };
+    float W[ROWS * LDW];
+    for (int k = 0; k < ROWS * LDW; k++)
+        W[k] = (float)(k - 9) * 0.25f;
+    float W0[ROWS * LDW];
+    memcpy(W0, W, sizeof W);
+    btsp_k_clip_matrix(ROWS, COLS, W, LDW, -1.0f, 0.5f);
+    int changed = 0;
+    for (int i = 0; i < ROWS; i++)
+        for (int j = 0; j < LDW; j++) {
+            const int k = i * LDW + j;
+            if (j < COLS)
+                assert_true(W[k] == (float)clipd(W0[k], -1.0, 0.5));
+            else
+                assert_true(W[k] == W0[k]); /* padding untouched */
+            changed += W[k] != W0[k];
+        }
+    assert_true(changed > 0);
+    /* One-sided (infinite) bounds. */
+    memcpy(W, W0, sizeof W);
+    btsp_k_clip_matrix(ROWS, COLS, W, LDW, -INFINITY, 0.0f);
+    for (int i = 0; i < ROWS; i++)
+        for (int j = 0; j < COLS; j++)
+            assert_true(W[i * LDW + j] == (W0[i * LDW + j] > 0 ? 0.0f : W0[i * LDW + j]));
+}
+
+static void test_trace_decay_and_add(void **state)
+{
+    (void)state;
+    ASSERT_NEAR(btsp_k_decay_factor(0.0, 5.0), 1.0, 0.0);
+    ASSERT_NEAR(btsp_k_decay_factor(5.0, 5.0), exp(-1.0), 1e-16);
+    ASSERT_NEAR(btsp_k_decay_factor(0.1, 20.0), exp(-0.005), 1e-16);
+
+    /* Many small steps of the exact factor reproduce exp(-t / tau) up to float accumulation. */
+    enum { N = 3 };
+    const double tau = 20.0, dt = 0.5;
+    const float f = (float)btsp_k_decay_factor(dt, tau);
+    float tr[N] = {1.0f, -3.0f, 0.0f};
+    for (int s = 1; s <= 1000; s++) {
+        btsp_k_trace_decay(N, f, tr);
+        if (s % 100 == 0) {
+            const double g = exp(-s * dt / tau);
+            ASSERT_NEAR(tr[0], g, 1e-4 * g);
+            ASSERT_NEAR(tr[1], -3.0 * g, 3e-4 * g);
+            assert_true(tr[2] == 0.0f);
+        }
+    }
+    assert_true(tr[0] < 1e-10f && tr[0] > 0.0f);
+
+    /* trace += gain * x, element-wise, exactly as in float. */
+    float t2[N] = {0.5f, 1.0f, -2.0f};
+    const float x[N] = {1.0f, -0.25f, 3.0f};
+    btsp_k_trace_add(N, t2, x, 0.1f);
+    const float e[N] = {0.5f + 0.1f * 1.0f, 1.0f + 0.1f * -0.25f, -2.0f + 0.1f * 3.0f};
+    assert_memory_equal(t2, e, sizeof e);
+    /* Decay then add: the discrete trace equation reaches its steady state gain x / (1 - f). */
+    float t3 = 0.0f;
+    const float one = 1.0f;
+    for (int s = 0; s < 2000; s++) {
+        btsp_k_trace_decay(1, f, &t3);
+        btsp_k_trace_add(1, &t3, &one, 0.1f);
+    }
+    ASSERT_NEAR(t3, 0.1 / (1.0 - f), 1e-3);
+}
+
+static void test_row_l1_normalize(void **state)
+{
+    (void)state;
+    enum { ROWS = 5, COLS = 7, LDW = 9 };
+    float W[ROWS * LDW], W0[ROWS * LDW];
+    trng r = {4242};
+    fill(&r, W, ROWS * LDW, -2.0, 3.0, 0.2);
+    for (int j = 0; j < LDW; j++)
+        W[2 * LDW + j] = 0.0f; /* an all-zero row */
+    for (int i = 0; i < ROWS; i++)
+        for (int j = COLS; j < LDW; j++)
+            W[i * LDW + j] = 123.0f; /* padding, excluded from the norm */
+    memcpy(W0, W, sizeof W);
+    const float scale = 2.5f;
+    btsp_k_row_l1_normalize(ROWS, COLS, W, LDW, scale, 0);
+    for (int i = 0; i < ROWS; i++) {
+        double s0 = 0, s = 0;
+        for (int j = 0; j < COLS; j++) {
+            s0 += fabs(W0[i * LDW + j]);
+            s += fabs(W[i * LDW + j]);
+        }
+        for (int j = 0; j < COLS; j++) {
+            const float w = W[i * LDW + j], w0 = W0[i * LDW + j];
+            /* Sign preserved (zeros stay zero) and W * scale / s. */
+            assert_true((w > 0) == (w0 > 0) && (w < 0) == (w0 < 0) && (w == 0) == (w0 == 0));
+            if (s0 > 0)
+                ASSERT_NEAR(w, w0 * scale / s0, 1e-6);
+        }
+        for (int j = COLS; j < LDW; j++)
+            assert_true(W[i * LDW + j] == 123.0f);
+        if (i == 2)
+            assert_true(s == 0.0); /* zero row stays zero, no NaN */
+        else
+            ASSERT_NEAR(s, scale, 1e-5);
+    }
+    /* Already normalised rows are (nearly) fixed points. */
+    float W1[ROWS * LDW];
+    memcpy(W1, W, sizeof W);
+    btsp_k_row_l1_normalize(ROWS, COLS, W1, LDW, scale, 0);
+    for (int k = 0; k < ROWS * LDW; k++)
+        ASSERT_NEAR(W1[k], W[k], 1e-6);
+
+    /* zero_diag on a square block: diagonal removed before the norm is taken. */
+    enum { N = 6, LD = 8 };
+    float S[N * LD], S0[N * LD];
+    fill(&r, S, N * LD, 0.1, 1.0, 0.0);
+    memcpy(S0, S, sizeof S);
+    btsp_k_row_l1_normalize(N, N, S, LD, 1.0f, 1);
+    for (int i = 0; i < N; i++) {
+        assert_true(S0[i * LD + i] != 0.0f);
+        assert_true(S[i * LD + i] == 0.0f);
+        double s0 = 0, s = 0;
+        for (int j = 0; j < N; j++) {
+            s0 += j == i ? 0.0 : fabs(S0[i * LD + j]);
+            s += fabs(S[i * LD + j]);
+        }
+        ASSERT_NEAR(s, 1.0, 1e-6);
+        for (int j = 0; j < N; j++)
+            if (j != i)
+                ASSERT_NEAR(S[i * LD + j], S0[i * LD + j] / s0, 1e-6);
+    }
+}
+
+static void test_zero_diag(void **state)
+{
+    (void)state;
+    enum { N = 4, LD = 5 };
+    float W[N * LD];
+    for (int k = 0; k < N * LD; k++)
+        W[k] = (float)(k + 1);
+    btsp_k_zero_diag(N, W, LD);
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < LD; j++)
+            assert_true(W[i * LD + j] == (i == j && j < N ? 0.0f : (float)(i * LD + j + 1)));
+}
+
+static void test_outer_acc(void **state)
+{
+    (void)state;
+    enum { ROWS = 9, COLS = 11, LDW = 13 };
+    float W[ROWS * LDW], W0[ROWS * LDW], post[ROWS], pre[COLS];
+    trng r = {555};
+    fill(&r, W, ROWS * LDW, -1.0, 1.0, 0.0);
+    fill(&r, post, ROWS, -1.0, 1.0, 0.4);
+    fill(&r, pre, COLS, 0.0, 1.0, 0.3);
+    post[0] = 0.0f;
+    post[1] = 0.7f;
+    memcpy(W0, W, sizeof W);
+    const float scale = -0.05f;
+    btsp_k_outer_acc(ROWS, COLS, W, LDW, scale, post, pre);
+    for (int i = 0; i < ROWS; i++) {
+        if (post[i] == 0.0f) {
+            assert_memory_equal(W + i * LDW, W0 + i * LDW, LDW * sizeof(float)); /* skipped */
+            continue;
+        }
+        for (int j = 0; j < COLS; j++)
+            ASSERT_NEAR(W[i * LDW + j], (double)W0[i * LDW + j] + (double)scale * post[i] * pre[j], 2e-7);
+        for (int j = COLS; j < LDW; j++)
+            assert_true(same_bits(W[i * LDW + j], W0[i * LDW + j]));
+    }
+    assert_true(W[1 * LDW + 0] != W0[1 * LDW + 0] || pre[0] == 0.0f);
+    assert_true(memcmp(W, W0, sizeof W) != 0);
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* Counter-based RNG                                                                         */
+/* ----------------------------------------------------------------------------------------- */
+
+/* Pinned outputs: any change to the generator (which would silently change every seeded
+ * result of the library: weight init, shuffles, stochastic plateaus) fails here. */
+static void test_rng_pinned(void **state)
+{
+    (void)state;
+    assert_int_equal(btsp_k_rand_u64(0, 0, 0), UINT64_C(0xFD0C822E52AFCB14));
+    assert_int_equal(btsp_k_rand_u64(0, 0, 1), UINT64_C(0x003DBC13FC8879F8));
+    assert_int_equal(btsp_k_rand_u64(0, 1, 0), UINT64_C(0x40C798A966412471));
+    assert_int_equal(btsp_k_rand_u64(1, 0, 0), UINT64_C(0x0E3DEAB4A6A30AFF));
+    assert_int_equal(btsp_k_rand_u64(66049, 7, 123456789), UINT64_C(0x0626D3248E343685));
+    assert_int_equal(btsp_k_rand_u64(UINT64_MAX, UINT64_MAX, UINT64_MAX), UINT64_C(0xD33F97CEF1892FD0));
+    assert_true(btsp_k_rand_uniform(42, 3, 5) == 0x1.8ab6b3f67cc2fp-1); /* 0.77092516311529902 */
+    uint32_t perm[10];
+    btsp_k_permutation(42, 0, perm, 10);
+    const uint32_t pinned[10] = {9, 4, 7, 8, 2, 6, 5, 0, 1, 3};
+    assert_memory_equal(perm, pinned, sizeof perm);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void test_rng_determinism_and_independence(void **state)
+{
+    (void)state;
+    /* Same inputs, same output; each of seed, stream and counter changes it. */
+    for (uint64_t c = 0; c < 100; c++) {
+        const uint64_t v = btsp_k_rand_u64(5, 9, c);
+        assert_true(v == btsp_k_rand_u64(5, 9, c));
+        assert_true(v != btsp_k_rand_u64(6, 9, c));
+        assert_true(v != btsp_k_rand_u64(5, 10, c));
+        assert_true(v != btsp_k_rand_u64(5, 9, c + 1));
+    }
+    /* No collisions among 4 seeds x 4 streams x 1000 counters (a 64-bit collision among 16000
+     * values has probability ~7e-12), and streams are not shifted copies of each other. */
+    enum { NS = 4, NC = 1000 };
+    uint64_t *v = malloc(NS * NS * NC * sizeof *v);
+    assert_non_null(v);
+    size_t k = 0;
+    for (uint64_t s = 0; s < NS; s++)
+        for (uint64_t st = 0; st < NS; st++)
+            for (uint64_t c = 0; c < NC; c++)
+                v[k++] = btsp_k_rand_u64(s, st, c);
+    qsort(v, k, sizeof *v, cmp_u64);
+    for (size_t i = 1; i < k; i++)
+        assert_true(v[i] != v[i - 1]);
+    free(v);
+    /* Avalanche: flipping one input bit flips about half of the output bits. */
+    double flips = 0;
+    int trials = 0;
+    for (int bit = 0; bit < 64; bit++)
+        for (uint64_t c = 0; c < 20; c++) {
+            const uint64_t base = btsp_k_rand_u64(11, 22, c);
+            const uint64_t d[3] = {base ^ btsp_k_rand_u64(11 ^ (UINT64_C(1) << bit), 22, c),
+                                   base ^ btsp_k_rand_u64(11, 22 ^ (UINT64_C(1) << bit), c),
+                                   base ^ btsp_k_rand_u64(11, 22, c ^ (UINT64_C(1) << bit))};
+            for (int t = 0; t < 3; t++) {
+                uint64_t x = d[t];
+                int n = 0;
+                while (x) {
+                    n += (int)(x & 1u);
+                    x >>= 1;
+                }
+                assert_true(n >= 10 && n <= 54); /* binomial(64, 1/2): way beyond 5 sigma */
+                flips += n;
+                trials++;
+            }
+        }
+    ASSERT_NEAR(flips / trials, 32.0, 0.5);
+}
+
+static void test_rng_uniform(void **state)
+{
+    (void)state;
+    enum { N = 100000 };
+    double sum = 0, sum2 = 0;
+    int bits[64] = {0};
+    int hist[10] = {0};
+    for (uint64_t c = 0; c < N; c++) {
+        const double u = btsp_k_rand_uniform(2718, 1, c);
+        assert_true(u >= 0.0 && u < 1.0);
+        /* The documented construction: top 53 bits times 2^-53. */
+        assert_true(u == (double)(btsp_k_rand_u64(2718, 1, c) >> 11) * 0x1.0p-53);
+        sum += u;
+        sum2 += u * u;
+        hist[(int)(u * 10)]++;
+        const uint64_t x = btsp_k_rand_u64(2718, 2, c);
+        for (int b = 0; b < 64; b++)
+            bits[b] += (int)((x >> b) & 1u);
+    }
+    /* Mean 1/2 (sd of the mean 9e-4), variance 1/12, deciles 10000 +- 95 (5 sigma 475). */
+    ASSERT_NEAR(sum / N, 0.5, 0.005);
+    ASSERT_NEAR(sum2 / N - (sum / N) * (sum / N), 1.0 / 12.0, 0.002);
+    for (int d = 0; d < 10; d++)
+        ASSERT_NEAR(hist[d], N / 10, 475);
+    for (int b = 0; b < 64; b++)
+        ASSERT_NEAR(bits[b], N / 2, 800); /* sd 158 */
+}
+
+static void test_permutation(void **state)
+{
+    (void)state;
+    /* Valid permutations for assorted n, including the trivial ones. */
+    const size_t ns[] = {0, 1, 2, 3, 10, 1000};
+    for (size_t t = 0; t < sizeof ns / sizeof ns[0]; t++) {
+        const size_t n = ns[t];
+        uint32_t *p = malloc((n ? n : 1) * sizeof *p);
+        unsigned char *seen = calloc(n ? n : 1, 1);
+        assert_non_null(p);
+        assert_non_null(seen);
+        btsp_k_permutation(7, 3, p, n);
+        for (size_t i = 0; i < n; i++) {
+            assert_true(p[i] < n);
+            assert_false(seen[p[i]]);
+            seen[p[i]] = 1;
+        }
+        if (n == 1000) {
+            /* Non-trivial: far from the identity, and deterministic. */
+            size_t fixed = 0;
+            for (size_t i = 0; i < n; i++)
+                fixed += p[i] == i;
+            assert_true(fixed < 10);
+            uint32_t *q = malloc(n * sizeof *q);
+            assert_non_null(q);
+            btsp_k_permutation(7, 3, q, n);
+            assert_memory_equal(p, q, n * sizeof *q);
+            btsp_k_permutation(7, 4, q, n);
+            assert_true(memcmp(p, q, n * sizeof *q) != 0);
+            free(q);
+        }
+        free(p);
+        free(seen);
+    }
+
+    /* The documented scheme, re-implemented: Fisher-Yates from the back, draw k uses counter k
+     * (rejected draws included), rejection below 2^64 mod m. */
+    {
+        enum { N = 257 };
+        uint32_t p[N], q[N];
+        for (uint32_t i = 0; i < N; i++)
+            q[i] = i;
+        uint64_t counter = 0;
+        for (uint64_t m = N; m > 1; m--) {
+            const uint64_t threshold = (UINT64_MAX - m + 1) % m;
+            uint64_t x;
+            do
+                x = btsp_k_rand_u64(1, 2, counter++);
+            while (x < threshold);
+            const uint64_t j = x % m;
+            const uint32_t tmp = q[m - 1];
+            q[m - 1] = q[j];
+            q[j] = tmp;
+        }
+        btsp_k_permutation(1, 2, p, N);
+        assert_memory_equal(p, q, sizeof p);
+    }
+
+    /* Uniformity for n = 5 over many streams: each value lands at each position 1/5 of the time
+     * (sd 57 around 4000, 6 sigma bound), and all 120 permutations occur about equally often. */
+    enum { TRIALS = 20000 };
+    int pos[5][5] = {{0}};
+    int count[5 * 5 * 5 * 5 * 5] = {0};
+    for (uint64_t s = 0; s < TRIALS; s++) {
+        uint32_t p[5];
+        btsp_k_permutation(99, s, p, 5);
+        int code = 0;
+        for (int i = 0; i < 5; i++) {
+            pos[i][p[i]]++;
+            code = code * 5 + (int)p[i];
+        }
+        count[code]++;
+    }
+    for (int i = 0; i < 5; i++)
+        for (int v = 0; v < 5; v++)
+            ASSERT_NEAR(pos[i][v], TRIALS / 5, 340);
+    double chi2 = 0;
+    int distinct = 0;
+    const double expect = TRIALS / 120.0;
+    for (int c = 0; c < 5 * 5 * 5 * 5 * 5; c++)
+        if (count[c]) {
+            distinct++;
+            chi2 += (count[c] - expect) * (count[c] - expect) / expect;
+        }
+    assert_int_equal(distinct, 120);
+    /* 119 degrees of freedom: mean 119, sd 15.4; 200 is beyond p = 1e-6. */
+    assert_true(chi2 < 200.0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_q_default_table),
+        cmocka_unit_test(test_q_custom_range),
+        cmocka_unit_test(test_btsp_term),
+        cmocka_unit_test(test_btsp_fixed_point_formula),
+        cmocka_unit_test(test_btsp_converges_to_fixed_point),
+        cmocka_unit_test(test_btsp_hand_case),
+        cmocka_unit_test(test_btsp_negative_plateau),
+        cmocka_unit_test(test_btsp_silent_input_untouched),
+        cmocka_unit_test(test_btsp_rows_without_plateau),
+        cmocka_unit_test(test_btsp_clipping),
+        cmocka_unit_test(test_btsp_random_vs_reference),
+        cmocka_unit_test(test_leaky_closed_form),
+        cmocka_unit_test(test_rate_update),
+        cmocka_unit_test(test_activations),
+        cmocka_unit_test(test_softmax),
+        cmocka_unit_test(test_matvec),
+        cmocka_unit_test(test_matvec_t),
+        cmocka_unit_test(test_matmat),
+        cmocka_unit_test(test_clip),
+        cmocka_unit_test(test_clip_matrix),
+        cmocka_unit_test(test_trace_decay_and_add),
+        cmocka_unit_test(test_row_l1_normalize),
+        cmocka_unit_test(test_zero_diag),
+        cmocka_unit_test(test_outer_acc),
+        cmocka_unit_test(test_rng_pinned),
+        cmocka_unit_test(test_rng_determinism_and_independence),
+        cmocka_unit_test(test_rng_uniform),
+        cmocka_unit_test(test_permutation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
