@@ -928,3 +928,5 @@ btsp_status btsp_gate_attach(btsp_gate *gate, btsp_pop *pop)
 }
 
 btsp_gate_kind btsp_gate_get_kind(const btsp_gate *gate) { return gate ? gate->kind : (btsp_gate_kind)0; }
+btsp_pop *btsp_gate_pop(const btsp_gate *gate) { return gate ? gate->pop : NULL; }
+btsp_gate *btsp_pop_gate(const btsp_pop *pop) { return pop ? pop->gate : NULL; }

@@ -284,6 +284,11 @@ btsp_status btsp_net_set_backward(btsp_net *net, btsp_backward_mode mode)
     return net_error(net, BTSP_E_INVALID_ARG, "btsp_net_set_backward: unknown mode %d", (int)mode);
 }
 
+btsp_backward_mode btsp_net_get_backward(const btsp_net *net)
+{
+    return net ? net->backward : BTSP_BACKWARD_NONE;
+}
+
 btsp_status btsp_net_set_step_hook(btsp_net *net, btsp_step_fn fn, void *user)
 {
     if (!net)

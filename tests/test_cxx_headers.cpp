@@ -3,6 +3,8 @@
 // shared library. A plain program: exit status 0 on success.
 #include "btsp/btsp.h"
 #include "btsp/btsp_kernels.h"
+#include "btsp/btsp_config.h" /* declarations only: must parse as C++ */
+#include "btsp/btsp_io.h"
 
 #include <cstdio>
 #include <cstring>

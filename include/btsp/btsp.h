@@ -298,6 +298,8 @@ BTSP_API uint64_t btsp_net_get_seed(const btsp_net *net);
 /** @brief Choose the backward-phase dynamics (default ::BTSP_BACKWARD_NONE). Before finalize.
  *  @since 0.1 */
 BTSP_API btsp_status btsp_net_set_backward(btsp_net *net, btsp_backward_mode mode);
+/** @brief The backward-phase mode (::BTSP_BACKWARD_NONE for a NULL net). @since 0.1 */
+BTSP_API btsp_backward_mode btsp_net_get_backward(const btsp_net *net);
 /** @brief Install (or remove with fn = NULL) the per-sample hook of btsp_net_train(). @since 0.1 */
 BTSP_API btsp_status btsp_net_set_step_hook(btsp_net *net, btsp_step_fn fn, void *user);
 /** @brief Attach an arbitrary user pointer to the network. @since 0.1 */
@@ -452,6 +454,8 @@ BTSP_API btsp_layer *btsp_pop_layer(const btsp_pop *pop);
 BTSP_API btsp_status btsp_pop_state(const btsp_pop *pop, btsp_var var, const float **data, size_t *n);
 /** @brief Copy a state vector into dst (`n` must equal the population size). @since 0.1 */
 BTSP_API btsp_status btsp_pop_copy_state(const btsp_pop *pop, btsp_var var, float *dst, size_t n);
+/** @brief The gate attached to the population, or NULL. @since 0.1 */
+BTSP_API btsp_gate *btsp_pop_gate(const btsp_pop *pop);
 /** @brief The population's dendritic compartment, created on first call. Before finalize it is
  *  created; after finalize ::BTSP_E_NOT_FOUND if it does not exist. @since 0.1 */
 BTSP_API btsp_status btsp_pop_dend(btsp_pop *pop, btsp_dend **out);
@@ -643,6 +647,8 @@ BTSP_API btsp_status btsp_gate_get(const btsp_gate *gate, btsp_gate_param param,
 BTSP_API btsp_status btsp_gate_attach(btsp_gate *gate, btsp_pop *pop);
 /** @brief The gate's kind. @since 0.1 */
 BTSP_API btsp_gate_kind btsp_gate_get_kind(const btsp_gate *gate);
+/** @brief The population the gate is attached to, or NULL. @since 0.1 */
+BTSP_API btsp_pop *btsp_gate_pop(const btsp_gate *gate);
 /** @} */
 
 /* ------------------------------------------------------------------------------------------ */
