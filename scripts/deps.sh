@@ -10,6 +10,7 @@ packages=(
   libcmocka-dev                         # unit tests
   libyaml-dev zlib1g-dev                # libbtsp_io and the btsp program
   doxygen                               # the docs target
+  dataset-fashion-mnist                 # golden-trajectory test and benchmarks (Fashion-MNIST IDX files)
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

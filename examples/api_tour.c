@@ -1,0 +1,87 @@
+/* API tour: build a small BTSP network by hand, train it online, read results.
+ *
+ * Input (16 rates) -> Output (4 rate units). The output population has a target gate: after
+ * each forward phase its plateau is clip(target - rate, -1, 1) on units that were active, and
+ * BTSP rewrites the input weights of units with a plateau in one shot (potentiation towards
+ * w_max for eligible inputs, depression for the rest). Four classes, each a block of 4 active
+ * inputs, are learned within a few presentations. */
+#include <btsp/btsp.h>
+
+#include <stdio.h>
+
+#define CHECK(call)                                                                                  \
+    do {                                                                                             \
+        btsp_status st_ = (call);                                                                    \
+        if (st_ != BTSP_OK) {                                                                        \
+            fprintf(stderr, "%s failed: %s (%s)\n", #call, btsp_status_name(st_), btsp_net_errmsg(net)); \
+            btsp_net_destroy(net);                                                                   \
+            return 1;                                                                                \
+        }                                                                                            \
+    } while (0)
+
+int main(void)
+{
+    btsp_net *net = NULL;
+    if (btsp_net_create(&net) != BTSP_OK)
+        return 1;
+    CHECK(btsp_net_set(net, BTSP_NET_TAU, 3.0));           /* leak: u += (I - u) / 3 per step */
+    CHECK(btsp_net_set(net, BTSP_NET_FORWARD_STEPS, 10.0)); /* T integration steps per phase */
+    CHECK(btsp_net_set_backward(net, BTSP_BACKWARD_SETTLE));
+    CHECK(btsp_net_seed(net, 42));
+
+    btsp_layer *lin, *lout;
+    btsp_pop *in, *out;
+    CHECK(btsp_layer_add(net, "Input", &lin));
+    CHECK(btsp_pop_add(lin, "E", 16, &in));
+    CHECK(btsp_layer_add(net, "Output", &lout));
+    CHECK(btsp_pop_add(lout, "E", 4, &out));
+    CHECK(btsp_pop_set_activation(out, BTSP_ACT_RELU, 0, 0));
+
+    /* Excitatory (Dale: weights in [0, w_max]) projection onto the soma, learned by BTSP. */
+    btsp_proj *w;
+    CHECK(btsp_proj_add(in, out, BTSP_SOMA, &w));
+    CHECK(btsp_proj_set_bounds(w, 0.0, 0.5));
+    CHECK(btsp_proj_set_init(w, BTSP_INIT_HALF_KAIMING, 1.0, 0.0)); /* U(0, 1/sqrt(16)) */
+    btsp_rule *rule;
+    CHECK(btsp_rule_create(net, BTSP_RULE_BTSP, &rule));
+    CHECK(btsp_rule_set(rule, BTSP_RULE_LEARNING_RATE, 0.5));
+    CHECK(btsp_rule_set(rule, BTSP_RULE_TEMPORAL_DISCOUNT, 0.0));
+    CHECK(btsp_proj_set_rule(w, rule));
+
+    /* The instructive signal: a target gate on the output population. */
+    btsp_gate *gate;
+    CHECK(btsp_gate_create(net, BTSP_GATE_TARGET, &gate));
+    CHECK(btsp_gate_attach(gate, out));
+
+    btsp_monitor *loss;
+    CHECK(btsp_monitor_add_loss(net, 1, 1000, &loss));
+    CHECK(btsp_net_finalize(net)); /* validate, allocate, initialise weights */
+
+    float x[4][16] = {{0}}, y[4][4] = {{0}};
+    for (int c = 0; c < 4; c++) {
+        for (int j = 0; j < 4; j++)
+            x[c][4 * c + j] = 1.0f;
+        y[c][c] = 1.0f;
+    }
+    for (int epoch = 0; epoch < 20; epoch++)
+        for (int c = 0; c < 4; c++)
+            CHECK(btsp_net_train_sample(net, x[c], 16, y[c], 4));
+
+    int correct = 0;
+    for (int c = 0; c < 4; c++) {
+        float o[4];
+        CHECK(btsp_net_evaluate(net, x[c], 1, 16, o, 4));
+        int best = 0;
+        for (int k = 1; k < 4; k++)
+            if (o[k] > o[best])
+                best = k;
+        printf("class %d -> output [%.3f %.3f %.3f %.3f] -> %d\n", c, o[0], o[1], o[2], o[3], best);
+        correct += best == c;
+    }
+    const float *hist;
+    size_t n, width;
+    CHECK(btsp_monitor_data(loss, &hist, &n, &width, NULL));
+    printf("loss: first sample %.4f, last sample %.4f; %d/4 correct\n", hist[0], hist[n - 1], correct);
+    btsp_net_destroy(net);
+    return correct == 4 ? 0 : 1;
+}
