@@ -2,7 +2,7 @@
  * self-contained demo.
  *
  *   btsp train CONFIG --data fashion-mnist|mnist|DIR [--samples N] [--seed S] [--data-seed D]
- *                     [--out DIR] [--init-weights DIR] [--quiet]
+ *                     [--out DIR] [--init-weights DIR] [--order FILE.npy] [--quiet]
  *   btsp eval CONFIG WEIGHTS_DIR --data fashion-mnist|mnist|DIR
  *   btsp info CONFIG
  *   btsp demo [--samples N] [--seed S]
@@ -11,7 +11,9 @@
  * 50,000 and validation = last 10,000; the test set is the t10k file. Smaller training files
  * (the 10,000-digit MNIST subset) are used whole for training and have no validation set.
  * Online learning, batch 1, a fresh seeded shuffle of the training rows for every epoch
- * (btsp_k_permutation(data_seed, epoch)). Accuracies are percentages; argmax ties go to the
+ * (btsp_k_permutation(data_seed, epoch)), or the fixed order of training-row indices given with
+ * --order (a 1-D .npy, e.g. the order another implementation used; repeated if too short).
+ * Accuracies are percentages; argmax ties go to the
  * lowest index, so an all-silent output predicts class 0.
  *
  * The last line printed on stdout is a JSON object with the results. */
@@ -38,6 +40,7 @@ typedef struct options {
     const char *data;
     const char *out;
     const char *init_weights;
+    const char *order; /* .npy of training-row indices (replaces the seeded shuffle) */
     unsigned long long samples;
     unsigned long long seed;
     unsigned long long data_seed;
@@ -55,7 +58,7 @@ static int usage(FILE *f)
 {
     fprintf(f, "usage:\n"
                "  btsp train CONFIG --data fashion-mnist|mnist|DIR [--samples N] [--seed S] [--data-seed D]\n"
-               "                    [--out DIR] [--init-weights DIR] [--quiet]\n"
+               "                    [--out DIR] [--init-weights DIR] [--order FILE.npy] [--quiet]\n"
                "  btsp eval CONFIG WEIGHTS_DIR --data fashion-mnist|mnist|DIR\n"
                "  btsp info CONFIG\n"
                "  btsp demo [--samples N] [--seed S] [--quiet]\n"
@@ -83,6 +86,8 @@ static int parse_options(int argc, char **argv, int first, options *o)
             o->out = val;
         else if (strcmp(a, "--init-weights") == 0 && val)
             o->init_weights = val;
+        else if (strcmp(a, "--order") == 0 && val)
+            o->order = val;
         else if (strcmp(a, "--samples") == 0 && val) {
             if (!parse_u64(val, &o->samples) || o->samples == 0) {
                 fprintf(stderr, "btsp: --samples needs a positive integer, got '%s'\n", val);
@@ -224,7 +229,7 @@ static int check_dims(btsp_net *net, const data_split *d)
 /* Shared training loop: epochs of seeded permutations until `samples` are done. Returns the
  * training time in seconds, or a negative value on failure. */
 static double train_loop(btsp_net *net, const btsp_dataset *train, unsigned long long samples,
-                         unsigned long long data_seed, int quiet)
+                         unsigned long long data_seed, const uint32_t *fixed, size_t n_fixed, int quiet)
 {
     uint32_t *perm = malloc(train->n * sizeof *perm);
     if (!perm) {
@@ -235,8 +240,13 @@ static double train_loop(btsp_net *net, const btsp_dataset *train, unsigned long
     unsigned long long done = 0;
     size_t n_out = btsp_pop_size(btsp_net_output(net));
     for (uint64_t epoch = 0; done < samples; epoch++) {
-        btsp_k_permutation(data_seed, epoch, perm, train->n);
         size_t n = train->n;
+        if (fixed) {
+            n = n_fixed;
+            memcpy(perm, fixed, n * sizeof *perm);
+        } else {
+            btsp_k_permutation(data_seed, epoch, perm, train->n);
+        }
         if (samples - done < n)
             n = (size_t)(samples - done);
         /* Chunks of 1000 samples for progress reports on stderr. */
@@ -283,6 +293,8 @@ static int cmd_train(options *o)
     int rc = 1;
     btsp_monitor *loss_mon = NULL;
     float *out = NULL;
+    uint32_t *fixed = NULL;
+    size_t n_fixed = 0;
     char err[1024];
     if (!net)
         goto done;
@@ -303,7 +315,31 @@ static int cmd_train(options *o)
     if (!o->quiet)
         fprintf(stderr, "btsp: training %s on %zu rows (%s), %llu samples, seed %llu, data seed %llu\n", o->config,
                 d.train.n, o->data, o->samples, o->seed, o->data_seed);
-    double train_s = train_loop(net, &d.train, o->samples, o->data_seed, o->quiet);
+    if (o->order) {
+        float *ord = NULL;
+        size_t shape[2], nd;
+        if (btsp_npy_read_f32(o->order, &ord, shape, &nd, err, sizeof err)) {
+            fprintf(stderr, "btsp: %s\n", err);
+            goto done;
+        }
+        n_fixed = shape[0] * shape[1];
+        fixed = malloc((n_fixed ? n_fixed : 1) * sizeof *fixed);
+        for (size_t i = 0; fixed && i < n_fixed; i++) {
+            if (!(ord[i] >= 0.0f && ord[i] < (float)d.train.n && ord[i] == floorf(ord[i]))) {
+                fprintf(stderr, "btsp: %s: entry %zu (%g) is not a training-row index below %zu\n", o->order, i,
+                        ord[i], d.train.n);
+                btsp_npy_free(ord);
+                goto done;
+            }
+            fixed[i] = (uint32_t)ord[i];
+        }
+        btsp_npy_free(ord);
+        if (!fixed || n_fixed == 0 || n_fixed > d.train.n) {
+            fprintf(stderr, "btsp: %s: need 1 to %zu indices\n", o->order, d.train.n);
+            goto done;
+        }
+    }
+    double train_s = train_loop(net, &d.train, o->samples, o->data_seed, fixed, n_fixed, o->quiet);
     if (train_s < 0)
         goto done;
     size_t n_out = btsp_pop_size(btsp_net_output(net));
@@ -348,6 +384,7 @@ static int cmd_train(options *o)
     printf("}\n");
     rc = isfinite(test_acc) ? 0 : 1;
 done:
+    free(fixed);
     free(out);
     btsp_net_destroy(net);
     split_free(&d);
@@ -465,7 +502,7 @@ static int cmd_demo(options *o)
     if (!o->quiet)
         fprintf(stderr, "btsp demo: %zu-input BTSP network, %zu classes; test accuracy before training %.1f%%\n", dim,
                 n_out, before);
-    double train_s = train_loop(net, &train, o->samples, o->data_seed, o->quiet);
+    double train_s = train_loop(net, &train, o->samples, o->data_seed, NULL, 0, o->quiet);
     if (train_s < 0)
         goto done;
     double after = accuracy(net, &test, out, &eval_s);

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Accuracy benchmark: train EIANN configs with the `btsp` program over several seed pairs and
+# print per-run and mean +- SEM test accuracy (SEM = population std / sqrt(n), as EIANN's
+# summary tables), validation accuracy and training speed, with an optional target check.
+#
+#   bench/accuracy.sh [--data fashion-mnist|mnist|DIR] [--samples N] [--seeds K]
+#                     [--target PERCENT] CONFIG...
+#
+# Seed pair i (0-based) is network seed 66049+i with data seed 257+i, the pairing EIANN's
+# optimisation used. Builds build/release if needed. Exit status 1 if a --target is given and
+# the mean test accuracy is below it. Results of each run are appended to bench/results/*.jsonl
+# (not tracked) for later inspection.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+data=fashion-mnist samples=20000 seeds=3 target=""
+configs=()
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --data) data=$2; shift 2 ;;
+    --samples) samples=$2; shift 2 ;;
+    --seeds) seeds=$2; shift 2 ;;
+    --target) target=$2; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) configs+=("$1"); shift ;;
+  esac
+done
+if [[ ${#configs[@]} -eq 0 ]]; then
+  echo "bench/accuracy.sh: name at least one config (e.g. configs/eiann/fmnist/*BTSP_config_5L_zero_bias*)" >&2
+  exit 2
+fi
+btsp=$root/build/release/src/btsp
+if [[ ! -x $btsp ]]; then
+  bash "$root/scripts/deps.sh" >&2
+  cmake -S "$root" -B "$root/build/release" -DCMAKE_BUILD_TYPE=Release -DBTSP_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$root/build/release" -j "${JOBS:-2}" --target btsp_cli >/dev/null
+fi
+mkdir -p "$root/bench/results"
+status=0
+for cfg in "${configs[@]}"; do
+  name=$(basename "$cfg" .yaml)
+  log=$root/bench/results/$name.$data.$samples.jsonl
+  printf '\n%s\n  data %s, %s samples, %s seed pairs\n' "$name" "$data" "$samples" "$seeds"
+  printf '  %-12s %-9s %-9s %-9s %-10s\n' seed data_seed test_acc val_acc samples/s
+  accs=() vals=() speeds=()
+  for ((i = 0; i < seeds; i++)); do
+    line=$("$btsp" train "$cfg" --data "$data" --samples "$samples" --seed $((66049 + i)) \
+      --data-seed $((257 + i)) --quiet | tail -n 1)
+    echo "$line" >> "$log"
+    get() { sed -n "s/.*\"$1\": \([^,}]*\).*/\1/p" <<<"$line"; }
+    acc=$(get test_accuracy) val=$(get val_accuracy) sps=$(get samples_per_second)
+    printf '  %-12s %-9s %-9s %-9s %-10s\n' $((66049 + i)) $((257 + i)) "$acc" "$val" "$sps"
+    accs+=("$acc") vals+=("$val") speeds+=("$sps")
+  done
+  summary=$(printf '%s\n' "${accs[@]}" | awk '{s+=$1; q+=$1*$1; n++} END {m=s/n; v=q/n-m*m; if (v<0) v=0; printf "%.2f %.2f", m, sqrt(v)/sqrt(n)}')
+  vmean=$(printf '%s\n' "${vals[@]}" | awk '$1!="null"{s+=$1; n++} END {if (n) printf "%.2f", s/n; else printf "n/a"}')
+  smean=$(printf '%s\n' "${speeds[@]}" | awk '{s+=$1; n++} END {printf "%.0f", s/n}')
+  read -r mean sem <<<"$summary"
+  printf '  mean test accuracy %s%% +- %s (SEM), mean validation %s%%, %s samples/s\n' "$mean" "$sem" "$vmean" "$smean"
+  if [[ -n $target ]]; then
+    if awk -v m="$mean" -v t="$target" 'BEGIN {exit !(m >= t)}'; then
+      printf '  target %s%%: met\n' "$target"
+    else
+      printf '  target %s%%: NOT met\n' "$target"
+      status=1
+    fi
+  fi
+done
+exit $status
