@@ -17,7 +17,7 @@ set(BTSP_INSTALL_PKGCONFIGDIR "${CMAKE_INSTALL_LIBDIR}/pkgconfig" CACHE STRING
 mark_as_advanced(BTSP_INSTALL_CMAKEDIR BTSP_INSTALL_PKGCONFIGDIR)
 
 # Headers: every include/btsp/*.h except those of libbtsp_io, which is not installed (yet).
-set(BTSP_IO_HEADERS btsp_io.h btsp_config.h)
+set(BTSP_IO_HEADERS btsp_io.h btsp_config.h btsp_analysis.h)
 set(_btsp_header_excludes "")
 foreach(_h ${BTSP_IO_HEADERS})
   list(APPEND _btsp_header_excludes PATTERN "${_h}" EXCLUDE)

@@ -9,6 +9,7 @@ packages=(
   cmake make gcc g++ clang pkg-config   # toolchain (the project enables C and C++)
   libcmocka-dev                         # unit tests
   libyaml-dev zlib1g-dev                # libbtsp_io and the btsp program
+  libpng-dev                            # PNG figures of btsp analyze / compare (optional at build time)
   doxygen                               # the docs target
   dataset-fashion-mnist                 # golden-trajectory test and benchmarks (Fashion-MNIST IDX files)
 )

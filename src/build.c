@@ -189,11 +189,12 @@ btsp_status btsp_pop_set(btsp_pop *pop, btsp_pop_param param, double value)
 
 btsp_status btsp_pop_get(const btsp_pop *pop, btsp_pop_param param, double *value)
 {
-    if (!value)
-        return BTSP_E_INVALID_ARG;
-    *value = 0.0;
+    if (value)
+        *value = 0.0;
     if (!pop)
         return BTSP_E_INVALID_ARG;
+    if (!value)
+        return net_error(pop->net, BTSP_E_INVALID_ARG, "btsp_pop_get: NULL value pointer");
     switch (param) {
     case BTSP_POP_TAU: *value = pop->tau_set || pop->net->finalized ? pop->tau : pop->net->tau; return BTSP_OK;
     case BTSP_POP_INCLUDE_BIAS: *value = pop->include_bias; return BTSP_OK;
@@ -391,11 +392,12 @@ btsp_status btsp_dend_set(btsp_dend *dend, btsp_dend_param param, double value)
 
 btsp_status btsp_dend_get(const btsp_dend *dend, btsp_dend_param param, double *value)
 {
-    if (!value)
-        return BTSP_E_INVALID_ARG;
-    *value = 0.0;
+    if (value)
+        *value = 0.0;
     if (!dend)
         return BTSP_E_INVALID_ARG;
+    if (!value)
+        return net_error(dend->pop->net, BTSP_E_INVALID_ARG, "btsp_dend_get: NULL value pointer");
     if (param != BTSP_DEND_CLIP)
         return net_error(dend->pop->net, BTSP_E_INVALID_ARG, "btsp_dend_get: unknown parameter %d", (int)param);
     *value = dend->clip;
@@ -510,8 +512,10 @@ btsp_status btsp_proj_get_bounds(const btsp_proj *proj, double *lo, double *hi)
         *lo = 0.0;
     if (hi)
         *hi = 0.0;
-    if (!proj || !lo || !hi)
+    if (!proj)
         return BTSP_E_INVALID_ARG;
+    if (!lo || !hi)
+        return net_error(proj->net, BTSP_E_INVALID_ARG, "btsp_proj_get_bounds(%s): NULL output pointer", proj->name);
     *lo = proj->lo;
     *hi = proj->hi;
     return BTSP_OK;
@@ -584,6 +588,13 @@ btsp_status btsp_proj_set_clone(btsp_proj *proj, const btsp_proj *source, double
     if (source->constraint == CONSTRAINT_CLONE)
         return net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_set_clone(%s): source '%s' is itself a clone",
                          proj->name, source->name);
+    for (size_t i = 0; i < net->projs.n; i++) {
+        const btsp_proj *o = net->projs.items[i];
+        if (o->constraint == CONSTRAINT_CLONE && o->clone_src == proj)
+            return net_error(net, BTSP_E_INVALID_ARG,
+                             "btsp_proj_set_clone(%s): it is the source of clone '%s', so it cannot be a clone",
+                             proj->name, o->name);
+    }
     if (!isfinite(scale))
         return net_error(net, BTSP_E_RANGE, "btsp_proj_set_clone(%s): scale must be finite", proj->name);
     size_t r = transpose ? source->cols : source->rows, c = transpose ? source->rows : source->cols;
@@ -715,6 +726,7 @@ btsp_status btsp_rule_create(btsp_net *net, btsp_rule_kind kind, btsp_rule **out
     r->forward_only = kind == BTSP_RULE_HEBB_WEIGHTNORM ? 1.0 : 0.0;
     r->theta_tau = 1.0;
     r->theta_k = 1.0;
+    r->relu_gate = 1.0;
     btsp_status st = vec_push(net, &net->rules, r);
     if (st) {
         net_free(net, r);
@@ -786,17 +798,23 @@ btsp_status btsp_rule_set(btsp_rule *rule, btsp_rule_param param, double value)
             return st;
         rule->theta_k = value;
         return BTSP_OK;
+    case BTSP_RULE_RELU_GATE:
+        if (!is_flag(value))
+            return net_error(net, BTSP_E_RANGE, "BTSP_RULE_RELU_GATE must be 0 or 1, got %g", value);
+        rule->relu_gate = value;
+        return BTSP_OK;
     }
     return net_error(net, BTSP_E_INVALID_ARG, "btsp_rule_set: unknown parameter %d", (int)param);
 }
 
 btsp_status btsp_rule_get(const btsp_rule *rule, btsp_rule_param param, double *value)
 {
-    if (!value)
-        return BTSP_E_INVALID_ARG;
-    *value = 0.0;
+    if (value)
+        *value = 0.0;
     if (!rule)
         return BTSP_E_INVALID_ARG;
+    if (!value)
+        return net_error(rule->net, BTSP_E_INVALID_ARG, "btsp_rule_get: NULL value pointer");
     if (!rule_accepts(rule->kind, param))
         return net_error(rule->net, BTSP_E_INVALID_ARG, "btsp_rule_get: rule '%s' has no parameter %d",
                          btsp_rule_kind_name(rule->kind), (int)param);
@@ -816,6 +834,7 @@ btsp_status btsp_rule_get(const btsp_rule *rule, btsp_rule_param param, double *
         return BTSP_OK;
     case BTSP_RULE_THETA_TAU: *value = rule->theta_tau; return BTSP_OK;
     case BTSP_RULE_THETA_K: *value = rule->theta_k; return BTSP_OK;
+    case BTSP_RULE_RELU_GATE: *value = rule->relu_gate; return BTSP_OK;
     }
     return BTSP_E_INVALID_ARG;
 }
@@ -895,11 +914,12 @@ btsp_status btsp_gate_set(btsp_gate *gate, btsp_gate_param param, double value)
 
 btsp_status btsp_gate_get(const btsp_gate *gate, btsp_gate_param param, double *value)
 {
-    if (!value)
-        return BTSP_E_INVALID_ARG;
-    *value = 0.0;
+    if (value)
+        *value = 0.0;
     if (!gate)
         return BTSP_E_INVALID_ARG;
+    if (!value)
+        return net_error(gate->net, BTSP_E_INVALID_ARG, "btsp_gate_get: NULL value pointer");
     switch (param) {
     case BTSP_GATE_MAX_POP_FRACTION: *value = gate->max_frac; return BTSP_OK;
     case BTSP_GATE_STOCHASTIC: *value = gate->stochastic; return BTSP_OK;

@@ -9,7 +9,10 @@
  *            ones), u += (I - u) / tau, a = f(u).
  *  backward: T times, layers top-down: dendritic state, plateau selection at the first step,
  *            prev = a for the layer, then re-integration of the populations with backward
- *            projections (and the output) with every somatic projection and a = f(u + nudge).
+ *            projections (and the output) with every somatic projection and a = f(u + nudge)
+ *            (SETTLE: BTSP_19, BP_like_2L and the rules sharing its backward phase). SINGLE
+ *            (BP_like_2E): one top-down pass, a = f(u + nudge) without integration. OUTPUT_ONLY
+ *            (Top_Layer_BP_like_2L): T re-integration steps of the output's layer only.
  * No function called from btsp_net_train_sample or btsp_net_evaluate allocates memory. */
 #include "internal.h"
 
@@ -60,6 +63,7 @@ void engine_free_state(btsp_net *net)
         btsp_rule *r = net->rules.items[i];
         free_ptr(net, &r->past_pre);
         free_ptr(net, &r->past_plateau);
+        free_ptr(net, &r->theta);
     }
     for (size_t i = 0; i < net->mons.n; i++) {
         btsp_monitor *m = net->mons.items[i];
@@ -70,6 +74,7 @@ void engine_free_state(btsp_net *net)
     }
     free_ptr(net, &net->target);
     free_ptr(net, &net->work);
+    backprop_free(net);
     net->block_cap = 0;
 }
 
@@ -118,11 +123,15 @@ static btsp_status allocate_state(btsp_net *net)
         if (r->kind == BTSP_RULE_BTSP && r->proj &&
             (!alloc_floats(net, &r->past_pre, r->proj->cols) || !alloc_floats(net, &r->past_plateau, r->proj->rows)))
             return BTSP_E_NOMEM;
+        if (r->kind == BTSP_RULE_SUPERVISED_BCM && r->proj && !alloc_floats(net, &r->theta, r->proj->rows))
+            return BTSP_E_NOMEM;
     }
     for (size_t i = 0; i < net->mons.n; i++)
         if (monitor_finalize(net, net->mons.items[i]))
             return BTSP_E_NOMEM;
     if (!alloc_floats(net, &net->target, net->output->size) || !alloc_floats(net, &net->work, 6 * max_size))
+        return BTSP_E_NOMEM;
+    if (backprop_alloc(net))
         return BTSP_E_NOMEM;
     net->block_cap = blk;
     net->max_pop = max_size;
@@ -168,7 +177,10 @@ static btsp_status validate(btsp_net *net)
             return net_error(net, BTSP_E_STATE, "btsp_net_finalize: a '%s' rule is not attached to anything",
                              btsp_rule_kind_name(r->kind));
         btsp_pop *post = r->proj ? r->proj->post : r->bias_pop;
-        int needs_gate = r->kind == BTSP_RULE_BTSP || r->kind == BTSP_RULE_DENDRITIC_LOSS_BIAS;
+        /* rules that read the post population's plateau */
+        int needs_gate = r->kind == BTSP_RULE_BTSP || r->kind == BTSP_RULE_DENDRITIC_LOSS_BIAS ||
+                         r->kind == BTSP_RULE_DTP_2E || r->kind == BTSP_RULE_DTP_2L ||
+                         r->kind == BTSP_RULE_TOP_LAYER_DTP;
         if (needs_gate && (!post->gate || net->backward == BTSP_BACKWARD_NONE))
             return net_error(net, BTSP_E_STATE,
                              "btsp_net_finalize: rule '%s' on '%s' needs a gate on '%s' and a backward phase",
@@ -177,6 +189,15 @@ static btsp_status validate(btsp_net *net)
             return net_error(net, BTSP_E_STATE, "btsp_net_finalize: rule '%s' on '%s' needs a dendrite on '%s'",
                              btsp_rule_kind_name(r->kind), r->proj->name, post->full_name);
     }
+    for (size_t i = 0; i < net->mons.n; i++) {
+        btsp_monitor *m = net->mons.items[i];
+        if (m->pop && (m->var == BTSP_VAR_PLATEAU || m->var == BTSP_VAR_NUDGE) && !m->pop->gate)
+            return net_error(net, BTSP_E_STATE, "btsp_net_finalize: monitor of plateaus on '%s', which has no gate",
+                             m->pop->full_name);
+        if (m->pop && m->var == BTSP_VAR_BIAS && !m->pop->include_bias)
+            return net_error(net, BTSP_E_STATE, "btsp_net_finalize: monitor of the bias of '%s', which has none",
+                             m->pop->full_name);
+    }
     for (size_t i = 0; i < net->gates.n; i++) {
         btsp_gate *g = net->gates.items[i];
         if (!g->pop)
@@ -184,6 +205,10 @@ static btsp_status validate(btsp_net *net)
         if (g->kind == BTSP_GATE_DENDRITIC && !g->pop->dend)
             return net_error(net, BTSP_E_STATE, "btsp_net_finalize: dendritic gate on '%s', which has no dendrite",
                              g->pop->full_name);
+        if (g->kind == BTSP_GATE_TARGET && g->pop != net->output)
+            return net_error(net, BTSP_E_STATE,
+                             "btsp_net_finalize: target gate on '%s', which is not the output population '%s'",
+                             g->pop->full_name, net->output->full_name);
     }
     return BTSP_OK;
 }
@@ -195,6 +220,8 @@ btsp_status btsp_net_finalize(btsp_net *net)
     if (net->finalized)
         return net_error(net, BTSP_E_STATE, "btsp_net_finalize: already finalized");
     btsp_status st = validate(net);
+    if (!st)
+        st = backprop_validate(net);
     if (st)
         return st;
     for (size_t i = 0; i < net->pops.n; i++) {
@@ -281,7 +308,7 @@ void engine_init_params(btsp_net *net)
         init_values(net->seed, BTSP_STREAM_BIAS + i, p->bias, p->size, fan_in, p->bias_init, p->bias_a, p->bias_b,
                     p->bias_lo, p->bias_hi);
     }
-    engine_constrain(net);
+    engine_constrain(net, 1);
 }
 
 static void apply_clone(btsp_proj *q)
@@ -298,18 +325,27 @@ static void apply_clone(btsp_proj *q)
     }
 }
 
+/* 1 if a training step may have changed this projection's weights (an enabled rule). */
+static int learns(const btsp_proj *q)
+{
+    return q->rule && q->rule->enabled;
+}
+
 /* Bounds and constraints, in the reference order: per population, clamp the bias, then for
  * every incoming projection clamp W and apply its own constraint; afterwards derive all clones
- * (clones are not clamped again). */
-void engine_constrain(btsp_net *net)
+ * (clones are not clamped again). With all = 0 (after a training step) only weights a rule may
+ * have changed are visited: clamping and constraining unchanged weights again is idempotent
+ * (they were constrained when set), and skipping them saves a pass over every fixed matrix
+ * per sample. */
+void engine_constrain(btsp_net *net, int all)
 {
     for (size_t i = 0; i < net->pops.n; i++) {
         btsp_pop *p = net->pops.items[i];
-        if (p->bias)
+        if (p->bias && (all || (p->bias_rule && p->bias_rule->enabled)))
             btsp_k_clip(p->size, p->bias, (float)p->bias_lo, (float)p->bias_hi);
         for (size_t j = 0; j < p->in.n; j++) {
             btsp_proj *q = p->in.items[j];
-            if (q->constraint == CONSTRAINT_CLONE)
+            if (q->constraint == CONSTRAINT_CLONE || !(all || learns(q)))
                 continue;
             btsp_k_clip_matrix(q->rows, q->cols, q->W, q->cols, (float)q->lo, (float)q->hi);
             if (q->constraint == CONSTRAINT_NORMALIZE)
@@ -321,7 +357,7 @@ void engine_constrain(btsp_net *net)
     }
     for (size_t i = 0; i < net->projs.n; i++) {
         btsp_proj *q = net->projs.items[i];
-        if (q->constraint == CONSTRAINT_CLONE)
+        if (q->constraint == CONSTRAINT_CLONE && (all || learns(q->clone_src)))
             apply_clone(q);
         q->cache_valid = 0;
     }
@@ -333,7 +369,7 @@ btsp_status btsp_net_constrain(btsp_net *net)
         return BTSP_E_INVALID_ARG;
     if (!net->finalized)
         return net_error(net, BTSP_E_STATE, "btsp_net_constrain: finalize the network first");
-    engine_constrain(net);
+    engine_constrain(net, 1);
     return BTSP_OK;
 }
 
@@ -439,6 +475,8 @@ static void forward_phase(btsp_net *net, const view *v, const float *x)
         }
         act_rows(p, nb, u, V_a(p, v));
     }
+    if (!v->block)
+        backprop_record(net, 0); /* u and a of the gradient window (no-op outside it) */
     size_t T = (size_t)net->forward_steps;
     for (size_t t = 0; t < T; t++) {
         for (size_t i = 1; i < net->pops.n; i++) {
@@ -447,6 +485,8 @@ static void forward_phase(btsp_net *net, const view *v, const float *x)
         }
         for (size_t i = 1; i < net->pops.n; i++)
             integrate(net, net->pops.items[i], v, 0);
+        if (!v->block)
+            backprop_record(net, t + 1);
     }
 }
 
@@ -610,12 +650,24 @@ static void backward_phase(btsp_net *net)
     }
     size_t T = (size_t)net->forward_steps;
     if (net->backward == BTSP_BACKWARD_OUTPUT_ONLY) {
+        /* Top_Layer_BP_like_2L: only the output's layer runs. The output's plateau (target gate)
+         * is set first; then T times: prev = a for every population of that layer, and
+         * re-integration of the output and of the layer's populations with backward projections
+         * (lower layers keep their forward values). */
         btsp_pop *o = net->output;
+        btsp_layer *L = o->layer;
         if (o->gate)
             gate_start(net, o);
         for (size_t s = 0; s < T; s++) {
-            memcpy(o->prev, o->a, o->size * sizeof(float));
-            integrate(net, o, &v, 1);
+            for (size_t j = 0; j < L->pops.n; j++) {
+                btsp_pop *p = L->pops.items[j];
+                memcpy(p->prev, p->a, p->size * sizeof(float));
+            }
+            for (size_t j = 0; j < L->pops.n; j++) {
+                btsp_pop *p = L->pops.items[j];
+                if (p->has_backward || p == o)
+                    integrate(net, p, &v, 1);
+            }
         }
         return;
     }
@@ -635,11 +687,14 @@ static void backward_phase(btsp_net *net)
                         gate_start(net, p);
                 }
             if (net->backward == BTSP_BACKWARD_SINGLE) {
-                /* One top-down pass: a = f(u + n) for nudged populations, u untouched. */
+                /* One top-down pass (BP_like_2E): gated populations that have backward projections
+                 * or are the output store prev = a and take a = f(u + n); u is untouched and no
+                 * other population moves, so the layer below sees this nudged activity once. */
                 for (size_t j = 0; j < L->pops.n; j++) {
                     btsp_pop *p = L->pops.items[j];
-                    if (!p->nudge)
+                    if (!p->nudge || !(p->has_backward || p == net->output))
                         continue;
+                    memcpy(p->prev, p->a, p->size * sizeof(float));
                     for (size_t i = 0; i < p->size; i++)
                         p->input[i] = p->u[i] + p->nudge[i];
                     act_rows(p, 1, p->input, p->a);
@@ -722,12 +777,13 @@ static btsp_status train_one(btsp_net *net, const float *x, const float *y)
     snapshot_forward(net);
     if (net->backward != BTSP_BACKWARD_NONE)
         backward_phase(net);
+    backprop_train_step(net); /* gradient rules (backprop.c): from the recorded forward phase */
     for (size_t i = 0; i < net->rules.n; i++) {
         btsp_rule *r = net->rules.items[i];
         if (r->enabled)
             rule_step(net, r);
     }
-    engine_constrain(net);
+    engine_constrain(net, 0);
     for (size_t i = 0; i < net->rules.n; i++) {
         btsp_rule *r = net->rules.items[i];
         if (r->enabled)

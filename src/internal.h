@@ -117,10 +117,13 @@ struct btsp_rule {
     double sign, dep_ratio, dep_th, dep_width, discount, forward_only, w_max;
     int w_max_set;
     double theta_tau, theta_k;
+    double relu_gate; /* HEBB_TEMPORAL_CONTRAST: gate the post-backward post rate */
     btsp_proj *proj;    /* projection rule */
     btsp_pop *bias_pop; /* or bias rule */
     /* BTSP traces of the previous sample: pre rates (cols) and post plateaus (rows). */
     float *past_pre, *past_plateau;
+    float *theta; /* SUPERVISED_BCM: sliding threshold, one per post unit (rows) */
+    btsp_pop *source; /* BACKPROP_DENDRITIC_LOSS: population whose forward dendritic state is the loss */
 };
 
 struct btsp_gate {
@@ -173,6 +176,7 @@ struct btsp_net {
     float *work;      /* rule scratch: 6 * max_pop floats */
     size_t max_pop;   /* largest population size */
     size_t block_cap; /* eval block allocated */
+    struct btsp_bp *bp; /* gradient rules: forward history and scratch (backprop.c) */
 };
 
 /* ---- net.c: memory, errors, vectors ---- */
@@ -193,7 +197,7 @@ btsp_status check_range(btsp_net *net, const char *what, double v, double lo, do
 btsp_status engine_finalize(btsp_net *net);
 void engine_free_state(btsp_net *net);
 void engine_init_params(btsp_net *net);
-void engine_constrain(btsp_net *net);
+void engine_constrain(btsp_net *net, int all);
 void engine_reset_state(btsp_net *net);
 
 /* ---- rules.c ---- */
@@ -208,5 +212,12 @@ double rule_lr(const btsp_rule *rule);
 /* ---- monitor.c ---- */
 btsp_status monitor_finalize(btsp_net *net, btsp_monitor *m);
 void monitor_record(btsp_net *net, btsp_monitor *m);
+
+/* ---- backprop.c: Backprop, BackpropBias, Backprop_DendriticLoss ---- */
+btsp_status backprop_alloc(btsp_net *net);    /* at finalize, after the state */
+void backprop_free(btsp_net *net);
+btsp_status backprop_validate(btsp_net *net); /* at finalize, before allocation */
+void backprop_record(btsp_net *net, size_t t); /* forward phase: state after step t (0 = reset) */
+void backprop_train_step(btsp_net *net);       /* gradients from the recorded forward phase, SGD */
 
 #endif

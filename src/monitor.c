@@ -75,8 +75,6 @@ btsp_status btsp_monitor_add_loss(btsp_net *net, uint32_t stride, size_t capacit
 
 btsp_status monitor_finalize(btsp_net *net, btsp_monitor *m)
 {
-    if (m->pop && m->var == BTSP_VAR_PLATEAU && !m->pop->gate)
-        m->width = m->pop->size; /* records zeros: the population never gets plateaus */
     m->data = net_calloc(net, m->capacity * m->width, sizeof(float));
     m->steps = net_calloc(net, m->capacity, sizeof(uint64_t));
     m->n = 0;

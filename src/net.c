@@ -238,11 +238,12 @@ btsp_status btsp_net_set(btsp_net *net, btsp_net_param param, double value)
 
 btsp_status btsp_net_get(const btsp_net *net, btsp_net_param param, double *value)
 {
-    if (!value)
-        return BTSP_E_INVALID_ARG;
-    *value = 0.0;
+    if (value)
+        *value = 0.0;
     if (!net)
         return BTSP_E_INVALID_ARG;
+    if (!value)
+        return net_error((btsp_net *)net, BTSP_E_INVALID_ARG, "btsp_net_get: NULL value pointer");
     switch (param) {
     case BTSP_NET_TAU: *value = net->tau; return BTSP_OK;
     case BTSP_NET_FORWARD_STEPS: *value = net->forward_steps; return BTSP_OK;
@@ -373,11 +374,12 @@ btsp_proj *btsp_net_proj_at(const btsp_net *net, size_t i)
 
 btsp_status btsp_net_find_pop(const btsp_net *net, const char *name, btsp_pop **out)
 {
-    if (!out)
+    if (out)
+        *out = NULL;
+    if (!net)
         return BTSP_E_INVALID_ARG;
-    *out = NULL;
-    if (!net || !name)
-        return BTSP_E_INVALID_ARG;
+    if (!out || !name)
+        return net_error((btsp_net *)net, BTSP_E_INVALID_ARG, "btsp_net_find_pop: NULL argument");
     for (size_t i = 0; i < net->pops.n; i++) {
         btsp_pop *p = net->pops.items[i];
         if (strcmp(p->full_name, name) == 0) {
@@ -390,11 +392,12 @@ btsp_status btsp_net_find_pop(const btsp_net *net, const char *name, btsp_pop **
 
 btsp_status btsp_net_find_proj(const btsp_net *net, const char *name, btsp_proj **out)
 {
-    if (!out)
+    if (out)
+        *out = NULL;
+    if (!net)
         return BTSP_E_INVALID_ARG;
-    *out = NULL;
-    if (!net || !name)
-        return BTSP_E_INVALID_ARG;
+    if (!out || !name)
+        return net_error((btsp_net *)net, BTSP_E_INVALID_ARG, "btsp_net_find_proj: NULL argument");
     for (size_t i = 0; i < net->projs.n; i++) {
         btsp_proj *p = net->projs.items[i];
         if (strcmp(p->name, name) == 0) {

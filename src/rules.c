@@ -18,17 +18,17 @@ static const struct {
     {BTSP_RULE_HEBB_WEIGHTNORM, "Hebb_WeightNorm", 1},
     {BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST, "Top_Down_Hebbian_Temporal_Contrast_3", 1},
     {BTSP_RULE_DENDRITIC_LOSS_BIAS, "DendriticLossBias", 1},
-    {BTSP_RULE_BACKPROP, "Backprop", 0},
-    {BTSP_RULE_BACKPROP_BIAS, "BackpropBias", 0},
-    {BTSP_RULE_DTP_2E, "BP_like_2E", 0},
-    {BTSP_RULE_DTP_2L, "BP_like_2L", 0},
-    {BTSP_RULE_TOP_LAYER_DTP, "Top_Layer_BP_like_2L", 0},
-    {BTSP_RULE_HEBB_TEMPORAL_CONTRAST, "Hebbian_Temporal_Contrast", 0},
-    {BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST_1, "Top_Down_Hebbian_Temporal_Contrast_1", 0},
-    {BTSP_RULE_SUPERVISED_BCM, "Supervised_BCM_4", 0},
-    {BTSP_RULE_HEBB_WEIGHTNORM_4, "Hebb_WeightNorm_4", 0},
-    {BTSP_RULE_OJA, "Ojas_rule", 0},
-    {BTSP_RULE_BACKPROP_DENDRITIC_LOSS, "Backprop_DendriticLoss", 0},
+    {BTSP_RULE_BACKPROP, "Backprop", 1},
+    {BTSP_RULE_BACKPROP_BIAS, "BackpropBias", 1},
+    {BTSP_RULE_DTP_2E, "BP_like_2E", 1},
+    {BTSP_RULE_DTP_2L, "BP_like_2L", 1},
+    {BTSP_RULE_TOP_LAYER_DTP, "Top_Layer_BP_like_2L", 1},
+    {BTSP_RULE_HEBB_TEMPORAL_CONTRAST, "Hebbian_Temporal_Contrast", 1},
+    {BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST_1, "Top_Down_Hebbian_Temporal_Contrast_1", 1},
+    {BTSP_RULE_SUPERVISED_BCM, "Supervised_BCM_4", 1},
+    {BTSP_RULE_HEBB_WEIGHTNORM_4, "Hebb_WeightNorm_4", 1},
+    {BTSP_RULE_OJA, "Ojas_rule", 1},
+    {BTSP_RULE_BACKPROP_DENDRITIC_LOSS, "Backprop_DendriticLoss", 1},
 };
 #define N_KINDS (sizeof kind_table / sizeof kind_table[0])
 
@@ -83,10 +83,12 @@ int rule_accepts(btsp_rule_kind kind, btsp_rule_param param)
         return kind == BTSP_RULE_BTSP;
     case BTSP_RULE_FORWARD_ONLY:
         return kind == BTSP_RULE_HEBB_WEIGHTNORM || kind == BTSP_RULE_HEBB_WEIGHTNORM_4 || kind == BTSP_RULE_DTP_2L ||
-               kind == BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST_1;
+               kind == BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST_1 || kind == BTSP_RULE_OJA;
     case BTSP_RULE_THETA_TAU:
     case BTSP_RULE_THETA_K:
         return kind == BTSP_RULE_SUPERVISED_BCM;
+    case BTSP_RULE_RELU_GATE:
+        return kind == BTSP_RULE_HEBB_TEMPORAL_CONTRAST;
     }
     return 0;
 }
@@ -102,6 +104,9 @@ void rule_reset(btsp_rule *rule)
         memset(rule->past_pre, 0, rule->proj->cols * sizeof(float));
     if (rule->past_plateau)
         memset(rule->past_plateau, 0, rule->proj->rows * sizeof(float));
+    if (rule->theta) /* the BCM threshold starts at k */
+        for (size_t i = 0; i < rule->proj->rows; i++)
+            rule->theta[i] = (float)rule->theta_k;
 }
 
 /* Presynaptic rates a projection reads: current (post-backward) or forward-phase values,
@@ -119,6 +124,38 @@ static void clip_copy(size_t n, const float *src, float *dst, float lo, float hi
     for (size_t i = 0; i < n; i++) {
         float v = src[i];
         dst[i] = v < lo ? lo : (v > hi ? hi : v);
+    }
+}
+
+/* Postsynaptic rates: current (post-backward) or forward-phase values. */
+static const float *post_rates(const btsp_proj *q, int forward)
+{
+    return forward ? q->post->fwd_a : q->post->a;
+}
+
+/* W[i][j] += lr * (a[i] * b[j]), the product formed first (rows with a[i] == 0 are unchanged). */
+static void outer_add(btsp_proj *q, float lr, const float *a, const float *b)
+{
+    for (size_t i = 0; i < q->rows; i++) {
+        float ai = a[i];
+        if (ai == 0.0f)
+            continue;
+        float *w = q->W + i * q->cols;
+        for (size_t j = 0; j < q->cols; j++)
+            w[j] += lr * (ai * b[j]);
+    }
+}
+
+/* W[i][j] += lr * (a[i] * b[j] - c[i] * d[j]): the contrast of two outer products. */
+static void contrast_add(btsp_proj *q, float lr, const float *a, const float *b, const float *c, const float *d)
+{
+    for (size_t i = 0; i < q->rows; i++) {
+        float ai = a[i], ci = c[i];
+        if (ai == 0.0f && ci == 0.0f)
+            continue;
+        float *w = q->W + i * q->cols;
+        for (size_t j = 0; j < q->cols; j++)
+            w[j] += lr * (ai * b[j] - ci * d[j]);
     }
 }
 
@@ -142,6 +179,7 @@ static void step_btsp(btsp_net *net, btsp_rule *r)
 void rule_step(btsp_net *net, btsp_rule *r)
 {
     float *w0 = net->work, *w1 = net->work + net->max_pop;
+    float *w2 = net->work + 2 * net->max_pop, *w3 = net->work + 3 * net->max_pop;
     btsp_proj *q = r->proj;
     switch (r->kind) {
     case BTSP_RULE_BTSP:
@@ -179,6 +217,93 @@ void rule_step(btsp_net *net, btsp_rule *r)
             p->bias[i] += lr * p->plateau[i];
         break;
     }
+    case BTSP_RULE_DTP_2E:
+        /* dW = lr * P_post x clip(a_fwd_pre, 0, 1) (prev_fwd for recurrent projections) */
+        clip_copy(q->cols, pre_rates(q, 1), w1, 0.0f, 1.0f);
+        outer_add(q, (float)r->lr, q->post->plateau, w1);
+        break;
+    case BTSP_RULE_DTP_2L:
+        /* dW = lr * P_post x clip(a_pre, 0, 1): post-backward rates, or forward ones */
+        clip_copy(q->cols, pre_rates(q, r->forward_only != 0.0), w1, 0.0f, 1.0f);
+        outer_add(q, (float)r->lr, q->post->plateau, w1);
+        break;
+    case BTSP_RULE_TOP_LAYER_DTP:
+        /* dW = lr * P_out x clip(a_pre, 0, 1), post-backward rates */
+        clip_copy(q->cols, pre_rates(q, 0), w1, 0.0f, 1.0f);
+        outer_add(q, (float)r->lr, q->post->plateau, w1);
+        break;
+    case BTSP_RULE_HEBB_TEMPORAL_CONTRAST:
+        /* dW = lr * (clip(a_post) x clip(a_pre) - clip(a_fwd_post) x clip(a_fwd_pre)), clip to [0, 1];
+         * relu gate: the post-backward post rate is 0 where the clipped forward one is 0 */
+        clip_copy(q->rows, post_rates(q, 0), w0, 0.0f, 1.0f);
+        clip_copy(q->rows, post_rates(q, 1), w2, 0.0f, 1.0f);
+        if (r->relu_gate != 0.0)
+            for (size_t i = 0; i < q->rows; i++)
+                if (w2[i] == 0.0f)
+                    w0[i] = 0.0f;
+        clip_copy(q->cols, pre_rates(q, 0), w1, 0.0f, 1.0f);
+        clip_copy(q->cols, pre_rates(q, 1), w3, 0.0f, 1.0f);
+        contrast_add(q, (float)r->lr, w0, w1, w2, w3);
+        break;
+    case BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST_1:
+        if (r->forward_only != 0.0) {
+            /* dB = lr * clip(a_fwd_post, 0, 1) x clip(a_pre - a_fwd_pre, -1, 1) */
+            const float *now = pre_rates(q, 0), *fwd = pre_rates(q, 1);
+            clip_copy(q->rows, post_rates(q, 1), w0, 0.0f, 1.0f);
+            for (size_t j = 0; j < q->cols; j++) {
+                float d = now[j] - fwd[j];
+                w1[j] = d < -1.0f ? -1.0f : (d > 1.0f ? 1.0f : d);
+            }
+            outer_add(q, (float)r->lr, w0, w1);
+        } else {
+            /* dB = lr * (clip(a_post) x clip(a_pre) - clip(a_fwd_post) x clip(a_fwd_pre)), [0, 1] */
+            clip_copy(q->rows, post_rates(q, 0), w0, 0.0f, 1.0f);
+            clip_copy(q->rows, post_rates(q, 1), w2, 0.0f, 1.0f);
+            clip_copy(q->cols, pre_rates(q, 0), w1, 0.0f, 1.0f);
+            clip_copy(q->cols, pre_rates(q, 1), w3, 0.0f, 1.0f);
+            contrast_add(q, (float)r->lr, w0, w1, w2, w3);
+        }
+        break;
+    case BTSP_RULE_SUPERVISED_BCM: {
+        /* dW = sign * lr * (y (y - theta)) x clip(x, 0, 1), y = post-backward post rate (not clipped),
+         * formed as (y_i x_j) (y_i - theta_i) */
+        const float *y = q->post->a;
+        float lr = (float)(r->sign * r->lr);
+        clip_copy(q->cols, pre_rates(q, 0), w1, 0.0f, 1.0f);
+        for (size_t i = 0; i < q->rows; i++) {
+            float yi = y[i], gi = y[i] - r->theta[i];
+            if (yi == 0.0f)
+                continue;
+            float *w = q->W + i * q->cols;
+            for (size_t j = 0; j < q->cols; j++)
+                w[j] += lr * ((yi * w1[j]) * gi);
+        }
+        break;
+    }
+    case BTSP_RULE_HEBB_WEIGHTNORM_4: {
+        /* dW = sign * lr * clip(a_post, 0, 1) x clip(a_pre, 0, 1), current or forward-phase rates */
+        int fwd = r->forward_only != 0.0;
+        clip_copy(q->rows, post_rates(q, fwd), w0, 0.0f, 1.0f);
+        clip_copy(q->cols, pre_rates(q, fwd), w1, 0.0f, 1.0f);
+        outer_add(q, (float)(r->sign * r->lr), w0, w1);
+        break;
+    }
+    case BTSP_RULE_OJA: {
+        /* dW = lr * (y x - y^2 W), y = clip(a_post, 0, 1), x = clip(a_pre, 0, 1) */
+        int fwd = r->forward_only != 0.0;
+        float lr = (float)r->lr;
+        clip_copy(q->rows, post_rates(q, fwd), w0, 0.0f, 1.0f);
+        clip_copy(q->cols, pre_rates(q, fwd), w1, 0.0f, 1.0f);
+        for (size_t i = 0; i < q->rows; i++) {
+            float yi = w0[i], y2 = w0[i] * w0[i];
+            if (yi == 0.0f)
+                continue;
+            float *w = q->W + i * q->cols;
+            for (size_t j = 0; j < q->cols; j++)
+                w[j] += lr * (yi * w1[j] - y2 * w[j]);
+        }
+        break;
+    }
     default:
         break; /* unimplemented kinds cannot be created */
     }
@@ -187,6 +312,14 @@ void rule_step(btsp_net *net, btsp_rule *r)
 void rule_after_step(btsp_net *net, btsp_rule *r)
 {
     (void)net;
+    if (r->kind == BTSP_RULE_SUPERVISED_BCM) {
+        /* theta += (y^2 / k - theta) / theta_tau, y = the post rate after the backward phase */
+        const float *y = r->proj->post->a;
+        float k = (float)r->theta_k, tau = (float)r->theta_tau;
+        for (size_t i = 0; i < r->proj->rows; i++)
+            r->theta[i] += (-r->theta[i] + (y[i] * y[i]) / k) / tau;
+        return;
+    }
     if (r->kind != BTSP_RULE_BTSP)
         return;
     /* The traces of the next sample: this sample's presynaptic rates and post plateaus. */

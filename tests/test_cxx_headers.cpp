@@ -5,6 +5,7 @@
 #include "btsp/btsp_kernels.h"
 #include "btsp/btsp_config.h" /* declarations only: must parse as C++ */
 #include "btsp/btsp_io.h"
+#include "btsp/btsp_analysis.h" /* declarations only: must parse as C++ */
 
 #include <cstdio>
 #include <cstring>

@@ -237,8 +237,8 @@ typedef enum btsp_net_param {
     /** Steps of the forward phase through which gradient rules backpropagate (truncated BPTT);
      *  default 1, bounds [0, 100000]. Before finalize only. */
     BTSP_NET_BACKWARD_STEPS = 102,
-    /** Learning rate used by rules that have no own BTSP_RULE_LEARNING_RATE; default 0.01,
-     *  bounds [0, 1e6]. Any time. */
+    /** Learning rate given at finalize to rules that have no own BTSP_RULE_LEARNING_RATE;
+     *  default 0.01, bounds [0, 1e6]. May be set any time, but rules read it only at finalize. */
     BTSP_NET_LEARNING_RATE = 103,
     /** 1: check every training step for non-finite weights and fail with ::BTSP_E_NUMERIC;
      *  default 0. Any time. */
@@ -254,9 +254,12 @@ typedef enum btsp_backward_mode {
     /** T steps; layers from the top: dendritic states, plateaus selected at the first step
      *  by the gates, then re-integration of the nudged populations (BTSP_19, BP_like_2L). */
     BTSP_BACKWARD_SETTLE = 1,
-    /** One top-down pass without re-integration: a = f(u + n) (BP_like_2E). */
+    /** One top-down pass without re-integration: gated populations with backward projections
+     *  (and the output) take a = f(u + n), u unchanged (BP_like_2E). */
     BTSP_BACKWARD_SINGLE = 2,
-    /** Only the output population is nudged to its target for T steps (Top_Layer_BP_like). */
+    /** Only the output population gets a plateau (its target); its layer re-integrates for T
+     *  steps (the output and the layer's populations with backward projections), lower layers
+     *  keep their forward values (Top_Layer_BP_like_2L). */
     BTSP_BACKWARD_OUTPUT_ONLY = 3
 } btsp_backward_mode;
 
@@ -354,6 +357,36 @@ BTSP_API btsp_status btsp_net_train(btsp_net *net, const float *X, const float *
  *  @since 0.1 */
 BTSP_API btsp_status btsp_net_evaluate(btsp_net *net, const float *X, size_t n_samples, size_t nx,
                                        float *out, size_t n_out);
+/** @brief Gradient of the loss L = mean((a_out(T) - target)^2) with respect to one projection's
+ *  weights, as ::BTSP_RULE_BACKPROP would compute it, without applying it (for comparing
+ *  other rules' updates with gradient descent).
+ *
+ *  Runs a forward phase on `x` (exactly as btsp_net_forward()) and backpropagates through its
+ *  last `backward_steps` integration steps (capped at ::BTSP_NET_FORWARD_STEPS; the state
+ *  entering that window is a constant, as in training). Works for any projection of any
+ *  network, whatever its rule: dendritic projections and backward-phase-only projections do not
+ *  act on the forward output, so their gradient is zero, as it is for backward_steps = 0.
+ *
+ *  State: weights, biases, the forward snapshot, plateaus, traces, the sample counter and the
+ *  last loss are not changed. Activities, states and previous activities are overwritten as by
+ *  btsp_net_forward() (the output population holds a_out(T) afterwards). A window longer than
+ *  the network's ::BTSP_NET_BACKWARD_STEPS makes the network enlarge its history buffer on the
+ *  first such call (this is the only allocation; training never allocates).
+ *  @param net the network (finalized).
+ *  @param x input, `nx` = size of the input population.
+ *  @param nx number of values in `x`.
+ *  @param target desired output, `ny` = size of the output population.
+ *  @param ny number of values in `target`.
+ *  @param backward_steps length of the truncated window in integration steps.
+ *  @param proj a projection of `net`.
+ *  @param[out] grad receives dL/dW, row-major post x pre (caller-owned).
+ *  @param rows rows of `grad`; must equal the post population's size.
+ *  @param cols columns of `grad`; must equal the pre population's size.
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_STATE, ::BTSP_E_SHAPE or ::BTSP_E_NOMEM
+ *  (nothing changed). @since 0.1 */
+BTSP_API btsp_status btsp_net_loss_gradient(btsp_net *net, const float *x, size_t nx, const float *target,
+                                            size_t ny, unsigned backward_steps, const btsp_proj *proj,
+                                            float *grad, size_t rows, size_t cols);
 /** @brief Apply bounds and constraints to every projection and bias now (as after a training
  *  step). Useful after btsp_proj_set_weights(). @since 0.1 */
 BTSP_API btsp_status btsp_net_constrain(btsp_net *net);
@@ -555,24 +588,55 @@ typedef enum btsp_rule_kind {
     BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST = 4,
     /** Bias rule: b += lr * plateau ("DendriticLossBias"). */
     BTSP_RULE_DENDRITIC_LOSS_BIAS = 5,
-    BTSP_RULE_BACKPROP = 20,              /**< Truncated-BPTT gradient of the MSE, SGD. */
-    BTSP_RULE_BACKPROP_BIAS = 21,         /**< Same for the bias. */
-    BTSP_RULE_DTP_2E = 22,                /**< Dendritic target propagation, single pass ("BP_like_2E"). */
-    BTSP_RULE_DTP_2L = 23,                /**< Dendritic target propagation, settling ("BP_like_2L"). */
-    BTSP_RULE_TOP_LAYER_DTP = 24,         /**< Output-only target propagation ("Top_Layer_BP_like_2L"). */
-    BTSP_RULE_HEBB_TEMPORAL_CONTRAST = 25,/**< "Hebbian_Temporal_Contrast". */
-    BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST_1 = 26, /**< "Top_Down_Hebbian_Temporal_Contrast_1". */
-    BTSP_RULE_SUPERVISED_BCM = 27,        /**< "Supervised_BCM_4". */
-    BTSP_RULE_HEBB_WEIGHTNORM_4 = 28,     /**< "Hebb_WeightNorm_4". */
-    BTSP_RULE_OJA = 29,                   /**< "Ojas_rule". */
-    BTSP_RULE_BACKPROP_DENDRITIC_LOSS = 30 /**< "Backprop_DendriticLoss". */
+    /** Gradient descent ("Backprop"): W -= lr * dL/dW with L = mean((a_out(T) - target)^2), the
+     *  gradient taken through the last ::BTSP_NET_BACKWARD_STEPS integration steps of the forward
+     *  phase (truncated backpropagation through time; the state entering that window is a
+     *  constant), then the usual bounds and constraints (projected gradient, e.g. Dale's law).
+     *  One gradient per sample serves every such rule; needs BTSP_NET_BACKWARD_STEPS >= 1. */
+    BTSP_RULE_BACKPROP = 20,
+    /** The same for a population's bias ("BackpropBias"; a bias rule). */
+    BTSP_RULE_BACKPROP_BIAS = 21,
+    /** Dendritic target propagation with forward rates ("BP_like_2E"; used with
+     *  ::BTSP_BACKWARD_SINGLE): dW = lr * P_post x clip(a_fwd_pre, 0, 1). Needs a gate on the
+     *  post population. */
+    BTSP_RULE_DTP_2E = 22,
+    /** Dendritic target propagation after settling ("BP_like_2L"; ::BTSP_BACKWARD_SETTLE):
+     *  dW = lr * P_post x clip(a_pre, 0, 1), post-backward pre rates (forward rates with
+     *  ::BTSP_RULE_FORWARD_ONLY). Needs a gate on the post population. */
+    BTSP_RULE_DTP_2L = 23,
+    /** The same update for the output population only ("Top_Layer_BP_like_2L";
+     *  ::BTSP_BACKWARD_OUTPUT_ONLY): dW = lr * P_out x clip(a_pre, 0, 1). Needs a gate. */
+    BTSP_RULE_TOP_LAYER_DTP = 24,
+    /** Contrastive Hebb ("Hebbian_Temporal_Contrast"): dW = lr * (clip(a_post) x clip(a_pre) -
+     *  clip(a_fwd_post) x clip(a_fwd_pre)), clip to [0, 1]; with ::BTSP_RULE_RELU_GATE the
+     *  post-backward post rate counts as 0 where the clipped forward rate is 0. */
+    BTSP_RULE_HEBB_TEMPORAL_CONTRAST = 25,
+    /** Learned top-down weights ("Top_Down_Hebbian_Temporal_Contrast_1"): with
+     *  ::BTSP_RULE_FORWARD_ONLY dB = lr * clip(a_fwd_post, 0, 1) x clip(a_pre - a_fwd_pre, -1, 1),
+     *  otherwise dB = lr * (clip(a_post) x clip(a_pre) - clip(a_fwd_post) x clip(a_fwd_pre)). */
+    BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST_1 = 26,
+    /** Supervised BCM ("Supervised_BCM_4"): dW = sign * lr * (y * (y - theta)) x clip(x, 0, 1)
+     *  with post-backward rates (y unclipped); after every step theta += (y^2 / k - theta) /
+     *  theta_tau. theta (one per post unit) starts at k (finalize and btsp_net_reset()). */
+    BTSP_RULE_SUPERVISED_BCM = 27,
+    /** Bounded Hebb ("Hebb_WeightNorm_4"): dW = sign * lr * clip(a_post, 0, 1) x clip(a_pre, 0, 1),
+     *  current rates (forward-phase rates with ::BTSP_RULE_FORWARD_ONLY). */
+    BTSP_RULE_HEBB_WEIGHTNORM_4 = 28,
+    /** Oja's rule ("Ojas_rule"): dW = lr * (y x - y^2 W) with y = clip(a_post, 0, 1),
+     *  x = clip(a_pre, 0, 1) (forward-phase rates with ::BTSP_RULE_FORWARD_ONLY). */
+    BTSP_RULE_OJA = 29,
+    /** Local gradient descent ("Backprop_DendriticLoss"): W -= lr * dL_S/dW with
+     *  L_S = mean(d_fwd_S^2), the forward dendritic state of a source population S set with
+     *  btsp_rule_set_source() (typically on the inputs of dendrite-targeting interneurons),
+     *  through the same truncated window as ::BTSP_RULE_BACKPROP; one loss per distinct source. */
+    BTSP_RULE_BACKPROP_DENDRITIC_LOSS = 30
 } btsp_rule_kind;
 
 /** Rule parameters. Each kind accepts a subset (others give ::BTSP_E_INVALID_ARG). Any time. */
 typedef enum btsp_rule_param {
     /** Learning rate; default the network's BTSP_NET_LEARNING_RATE at finalize; bounds [0, 1e6]. */
     BTSP_RULE_LEARNING_RATE = 400,
-    /** Sign of the update (+1 or -1); default +1. DENDRITIC_LOSS, HEBB_* , BCM. */
+    /** Sign of the update (+1 or -1); default +1. DENDRITIC_LOSS, HEBB_WEIGHTNORM, HEBB_WEIGHTNORM_4, SUPERVISED_BCM. */
     BTSP_RULE_SIGN = 401,
     /** BTSP depression ratio rho; default 1; bounds [0, 1e6]. */
     BTSP_RULE_DEP_RATIO = 402,
@@ -582,14 +646,21 @@ typedef enum btsp_rule_param {
     BTSP_RULE_DEP_WIDTH = 404,
     /** BTSP temporal discount delta of the adjacent-sample traces; default 0.25; bounds [0, 1]. */
     BTSP_RULE_TEMPORAL_DISCOUNT = 405,
-    /** 1: use forward-phase rates (Hebbian rules); default 1 for HEBB_WEIGHTNORM, else 0. */
+    /** 1: use forward-phase rates; default 1 for HEBB_WEIGHTNORM, else 0. HEBB_WEIGHTNORM,
+     *  HEBB_WEIGHTNORM_4, DTP_2L, TOPDOWN_TEMPORAL_CONTRAST_1, OJA. */
     BTSP_RULE_FORWARD_ONLY = 406,
     /** BTSP w_max used by the kernel; default: the projection's upper bound, or 2 if unbounded. */
     BTSP_RULE_W_MAX = 407,
-    /** BCM threshold time constant, samples; default 1. */
+    /** BCM threshold time constant, samples; default 1; bounds [1, 1e9]. SUPERVISED_BCM. */
     BTSP_RULE_THETA_TAU = 408,
-    /** BCM threshold scale k; default 1. */
-    BTSP_RULE_THETA_K = 409
+    /** BCM threshold scale k (theta tracks a^2 / k and starts at k); default 1; bounds
+     *  [1e-9, 1e9]. A change takes effect on theta at the next finalize or state reset.
+     *  SUPERVISED_BCM. */
+    BTSP_RULE_THETA_K = 409,
+    /** 1: units whose clipped forward rate is 0 count as silent in the post-backward term;
+     *  default 1; 0 or 1. HEBB_TEMPORAL_CONTRAST. (The relu gate of plateau selection is a gate
+     *  parameter, ::BTSP_GATE_RELU_GATE.) @since 0.1 */
+    BTSP_RULE_RELU_GATE = 410
 } btsp_rule_param;
 
 /** @brief Create a rule of the given kind with default parameters. @since 0.1 */
@@ -607,6 +678,15 @@ BTSP_API const char *btsp_rule_kind_name(btsp_rule_kind kind);
 BTSP_API btsp_status btsp_rule_kind_from_name(const char *name, btsp_rule_kind *kind);
 /** @brief Enable (1) or freeze (0) a rule; default enabled. Any time. @since 0.1 */
 BTSP_API btsp_status btsp_rule_enable(btsp_rule *rule, int enabled);
+/** @brief Set the source population of a ::BTSP_RULE_BACKPROP_DENDRITIC_LOSS rule: the rule
+ *  minimises the mean square of that population's forward dendritic state (EIANN's `source`
+ *  kwarg, e.g. "H1.E"). Required for that kind; the source must have a dendritic compartment
+ *  (checked at finalize). Before finalize.
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG (NULL, other kind, other network), ::BTSP_E_STATE.
+ *  @since 0.1 */
+BTSP_API btsp_status btsp_rule_set_source(btsp_rule *rule, btsp_pop *source);
+/** @brief The source population of a ::BTSP_RULE_BACKPROP_DENDRITIC_LOSS rule, or NULL. @since 0.1 */
+BTSP_API btsp_pop *btsp_rule_source(const btsp_rule *rule);
 /** @} */
 
 /* ------------------------------------------------------------------------------------------ */
@@ -658,7 +738,9 @@ BTSP_API btsp_pop *btsp_gate_pop(const btsp_gate *gate);
  *  are counted as dropped.
  *  @{ */
 
-/** @brief Record a population variable (::BTSP_VAR_ACTIVITY ... ::BTSP_VAR_BIAS). Before finalize.
+/** @brief Record a population variable (::BTSP_VAR_ACTIVITY ... ::BTSP_VAR_BIAS). Before finalize;
+ *  finalize fails with ::BTSP_E_STATE if the population lacks the variable (plateaus and nudges
+ *  need a gate, the bias needs BTSP_POP_INCLUDE_BIAS).
  *  @since 0.1 */
 BTSP_API btsp_status btsp_monitor_add_pop(btsp_pop *pop, btsp_var var, uint32_t stride,
                                           size_t capacity, btsp_monitor **out);

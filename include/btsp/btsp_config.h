@@ -81,8 +81,10 @@
  * ::BTSP_RULE_SIGN, dep_ratio / dep_th / dep_width / temporal_discount -> the BTSP_RULE_DEP_* /
  * ::BTSP_RULE_TEMPORAL_DISCOUNT, forward_only -> ::BTSP_RULE_FORWARD_ONLY (always set for the
  * rules that take it, because EIANN's default false differs from the library default of
- * Hebb_WeightNorm), theta_tau -> ::BTSP_RULE_THETA_TAU, k -> ::BTSP_RULE_THETA_K. Booleans
- * are true/false (or 0/1).
+ * Hebb_WeightNorm), theta_tau -> ::BTSP_RULE_THETA_TAU, k -> ::BTSP_RULE_THETA_K. relu_gate
+ * configures the gate (below); for Hebbian_Temporal_Contrast it is also the rule's own
+ * ::BTSP_RULE_RELU_GATE (EIANN uses it in that rule's update too). Booleans are true/false
+ * (or 0/1).
  *
  * @subsection cfg_gates Gates and backward mode
  * The rules BTSP_19, BP_like_2E, BP_like_2L, Hebbian_Temporal_Contrast, Supervised_BCM_4 and

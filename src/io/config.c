@@ -47,7 +47,7 @@ enum {
     P_STOCH, /* gate: stochastic */
     P_NRT,   /* gate: neg_rate_th */
     P_RELU,  /* gate: relu_gate */
-    P_SOURCE, /* Backprop_DendriticLoss: accepted by EIANN, not modelled */
+    P_SOURCE, /* Backprop_DendriticLoss: "Layer.Pop" whose dendritic state is the loss */
     P_COUNT
 };
 #define PB(p) (1u << (p))
@@ -138,8 +138,8 @@ static const rule_class proj_rules[] = {
      PB(P_LR) | PB(P_FWD_ONLY), 0, 0, PLATEAU_NONE, BTSP_BACKWARD_NONE, NO_GATE},
     {"Ojas_rule", "Ojas_rule", PB(P_LR) | PB(P_FWD_ONLY), 0, 0, PLATEAU_NONE, BTSP_BACKWARD_NONE, NO_GATE},
     {"Backprop", "Backprop", PB(P_LR), 0, 0, PLATEAU_NONE, BTSP_BACKWARD_NONE, NO_GATE},
-    {"Backprop_DendriticLoss", "Backprop_DendriticLoss", PB(P_LR) | PB(P_SOURCE), PB(P_SOURCE),
-     PB(P_SOURCE), PLATEAU_NONE, BTSP_BACKWARD_NONE, NO_GATE},
+    {"Backprop_DendriticLoss", "Backprop_DendriticLoss", PB(P_LR) | PB(P_SOURCE), PB(P_SOURCE), 0,
+     PLATEAU_NONE, BTSP_BACKWARD_NONE, NO_GATE},
 };
 
 static const rule_class bias_rules[] = {
@@ -156,6 +156,7 @@ typedef struct cfg_rule {
     unsigned given;        /* PB() of the kwargs present */
     double v[P_COUNT];
     cfg_mark vmark[P_COUNT];
+    const char *source; /* P_SOURCE (points into the YAML document) */
 } cfg_rule;
 
 typedef struct cfg_layer {
@@ -967,6 +968,8 @@ static btsp_status parse_rule(cfg_ctx *c, cfg_rule *r, const yaml_node_t *name_n
             st = get_string(c, vn, where, k, 0, &s);
             if (st)
                 return st;
+            if (p == P_SOURCE)
+                r->source = s;
             break;
         }
         }
@@ -2151,11 +2154,40 @@ static btsp_status build_rule(cfg_ctx *c, btsp_net *net, const cfg_rule *r, cons
                             "kwarg '%s' of rule '%s' is accepted by EIANN but not modelled by libbtsp",
                             kwarg_table[t].name, r->cls->name);
         btsp_rule_param rp = rule_param_of(p);
+        /* relu_gate configures the gate of the post population; Hebbian_Temporal_Contrast
+         * also gates its own post-backward term with it */
+        if (p == P_RELU && kind == BTSP_RULE_HEBB_TEMPORAL_CONTRAST)
+            rp = BTSP_RULE_RELU_GATE;
         if (!rp || isnan(r->v[p]))
             continue; /* gate parameter, or null = default */
         st = btsp_rule_set(*out, rp, r->v[p]);
         if (st)
             return api_fail(c, net, st, r->vmark[p], where, kwarg_table[t].name, "btsp_rule_set");
+    }
+    if (r->source) {
+        /* Backprop_DendriticLoss: the loss is the forward dendritic state of this population */
+        size_t si = c->n_pops;
+        for (size_t i = 0; i < c->n_pops && si == c->n_pops; i++) {
+            const cfg_pop *q = &c->pops[i];
+            const char *ln = c->layers[q->layer].name;
+            size_t len = strlen(ln);
+            if (strncmp(r->source, ln, len) == 0 && r->source[len] == '.' && strcmp(r->source + len + 1, q->name) == 0)
+                si = i;
+        }
+        if (si == c->n_pops)
+            return cfg_fail(c, BTSP_E_FORMAT, r->vmark[P_SOURCE], where, "source",
+                            "population '%s' does not exist (expected Layer.Pop, e.g. H1.E)", r->source);
+        if (!c->pops[si].has_dend)
+            return cfg_fail(c, BTSP_E_FORMAT, r->vmark[P_SOURCE], where, "source",
+                            "population '%s' has no dendritic state (no projection with compartment: dend targets "
+                            "it)",
+                            r->source);
+        btsp_pop *src = NULL;
+        st = btsp_net_find_pop(net, r->source, &src);
+        if (!st)
+            st = btsp_rule_set_source(*out, src);
+        if (st)
+            return api_fail(c, net, st, r->vmark[P_SOURCE], where, "source", "btsp_rule_set_source");
     }
     /* EIANN's forward_only defaults to false for every rule that has it; make that explicit */
     if ((r->cls->accepted & PB(P_FWD_ONLY)) && !(r->given & PB(P_FWD_ONLY))) {

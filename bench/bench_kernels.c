@@ -1,0 +1,94 @@
+/* Kernel throughput benchmark: prints GFLOP/s (2 flops per multiply-add) of the dense kernels at
+ * the 5L network's sizes, and the BTSP update rate. Not a test: timing depends on the machine.
+ *   build/release/bench/bench_kernels [repetitions]                                          */
+#define _POSIX_C_SOURCE 200809L
+#include <btsp/btsp_kernels.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static float *rand_array(size_t n, uint64_t stream, float zero_fraction)
+{
+    float *x = malloc(n * sizeof *x);
+    for (size_t i = 0; x && i < n; i++) {
+        double u = btsp_k_rand_uniform(7, stream, 2 * i);
+        x[i] = u < zero_fraction ? 0.0f : (float)btsp_k_rand_uniform(7, stream, 2 * i + 1);
+    }
+    return x;
+}
+
+int main(int argc, char **argv)
+{
+    int reps = argc > 1 ? atoi(argv[1]) : 2000;
+    if (reps < 1)
+        reps = 1;
+    const size_t shapes[][2] = {{500, 784}, {500, 500}, {50, 500}, {10, 500}};
+    printf("%-28s %10s %10s\n", "kernel (rows x cols)", "us/call", "GFLOP/s");
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        size_t r = shapes[s][0], c = shapes[s][1];
+        float *W = rand_array(r * c, 1, 0.0f), *x = rand_array(c, 2, 0.5f), *y = calloc(r, sizeof *y);
+        if (!W || !x || !y)
+            return 1;
+        double t0 = now();
+        for (int k = 0; k < reps; k++)
+            btsp_k_matvec_acc(r, c, W, c, x, y);
+        double dt = (now() - t0) / reps;
+        printf("matvec %4zux%-4zu              %10.2f %10.2f\n", r, c, 1e6 * dt, 2.0 * (double)(r * c) / dt * 1e-9);
+        free(W);
+        free(x);
+        free(y);
+    }
+    {
+        size_t r = 500, c = 784, nb = 64;
+        float *W = rand_array(r * c, 3, 0.0f), *X = rand_array(nb * c, 4, 0.5f), *Y = calloc(nb * r, sizeof *Y);
+        if (!W || !X || !Y)
+            return 1;
+        int m = reps / 32 + 1;
+        double t0 = now();
+        for (int k = 0; k < m; k++)
+            btsp_k_matmat_acc(r, c, nb, W, c, X, c, Y, r);
+        double dt = (now() - t0) / m;
+        printf("matmat 500x784, 64 vectors   %10.2f %10.2f\n", 1e6 * dt, 2.0 * (double)(r * c * nb) / dt * 1e-9);
+        free(W);
+        free(X);
+        free(Y);
+    }
+    {
+        size_t r = 500, c = 784;
+        float *W = rand_array(r * c, 5, 0.0f), *pre = rand_array(c, 6, 0.5f), *past = rand_array(c, 7, 0.5f);
+        float *P = rand_array(r, 8, 0.3f), *Pp = rand_array(r, 9, 0.7f), *work = malloc(6 * c * sizeof *work);
+        if (!W || !pre || !past || !P || !Pp || !work)
+            return 1;
+        for (size_t i = 0; i < r; i++)
+            P[i] = 2.0f * P[i] - 1.0f;
+        btsp_k_btsp_params p; /* the FMNIST 5L H1 values */
+        p.learning_rate = 0.004f;
+        p.w_max = 0.226f;
+        p.dep_ratio = 1.0f;
+        p.discount = 0.0005f;
+        p.lo = 0.0f;
+        p.hi = 0.226f;
+        btsp_k_q_default(&p.q);
+        int m = reps / 4 + 1;
+        double t0 = now();
+        for (int k = 0; k < m; k++)
+            btsp_k_btsp_update(r, c, W, c, P, Pp, pre, past, &p, work);
+        double dt = (now() - t0) / m;
+        printf("btsp_update 500x784          %10.2f   (%.0f Msynapses/s)\n", 1e6 * dt, (double)(r * c) / dt * 1e-6);
+        free(W);
+        free(pre);
+        free(past);
+        free(P);
+        free(Pp);
+        free(work);
+    }
+    return 0;
+}

@@ -1,0 +1,315 @@
+/**
+ * @file btsp_analysis.h
+ * @brief libbtsp_io, analyses: representation metrics (sparsity, selectivity,
+ *        discriminability, similarity, dimensionality), class-sorted activity, angles between
+ *        weight matrices or updates, accuracy, and simple raster images (PNG).
+ *
+ * These are the diagnostics of EIANN (`EIANN/utils/representation_analysis.py`) as pure
+ * functions on plain arrays; the `btsp analyze` and `btsp compare` commands are built on them.
+ * The formulas, EIANN's conventions they follow and the files the commands write are in
+ * \ref analysis "docs/analysis.md".
+ *
+ * @section an_conventions Conventions
+ * - An activity matrix `act` holds `n_patterns` rows of `n_units` floats, row-major
+ *   (patterns x units), e.g. the activity of one population for every test image.
+ * - Labels are class indices (`uint8_t`, as in ::btsp_dataset), each below `n_classes`.
+ * - Sums and products are accumulated in double precision.
+ * - A **silent** pattern (row) or unit (column) is one whose activities sum to exactly 0
+ *   (EIANN's test; with non-negative rates it means all zeros).
+ * - Cosine similarity of two vectors is `a.b / (|a| |b|)`; a zero vector has similarity 0
+ *   with everything, itself included (scikit-learn's `cosine_similarity`), except in
+ *   discriminability, where silent patterns count as similarity 1.
+ * - Functions returning ::btsp_status fail with ::BTSP_E_INVALID_ARG on a NULL pointer (or a
+ *   zero size where one is needed), ::BTSP_E_RANGE on a label not below `n_classes`,
+ *   ::BTSP_E_NOMEM when scratch memory cannot be allocated; on failure the outputs are
+ *   unspecified. Functions returning `double` return NaN when the value is undefined.
+ * - Nothing here prints, keeps state or touches a network: every function is reentrant.
+ */
+#ifndef BTSP_BTSP_ANALYSIS_H
+#define BTSP_BTSP_ANALYSIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "btsp/btsp.h"
+#include "btsp/btsp_io.h" /* BTSP_IO_API */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------------ */
+/** @name Accuracy, loss and simple statistics
+ *  @{ */
+
+/** @brief Index of the largest element; ties go to the lowest index (so an all-zero vector
+ *  gives 0). NaN elements are never chosen unless at index 0.
+ *  @param v the values. @param n number of values.
+ *  @return the index, 0 if `v` is NULL or `n` is 0. @since 0.1 */
+BTSP_IO_API size_t btsp_an_argmax(const float *v, size_t n);
+
+/** @brief Classification accuracy in percent: 100 * mean(argmax(out_r) == labels[r]), with
+ *  btsp_an_argmax() (ties to the lowest index, as EIANN's `torch.argmax`).
+ *  @param out n_patterns x n_out outputs, row-major.
+ *  @param n_patterns number of rows. @param n_out outputs per row.
+ *  @param labels n_patterns class labels.
+ *  @return the percentage, NaN if a pointer is NULL or n_patterns or n_out is 0. @since 0.1 */
+BTSP_IO_API double btsp_an_accuracy(const float *out, size_t n_patterns, size_t n_out, const uint8_t *labels);
+
+/** @brief Mean squared error: mean over patterns and outputs of (out - target)^2 (EIANN's
+ *  `MSELoss`, equal to the mean of the per-sample losses of btsp_net_last_loss()).
+ *  @param out n_patterns x n_out outputs. @param target n_patterns x n_out targets (one-hot).
+ *  @param n_patterns number of rows. @param n_out values per row.
+ *  @return the loss, NaN if a pointer is NULL or a size is 0. @since 0.1 */
+BTSP_IO_API double btsp_an_mse(const float *out, const float *target, size_t n_patterns, size_t n_out);
+
+/** @brief Mean absolute value, e.g. the mean |forward dendritic state| of a population.
+ *  @param v the values. @param n number of values.
+ *  @return sum |v_i| / n, NaN if v is NULL or n is 0. @since 0.1 */
+BTSP_IO_API double btsp_an_mean_abs(const float *v, size_t n);
+
+/** @brief Euclidean (Frobenius, for a flattened matrix) norm sqrt(sum v_i^2).
+ *  @param v the values. @param n number of values.
+ *  @return the norm (0 for n = 0), NaN if v is NULL and n > 0. @since 0.1 */
+BTSP_IO_API double btsp_an_norm(const float *v, size_t n);
+
+/** @brief Means of consecutive bins of `bin` values (EIANN bins loss and dendritic-state
+ *  histories by 100 samples). The last bin may be shorter and is averaged over its length.
+ *  NaN values are skipped; a bin without finite values gives NaN.
+ *  @param x the series. @param n its length. @param bin bin width (>= 1).
+ *  @param[out] out receives ceil(n / bin) means (may be NULL to only count).
+ *  @return the number of bins, 0 if x is NULL or bin is 0. @since 0.1 */
+BTSP_IO_API size_t btsp_an_bin_means(const float *x, size_t n, size_t bin, float *out);
+/** @} */
+
+/* ------------------------------------------------------------------------------------------ */
+/** @name Sparsity, selectivity, discriminability
+ *  Vinje & Gallant (2000): for values a_1..a_N,
+ *  `S = (1 - (sum a / N)^2 / (sum a^2 / N)) / (1 - 1/N)`, 0 when the values sum to 0 (silent)
+ *  or N < 2. S is 0 for equal values and 1 when a single value is non-zero.
+ *  @{ */
+
+/** @brief Vinje-Gallant sparseness of `n` values read with a stride.
+ *  @param v first value. @param n number of values. @param stride distance between values
+ *  (1 for a row, n_units for a column of an activity matrix).
+ *  @return S in [0, 1] for non-negative values; 0 if silent or n < 2; NaN if v is NULL or
+ *  stride is 0. @since 0.1 */
+BTSP_IO_API double btsp_an_vg_sparseness(const float *v, size_t n, size_t stride);
+
+/** @brief Population sparsity of every pattern: S over the units of each row.
+ *  @param act n_patterns x n_units activity. @param n_patterns rows. @param n_units columns.
+ *  @param[out] out n_patterns values.
+ *  @return ::BTSP_OK or ::BTSP_E_INVALID_ARG. @since 0.1 */
+BTSP_IO_API btsp_status btsp_an_sparsity(const float *act, size_t n_patterns, size_t n_units, float *out);
+
+/** @brief Selectivity of every unit: S over the patterns of each column (lifetime sparseness).
+ *  @param act n_patterns x n_units activity. @param n_patterns rows. @param n_units columns.
+ *  @param[out] out n_units values.
+ *  @return ::BTSP_OK or ::BTSP_E_INVALID_ARG. @since 0.1 */
+BTSP_IO_API btsp_status btsp_an_selectivity(const float *act, size_t n_patterns, size_t n_units, float *out);
+
+/** @brief Discriminability of every pattern pair: 1 - cosine similarity, where a silent
+ *  pattern has similarity 1 with every pattern (so its pairs give 0).
+ *
+ *  Pairs (i, j) with i > j in row-major order of the strict lower triangle, (1,0), (2,0),
+ *  (2,1), (3,0), ... (numpy's `tril_indices(n, -1)`, as EIANN): n_patterns (n_patterns - 1) / 2
+ *  values. For large pattern counts use btsp_an_discriminability_mean().
+ *  @param act n_patterns x n_units activity. @param n_patterns rows. @param n_units columns.
+ *  @param[out] out n_patterns (n_patterns - 1) / 2 values.
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_NOMEM. @since 0.1 */
+BTSP_IO_API btsp_status btsp_an_discriminability(const float *act, size_t n_patterns, size_t n_units, float *out);
+
+/** @brief Mean of btsp_an_discriminability() over all pairs, in O(patterns x units) time
+ *  without forming the pairs: with unit vectors e_i of the m non-silent patterns,
+ *  the sum of their pairwise similarities is (|sum e_i|^2 - m) / 2.
+ *  @param act n_patterns x n_units activity. @param n_patterns rows (>= 2 for a value).
+ *  @param n_units columns.
+ *  @param[out] mean receives the mean (NaN if n_patterns < 2).
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_NOMEM. @since 0.1 */
+BTSP_IO_API btsp_status btsp_an_discriminability_mean(const float *act, size_t n_patterns, size_t n_units,
+                                                      double *mean);
+/** @} */
+
+/* ------------------------------------------------------------------------------------------ */
+/** @name Representational similarity and dimensionality
+ *  @{ */
+
+/** @brief Representational similarity matrix: cosine similarity of every pattern pair
+ *  (a zero pattern has similarity 0, its diagonal entry included).
+ *  @param act n_patterns x n_units activity. @param n_patterns rows. @param n_units columns.
+ *  @param[out] out n_patterns x n_patterns, symmetric.
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_NOMEM. @since 0.1 */
+BTSP_IO_API btsp_status btsp_an_rsm(const float *act, size_t n_patterns, size_t n_units, float *out);
+
+/** @brief Class-averaged activity: row c is the mean of the patterns with label c (zeros for a
+ *  class without patterns).
+ *  @param act n_patterns x n_units activity. @param n_patterns rows. @param n_units columns.
+ *  @param labels n_patterns labels. @param n_classes number of classes.
+ *  @param[out] out n_classes x n_units means.
+ *  @param[out] counts n_classes pattern counts, or NULL.
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_RANGE. @since 0.1 */
+BTSP_IO_API btsp_status btsp_an_class_means(const float *act, size_t n_patterns, size_t n_units,
+                                            const uint8_t *labels, size_t n_classes, float *out, size_t *counts);
+
+/** @brief Class-averaged representational similarity matrix: entry (a, b) is the mean of the
+ *  pattern RSM (btsp_an_rsm()) over all pairs of a pattern of class a and a different pattern
+ *  of class b (the diagonal excludes self-pairs). Computed from normalized class sums in
+ *  O(patterns x units). NaN where a class has no patterns (or one, on the diagonal).
+ *  @param act n_patterns x n_units activity. @param n_patterns rows. @param n_units columns.
+ *  @param labels n_patterns labels. @param n_classes number of classes.
+ *  @param[out] out n_classes x n_classes, symmetric.
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_RANGE, ::BTSP_E_NOMEM. @since 0.1 */
+BTSP_IO_API btsp_status btsp_an_rsm_class(const float *act, size_t n_patterns, size_t n_units,
+                                          const uint8_t *labels, size_t n_classes, float *out);
+
+/** @brief Within- and between-class pattern similarity per class (EIANN's
+ *  `compute_within_class_representational_similarity`, averaged): within[c] = mean cosine
+ *  similarity over pairs of distinct patterns of class c; between[c] = mean over pairs of one
+ *  pattern of class c and one of another class. NaN where there is no such pair.
+ *  @param act n_patterns x n_units activity. @param n_patterns rows. @param n_units columns.
+ *  @param labels n_patterns labels. @param n_classes number of classes.
+ *  @param[out] within n_classes values. @param[out] between n_classes values.
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_RANGE, ::BTSP_E_NOMEM. @since 0.1 */
+BTSP_IO_API btsp_status btsp_an_class_similarity(const float *act, size_t n_patterns, size_t n_units,
+                                                 const uint8_t *labels, size_t n_classes, double *within,
+                                                 double *between);
+
+/** @brief Dimensionality as the participation ratio of the activity covariance C (units x
+ *  units, patterns centred): PR = (sum lambda)^2 / sum lambda^2 = (tr C)^2 / tr(C^2), which
+ *  needs no eigenvalues (tr(C^2) is the squared Frobenius norm of the symmetric C). Computed
+ *  from the smaller of the units x units and patterns x patterns Gram matrices of the centred
+ *  activity (same non-zero eigenvalues). PR is in [1, min(units, patterns - 1)]; 0 when there is
+ *  no variance or fewer than 2 patterns.
+ *  @param act n_patterns x n_units activity. @param n_patterns rows. @param n_units columns.
+ *  @param[out] pr receives the participation ratio.
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_NOMEM. @since 0.1 */
+BTSP_IO_API btsp_status btsp_an_participation_ratio(const float *act, size_t n_patterns, size_t n_units,
+                                                    double *pr);
+
+/** @brief Participation ratio (tr M)^2 / tr(M^2) of a symmetric positive semi-definite matrix,
+ *  e.g. an RSM (EIANN's `compute_dimensionality_from_RSM`); equal to (sum lambda)^2 /
+ *  sum lambda^2 of its eigenvalues.
+ *  @param m n x n symmetric matrix, row-major. @param n its order.
+ *  @return the ratio, 0 if M is zero, NaN if m is NULL or n is 0. @since 0.1 */
+BTSP_IO_API double btsp_an_participation_ratio_sym(const float *m, size_t n);
+/** @} */
+
+/* ------------------------------------------------------------------------------------------ */
+/** @name Class-sorted population activity
+ *  @{ */
+
+/** @brief Class-averaged activity with units sorted by preferred class (EIANN's "batch
+ *  accuracy" heat maps): the preferred class of a unit is the argmax over classes of its class
+ *  mean (ties to the lowest class); units are ordered by preferred class, then by index;
+ *  silent units (activity summing to 0 over all patterns) come last, in index order.
+ *  @param act n_patterns x n_units activity. @param n_patterns rows. @param n_units columns.
+ *  @param labels n_patterns labels. @param n_classes number of classes.
+ *  @param[out] out n_classes x n_units class means, columns in sorted order.
+ *  @param[out] order n_units: order[k] is the unit shown in column k.
+ *  @param[out] preferred n_units: preferred class of unit u (in original order), -1 if silent;
+ *         may be NULL.
+ *  @param[out] n_active number of non-silent units (they fill columns 0 .. n_active - 1); may be
+ *         NULL.
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_RANGE, ::BTSP_E_NOMEM. @since 0.1 */
+BTSP_IO_API btsp_status btsp_an_class_sorted(const float *act, size_t n_patterns, size_t n_units,
+                                             const uint8_t *labels, size_t n_classes, float *out, size_t *order,
+                                             int *preferred, size_t *n_active);
+/** @} */
+
+/* ------------------------------------------------------------------------------------------ */
+/** @name Angles between weights and weight updates
+ *  @{ */
+
+/** @brief Angle in degrees between two flattened arrays (weight matrices or updates):
+ *  acos(a.b / (|a| |b|)) (EIANN's `compute_vector_angle`), evaluated as
+ *  2 atan2(|a/|a| - b/|b||, |a/|a| + b/|b||), which is accurate near 0 and 180 degrees.
+ *  Used for the angle between a local rule's update and the backprop update from the same
+ *  weights and sample, and (with btsp_an_angle_transposed_deg()) between W and B^T.
+ *  @param a first array. @param b second array. @param n number of elements.
+ *  @return the angle in [0, 180]; NaN if a pointer is NULL, n is 0 or a norm is 0. @since 0.1 */
+BTSP_IO_API double btsp_an_angle_deg(const float *a, const float *b, size_t n);
+
+/** @brief Angle in degrees between a forward matrix W (rows x cols) and the transpose of a
+ *  top-down matrix B (cols x rows), i.e. between W and B^T flattened: 0 for B = k W^T (k > 0).
+ *  @param w rows x cols. @param rows rows of W. @param cols columns of W.
+ *  @param b cols x rows.
+ *  @return the angle, NaN as btsp_an_angle_deg(). @since 0.1 */
+BTSP_IO_API double btsp_an_angle_transposed_deg(const float *w, size_t rows, size_t cols, const float *b);
+/** @} */
+
+/* ------------------------------------------------------------------------------------------ */
+/** @name Raster images
+ *  Minimal pictures without text: image grids (receptive fields, heat maps) and line plots,
+ *  rendered into caller-owned pixel buffers, and a PNG writer (libpng, optional at build time).
+ *  @{ */
+
+/** Gray level of the separators between grid tiles. @since 0.1 */
+#define BTSP_AN_GRID_SEPARATOR 64
+
+/** @brief Size of the image btsp_an_render_grid() draws: tiles of (tile_w * zoom) x
+ *  (tile_h * zoom) pixels in min(grid_cols, n_tiles) columns and as many rows as needed, with
+ *  1-pixel separators around every tile.
+ *  @param n_tiles number of tiles (>= 1). @param tile_w tile width in values (>= 1).
+ *  @param tile_h tile height in values (>= 1). @param grid_cols tiles per row (>= 1).
+ *  @param zoom pixels per value along each axis (>= 1).
+ *  @param[out] width receives the width in pixels. @param[out] height receives the height.
+ *  @return ::BTSP_OK or ::BTSP_E_INVALID_ARG (NULL, a zero argument, size overflow). @since 0.1 */
+BTSP_IO_API btsp_status btsp_an_grid_size(size_t n_tiles, size_t tile_w, size_t tile_h, size_t grid_cols,
+                                          size_t zoom, size_t *width, size_t *height);
+
+/** @brief Draw tiles as 8-bit gray images in a grid (e.g. first-layer weight rows reshaped to
+ *  28 x 28 receptive fields; or one tile holding a whole heat map).
+ *
+ *  Tile t is the tile_h x tile_w values starting at tiles + t * tile_w * tile_h (row-major),
+ *  scaled on its own: with `symmetric` 0 its minimum maps to 0 and its maximum to 255; with
+ *  `symmetric` 1, -m..m maps to 0..255 with m = max |value| (so 0 is mid-gray, 128). Constant
+ *  tiles are drawn mid-gray; NaN values black. Separators and unused cells have the gray level
+ *  ::BTSP_AN_GRID_SEPARATOR.
+ *  @param tiles the values. @param n_tiles number of tiles. @param tile_w values per tile row.
+ *  @param tile_h rows per tile. @param grid_cols tiles per grid row. @param zoom pixels per value.
+ *  @param symmetric 0 (min..max) or 1 (-m..m).
+ *  @param[out] pixels width x height bytes, row-major.
+ *  @param width width of `pixels`, as given by btsp_an_grid_size().
+ *  @param height height of `pixels`, as given by btsp_an_grid_size().
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_SHAPE (width or height differs from
+ *  btsp_an_grid_size()). @since 0.1 */
+BTSP_IO_API btsp_status btsp_an_render_grid(const float *tiles, size_t n_tiles, size_t tile_w, size_t tile_h,
+                                            size_t grid_cols, size_t zoom, int symmetric, uint8_t *pixels,
+                                            size_t width, size_t height);
+
+/** @brief Draw line plots into an RGB image: white background, a black axes box 8 pixels
+ *  inside the border, a gray line at y = 0 when 0 is inside the range, and one polyline per
+ *  series in a fixed palette (blue, orange, green, red, purple, brown, pink, gray, repeating).
+ *  NaN or infinite points break a line. No text.
+ *  @param x n_points abscissae shared by all series (increasing), or NULL for 0, 1, 2, ...
+ *  @param y n_series x n_points ordinates, row-major.
+ *  @param n_series number of series (>= 1). @param n_points points per series (>= 1).
+ *  @param y_lo lower end of the vertical axis. @param y_hi upper end; if !(y_lo < y_hi) the
+ *         range is taken from the finite data, padded by 5%.
+ *  @param[out] rgb width x height x 3 bytes, row-major.
+ *  @param width image width (>= 32). @param height image height (>= 32).
+ *  @return ::BTSP_OK or ::BTSP_E_INVALID_ARG. @since 0.1 */
+BTSP_IO_API btsp_status btsp_an_render_lines(const float *x, const float *y, size_t n_series, size_t n_points,
+                                             double y_lo, double y_hi, uint8_t *rgb, size_t width, size_t height);
+
+/** @brief 1 if this build can write PNG files (libbtsp_io was built with libpng), else 0.
+ *  @since 0.1 */
+BTSP_IO_API int btsp_png_available(void);
+
+/** @brief Write an 8-bit gray (1 channel) or RGB (3 channels) image as a PNG file. The file is
+ *  written under a temporary name and renamed into place.
+ *  @param path file name. @param pixels width x height x channels bytes, row-major.
+ *  @param width width in pixels (>= 1). @param height height in pixels (>= 1).
+ *  @param channels 1 or 3.
+ *  @param[out] err message buffer, may be NULL. @param errlen size of `err`.
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_IO, ::BTSP_E_UNSUPPORTED (built without
+ *  libpng). @since 0.1 */
+BTSP_IO_API btsp_status btsp_png_write(const char *path, const uint8_t *pixels, size_t width, size_t height,
+                                       size_t channels, char *err, size_t errlen);
+/** @} */
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* BTSP_BTSP_ANALYSIS_H */

@@ -1,0 +1,271 @@
+/* Analyses: minimal raster pictures (image grids, line plots) and the PNG writer
+ * (btsp_analysis.h). PNG output needs libpng (BTSP_HAVE_PNG, set by the build). */
+#define _POSIX_C_SOURCE 200809L /* getpid */
+#include "btsp/btsp_analysis.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#if defined(BTSP_HAVE_PNG) && BTSP_HAVE_PNG
+#include <png.h>
+#endif
+
+btsp_status btsp_an_grid_size(size_t n_tiles, size_t tile_w, size_t tile_h, size_t grid_cols, size_t zoom,
+                              size_t *width, size_t *height)
+{
+    if (width)
+        *width = 0;
+    if (height)
+        *height = 0;
+    if (!width || !height || n_tiles == 0 || tile_w == 0 || tile_h == 0 || grid_cols == 0 || zoom == 0)
+        return BTSP_E_INVALID_ARG;
+    const size_t lim = (size_t)1 << 20; /* one million pixels per side is plenty */
+    if (tile_w > lim || tile_h > lim || zoom > lim || grid_cols > lim)
+        return BTSP_E_INVALID_ARG;
+    size_t cols = grid_cols < n_tiles ? grid_cols : n_tiles;
+    size_t rows = n_tiles / cols + (n_tiles % cols != 0);
+    if (tile_w * zoom >= lim || tile_h * zoom >= lim || rows > lim)
+        return BTSP_E_INVALID_ARG;
+    size_t w = cols * (tile_w * zoom + 1) + 1, h = rows * (tile_h * zoom + 1) + 1;
+    if (w > lim || h > lim)
+        return BTSP_E_INVALID_ARG;
+    *width = w;
+    *height = h;
+    return BTSP_OK;
+}
+
+btsp_status btsp_an_render_grid(const float *tiles, size_t n_tiles, size_t tile_w, size_t tile_h, size_t grid_cols,
+                                size_t zoom, int symmetric, uint8_t *pixels, size_t width, size_t height)
+{
+    size_t w, h;
+    if (!tiles || !pixels)
+        return BTSP_E_INVALID_ARG;
+    btsp_status st = btsp_an_grid_size(n_tiles, tile_w, tile_h, grid_cols, zoom, &w, &h);
+    if (st)
+        return st;
+    if (w != width || h != height)
+        return BTSP_E_SHAPE;
+    memset(pixels, BTSP_AN_GRID_SEPARATOR, width * height);
+    size_t cols = grid_cols < n_tiles ? grid_cols : n_tiles;
+    size_t tn = tile_w * tile_h;
+    for (size_t t = 0; t < n_tiles; t++) {
+        const float *v = tiles + t * tn;
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < tn; i++)
+            if (isfinite(v[i])) {
+                lo = v[i] < lo ? v[i] : lo;
+                hi = v[i] > hi ? v[i] : hi;
+            }
+        if (symmetric) {
+            double m = fabs(lo) > fabs(hi) ? fabs(lo) : fabs(hi);
+            lo = -m;
+            hi = m;
+        }
+        size_t x0 = (t % cols) * (tile_w * zoom + 1) + 1, y0 = (t / cols) * (tile_h * zoom + 1) + 1;
+        for (size_t r = 0; r < tile_h; r++)
+            for (size_t c = 0; c < tile_w; c++) {
+                double x = v[r * tile_w + c];
+                uint8_t g;
+                if (!isfinite(x))
+                    g = 0;
+                else if (!(hi > lo))
+                    g = 128;
+                else {
+                    double q = (x - lo) / (hi - lo) * 255.0 + 0.5;
+                    g = (uint8_t)(q < 0.0 ? 0.0 : q > 255.0 ? 255.0 : q);
+                }
+                for (size_t dy = 0; dy < zoom; dy++)
+                    memset(pixels + (y0 + r * zoom + dy) * width + x0 + c * zoom, g, zoom);
+            }
+    }
+    return BTSP_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Line plots */
+
+static const uint8_t palette[8][3] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {214, 39, 40},
+                                      {148, 103, 189}, {140, 86, 75}, {227, 119, 194}, {127, 127, 127}};
+
+typedef struct canvas {
+    uint8_t *rgb;
+    long w, h;
+} canvas;
+
+static void put(const canvas *cv, long x, long y, const uint8_t *col)
+{
+    if (x < 0 || y < 0 || x >= cv->w || y >= cv->h)
+        return;
+    uint8_t *p = cv->rgb + ((size_t)y * (size_t)cv->w + (size_t)x) * 3;
+    p[0] = col[0];
+    p[1] = col[1];
+    p[2] = col[2];
+}
+
+/* Bresenham, two pixels thick (the pixel below is drawn too). */
+static void line(const canvas *cv, long x0, long y0, long x1, long y1, const uint8_t *col, int thick)
+{
+    long dx = x1 > x0 ? x1 - x0 : x0 - x1, sx = x0 < x1 ? 1 : -1;
+    long dy = y1 > y0 ? y0 - y1 : y1 - y0, sy = y0 < y1 ? 1 : -1;
+    long e = dx + dy;
+    for (;;) {
+        put(cv, x0, y0, col);
+        if (thick)
+            put(cv, x0, y0 + 1, col);
+        if (x0 == x1 && y0 == y1)
+            break;
+        long e2 = 2 * e;
+        if (e2 >= dy) {
+            e += dy;
+            x0 += sx;
+        }
+        if (e2 <= dx) {
+            e += dx;
+            y0 += sy;
+        }
+    }
+}
+
+btsp_status btsp_an_render_lines(const float *x, const float *y, size_t n_series, size_t n_points, double y_lo,
+                                 double y_hi, uint8_t *rgb, size_t width, size_t height)
+{
+    if (!y || !rgb || n_series == 0 || n_points == 0 || width < 32 || height < 32 || width > 100000 ||
+        height > 100000)
+        return BTSP_E_INVALID_ARG;
+    memset(rgb, 255, width * height * 3);
+    canvas cv = {rgb, (long)width, (long)height};
+    if (!(y_lo < y_hi) || !isfinite(y_lo) || !isfinite(y_hi)) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < n_series * n_points; i++)
+            if (isfinite(y[i])) {
+                lo = y[i] < lo ? y[i] : lo;
+                hi = y[i] > hi ? y[i] : hi;
+            }
+        if (!(lo <= hi)) {
+            lo = 0.0;
+            hi = 1.0;
+        } else if (hi == lo) {
+            double d = fabs(lo) > 0.0 ? 0.05 * fabs(lo) : 0.5;
+            lo -= d;
+            hi += d;
+        } else {
+            double d = 0.05 * (hi - lo);
+            lo -= d;
+            hi += d;
+        }
+        y_lo = lo;
+        y_hi = hi;
+    }
+    double x_lo = 0.0, x_hi = (double)(n_points - 1);
+    if (x) {
+        x_lo = INFINITY;
+        x_hi = -INFINITY;
+        for (size_t i = 0; i < n_points; i++)
+            if (isfinite(x[i])) {
+                x_lo = x[i] < x_lo ? x[i] : x_lo;
+                x_hi = x[i] > x_hi ? x[i] : x_hi;
+            }
+        if (!(x_lo <= x_hi)) {
+            x_lo = 0.0;
+            x_hi = 1.0;
+        }
+    }
+    if (!(x_hi > x_lo))
+        x_hi = x_lo + 1.0;
+    const long m = 8;
+    long left = m, right = (long)width - 1 - m, top = m, bottom = (long)height - 1 - m;
+    static const uint8_t black[3] = {0, 0, 0}, gray[3] = {200, 200, 200};
+    if (y_lo < 0.0 && y_hi > 0.0) {
+        long yz = bottom - (long)lround((0.0 - y_lo) / (y_hi - y_lo) * (double)(bottom - top));
+        line(&cv, left, yz, right, yz, gray, 0);
+    }
+    line(&cv, left, top, right, top, black, 0);
+    line(&cv, left, bottom, right, bottom, black, 0);
+    line(&cv, left, top, left, bottom, black, 0);
+    line(&cv, right, top, right, bottom, black, 0);
+    for (size_t s = 0; s < n_series; s++) {
+        const uint8_t *col = palette[s % 8];
+        int have = 0;
+        long px = 0, py = 0;
+        for (size_t i = 0; i < n_points; i++) {
+            double xv = x ? (double)x[i] : (double)i, yv = y[s * n_points + i];
+            if (!isfinite(xv) || !isfinite(yv)) {
+                have = 0;
+                continue;
+            }
+            double fx = (xv - x_lo) / (x_hi - x_lo), fy = (yv - y_lo) / (y_hi - y_lo);
+            fx = fx < 0.0 ? 0.0 : fx > 1.0 ? 1.0 : fx;
+            fy = fy < 0.0 ? 0.0 : fy > 1.0 ? 1.0 : fy;
+            long cx = left + 1 + (long)lround(fx * (double)(right - left - 2));
+            long cy = bottom - 1 - (long)lround(fy * (double)(bottom - top - 3));
+            if (have)
+                line(&cv, px, py, cx, cy, col, 1);
+            else
+                line(&cv, cx, cy, cx, cy, col, 1);
+            px = cx;
+            py = cy;
+            have = 1;
+        }
+    }
+    return BTSP_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* PNG */
+
+static void set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+{
+    if (err && errlen)
+        snprintf(err, errlen, fmt, a, b);
+}
+
+int btsp_png_available(void)
+{
+#if defined(BTSP_HAVE_PNG) && BTSP_HAVE_PNG
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+btsp_status btsp_png_write(const char *path, const uint8_t *pixels, size_t width, size_t height, size_t channels,
+                           char *err, size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    if (!path || !pixels || width == 0 || height == 0 || (channels != 1 && channels != 3) || width > 1000000 ||
+        height > 1000000) {
+        set_err(err, errlen, "btsp_png_write: %s%s", "invalid argument", "");
+        return BTSP_E_INVALID_ARG;
+    }
+#if defined(BTSP_HAVE_PNG) && BTSP_HAVE_PNG
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= sizeof tmp) {
+        set_err(err, errlen, "%s: %s", path, "file name too long");
+        return BTSP_E_INVALID_ARG;
+    }
+    png_image img;
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    img.width = (png_uint_32)width;
+    img.height = (png_uint_32)height;
+    img.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
+    if (!png_image_write_to_file(&img, tmp, 0, pixels, (png_int_32)(width * channels), NULL)) {
+        set_err(err, errlen, "%s: cannot write PNG: %s", path, img.message);
+        png_image_free(&img);
+        remove(tmp);
+        return BTSP_E_IO;
+    }
+    if (rename(tmp, path) != 0) {
+        set_err(err, errlen, "%s: %s", path, "cannot rename the temporary file into place");
+        remove(tmp);
+        return BTSP_E_IO;
+    }
+    return BTSP_OK;
+#else
+    set_err(err, errlen, "%s: %s", path, "this build has no PNG support (libpng was not found)");
+    return BTSP_E_UNSUPPORTED;
+#endif
+}

@@ -1,0 +1,115 @@
+/* Internal interface between the parts of the `btsp` program (not installed, not public). */
+#ifndef BTSP_CLI_H
+#define BTSP_CLI_H
+
+#include "btsp/btsp.h"
+#include "btsp/btsp_io.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* The embedded demo network is named by this pseudo-path wherever a CONFIG is expected, and
+ * its synthetic task by the data set name "demo". */
+#define CLI_DEMO_CONFIG "@demo"
+#define CLI_DEMO_DATA "demo"
+
+/* Default interval (training samples) of weight snapshots and validation in run directories. */
+#define CLI_DEFAULT_HISTORY_INTERVAL 1000u
+
+typedef struct options {
+    const char *config;
+    const char *weights; /* eval: weights directory; analyze: run directory */
+    const char *data;
+    const char *out;
+    const char *init_weights;
+    const char *order;       /* .npy of training-row indices (replaces the seeded shuffle) */
+    const char *plateau_pop; /* run directories: population of the plateau raster */
+    const char **configs;    /* compare: the configs (argv pointers) */
+    size_t n_configs;
+    unsigned long long samples;
+    unsigned long long seed;
+    unsigned long long data_seed;
+    unsigned long long history_interval;
+    unsigned long long max_test;     /* analyze: test rows used (0 = all) */
+    unsigned long long rsm_patterns; /* analyze: patterns of the pattern x pattern RSMs */
+    unsigned long long angle_samples;/* analyze: samples per snapshot for update angles vs backprop */
+    unsigned long long bp_steps;     /* analyze: backprop window (0: the network's, else 3) */
+    unsigned long long seeds;        /* compare: seed pairs */
+    int quiet;
+    int history_set; /* --history-interval given */
+} options;
+
+typedef struct data_split {
+    btsp_dataset train, val, test;
+} data_split;
+
+/* ---- cli_common.c ---- */
+double cli_now(void);
+/* Network from a YAML file or CLI_DEMO_CONFIG, seeded, not finalized; prints on failure.
+ * `status` (may be NULL) receives the loader's status, `msg` (may be NULL) its message. */
+btsp_net *cli_load_net(const char *config, unsigned long long seed, btsp_status *status, char *msg, size_t msglen);
+/* The YAML text of CLI_DEMO_CONFIG (NUL-terminated). */
+const char *cli_demo_yaml(void);
+/* Load (or, for "demo", generate) train/val/test; prints on failure. Returns 1 on success. */
+int cli_load_data(const char *name, unsigned long long data_seed, data_split *d);
+void cli_split_free(data_split *d);
+int cli_check_dims(btsp_net *net, const data_split *d);
+/* Percentage correct (ties to the lowest index) and optionally the MSE; NaN on failure. */
+double cli_accuracy(btsp_net *net, const btsp_dataset *ds, float *out, double *seconds, double *mse);
+int cli_make_dir(const char *dir);
+/* Copy every projection's weights and every bias of src into dst (same structure). */
+btsp_status cli_copy_params(btsp_net *dst, const btsp_net *src);
+/* "H1.E" -> "H1E" (file-name form used by the weight files). */
+void cli_pop_file_name(const btsp_pop *pop, char *buf, size_t len);
+/* JSON output helpers (key: value, followed by ", " unless last). */
+void cli_json_number(FILE *f, const char *key, double v, int last);
+void cli_json_string(FILE *f, const char *key, const char *s, int last);
+void cli_json_escape(FILE *f, const char *s);
+/* CSV number: "%.9g", or empty for NaN. */
+void cli_csv_number(FILE *f, double v);
+/* Path join into buf; returns 1 if it fitted. */
+int cli_path(char *buf, size_t len, const char *dir, const char *name);
+/* Whole file into a malloc'd NUL-terminated buffer, or NULL. */
+char *cli_read_file(const char *path, size_t *len);
+/* Write a CSV, a PNG of lines, etc. ignoring nothing: print the problem, return 0 on failure. */
+int cli_write_npy(const char *path, const float *data, size_t rows, size_t cols);
+/* Line plot as PNG when libpng is available (silently skipped otherwise); returns 0 on error. */
+int cli_plot_lines(const char *path, const float *x, const float *y, size_t n_series, size_t n_points, double y_lo,
+                   double y_hi);
+/* Rule name of a network for tables: the rule of the first learned projection into the output
+ * population ("-" if none). */
+const char *cli_net_rule_name(const btsp_net *net);
+
+/* ---- cli_run.c: training with an optional run directory ---- */
+typedef struct run_spec {
+    const char *config;
+    const char *data;
+    unsigned long long samples, seed, data_seed;
+    const char *out;          /* run directory or NULL */
+    const char *init_weights; /* or NULL */
+    const char *order;        /* or NULL */
+    const char *plateau_pop;  /* or NULL (automatic) */
+    unsigned long long history_interval; /* 0: no snapshots */
+    int quiet;
+    int report_before; /* evaluate the test set before training too (demo) */
+} run_spec;
+
+typedef struct run_result {
+    btsp_status status; /* BTSP_OK, or why the run failed (e.g. BTSP_E_UNSUPPORTED) */
+    char message[1024];
+    double val_acc, test_acc, test_acc_before, final_loss, train_s, eval_s, samples_per_s;
+    size_t train_rows, val_rows, test_rows;
+    char rule[64];
+} run_result;
+
+/* Train one network. `data` may be preloaded (then it is used as is) or NULL (loaded from
+ * spec->data). Returns 1 on success; on failure res->status and res->message say why. */
+int cli_run(const run_spec *spec, const data_split *data, run_result *res);
+
+/* ---- commands ---- */
+int cli_cmd_train(options *o);
+int cli_cmd_demo(options *o);
+int cli_cmd_analyze(options *o);
+int cli_cmd_compare(options *o);
+
+#endif

@@ -1,0 +1,1044 @@
+/* `btsp analyze RUN_DIR`: analyses of a run directory written by `btsp train --out` (or
+ * `btsp demo --out`), into RUN_DIR/analysis/ (formulas and file list: docs/analysis.md):
+ *
+ *   accuracy_history.csv      samples,test_accuracy,test_loss,val_accuracy per snapshot
+ *   weight_norms.csv          samples, Frobenius norm of every projection per snapshot
+ *   feedback_angles.csv       samples, angle(W, B^T) for every learned forward projection W
+ *                             whose reverse projection B targets the dendrite, and "all"
+ *   update_angles.csv         samples, per learned inter-layer soma projection: mean angle
+ *                             between the actual update of a training step and the backprop
+ *                             update (-dL/dW, btsp_net_loss_gradient) from the same weights and
+ *                             sample, over --angle-samples training steps from each snapshot
+ *   representation.csv        per population, final weights, test set: sparsity,
+ *                             selectivity, discriminability, within/between-class similarity,
+ *                             participation ratios
+ *   sparsity_<P>.npy, selectivity_<P>.npy, class_activity_<P>.npy (+ _order),
+ *   rsm_class_<P>.npy, rsm_<P>.npy (+ rsm_labels.npy)
+ *   dend_history_binned.csv   mean |forward dendritic state| in bins of 100 samples
+ *   loss_binned.csv           training loss in bins of 100 samples
+ *   *.png                     receptive fields, heat maps and line plots (with libpng)
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "cli.h"
+
+#include "btsp/btsp_analysis.h"
+#include "btsp/btsp_kernels.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define BIN 100 /* samples per bin of the loss and dendritic histories (EIANN) */
+
+/* ------------------------------------------------------------------------------------------ */
+/* run.json (written by cli_run.c; a flat object, keys unique) */
+
+static const char *json_find(const char *text, const char *key)
+{
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(text, pat);
+    if (!p)
+        return NULL;
+    p += strlen(pat);
+    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+        p++;
+    return p;
+}
+
+static int json_string(const char *text, const char *key, char *buf, size_t len)
+{
+    const char *p = json_find(text, key);
+    if (!p || *p != '"')
+        return 0;
+    size_t n = 0;
+    for (p++; *p && *p != '"'; p++) {
+        if (*p == '\\' && p[1])
+            p++;
+        if (n + 1 < len)
+            buf[n++] = *p;
+    }
+    buf[n] = '\0';
+    return *p == '"';
+}
+
+static int json_number(const char *text, const char *key, double *v)
+{
+    const char *p = json_find(text, key);
+    char *end;
+    if (!p)
+        return 0;
+    *v = strtod(p, &end);
+    return end != p;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Small numeric CSV reader (header + rows; empty fields are NaN) */
+
+typedef struct csv_table {
+    char **names;
+    size_t n_cols;
+    float *v; /* n_rows x n_cols */
+    size_t n_rows;
+} csv_table;
+
+static void csv_free(csv_table *t)
+{
+    for (size_t i = 0; i < t->n_cols; i++)
+        free(t->names[i]);
+    free(t->names);
+    free(t->v);
+    memset(t, 0, sizeof *t);
+}
+
+static int csv_read(const char *path, csv_table *t)
+{
+    memset(t, 0, sizeof *t);
+    char *text = cli_read_file(path, NULL);
+    if (!text)
+        return 0;
+    char *line = text, *nl = strchr(line, '\n');
+    if (!nl) {
+        free(text);
+        return 0;
+    }
+    *nl = '\0';
+    size_t cols = 1;
+    for (char *c = line; *c; c++)
+        cols += *c == ',';
+    t->names = calloc(cols, sizeof *t->names);
+    size_t rows_cap = 1;
+    for (char *c = nl + 1; *c; c++)
+        rows_cap += *c == '\n';
+    t->v = malloc(rows_cap * cols * sizeof *t->v);
+    if (!t->names || !t->v) {
+        free(text);
+        csv_free(t);
+        return 0;
+    }
+    t->n_cols = cols;
+    char *f = line;
+    for (size_t i = 0; i < cols; i++) {
+        char *comma = strchr(f, ',');
+        if (comma)
+            *comma = '\0';
+        size_t n = strlen(f);
+        t->names[i] = malloc(n + 1);
+        if (t->names[i])
+            memcpy(t->names[i], f, n + 1);
+        f = comma ? comma + 1 : f + n;
+    }
+    for (char *r = nl + 1; *r;) {
+        char *end = strchr(r, '\n');
+        if (end)
+            *end = '\0';
+        if (*r) {
+            float *row = t->v + t->n_rows * cols;
+            char *p = r;
+            for (size_t i = 0; i < cols; i++) {
+                char *q;
+                double x = strtod(p, &q);
+                row[i] = q == p ? NAN : (float)x;
+                p = strchr(q, ',');
+                if (!p) {
+                    for (size_t j = i + 1; j < cols; j++)
+                        row[j] = NAN;
+                    break;
+                }
+                p++;
+            }
+            t->n_rows++;
+        }
+        if (!end)
+            break;
+        r = end + 1;
+    }
+    free(text);
+    return 1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct an_ctx {
+    const char *run;
+    char dir[4096]; /* RUN/analysis */
+    btsp_net *net;
+    data_split d;
+    btsp_dataset test; /* possibly truncated copy */
+    int png;
+    size_t n_outputs;
+} an_ctx;
+
+static int out_path(const an_ctx *a, char *buf, size_t len, const char *name)
+{
+    return cli_path(buf, len, a->dir, name);
+}
+
+static FILE *open_out(const an_ctx *a, const char *name)
+{
+    char path[4096];
+    if (!out_path(a, path, sizeof path, name))
+        return NULL;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        fprintf(stderr, "btsp: cannot write %s\n", path);
+    return f;
+}
+
+static int close_out(an_ctx *a, FILE *f, const char *name)
+{
+    if (fclose(f) != 0) {
+        fprintf(stderr, "btsp: error writing %s/%s\n", a->dir, name);
+        return 0;
+    }
+    a->n_outputs++;
+    return 1;
+}
+
+static int write_png_lines(an_ctx *a, const char *name, const float *x, const float *y, size_t n_series,
+                           size_t n_points, double lo, double hi)
+{
+    char path[4096];
+    if (!a->png)
+        return 1;
+    if (!out_path(a, path, sizeof path, name) || !cli_plot_lines(path, x, y, n_series, n_points, lo, hi))
+        return 0;
+    a->n_outputs++;
+    return 1;
+}
+
+static int write_png_gray(an_ctx *a, const char *name, const float *tiles, size_t n_tiles, size_t tw, size_t th,
+                          size_t cols, size_t zoom, int symmetric)
+{
+    if (!a->png)
+        return 1;
+    char path[4096], err[4400];
+    size_t w, h;
+    if (!out_path(a, path, sizeof path, name))
+        return 0;
+    btsp_status st = btsp_an_grid_size(n_tiles, tw, th, cols, zoom, &w, &h);
+    uint8_t *px = st ? NULL : malloc(w * h);
+    if (st || !px) {
+        fprintf(stderr, "btsp: %s: cannot render (%s)\n", path, st ? btsp_status_string(st) : "out of memory");
+        free(px);
+        return 0;
+    }
+    st = btsp_an_render_grid(tiles, n_tiles, tw, th, cols, zoom, symmetric, px, w, h);
+    if (!st)
+        st = btsp_png_write(path, px, w, h, 1, err, sizeof err);
+    else
+        snprintf(err, sizeof err, "%s: cannot render: %s", path, btsp_status_string(st));
+    free(px);
+    if (st) {
+        fprintf(stderr, "btsp: %s\n", err);
+        return 0;
+    }
+    a->n_outputs++;
+    return 1;
+}
+
+static int cmp_ull(const void *x, const void *y)
+{
+    unsigned long long a = *(const unsigned long long *)x, b = *(const unsigned long long *)y;
+    return (a > b) - (a < b);
+}
+
+/* Sorted sample counts of RUN/snapshots/<n>. */
+static unsigned long long *list_snapshots(const char *run, size_t *n)
+{
+    char path[4096];
+    *n = 0;
+    if (!cli_path(path, sizeof path, run, "snapshots"))
+        return NULL;
+    DIR *dir = opendir(path);
+    if (!dir)
+        return NULL;
+    size_t cap = 64;
+    unsigned long long *v = malloc(cap * sizeof *v);
+    struct dirent *e;
+    while (v && (e = readdir(dir)) != NULL) {
+        char *end;
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        unsigned long long s = strtoull(e->d_name, &end, 10);
+        if (*end)
+            continue;
+        if (*n == cap) {
+            unsigned long long *nv = realloc(v, 2 * cap * sizeof *v);
+            if (!nv) {
+                free(v);
+                v = NULL;
+                break;
+            }
+            v = nv;
+            cap *= 2;
+        }
+        v[(*n)++] = s;
+    }
+    closedir(dir);
+    if (v)
+        qsort(v, *n, sizeof *v, cmp_ull);
+    else
+        *n = 0;
+    return v;
+}
+
+/* Learned forward projections W between two layers with a reverse (top-down) projection B
+ * (pre <- post, into the dendrite): EIANN's forward vs feedback weight pairs. */
+typedef struct fb_pair {
+    const btsp_proj *w, *b;
+} fb_pair;
+
+static size_t feedback_pairs(const btsp_net *net, fb_pair *pairs)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < btsp_net_proj_count(net); i++) {
+        const btsp_proj *w = btsp_net_proj_at(net, i);
+        if (!btsp_proj_rule(w) || btsp_proj_compartment(w) != BTSP_SOMA ||
+            btsp_pop_layer(btsp_proj_pre(w)) == btsp_pop_layer(btsp_proj_post(w)))
+            continue;
+        for (size_t j = 0; j < btsp_net_proj_count(net); j++) {
+            const btsp_proj *b = btsp_net_proj_at(net, j);
+            if (btsp_proj_pre(b) == btsp_proj_post(w) && btsp_proj_post(b) == btsp_proj_pre(w) &&
+                btsp_proj_compartment(b) == BTSP_DEND) {
+                pairs[n].w = w;
+                pairs[n++].b = b;
+                break;
+            }
+        }
+    }
+    return n;
+}
+
+/* Test accuracy and loss, weight norms and feedback angles for every snapshot. */
+static int snapshot_histories(an_ctx *a, const csv_table *val)
+{
+    size_t n_snap = 0;
+    unsigned long long *snaps = list_snapshots(a->run, &n_snap);
+    if (!n_snap) {
+        free(snaps);
+        fprintf(stderr, "btsp analyze: no snapshots in %s/snapshots (train with --history-interval > 0)\n", a->run);
+        return 1;
+    }
+    btsp_net *net = a->net;
+    size_t n_proj = btsp_net_proj_count(net), n_out = btsp_pop_size(btsp_net_output(net));
+    fb_pair *pairs = malloc((n_proj ? n_proj : 1) * sizeof *pairs);
+    float *out = malloc((a->test.n ? a->test.n : 1) * n_out * sizeof *out);
+    float *hist = malloc(n_snap * (3 + n_proj + n_proj + 1) * sizeof *hist);
+    float *xs = malloc(n_snap * sizeof *xs);
+    int ok = 0;
+    if (!pairs || !out || !hist || !xs) {
+        fprintf(stderr, "btsp: out of memory\n");
+        goto done;
+    }
+    size_t n_pairs = feedback_pairs(net, pairs);
+    /* hist columns: test_acc, test_loss, val_acc | norms (n_proj) | angles (n_pairs) | all */
+    size_t w = 3 + n_proj + n_pairs + 1;
+    for (size_t s = 0; s < n_snap; s++) {
+        char dir[4096], name[64], err[1024];
+        snprintf(name, sizeof name, "snapshots/%llu", snaps[s]);
+        if (!cli_path(dir, sizeof dir, a->run, name))
+            goto done;
+        if (btsp_io_load_weights(net, dir, 1, err, sizeof err)) {
+            fprintf(stderr, "btsp: %s\n", err);
+            goto done;
+        }
+        float *row = hist + s * w;
+        xs[s] = (float)snaps[s];
+        double loss;
+        row[0] = (float)cli_accuracy(net, &a->test, out, NULL, &loss);
+        row[1] = (float)loss;
+        row[2] = NAN;
+        for (size_t r = 0; val && r < val->n_rows; r++)
+            if (val->v[r * val->n_cols] == (float)snaps[s])
+                row[2] = val->v[r * val->n_cols + 1];
+        for (size_t i = 0; i < n_proj; i++) {
+            const float *wt;
+            size_t rr, cc;
+            btsp_proj_weights(btsp_net_proj_at(net, i), &wt, &rr, &cc);
+            row[3 + i] = (float)btsp_an_norm(wt, rr * cc);
+        }
+        double cos_sum = 0.0;
+        for (size_t k = 0; k < n_pairs; k++) {
+            const float *ww, *bb;
+            size_t r1, c1, r2, c2;
+            btsp_proj_weights(pairs[k].w, &ww, &r1, &c1);
+            btsp_proj_weights(pairs[k].b, &bb, &r2, &c2);
+            double ang = btsp_an_angle_transposed_deg(ww, r1, c1, bb);
+            row[3 + n_proj + k] = (float)ang;
+            cos_sum += cos(ang * acos(-1.0) / 180.0);
+        }
+        /* EIANN's "all_params": the angle between the concatenations of the normalized W and
+         * B^T, whose cosine is the mean of the individual cosines. */
+        double c_all = n_pairs ? cos_sum / (double)n_pairs : NAN;
+        row[3 + n_proj + n_pairs] = n_pairs ? (float)(acos(c_all > 1 ? 1 : c_all < -1 ? -1 : c_all) * 180.0 /
+                                                      acos(-1.0))
+                                            : NAN;
+        fprintf(stderr, "  snapshot %llu: test accuracy %.2f%%\n", snaps[s], (double)row[0]);
+    }
+    FILE *f = open_out(a, "accuracy_history.csv");
+    if (!f)
+        goto done;
+    fputs("samples,test_accuracy,test_loss,val_accuracy\n", f);
+    for (size_t s = 0; s < n_snap; s++) {
+        fprintf(f, "%llu", snaps[s]);
+        for (size_t j = 0; j < 3; j++) {
+            fputc(',', f);
+            cli_csv_number(f, hist[s * w + j]);
+        }
+        fputc('\n', f);
+    }
+    if (!close_out(a, f, "accuracy_history.csv"))
+        goto done;
+    f = open_out(a, "weight_norms.csv");
+    if (!f)
+        goto done;
+    fputs("samples", f);
+    for (size_t i = 0; i < n_proj; i++)
+        fprintf(f, ",%s", btsp_proj_name(btsp_net_proj_at(net, i)));
+    fputc('\n', f);
+    for (size_t s = 0; s < n_snap; s++) {
+        fprintf(f, "%llu", snaps[s]);
+        for (size_t i = 0; i < n_proj; i++) {
+            fputc(',', f);
+            cli_csv_number(f, hist[s * w + 3 + i]);
+        }
+        fputc('\n', f);
+    }
+    if (!close_out(a, f, "weight_norms.csv"))
+        goto done;
+    if (n_pairs) {
+        f = open_out(a, "feedback_angles.csv");
+        if (!f)
+            goto done;
+        fputs("samples", f);
+        for (size_t k = 0; k < n_pairs; k++)
+            fprintf(f, ",%s~%s", btsp_proj_name(pairs[k].w), btsp_proj_name(pairs[k].b));
+        fputs(",all\n", f);
+        for (size_t s = 0; s < n_snap; s++) {
+            fprintf(f, "%llu", snaps[s]);
+            for (size_t k = 0; k <= n_pairs; k++) {
+                fputc(',', f);
+                cli_csv_number(f, hist[s * w + 3 + n_proj + k]);
+            }
+            fputc('\n', f);
+        }
+        if (!close_out(a, f, "feedback_angles.csv"))
+            goto done;
+    }
+    /* line plots: series-major copies */
+    float *series = malloc(n_snap * (n_proj + n_pairs + 2) * sizeof *series);
+    if (!series)
+        goto done;
+    for (size_t s = 0; s < n_snap; s++) {
+        series[s] = hist[s * w];             /* test accuracy */
+        series[n_snap + s] = hist[s * w + 2]; /* validation accuracy */
+    }
+    int pok = write_png_lines(a, "accuracy_history.png", xs, series, 2, n_snap, 0.0, 100.0);
+    for (size_t i = 0; i < n_proj; i++)
+        for (size_t s = 0; s < n_snap; s++)
+            series[i * n_snap + s] = hist[s * w + 3 + i];
+    pok = pok && write_png_lines(a, "weight_norms.png", xs, series, n_proj, n_snap, 0.0, 0.0);
+    if (n_pairs) {
+        for (size_t k = 0; k <= n_pairs; k++)
+            for (size_t s = 0; s < n_snap; s++)
+                series[k * n_snap + s] = hist[s * w + 3 + n_proj + k];
+        pok = pok && write_png_lines(a, "feedback_angles.png", xs, series, n_pairs + 1, n_snap, 0.0, 90.0);
+    }
+    free(series);
+    ok = pok;
+done:
+    free(snaps);
+    free(pairs);
+    free(out);
+    free(hist);
+    free(xs);
+    return ok;
+}
+
+/* Angle between local-rule updates and backprop updates (EIANN's compute_dW_angles_vs_BP):
+ * from every snapshot, the network (state reset, snapshot weights) continues training on the
+ * run's own sample order for n_steps samples; before each step the backprop update -dL/dW of
+ * every learned inter-layer soma projection is computed from the same weights and sample
+ * (btsp_net_loss_gradient with bp_steps steps), after it the actual update dW is read back, and
+ * their angle is averaged over the steps (steps where either update is zero are skipped). */
+static int update_angles(an_ctx *a, const char *run_json, unsigned long long data_seed, size_t n_steps,
+                         unsigned long long bp_steps_opt)
+{
+    btsp_net *net = a->net;
+    const btsp_dataset *tr = &a->d.train;
+    size_t n_snap = 0, n_proj = btsp_net_proj_count(net);
+    unsigned long long *snaps = n_steps && tr->n ? list_snapshots(a->run, &n_snap) : NULL;
+    if (!n_snap) {
+        free(snaps);
+        return 1;
+    }
+    const btsp_proj **pr = malloc(n_proj * sizeof *pr);
+    size_t np = 0, total = 0;
+    for (size_t i = 0; pr && i < n_proj; i++) {
+        const btsp_proj *q = btsp_net_proj_at(net, i);
+        if (btsp_proj_rule(q) && btsp_proj_compartment(q) == BTSP_SOMA &&
+            btsp_pop_layer(btsp_proj_pre(q)) != btsp_pop_layer(btsp_proj_post(q))) {
+            pr[np++] = q;
+            total += btsp_pop_size(btsp_proj_pre(q)) * btsp_pop_size(btsp_proj_post(q));
+        }
+    }
+    double bps = 0.0;
+    btsp_net_get(net, BTSP_NET_BACKWARD_STEPS, &bps);
+    unsigned bp_steps = bp_steps_opt ? (unsigned)bp_steps_opt : bps >= 1.0 ? (unsigned)bps : 3u;
+    float *grad = malloc((total ? total : 1) * sizeof *grad), *before = malloc((total ? total : 1) * sizeof *before);
+    double *res = calloc(n_snap * (np ? 2 * np : 1), sizeof *res); /* per snapshot: mean, count */
+    uint32_t *perm = malloc(tr->n * sizeof *perm), *fixed = NULL;
+    size_t n_fixed = 0;
+    int ok = 0;
+    char order[4096], err[1024];
+    if (!pr || !grad || !before || !res || !perm) {
+        fprintf(stderr, "btsp: out of memory\n");
+        goto done;
+    }
+    if (np == 0) {
+        ok = 1;
+        goto done;
+    }
+    if (json_string(run_json, "order", order, sizeof order)) {
+        float *ord;
+        size_t shape[2], nd;
+        if (btsp_npy_read_f32(order, &ord, shape, &nd, err, sizeof err)) {
+            fprintf(stderr, "btsp analyze: update angles need the sample order: %s\n", err);
+            goto done;
+        }
+        n_fixed = shape[0] * shape[1];
+        fixed = malloc((n_fixed ? n_fixed : 1) * sizeof *fixed);
+        for (size_t i = 0; fixed && i < n_fixed; i++)
+            fixed[i] = ord[i] >= 0.0f && ord[i] < (float)tr->n ? (uint32_t)ord[i] : 0u;
+        btsp_npy_free(ord);
+        if (!fixed || !n_fixed)
+            goto done;
+    }
+    size_t n_out = btsp_pop_size(btsp_net_output(net));
+    fprintf(stderr, "  update angles vs backprop (%u backward steps, %zu samples per snapshot)\n", bp_steps, n_steps);
+    for (size_t s = 0; s < n_snap; s++) {
+        char dir[4096], name[64];
+        snprintf(name, sizeof name, "snapshots/%llu", snaps[s]);
+        if (!cli_path(dir, sizeof dir, a->run, name) || btsp_net_reset(net, BTSP_RESET_STATE) ||
+            btsp_io_load_weights(net, dir, 1, err, sizeof err)) {
+            fprintf(stderr, "btsp: %s: cannot load the snapshot\n", dir);
+            goto done;
+        }
+        uint64_t epoch = UINT64_MAX;
+        for (size_t k = 0; k < n_steps; k++) {
+            unsigned long long t = snaps[s] + k;
+            size_t row;
+            if (fixed) {
+                row = fixed[t % n_fixed];
+            } else {
+                if (t / tr->n != epoch) {
+                    epoch = t / tr->n;
+                    btsp_k_permutation(data_seed, epoch, perm, tr->n);
+                }
+                row = perm[t % tr->n];
+            }
+            const float *x = tr->x + row * tr->dim, *y = tr->y + row * n_out;
+            size_t off = 0;
+            for (size_t j = 0; j < np; j++) {
+                size_t rr = btsp_pop_size(btsp_proj_post(pr[j])), cc = btsp_pop_size(btsp_proj_pre(pr[j]));
+                if (btsp_net_loss_gradient(net, x, tr->dim, y, n_out, bp_steps, pr[j], grad + off, rr, cc) ||
+                    btsp_proj_copy_weights(pr[j], before + off, rr, cc)) {
+                    fprintf(stderr, "btsp: %s\n", btsp_net_errmsg(net));
+                    goto done;
+                }
+                off += rr * cc;
+            }
+            if (btsp_net_train_sample(net, x, tr->dim, y, n_out)) {
+                fprintf(stderr, "btsp: %s\n", btsp_net_errmsg(net));
+                goto done;
+            }
+            off = 0;
+            for (size_t j = 0; j < np; j++) {
+                const float *w;
+                size_t rr, cc;
+                btsp_proj_weights(pr[j], &w, &rr, &cc);
+                for (size_t e = 0; e < rr * cc; e++) {
+                    before[off + e] = w[e] - before[off + e]; /* actual update */
+                    grad[off + e] = -grad[off + e];          /* gradient-descent direction */
+                }
+                double ang = btsp_an_angle_deg(before + off, grad + off, rr * cc);
+                if (isfinite(ang)) {
+                    res[(s * np + j) * 2] += ang;
+                    res[(s * np + j) * 2 + 1] += 1.0;
+                }
+                off += rr * cc;
+            }
+        }
+    }
+    FILE *f = open_out(a, "update_angles.csv");
+    if (!f)
+        goto done;
+    fputs("samples", f);
+    for (size_t j = 0; j < np; j++)
+        fprintf(f, ",%s,%s_steps", btsp_proj_name(pr[j]), btsp_proj_name(pr[j]));
+    fputc('\n', f);
+    float *series = malloc(n_snap * np * sizeof *series), *xs = malloc(n_snap * sizeof *xs);
+    for (size_t s = 0; s < n_snap; s++) {
+        fprintf(f, "%llu", snaps[s]);
+        if (xs)
+            xs[s] = (float)snaps[s];
+        for (size_t j = 0; j < np; j++) {
+            double n = res[(s * np + j) * 2 + 1], m = n > 0.0 ? res[(s * np + j) * 2] / n : NAN;
+            fputc(',', f);
+            cli_csv_number(f, m);
+            fprintf(f, ",%.0f", n);
+            if (series)
+                series[j * n_snap + s] = (float)m;
+        }
+        fputc('\n', f);
+    }
+    ok = close_out(a, f, "update_angles.csv") && series && xs &&
+         write_png_lines(a, "update_angles.png", xs, series, np, n_snap, 0.0, 120.0);
+    free(series);
+    free(xs);
+done:
+    free(snaps);
+    free(pr);
+    free(grad);
+    free(before);
+    free(res);
+    free(perm);
+    free(fixed);
+    return ok;
+}
+
+/* Binned training histories: loss_history.npy and dend_history.csv. */
+static int binned_histories(an_ctx *a)
+{
+    char path[4096], err[1024];
+    float *loss = NULL;
+    size_t shape[2], nd;
+    if (cli_path(path, sizeof path, a->run, "loss_history.npy") &&
+        btsp_npy_read_f32(path, &loss, shape, &nd, err, sizeof err) == BTSP_OK) {
+        size_t n = shape[0] * shape[1], nb = btsp_an_bin_means(loss, n, BIN, NULL);
+        float *b = malloc((nb ? nb : 1) * 2 * sizeof *b);
+        FILE *f = b ? open_out(a, "loss_binned.csv") : NULL;
+        if (!f) {
+            free(b);
+            btsp_npy_free(loss);
+            return 0;
+        }
+        btsp_an_bin_means(loss, n, BIN, b);
+        fputs("samples,train_loss\n", f);
+        for (size_t i = 0; i < nb; i++) {
+            size_t end = (i + 1) * BIN < n ? (i + 1) * BIN : n;
+            fprintf(f, "%zu,", end);
+            cli_csv_number(f, b[i]);
+            fputc('\n', f);
+            b[nb + i] = (float)end;
+        }
+        int ok = close_out(a, f, "loss_binned.csv") && write_png_lines(a, "loss.png", b + nb, b, 1, nb, 0.0, 0.0);
+        free(b);
+        btsp_npy_free(loss);
+        if (!ok)
+            return 0;
+    }
+    csv_table t;
+    if (!cli_path(path, sizeof path, a->run, "dend_history.csv") || !csv_read(path, &t))
+        return 1; /* no dendrites */
+    size_t nc = t.n_cols - 1, nr = t.n_rows, nb = nr / BIN + (nr % BIN != 0);
+    float *col = malloc((nr ? nr : 1) * sizeof *col);
+    float *b = malloc((nb ? nb : 1) * (nc + 1) * sizeof *b);
+    int ok = 0;
+    FILE *f = col && b ? open_out(a, "dend_history_binned.csv") : NULL;
+    if (f) {
+        for (size_t c = 0; c < nc; c++) {
+            for (size_t r = 0; r < nr; r++)
+                col[r] = t.v[r * t.n_cols + 1 + c];
+            btsp_an_bin_means(col, nr, BIN, b + c * nb);
+        }
+        fputs("samples", f);
+        for (size_t c = 0; c < nc; c++)
+            fprintf(f, ",%s", t.names[1 + c] ? t.names[1 + c] : "?");
+        fputc('\n', f);
+        for (size_t i = 0; i < nb; i++) {
+            size_t end = (i + 1) * BIN < nr ? (i + 1) * BIN : nr;
+            b[nc * nb + i] = (float)end;
+            fprintf(f, "%zu", end);
+            for (size_t c = 0; c < nc; c++) {
+                fputc(',', f);
+                cli_csv_number(f, b[c * nb + i]);
+            }
+            fputc('\n', f);
+        }
+        ok = close_out(a, f, "dend_history_binned.csv") &&
+             write_png_lines(a, "dend_history.png", b + nc * nb, b, nc, nb, 0.0, 0.0);
+    }
+    free(col);
+    free(b);
+    csv_free(&t);
+    return ok;
+}
+
+/* First-layer receptive fields: the rows of the soma projection from the input population into
+ * the first E population of the next layer (else the first such projection), as image tiles. */
+static int receptive_fields(an_ctx *a)
+{
+    btsp_net *net = a->net;
+    const btsp_pop *in = btsp_net_input(net);
+    const btsp_proj *best = NULL;
+    for (size_t i = 0; i < btsp_net_proj_count(net); i++) {
+        const btsp_proj *q = btsp_net_proj_at(net, i);
+        if (btsp_proj_pre(q) != in || btsp_proj_compartment(q) != BTSP_SOMA)
+            continue;
+        if (!best || (strcmp(btsp_pop_name(btsp_proj_post(q)), "E") == 0 &&
+                      strcmp(btsp_pop_name(btsp_proj_post(best)), "E") != 0))
+            best = q;
+    }
+    if (!best || !a->png)
+        return 1;
+    const float *w;
+    size_t rows, cols;
+    btsp_proj_weights(best, &w, &rows, &cols);
+    size_t side = (size_t)lround(sqrt((double)cols));
+    size_t tw = side * side == cols ? side : cols, th = side * side == cols ? side : 1;
+    size_t gcols = (size_t)ceil(sqrt((double)rows));
+    size_t zoom = tw < 28 ? 28 / tw : 1;
+    int symmetric = 0;
+    for (size_t i = 0; i < rows * cols; i++)
+        symmetric |= w[i] < 0.0f;
+    fprintf(stderr, "  receptive fields: %s (%zu units, %zux%zu)\n", btsp_proj_name(best), rows, tw, th);
+    return write_png_gray(a, "receptive_fields.png", w, rows, tw, th, gcols ? gcols : 1, zoom, symmetric);
+}
+
+/* Balanced, class-sorted subset of at most m test rows for the pattern x pattern RSMs. */
+static size_t rsm_subset(const btsp_dataset *t, size_t m, size_t *rows)
+{
+    size_t C = t->n_classes, quota = (m + C - 1) / C, k = 0;
+    size_t *count = calloc(C, sizeof *count);
+    if (!count)
+        return 0;
+    for (size_t c = 0; c < C && k < m; c++)
+        for (size_t r = 0; r < t->n && k < m; r++)
+            if (t->labels[r] == c && count[c] < quota) {
+                count[c]++;
+                rows[k++] = r;
+            }
+    free(count);
+    return k;
+}
+
+typedef struct pop_metrics {
+    double sparsity, selectivity, discriminability, within, between, pr, pr_rsm;
+    size_t active_units, silent_patterns;
+} pop_metrics;
+
+static int population_analyses(an_ctx *a, size_t rsm_max)
+{
+    btsp_net *net = a->net;
+    const btsp_dataset *t = &a->test;
+    size_t P = t->n, C = t->n_classes, np = btsp_net_pop_count(net);
+    const btsp_pop *in = btsp_net_input(net);
+    float **act = calloc(np, sizeof *act);
+    pop_metrics *pm = calloc(np, sizeof *pm);
+    size_t *sub = malloc((rsm_max ? rsm_max : 1) * sizeof *sub);
+    int ok = 0;
+    if (!act || !pm || !sub)
+        goto done;
+    for (size_t i = 0; i < np; i++) {
+        const btsp_pop *p = btsp_net_pop_at(net, i);
+        if (p == in)
+            continue;
+        act[i] = malloc((P ? P : 1) * btsp_pop_size(p) * sizeof **act);
+        if (!act[i])
+            goto done;
+    }
+    fprintf(stderr, "  forward pass over %zu test rows for population activities\n", P);
+    for (size_t r = 0; r < P; r++) {
+        if (btsp_net_forward(net, t->x + r * t->dim, t->dim)) {
+            fprintf(stderr, "btsp: %s\n", btsp_net_errmsg(net));
+            goto done;
+        }
+        for (size_t i = 0; i < np; i++)
+            if (act[i]) {
+                const btsp_pop *p = btsp_net_pop_at(net, i);
+                btsp_pop_copy_state(p, BTSP_VAR_ACTIVITY, act[i] + r * btsp_pop_size(p), btsp_pop_size(p));
+            }
+    }
+    size_t M = rsm_max ? rsm_subset(t, rsm_max < P ? rsm_max : P, sub) : 0;
+    char path[4096], name[256], pname[160];
+    if (M) {
+        float *lab = malloc(M * sizeof *lab);
+        if (!lab)
+            goto done;
+        for (size_t k = 0; k < M; k++)
+            lab[k] = (float)t->labels[sub[k]];
+        int w = out_path(a, path, sizeof path, "rsm_labels.npy") && cli_write_npy(path, lab, M, 0);
+        free(lab);
+        if (!w)
+            goto done;
+        a->n_outputs++;
+    }
+    for (size_t i = 0; i < np; i++) {
+        if (!act[i])
+            continue;
+        const btsp_pop *p = btsp_net_pop_at(net, i);
+        size_t N = btsp_pop_size(p);
+        const float *A = act[i];
+        cli_pop_file_name(p, pname, sizeof pname);
+        float *sp = malloc((P ? P : 1) * sizeof *sp), *se = malloc(N * sizeof *se);
+        float *cs = malloc(C * N * sizeof *cs), *ord = malloc(N * sizeof *ord), *rc = malloc(C * C * sizeof *rc);
+        size_t *order = malloc(N * sizeof *order);
+        double *within = malloc(C * sizeof *within), *between = malloc(C * sizeof *between);
+        float *sa = M ? malloc(M * N * sizeof *sa) : NULL, *rsm = M ? malloc(M * M * sizeof *rsm) : NULL;
+        int good = sp && se && cs && ord && rc && order && within && between && (!M || (sa && rsm));
+        pop_metrics *m = pm + i;
+        if (good) {
+            btsp_an_sparsity(A, P, N, sp);
+            btsp_an_selectivity(A, P, N, se);
+            double s1 = 0.0, s2 = 0.0;
+            for (size_t r = 0; r < P; r++) {
+                s1 += sp[r];
+                double sum = 0.0;
+                for (size_t u = 0; u < N; u++)
+                    sum += A[r * N + u];
+                m->silent_patterns += sum == 0.0;
+            }
+            for (size_t u = 0; u < N; u++)
+                s2 += se[u];
+            m->sparsity = P ? s1 / (double)P : NAN;
+            m->selectivity = s2 / (double)N;
+            good = !btsp_an_discriminability_mean(A, P, N, &m->discriminability) &&
+                   !btsp_an_class_similarity(A, P, N, t->labels, C, within, between) &&
+                   !btsp_an_participation_ratio(A, P, N, &m->pr) &&
+                   !btsp_an_class_sorted(A, P, N, t->labels, C, cs, order, NULL, &m->active_units) &&
+                   !btsp_an_rsm_class(A, P, N, t->labels, C, rc);
+        }
+        if (good) {
+            double wsum = 0.0, bsum = 0.0;
+            size_t wn = 0, bn = 0;
+            for (size_t c = 0; c < C; c++) {
+                if (isfinite(within[c])) {
+                    wsum += within[c];
+                    wn++;
+                }
+                if (isfinite(between[c])) {
+                    bsum += between[c];
+                    bn++;
+                }
+            }
+            m->within = wn ? wsum / (double)wn : NAN;
+            m->between = bn ? bsum / (double)bn : NAN;
+            for (size_t u = 0; u < N; u++)
+                ord[u] = (float)order[u];
+            m->pr_rsm = NAN;
+            if (M) {
+                for (size_t k = 0; k < M; k++)
+                    memcpy(sa + k * N, A + sub[k] * N, N * sizeof *sa);
+                good = !btsp_an_rsm(sa, M, N, rsm);
+                m->pr_rsm = btsp_an_participation_ratio_sym(rsm, M);
+            }
+        }
+        struct {
+            const char *prefix;
+            const float *data;
+            size_t rows, cols;
+        } files[] = {
+            {"sparsity", sp, P, 0},        {"selectivity", se, N, 0},     {"class_activity", cs, C, N},
+            {"class_activity_order", ord, N, 0}, {"rsm_class", rc, C, C}, {"rsm", rsm, M, M},
+        };
+        for (size_t k = 0; good && k < sizeof files / sizeof files[0]; k++) {
+            if (!files[k].data || files[k].rows == 0)
+                continue;
+            snprintf(name, sizeof name, "%s_%s.npy", files[k].prefix, pname);
+            good = out_path(a, path, sizeof path, name) &&
+                   cli_write_npy(path, files[k].data, files[k].rows, files[k].cols);
+            a->n_outputs += good;
+        }
+        if (good) {
+            /* heat map: every class row repeated so the picture is not a thin strip */
+            size_t zoom = N < 600 ? 600 / N : 1, rep = 200 / (C * zoom);
+            if (rep < 1)
+                rep = 1;
+            float *tall = malloc(C * rep * N * sizeof *tall);
+            good = tall != NULL;
+            for (size_t c = 0; good && c < C; c++)
+                for (size_t k = 0; k < rep; k++)
+                    memcpy(tall + (c * rep + k) * N, cs + c * N, N * sizeof *tall);
+            snprintf(name, sizeof name, "class_activity_%s.png", pname);
+            good = good && write_png_gray(a, name, tall, 1, N, C * rep, 1, zoom, 0);
+            free(tall);
+            snprintf(name, sizeof name, "rsm_class_%s.png", pname);
+            good = good && write_png_gray(a, name, rc, 1, C, C, 1, 400 / C ? 400 / C : 1, 0);
+            if (good && M) {
+                snprintf(name, sizeof name, "rsm_%s.png", pname);
+                good = write_png_gray(a, name, rsm, 1, M, M, 1, M < 400 ? 400 / M : 1, 0);
+            }
+        }
+        free(sp);
+        free(se);
+        free(cs);
+        free(ord);
+        free(rc);
+        free(order);
+        free(within);
+        free(between);
+        free(sa);
+        free(rsm);
+        if (!good) {
+            fprintf(stderr, "btsp: analysing %s failed\n", btsp_pop_full_name(p));
+            goto done;
+        }
+    }
+    FILE *f = open_out(a, "representation.csv");
+    if (!f)
+        goto done;
+    fputs("population,units,patterns,mean_sparsity,mean_selectivity,mean_discriminability,"
+          "within_class_similarity,between_class_similarity,participation_ratio,rsm_participation_ratio,"
+          "active_units,silent_patterns\n",
+          f);
+    for (size_t i = 0; i < np; i++) {
+        if (!act[i])
+            continue;
+        const btsp_pop *p = btsp_net_pop_at(net, i);
+        const pop_metrics *m = pm + i;
+        fprintf(f, "%s,%zu,%zu", btsp_pop_full_name(p), btsp_pop_size(p), P);
+        const double v[] = {m->sparsity, m->selectivity, m->discriminability, m->within, m->between, m->pr, m->pr_rsm};
+        for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+            fputc(',', f);
+            cli_csv_number(f, v[k]);
+        }
+        fprintf(f, ",%zu,%zu\n", m->active_units, m->silent_patterns);
+        fprintf(stderr, "  %-14s sparsity %.3f selectivity %.3f discriminability %.3f PR %.1f\n",
+                btsp_pop_full_name(p), m->sparsity, m->selectivity, m->discriminability, m->pr);
+    }
+    ok = close_out(a, f, "representation.csv");
+done:
+    for (size_t i = 0; act && i < np; i++)
+        free(act[i]);
+    free(act);
+    free(pm);
+    free(sub);
+    if (!ok)
+        fprintf(stderr, "btsp: population analyses failed\n");
+    return ok;
+}
+
+/* The plateau raster recorded during training, as an image (units x records). */
+static int plateau_picture(an_ctx *a, const char *run_json)
+{
+    char pop[160], path[4096], err[1024], name[256];
+    if (!a->png || !json_string(run_json, "plateau_population", pop, sizeof pop))
+        return 1;
+    btsp_pop *p;
+    if (btsp_net_find_pop(a->net, pop, &p))
+        return 1;
+    char pname[160];
+    cli_pop_file_name(p, pname, sizeof pname);
+    snprintf(name, sizeof name, "plateaus_%s.npy", pname);
+    float *v = NULL;
+    size_t shape[2], nd;
+    if (!cli_path(path, sizeof path, a->run, name) || btsp_npy_read_f32(path, &v, shape, &nd, err, sizeof err))
+        return 1;
+    size_t recs = shape[0] < 2000 ? shape[0] : 2000, n = shape[1];
+    float *tr = recs && n ? malloc(recs * n * sizeof *tr) : NULL;
+    int ok = 1;
+    if (tr) {
+        for (size_t r = 0; r < recs; r++)
+            for (size_t u = 0; u < n; u++)
+                tr[u * recs + r] = v[r * n + u];
+        snprintf(name, sizeof name, "plateaus_%s.png", pname);
+        ok = write_png_gray(a, name, tr, 1, recs, n, 1, 1, 1);
+    }
+    free(tr);
+    btsp_npy_free(v);
+    return ok;
+}
+
+int cli_cmd_analyze(options *o)
+{
+    an_ctx a;
+    memset(&a, 0, sizeof a);
+    a.run = o->weights;
+    char path[4096], config[4096], data[1024];
+    char *run_json = NULL;
+    int rc = 1;
+    csv_table val;
+    int have_val = 0;
+    memset(&val, 0, sizeof val);
+    if (!cli_path(path, sizeof path, a.run, "run.json") || !(run_json = cli_read_file(path, NULL))) {
+        fprintf(stderr, "btsp analyze: cannot read %s/run.json (a directory made by btsp train --out)\n", a.run);
+        return 1;
+    }
+    double seed = 0, data_seed = 0;
+    if (!json_number(run_json, "seed", &seed) || !json_number(run_json, "data_seed", &data_seed) ||
+        !json_string(run_json, "data", data, sizeof data)) {
+        fprintf(stderr, "btsp analyze: %s/run.json lacks seed, data_seed or data\n", a.run);
+        goto done;
+    }
+    /* the configuration: the copy in the run directory, else the recorded path */
+    char copy[256];
+    struct stat sb;
+    if (json_string(run_json, "config_copy", copy, sizeof copy) && cli_path(config, sizeof config, a.run, copy) &&
+        stat(config, &sb) == 0) {
+        /* use the copy */
+    } else if (!json_string(run_json, "config_abs", config, sizeof config) &&
+               !json_string(run_json, "config", config, sizeof config)) {
+        fprintf(stderr, "btsp analyze: %s/run.json names no config\n", a.run);
+        goto done;
+    }
+    const char *dname = o->data ? o->data : data;
+    a.net = cli_load_net(config, (unsigned long long)seed, NULL, NULL, 0);
+    if (!a.net)
+        goto done;
+    if (btsp_net_finalize(a.net)) {
+        fprintf(stderr, "btsp: %s\n", btsp_net_errmsg(a.net));
+        goto done;
+    }
+    if (!cli_load_data(dname, (unsigned long long)data_seed, &a.d) || !cli_check_dims(a.net, &a.d))
+        goto done;
+    size_t n_test = o->max_test && o->max_test < a.d.test.n ? (size_t)o->max_test : a.d.test.n;
+    if (btsp_dataset_subset(&a.d.test, 0, n_test, &a.test)) {
+        fprintf(stderr, "btsp: out of memory\n");
+        goto done;
+    }
+    if (!cli_path(a.dir, sizeof a.dir, a.run, "analysis") || !cli_make_dir(a.dir))
+        goto done;
+    a.png = btsp_png_available();
+    fprintf(stderr, "btsp analyze: %s (%s, %zu test rows)%s\n", a.run, dname, a.test.n,
+            a.png ? "" : "; built without libpng: CSV and .npy only, no PNG figures");
+    if (cli_path(path, sizeof path, a.run, "val_history.csv"))
+        have_val = csv_read(path, &val);
+    if (!snapshot_histories(&a, have_val ? &val : NULL) || !binned_histories(&a) ||
+        !update_angles(&a, run_json, (unsigned long long)data_seed, (size_t)o->angle_samples, o->bp_steps))
+        goto done;
+    /* final weights */
+    char err[1024];
+    if (btsp_io_load_weights(a.net, a.run, 1, err, sizeof err)) {
+        fprintf(stderr, "btsp: final weights: %s\n", err);
+        goto done;
+    }
+    size_t n_out = btsp_pop_size(btsp_net_output(a.net));
+    float *out = malloc((a.test.n ? a.test.n : 1) * n_out * sizeof *out);
+    double loss = NAN;
+    double acc = out ? cli_accuracy(a.net, &a.test, out, NULL, &loss) : NAN;
+    free(out);
+    if (!receptive_fields(&a) || !population_analyses(&a, (size_t)o->rsm_patterns) || !plateau_picture(&a, run_json))
+        goto done;
+    printf("{");
+    cli_json_string(stdout, "command", "analyze", 0);
+    cli_json_string(stdout, "run", a.run, 0);
+    cli_json_string(stdout, "analysis", a.dir, 0);
+    cli_json_string(stdout, "data", dname, 0);
+    printf("\"test_rows\": %zu, ", a.test.n);
+    cli_json_number(stdout, "test_accuracy", acc, 0);
+    cli_json_number(stdout, "test_loss", loss, 0);
+    printf("\"png\": %s, \"files\": %zu}\n", a.png ? "true" : "false", a.n_outputs);
+    rc = 0;
+done:
+    csv_free(&val);
+    free(run_json);
+    btsp_net_destroy(a.net);
+    btsp_dataset_free(&a.test);
+    cli_split_free(&a.d);
+    return rc;
+}

@@ -1,0 +1,335 @@
+/* Shared helpers of the `btsp` program: networks, data sets, evaluation, files, JSON/CSV. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, mkdir */
+
+#include "cli.h"
+
+#include "btsp/btsp_analysis.h"
+#include "btsp/btsp_config.h"
+
+#include "demo_data.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* Sizes of the synthetic demo task (rows of train / validation / test). */
+#define DEMO_TRAIN_ROWS 2000
+#define DEMO_VAL_ROWS 500
+#define DEMO_TEST_ROWS 1000
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+const char *cli_demo_yaml(void)
+{
+    return btsp_demo_config;
+}
+
+btsp_net *cli_load_net(const char *config, unsigned long long seed, btsp_status *status, char *msg, size_t msglen)
+{
+    char err[1024];
+    btsp_net *net = NULL;
+    btsp_status st;
+    if (strcmp(config, CLI_DEMO_CONFIG) == 0)
+        st = btsp_config_load_string(btsp_demo_config, strlen(btsp_demo_config), "tiny_btsp.yaml (embedded)", NULL,
+                                     &net, err, sizeof err);
+    else
+        st = btsp_config_load(config, NULL, &net, err, sizeof err);
+    if (status)
+        *status = st;
+    if (st) {
+        if (msg && msglen)
+            snprintf(msg, msglen, "%s", err);
+        else
+            fprintf(stderr, "btsp: %s\n", err);
+        return NULL;
+    }
+    btsp_net_seed(net, seed);
+    return net;
+}
+
+void cli_split_free(data_split *d)
+{
+    btsp_dataset_free(&d->train);
+    btsp_dataset_free(&d->val);
+    btsp_dataset_free(&d->test);
+}
+
+static int load_demo_data(unsigned long long data_seed, data_split *d)
+{
+    btsp_net *net = cli_load_net(CLI_DEMO_CONFIG, 0, NULL, NULL, 0);
+    if (!net)
+        return 0;
+    size_t dim = btsp_pop_size(btsp_net_input(net)), n_out = btsp_pop_size(btsp_net_output(net));
+    btsp_net_destroy(net);
+    /* The seeds of train and test are those `btsp demo` has always used. */
+    if (!btsp_demo_make_data(data_seed, dim, n_out, DEMO_TRAIN_ROWS, &d->train) ||
+        !btsp_demo_make_data(data_seed + 1000003u, dim, n_out, DEMO_TEST_ROWS, &d->test) ||
+        !btsp_demo_make_data(data_seed + 2000003u, dim, n_out, DEMO_VAL_ROWS, &d->val)) {
+        fprintf(stderr, "btsp: out of memory\n");
+        cli_split_free(d);
+        return 0;
+    }
+    return 1;
+}
+
+int cli_load_data(const char *name, unsigned long long data_seed, data_split *d)
+{
+    char it[1024], lt[1024], ie[1024], le[1024], err[1024];
+    memset(d, 0, sizeof *d);
+    if (strcmp(name, CLI_DEMO_DATA) == 0)
+        return load_demo_data(data_seed, d);
+    if (btsp_data_find(name, it, lt, ie, le, sizeof it, err, sizeof err)) {
+        fprintf(stderr, "btsp: %s\n", err);
+        return 0;
+    }
+    if (btsp_dataset_load_idx(ie, le, &d->test, err, sizeof err)) {
+        fprintf(stderr, "btsp: %s\n", err);
+        return 0;
+    }
+    btsp_dataset file;
+    if (btsp_dataset_load_idx(it, lt, &file, err, sizeof err)) {
+        fprintf(stderr, "btsp: %s\n", err);
+        cli_split_free(d);
+        return 0;
+    }
+    btsp_status st;
+    if (file.n == BTSP_EIANN_TRAIN_ROWS + BTSP_EIANN_VAL_ROWS)
+        st = btsp_dataset_split_eiann(&file, &d->train, &d->val);
+    else
+        st = btsp_dataset_subset(&file, 0, file.n, &d->train);
+    btsp_dataset_free(&file);
+    if (st) {
+        fprintf(stderr, "btsp: splitting the training file failed: %s\n", btsp_status_string(st));
+        cli_split_free(d);
+        return 0;
+    }
+    return 1;
+}
+
+int cli_check_dims(btsp_net *net, const data_split *d)
+{
+    size_t nin = btsp_pop_size(btsp_net_input(net)), nout = btsp_pop_size(btsp_net_output(net));
+    if (nin != d->test.dim || nout < d->test.n_classes) {
+        fprintf(stderr,
+                "btsp: the network has %zu inputs and %zu outputs; the data set has %zu inputs and %zu classes\n", nin,
+                nout, d->test.dim, d->test.n_classes);
+        return 0;
+    }
+    return 1;
+}
+
+double cli_accuracy(btsp_net *net, const btsp_dataset *ds, float *out, double *seconds, double *mse)
+{
+    size_t n_out = btsp_pop_size(btsp_net_output(net));
+    double t0 = cli_now();
+    if (mse)
+        *mse = NAN;
+    btsp_status st = btsp_net_evaluate(net, ds->x, ds->n, ds->dim, out, n_out);
+    if (st) {
+        fprintf(stderr, "btsp: evaluation failed: %s\n", btsp_net_errmsg(net));
+        return NAN;
+    }
+    if (seconds)
+        *seconds += cli_now() - t0;
+    if (mse && n_out == ds->n_classes)
+        *mse = btsp_an_mse(out, ds->y, ds->n, n_out);
+    return btsp_an_accuracy(out, ds->n, n_out, ds->labels);
+}
+
+int cli_make_dir(const char *dir)
+{
+    char buf[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof buf) {
+        fprintf(stderr, "btsp: bad directory name '%s'\n", dir);
+        return 0;
+    }
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+            fprintf(stderr, "btsp: cannot create '%s': %s\n", buf, strerror(errno));
+            return 0;
+        }
+        buf[i] = c;
+    }
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "btsp: '%s' is not a directory\n", dir);
+        return 0;
+    }
+    return 1;
+}
+
+btsp_status cli_copy_params(btsp_net *dst, const btsp_net *src)
+{
+    btsp_status st = BTSP_OK;
+    for (size_t i = 0; i < btsp_net_proj_count(src) && !st; i++) {
+        const btsp_proj *a = btsp_net_proj_at(src, i);
+        btsp_proj *b = btsp_net_proj_at(dst, i);
+        const float *w;
+        size_t r, c;
+        if (!b || (st = btsp_proj_weights(a, &w, &r, &c)) != BTSP_OK)
+            return st ? st : BTSP_E_SHAPE;
+        st = btsp_proj_set_weights(b, w, r, c);
+    }
+    for (size_t i = 0; i < btsp_net_pop_count(src) && !st; i++) {
+        const btsp_pop *a = btsp_net_pop_at(src, i);
+        btsp_pop *b = btsp_net_pop_at(dst, i);
+        double has = 0.0;
+        if (!b)
+            return BTSP_E_SHAPE;
+        if (btsp_pop_get(a, BTSP_POP_INCLUDE_BIAS, &has) || has == 0.0)
+            continue;
+        const float *bias;
+        size_t n;
+        if ((st = btsp_pop_state(a, BTSP_VAR_BIAS, &bias, &n)) == BTSP_OK)
+            st = btsp_pop_set_bias(b, bias, n);
+    }
+    return st;
+}
+
+void cli_pop_file_name(const btsp_pop *pop, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s%s", btsp_layer_name(btsp_pop_layer(pop)), btsp_pop_name(pop));
+}
+
+void cli_json_escape(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; s && *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', f);
+        if ((unsigned char)*s >= 0x20)
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+void cli_json_number(FILE *f, const char *key, double v, int last)
+{
+    if (isfinite(v))
+        fprintf(f, "\"%s\": %.6g%s", key, v, last ? "" : ", ");
+    else
+        fprintf(f, "\"%s\": null%s", key, last ? "" : ", ");
+}
+
+void cli_json_string(FILE *f, const char *key, const char *s, int last)
+{
+    fprintf(f, "\"%s\": ", key);
+    if (s)
+        cli_json_escape(f, s);
+    else
+        fputs("null", f);
+    fputs(last ? "" : ", ", f);
+}
+
+void cli_csv_number(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.9g", v);
+}
+
+int cli_path(char *buf, size_t len, const char *dir, const char *name)
+{
+    int n = snprintf(buf, len, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= len) {
+        fprintf(stderr, "btsp: path too long: %s/%s\n", dir, name);
+        return 0;
+    }
+    return 1;
+}
+
+char *cli_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (n + 1 < cap)
+            break;
+        char *nb = realloc(buf, cap * 2);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+int cli_write_npy(const char *path, const float *data, size_t rows, size_t cols)
+{
+    char err[1024];
+    size_t shape[2] = {rows, cols};
+    if (btsp_npy_write_f32(path, data, cols == 0 ? 1 : 2, shape, err, sizeof err)) {
+        fprintf(stderr, "btsp: %s\n", err);
+        return 0;
+    }
+    return 1;
+}
+
+int cli_plot_lines(const char *path, const float *x, const float *y, size_t n_series, size_t n_points, double y_lo,
+                   double y_hi)
+{
+    if (!btsp_png_available() || n_points == 0 || n_series == 0)
+        return 1;
+    const size_t w = 640, h = 400;
+    uint8_t *rgb = malloc(w * h * 3);
+    if (!rgb) {
+        fprintf(stderr, "btsp: out of memory\n");
+        return 0;
+    }
+    char err[4400];
+    btsp_status st = btsp_an_render_lines(x, y, n_series, n_points, y_lo, y_hi, rgb, w, h);
+    if (!st)
+        st = btsp_png_write(path, rgb, w, h, 3, err, sizeof err);
+    else
+        snprintf(err, sizeof err, "%s: cannot render: %s", path, btsp_status_string(st));
+    free(rgb);
+    if (st) {
+        fprintf(stderr, "btsp: %s\n", err);
+        return 0;
+    }
+    return 1;
+}
+
+const char *cli_net_rule_name(const btsp_net *net)
+{
+    const btsp_pop *out = btsp_net_output(net);
+    for (size_t i = 0; i < btsp_net_proj_count(net); i++) {
+        const btsp_proj *q = btsp_net_proj_at(net, i);
+        const btsp_rule *r = btsp_proj_rule(q);
+        if (r && btsp_proj_post(q) == out && btsp_proj_compartment(q) == BTSP_SOMA) {
+            const char *name = btsp_rule_kind_name(btsp_rule_get_kind(r));
+            return name ? name : "?";
+        }
+    }
+    return "-";
+}

@@ -1,0 +1,375 @@
+/* `btsp compare --data NAME --samples N --seeds K [--out DIR] CONFIG...`: trains every config
+ * with the seed pairs (66049 + i, 257 + i), i < K (EIANN's pairing), and prints a table like the
+ * paper's accuracy tables: test accuracy mean +- SEM over seeds (SEM = population standard
+ * deviation / sqrt(K), as EIANN's generate_model_summary_table), validation accuracy mean and
+ * training speed. Configs that cannot run (e.g. a rule this build does not implement:
+ * BTSP_E_UNSUPPORTED) are reported in their row. The last stdout line is JSON.
+ *
+ * With --out DIR every run keeps its run directory DIR/<name>/seed<i> (snapshots every
+ * --history-interval samples), and DIR gets summary.csv, val_history.csv (all runs, long
+ * format), val_history_mean.csv (mean over seeds per config, side by side) and
+ * val_history.png. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "cli.h"
+
+#include "btsp/btsp_analysis.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SEED0 66049ULL
+#define DATA_SEED0 257ULL
+
+typedef struct cfg_result {
+    const char *config;
+    char name[256];
+    char rule[64];
+    btsp_status status;
+    char message[1024];
+    size_t runs;
+    double *test, *val, *sps;
+    double test_mean, test_sem, val_mean, sps_mean;
+} cfg_result;
+
+static void config_name(const char *config, char *buf, size_t len)
+{
+    if (strcmp(config, CLI_DEMO_CONFIG) == 0) {
+        snprintf(buf, len, "demo");
+        return;
+    }
+    const char *b = strrchr(config, '/');
+    b = b ? b + 1 : config;
+    size_t n = strlen(b);
+    if (n > 5 && strcmp(b + n - 5, ".yaml") == 0)
+        n -= 5;
+    else if (n > 4 && strcmp(b + n - 4, ".yml") == 0)
+        n -= 4;
+    snprintf(buf, len, "%.*s", (int)n, b);
+}
+
+static double mean_of(const double *v, size_t n)
+{
+    double s = 0.0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(v[i])) {
+            s += v[i];
+            k++;
+        }
+    return k ? s / (double)k : NAN;
+}
+
+/* Population standard deviation (ddof 0) / sqrt(n). */
+static double sem_of(const double *v, size_t n)
+{
+    double m = mean_of(v, n), q = 0.0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(v[i])) {
+            q += (v[i] - m) * (v[i] - m);
+            k++;
+        }
+    return k ? sqrt(q / (double)k) / sqrt((double)k) : NAN;
+}
+
+static const char *status_word(btsp_status st)
+{
+    return st == BTSP_OK ? "ok" : st == BTSP_E_UNSUPPORTED ? "unsupported" : "error";
+}
+
+/* Rows of a run directory's val_history.csv (samples, val_accuracy, val_loss); 0 if absent. */
+static size_t read_val(const char *path, double **rows)
+{
+    *rows = NULL;
+    char *text = cli_read_file(path, NULL);
+    if (!text)
+        return 0;
+    size_t cap = 1, n = 0;
+    for (const char *q = text; *q; q++)
+        cap += *q == '\n';
+    double *v = malloc(cap * 3 * sizeof *v);
+    char *line = strchr(text, '\n'); /* skip the header */
+    while (v && line && line[1]) {
+        line++;
+        char *p = line, *q;
+        for (int k = 0; k < 3; k++) {
+            double x = strtod(p, &q);
+            v[n * 3 + k] = q == p ? NAN : x;
+            p = strchr(q, ',');
+            if (!p) {
+                for (int j = k + 1; j < 3; j++)
+                    v[n * 3 + j] = NAN;
+                break;
+            }
+            p++;
+        }
+        n++;
+        line = strchr(line, '\n');
+    }
+    free(text);
+    *rows = v;
+    return v ? n : 0;
+}
+
+/* Side-by-side validation histories of the kept run directories: every run (long format), the
+ * mean over seeds per config on the snapshot grid of the first run, and a plot of the means. */
+static int write_histories(const options *o, const cfg_result *res, size_t n_cfg)
+{
+    char path[4096], sub[512];
+    if (!cli_path(path, sizeof path, o->out, "val_history.csv"))
+        return 0;
+    FILE *lf = fopen(path, "w");
+    if (!lf) {
+        fprintf(stderr, "btsp: cannot write %s\n", path);
+        return 0;
+    }
+    fputs("config,seed,data_seed,samples,val_accuracy,val_loss\n", lf);
+    size_t n_pts = 0;
+    float *grid = NULL, *means = NULL;
+    double *cnt = NULL;
+    int ok = 1;
+    for (size_t c = 0; c < n_cfg && ok; c++) {
+        for (size_t i = 0; i < res[c].runs && ok; i++) {
+            snprintf(sub, sizeof sub, "%s/seed%zu/val_history.csv", res[c].name, i);
+            double *v = NULL;
+            size_t n = cli_path(path, sizeof path, o->out, sub) ? read_val(path, &v) : 0;
+            if (n && !grid) {
+                n_pts = n;
+                grid = malloc(n_pts * sizeof *grid);
+                means = malloc(n_pts * n_cfg * sizeof *means);
+                cnt = calloc(n_pts * n_cfg, sizeof *cnt);
+                if (!grid || !means || !cnt)
+                    ok = 0;
+                for (size_t k = 0; ok && k < n_pts; k++)
+                    grid[k] = (float)v[k * 3];
+                for (size_t k = 0; ok && k < n_pts * n_cfg; k++)
+                    means[k] = 0.0f;
+            }
+            for (size_t r = 0; ok && r < n; r++) {
+                fprintf(lf, "%s,%llu,%llu,%.0f,", res[c].name, SEED0 + i, DATA_SEED0 + i, v[r * 3]);
+                cli_csv_number(lf, v[r * 3 + 1]);
+                fputc(',', lf);
+                cli_csv_number(lf, v[r * 3 + 2]);
+                fputc('\n', lf);
+                for (size_t k = 0; k < n_pts; k++)
+                    if (grid[k] == (float)v[r * 3] && isfinite(v[r * 3 + 1])) {
+                        means[c * n_pts + k] += (float)v[r * 3 + 1];
+                        cnt[c * n_pts + k] += 1.0;
+                    }
+            }
+            free(v);
+        }
+    }
+    if (fclose(lf) != 0)
+        ok = 0;
+    if (ok && n_pts) {
+        for (size_t k = 0; k < n_pts * n_cfg; k++)
+            means[k] = cnt[k] > 0.0 ? (float)(means[k] / cnt[k]) : NAN;
+        FILE *f = cli_path(path, sizeof path, o->out, "val_history_mean.csv") ? fopen(path, "w") : NULL;
+        if (f) {
+            fputs("samples", f);
+            for (size_t c = 0; c < n_cfg; c++)
+                fprintf(f, ",%s", res[c].name);
+            fputc('\n', f);
+            for (size_t k = 0; k < n_pts; k++) {
+                fprintf(f, "%.0f", (double)grid[k]);
+                for (size_t c = 0; c < n_cfg; c++) {
+                    fputc(',', f);
+                    cli_csv_number(f, means[c * n_pts + k]);
+                }
+                fputc('\n', f);
+            }
+            ok = fclose(f) == 0;
+            if (ok && cli_path(path, sizeof path, o->out, "val_history.png"))
+                ok = cli_plot_lines(path, grid, means, n_cfg, n_pts, 0.0, 100.0);
+        } else {
+            ok = 0;
+        }
+    }
+    free(grid);
+    free(means);
+    free(cnt);
+    if (!ok)
+        fprintf(stderr, "btsp: writing the comparison histories in %s failed\n", o->out);
+    return ok;
+}
+
+static int write_summary(const options *o, const cfg_result *res, size_t n_cfg)
+{
+    char path[4096];
+    if (!cli_path(path, sizeof path, o->out, "summary.csv"))
+        return 0;
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "btsp: cannot write %s\n", path);
+        return 0;
+    }
+    fputs("config,file,rule,status,runs,test_accuracy_mean,test_accuracy_sem,val_accuracy_mean,"
+          "samples_per_second,test_accuracies\n",
+          f);
+    for (size_t c = 0; c < n_cfg; c++) {
+        const cfg_result *r = res + c;
+        fprintf(f, "%s,%s,%s,%s,%zu,", r->name, r->config, r->rule, status_word(r->status), r->runs);
+        cli_csv_number(f, r->test_mean);
+        fputc(',', f);
+        cli_csv_number(f, r->test_sem);
+        fputc(',', f);
+        cli_csv_number(f, r->val_mean);
+        fputc(',', f);
+        cli_csv_number(f, r->sps_mean);
+        fputc(',', f);
+        for (size_t i = 0; i < r->runs; i++)
+            fprintf(f, "%s%.4g", i ? ";" : "", r->test[i]);
+        fputc('\n', f);
+    }
+    return fclose(f) == 0;
+}
+
+int cli_cmd_compare(options *o)
+{
+    if (!o->data || o->n_configs == 0) {
+        fprintf(stderr, "btsp compare: --data and at least one CONFIG are required\n");
+        return 2;
+    }
+    size_t n_cfg = o->n_configs, K = (size_t)o->seeds;
+    cfg_result *res = calloc(n_cfg, sizeof *res);
+    if (!res)
+        return 1;
+    int rc = 1, is_demo = strcmp(o->data, CLI_DEMO_DATA) == 0;
+    data_split d;
+    memset(&d, 0, sizeof d);
+    if (!is_demo && !cli_load_data(o->data, DATA_SEED0, &d))
+        goto done;
+    if (o->out && !cli_make_dir(o->out))
+        goto done;
+    for (size_t c = 0; c < n_cfg; c++) {
+        cfg_result *r = res + c;
+        r->config = o->configs[c];
+        config_name(r->config, r->name, sizeof r->name);
+        for (size_t j = 0; j < c; j++)
+            if (strcmp(res[j].name, r->name) == 0) {
+                size_t len = strlen(r->name);
+                snprintf(r->name + len, sizeof r->name - len, "_%zu", c + 1);
+                break;
+            }
+        snprintf(r->rule, sizeof r->rule, "-");
+        r->test = calloc(K, sizeof *r->test);
+        r->val = calloc(K, sizeof *r->val);
+        r->sps = calloc(K, sizeof *r->sps);
+        if (!r->test || !r->val || !r->sps)
+            goto done;
+        for (size_t i = 0; i < K; i++) {
+            char out[4096];
+            run_spec s;
+            memset(&s, 0, sizeof s);
+            s.config = r->config;
+            s.data = o->data;
+            s.samples = o->samples;
+            s.seed = SEED0 + i;
+            s.data_seed = DATA_SEED0 + i;
+            s.quiet = 1;
+            if (o->out) {
+                snprintf(out, sizeof out, "%s/%s/seed%zu", o->out, r->name, i);
+                s.out = out;
+                s.history_interval = o->history_interval;
+                s.plateau_pop = o->plateau_pop;
+            }
+            if (!o->quiet)
+                fprintf(stderr, "btsp compare: %s, seed %llu / %llu ...\n", r->name, s.seed, s.data_seed);
+            data_split dd;
+            const data_split *use = &d;
+            if (is_demo) {
+                if (!cli_load_data(o->data, s.data_seed, &dd))
+                    goto done;
+                use = &dd;
+            }
+            run_result rr;
+            int ok = cli_run(&s, use, &rr);
+            if (is_demo)
+                cli_split_free(&dd);
+            snprintf(r->rule, sizeof r->rule, "%s", rr.rule);
+            if (!ok) {
+                r->status = rr.status ? rr.status : BTSP_E_INTERNAL;
+                snprintf(r->message, sizeof r->message, "%s", rr.message);
+                if (!o->quiet)
+                    fprintf(stderr, "btsp compare: %s: %s\n", r->name, rr.message);
+                break;
+            }
+            r->test[r->runs] = rr.test_acc;
+            r->val[r->runs] = rr.val_acc;
+            r->sps[r->runs] = rr.samples_per_s;
+            r->runs++;
+            if (!o->quiet)
+                fprintf(stderr, "btsp compare: %s seed %llu: test %.2f%%, %.0f samples/s\n", r->name, s.seed,
+                        rr.test_acc, rr.samples_per_s);
+        }
+        r->test_mean = r->runs ? mean_of(r->test, r->runs) : NAN;
+        r->test_sem = r->runs ? sem_of(r->test, r->runs) : NAN;
+        r->val_mean = r->runs ? mean_of(r->val, r->runs) : NAN;
+        r->sps_mean = r->runs ? mean_of(r->sps, r->runs) : NAN;
+    }
+    /* the table */
+    size_t wname = 6;
+    for (size_t c = 0; c < n_cfg; c++)
+        wname = strlen(res[c].name) > wname ? strlen(res[c].name) : wname;
+    printf("%s accuracy (%llu samples), mean +- SEM over %zu seed pairs\n", o->data, o->samples, K);
+    printf("%-*s  %-28s  %-18s  %-8s  %s\n", (int)wname, "config", "rule", "test acc (%)", "val acc", "samples/s");
+    for (size_t c = 0; c < n_cfg; c++) {
+        const cfg_result *r = res + c;
+        if (r->status) {
+            printf("%-*s  %-28s  %s: %s\n", (int)wname, r->name, r->rule, status_word(r->status), r->message);
+            continue;
+        }
+        char acc[64], val[32];
+        snprintf(acc, sizeof acc, "%.2f +- %.2f", r->test_mean, r->test_sem);
+        if (isfinite(r->val_mean))
+            snprintf(val, sizeof val, "%.2f", r->val_mean);
+        else
+            snprintf(val, sizeof val, "n/a");
+        printf("%-*s  %-28s  %-18s  %-8s  %.0f\n", (int)wname, r->name, r->rule, acc, val, r->sps_mean);
+    }
+    int files_ok = 1;
+    if (o->out) {
+        files_ok = write_summary(o, res, n_cfg);
+        files_ok = write_histories(o, res, n_cfg) && files_ok;
+    }
+    printf("{");
+    cli_json_string(stdout, "command", "compare", 0);
+    cli_json_string(stdout, "data", o->data, 0);
+    printf("\"samples\": %llu, \"seeds\": %zu, ", o->samples, K);
+    if (o->out)
+        cli_json_string(stdout, "out", o->out, 0);
+    printf("\"results\": [");
+    for (size_t c = 0; c < n_cfg; c++) {
+        const cfg_result *r = res + c;
+        printf("%s{", c ? ", " : "");
+        cli_json_string(stdout, "name", r->name, 0);
+        cli_json_string(stdout, "config", r->config, 0);
+        cli_json_string(stdout, "rule", r->rule, 0);
+        cli_json_string(stdout, "status", status_word(r->status), 0);
+        if (r->status)
+            cli_json_string(stdout, "message", r->message, 0);
+        printf("\"runs\": %zu, \"test_accuracies\": [", r->runs);
+        for (size_t i = 0; i < r->runs; i++)
+            printf("%s%.6g", i ? ", " : "", r->test[i]);
+        printf("], ");
+        cli_json_number(stdout, "test_accuracy_mean", r->test_mean, 0);
+        cli_json_number(stdout, "test_accuracy_sem", r->test_sem, 0);
+        cli_json_number(stdout, "val_accuracy_mean", r->val_mean, 0);
+        cli_json_number(stdout, "samples_per_second", r->sps_mean, 1);
+        printf("}");
+    }
+    printf("]}\n");
+    rc = files_ok ? 0 : 1;
+done:
+    for (size_t c = 0; c < n_cfg; c++) {
+        free(res[c].test);
+        free(res[c].val);
+        free(res[c].sps);
+    }
+    free(res);
+    cli_split_free(&d);
+    return rc;
+}

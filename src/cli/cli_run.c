@@ -1,0 +1,574 @@
+/* Training runs of the `btsp` program, with an optional run directory (`--out DIR`):
+ *
+ *   DIR/<projection>.npy, DIR/<Layer><Pop>_bias.npy   final weights (btsp_io_save_weights)
+ *   DIR/config.yaml                                    copy of the configuration
+ *   DIR/loss_history.npy                               per-sample training loss
+ *   DIR/snapshots/<samples>/<projection>.npy           weights every --history-interval samples
+ *                                                      (and at 0 and at the end)
+ *   DIR/val_history.csv                                samples,val_accuracy,val_loss per snapshot
+ *   DIR/dend_history.csv                               per-sample mean |forward dendritic state|
+ *   DIR/plateaus_<LayerPop>.npy                        plateau raster (records x units)
+ *   DIR/run.json                                       what was run, and the results
+ *
+ * Memory stays bounded: snapshots go to disk as they are taken (training runs in chunks that
+ * end at every snapshot), validation uses a second network holding a copy of the weights (so
+ * it cannot disturb learning), the dendritic means are reduced per sample in the step hook,
+ * and the plateau raster's stride keeps it under PLATEAU_BUDGET floats. */
+#define _XOPEN_SOURCE 700 /* realpath */
+
+#include "cli.h"
+
+#include "btsp/btsp_analysis.h"
+#include "btsp/btsp_kernels.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Largest plateau raster kept in memory (floats): 4 M floats = 16 MB. */
+#define PLATEAU_BUDGET ((size_t)4 << 20)
+/* Largest number of training samples a run directory records per-sample histories for. */
+#define MAX_HISTORY_SAMPLES ((unsigned long long)1 << 28)
+
+typedef struct dend_rec {
+    const btsp_pop **pops; /* populations with a dendrite */
+    const float **state;   /* their forward dendritic states (borrowed) */
+    size_t n_pops;
+    size_t total_units;
+    float *means;          /* samples x (n_pops + 1) */
+    size_t n_rows, cap_rows;
+} dend_rec;
+
+static int dend_hook(void *user, btsp_net *net, uint64_t sample)
+{
+    (void)net;
+    (void)sample;
+    dend_rec *d = user;
+    if (d->n_rows >= d->cap_rows)
+        return 0;
+    float *row = d->means + d->n_rows * (d->n_pops + 1);
+    double all = 0.0;
+    for (size_t i = 0; i < d->n_pops; i++) {
+        size_t n = btsp_pop_size(d->pops[i]);
+        double m = btsp_an_mean_abs(d->state[i], n);
+        row[i] = (float)m;
+        all += m * (double)n;
+    }
+    row[d->n_pops] = d->total_units ? (float)(all / (double)d->total_units) : NAN;
+    d->n_rows++;
+    return 0;
+}
+
+typedef struct run_ctx {
+    const run_spec *spec;
+    const data_split *d;
+    run_result *res;
+    btsp_net *net;
+    btsp_net *eval_net; /* validation copy */
+    float *out;         /* evaluation buffer */
+    FILE *val_csv;
+    unsigned long long *snaps;
+    size_t n_snaps, cap_snaps;
+} run_ctx;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void fail(run_result *res, btsp_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    res->status = st ? st : BTSP_E_INTERNAL;
+    vsnprintf(res->message, sizeof res->message, fmt, ap);
+    va_end(ap);
+}
+
+/* Save a snapshot of the weights after `samples` samples and validate it. */
+static int take_snapshot(run_ctx *c, unsigned long long samples)
+{
+    char dir[4096], name[64], err[1024];
+    snprintf(name, sizeof name, "snapshots/%llu", samples);
+    if (!cli_path(dir, sizeof dir, c->spec->out, name)) {
+        fail(c->res, BTSP_E_IO, "path too long: %s/%s", c->spec->out, name);
+        return 0;
+    }
+    btsp_status st = btsp_io_save_weights(c->net, dir, err, sizeof err);
+    if (st) {
+        fail(c->res, st, "%s", err);
+        return 0;
+    }
+    if (c->n_snaps == c->cap_snaps) {
+        size_t cap = c->cap_snaps ? 2 * c->cap_snaps : 64;
+        unsigned long long *s = realloc(c->snaps, cap * sizeof *s);
+        if (!s) {
+            fail(c->res, BTSP_E_NOMEM, "out of memory");
+            return 0;
+        }
+        c->snaps = s;
+        c->cap_snaps = cap;
+    }
+    c->snaps[c->n_snaps++] = samples;
+    if (c->val_csv) {
+        st = cli_copy_params(c->eval_net, c->net);
+        if (st) {
+            fail(c->res, st, "copying weights for validation: %s", btsp_net_errmsg(c->eval_net));
+            return 0;
+        }
+        double loss;
+        double acc = cli_accuracy(c->eval_net, &c->d->val, c->out, &c->res->eval_s, &loss);
+        fprintf(c->val_csv, "%llu,", samples);
+        cli_csv_number(c->val_csv, acc);
+        fputc(',', c->val_csv);
+        cli_csv_number(c->val_csv, loss);
+        fputc('\n', c->val_csv);
+        fflush(c->val_csv);
+        if (!c->spec->quiet)
+            fprintf(stderr, "  snapshot %llu: validation accuracy %.2f%%\n", samples, acc);
+    }
+    return 1;
+}
+
+/* Epochs of seeded permutations (or the fixed order) until spec->samples are done, in chunks
+ * of at most 1000 samples that end at every snapshot. Returns the training seconds (snapshot
+ * time excluded) or a negative value on failure. */
+static double train_loop(run_ctx *c, const uint32_t *fixed, size_t n_fixed)
+{
+    const btsp_dataset *train = &c->d->train;
+    const run_spec *s = c->spec;
+    btsp_net *net = c->net;
+    uint32_t *perm = malloc((train->n ? train->n : 1) * sizeof *perm);
+    if (!perm) {
+        fail(c->res, BTSP_E_NOMEM, "out of memory");
+        return -1.0;
+    }
+    unsigned long long K = s->out ? s->history_interval : 0, done = 0;
+    if (K && !take_snapshot(c, 0)) {
+        free(perm);
+        return -1.0;
+    }
+    double train_s = 0.0, t_print = cli_now();
+    size_t n_out = btsp_pop_size(btsp_net_output(net));
+    for (uint64_t epoch = 0; done < s->samples; epoch++) {
+        size_t n = train->n;
+        if (fixed) {
+            n = n_fixed;
+            memcpy(perm, fixed, n * sizeof *perm);
+        } else {
+            btsp_k_permutation(s->data_seed, epoch, perm, train->n);
+        }
+        if (s->samples - done < n)
+            n = (size_t)(s->samples - done);
+        for (size_t i = 0; i < n;) {
+            size_t m = n - i < 1000 ? n - i : 1000;
+            if (K && K - done % K < m)
+                m = (size_t)(K - done % K);
+            double t0 = cli_now();
+            btsp_status st = btsp_net_train(net, train->x, train->y, train->n, train->dim, n_out, perm + i, m);
+            train_s += cli_now() - t0;
+            if (st) {
+                fail(c->res, st, "training failed after %llu samples: %s",
+                     (unsigned long long)btsp_net_sample_count(net), btsp_net_errmsg(net));
+                free(perm);
+                return -1.0;
+            }
+            done += m;
+            i += m;
+            if (K && (done % K == 0 || done == s->samples) && !take_snapshot(c, done)) {
+                free(perm);
+                return -1.0;
+            }
+            double t = cli_now();
+            if (!s->quiet && (t - t_print > 5.0 || done == s->samples)) {
+                fprintf(stderr, "  %llu/%llu samples, %.1f s training, loss %.4f\n", done, s->samples, train_s,
+                        btsp_net_last_loss(net));
+                t_print = t;
+            }
+        }
+    }
+    free(perm);
+    return train_s;
+}
+
+/* The population whose plateaus are recorded: the named one, else the first population with a
+ * dendritic gate, else the first population with any gate. NULL if none. */
+static btsp_pop *plateau_pop(btsp_net *net, const char *name, run_result *res)
+{
+    btsp_pop *p = NULL;
+    if (name) {
+        if (btsp_net_find_pop(net, name, &p)) {
+            fail(res, BTSP_E_NOT_FOUND, "--plateau-pop: no population named '%s' (use Layer.Pop)", name);
+            return NULL;
+        }
+        if (!btsp_pop_gate(p)) {
+            fail(res, BTSP_E_NOT_FOUND, "--plateau-pop: '%s' has no gate, so it never gets plateaus", name);
+            return NULL;
+        }
+        return p;
+    }
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < btsp_net_pop_count(net); i++) {
+            btsp_pop *q = btsp_net_pop_at(net, i);
+            btsp_gate *g = btsp_pop_gate(q);
+            if (g && (pass == 1 || btsp_gate_get_kind(g) == BTSP_GATE_DENDRITIC))
+                return q;
+        }
+    return NULL;
+}
+
+static int write_config_copy(const run_spec *s, run_result *res)
+{
+    char path[4096];
+    if (!cli_path(path, sizeof path, s->out, "config.yaml"))
+        return 0;
+    size_t len = 0;
+    char *text = NULL;
+    const char *src;
+    if (strcmp(s->config, CLI_DEMO_CONFIG) == 0) {
+        src = cli_demo_yaml();
+        len = strlen(src);
+    } else {
+        text = cli_read_file(s->config, &len);
+        if (!text) {
+            fail(res, BTSP_E_IO, "cannot read %s", s->config);
+            return 0;
+        }
+        src = text;
+    }
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(src, 1, len, f) == len;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    free(text);
+    if (!ok)
+        fail(res, BTSP_E_IO, "cannot write %s", path);
+    return ok;
+}
+
+static int write_dend_csv(const char *dir, const dend_rec *d, run_result *res)
+{
+    char path[4096];
+    if (!cli_path(path, sizeof path, dir, "dend_history.csv"))
+        return 0;
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fail(res, BTSP_E_IO, "cannot write %s", path);
+        return 0;
+    }
+    fputs("samples", f);
+    for (size_t i = 0; i < d->n_pops; i++)
+        fprintf(f, ",%s", btsp_pop_full_name(d->pops[i]));
+    fputs(",all\n", f);
+    for (size_t r = 0; r < d->n_rows; r++) {
+        fprintf(f, "%zu", r + 1);
+        for (size_t i = 0; i <= d->n_pops; i++) {
+            fputc(',', f);
+            cli_csv_number(f, d->means[r * (d->n_pops + 1) + i]);
+        }
+        fputc('\n', f);
+    }
+    if (fclose(f) != 0) {
+        fail(res, BTSP_E_IO, "cannot write %s", path);
+        return 0;
+    }
+    return 1;
+}
+
+static int write_run_json(const run_ctx *c, const dend_rec *dr, const btsp_pop *pp, unsigned long long pstride)
+{
+    const run_spec *s = c->spec;
+    const run_result *r = c->res;
+    char path[4096], abs[PATH_MAX];
+    if (!cli_path(path, sizeof path, s->out, "run.json"))
+        return 0;
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "btsp: cannot write %s\n", path);
+        return 0;
+    }
+    fputs("{\n  ", f);
+    cli_json_string(f, "format", "btsp-run-1", 0);
+    cli_json_string(f, "btsp_version", btsp_version_string(), 0);
+    fputs("\n  ", f);
+    cli_json_string(f, "config", s->config, 0);
+    int is_demo = strcmp(s->config, CLI_DEMO_CONFIG) == 0;
+    cli_json_string(f, "config_abs", is_demo ? s->config : realpath(s->config, abs) ? abs : s->config, 0);
+    cli_json_string(f, "config_copy", "config.yaml", 0);
+    fputs("\n  ", f);
+    cli_json_string(f, "data", s->data, 0);
+    fprintf(f, "\"seed\": %llu, \"data_seed\": %llu, \"samples\": %llu, ", s->seed, s->data_seed, s->samples);
+    char abs_order[PATH_MAX];
+    cli_json_string(f, "order", s->order && realpath(s->order, abs_order) ? abs_order : s->order, 0);
+    cli_json_string(f, "init_weights", s->init_weights, 0);
+    fputs("\n  ", f);
+    fprintf(f, "\"history_interval\": %llu, \"snapshots\": [", s->history_interval);
+    for (size_t i = 0; i < c->n_snaps; i++)
+        fprintf(f, "%s%llu", i ? ", " : "", c->snaps[i]);
+    fputs("],\n  \"dendrite_populations\": [", f);
+    for (size_t i = 0; dr && i < dr->n_pops; i++) {
+        fputs(i ? ", " : "", f);
+        cli_json_escape(f, btsp_pop_full_name(dr->pops[i]));
+    }
+    fputs("], ", f);
+    cli_json_string(f, "plateau_population", pp ? btsp_pop_full_name(pp) : NULL, 0);
+    fprintf(f, "\"plateau_stride\": %llu,\n  ", pstride);
+    fprintf(f, "\"train_rows\": %zu, \"val_rows\": %zu, \"test_rows\": %zu,\n  ", r->train_rows, r->val_rows,
+            r->test_rows);
+    cli_json_number(f, "val_accuracy", r->val_acc, 0);
+    cli_json_number(f, "test_accuracy", r->test_acc, 0);
+    cli_json_number(f, "final_loss", r->final_loss, 0);
+    cli_json_number(f, "train_seconds", r->train_s, 0);
+    cli_json_number(f, "samples_per_second", r->samples_per_s, 1);
+    fputs("\n}\n", f);
+    if (fclose(f) != 0) {
+        fprintf(stderr, "btsp: cannot write %s\n", path);
+        return 0;
+    }
+    return 1;
+}
+
+static uint32_t *read_order(const char *file, size_t n_rows, size_t *n_fixed, run_result *res)
+{
+    char err[1024];
+    float *ord = NULL;
+    size_t shape[2], nd;
+    if (btsp_npy_read_f32(file, &ord, shape, &nd, err, sizeof err)) {
+        fail(res, BTSP_E_IO, "%s", err);
+        return NULL;
+    }
+    size_t n = shape[0] * shape[1];
+    if (n == 0 || n > n_rows) {
+        btsp_npy_free(ord);
+        fail(res, BTSP_E_SHAPE, "%s: need 1 to %zu indices", file, n_rows);
+        return NULL;
+    }
+    uint32_t *fixed = malloc(n * sizeof *fixed);
+    for (size_t i = 0; fixed && i < n; i++) {
+        if (!(ord[i] >= 0.0f && ord[i] < (float)n_rows && ord[i] == floorf(ord[i]))) {
+            fail(res, BTSP_E_RANGE, "%s: entry %zu (%g) is not a training-row index below %zu", file, i,
+                 (double)ord[i], n_rows);
+            free(fixed);
+            btsp_npy_free(ord);
+            return NULL;
+        }
+        fixed[i] = (uint32_t)ord[i];
+    }
+    btsp_npy_free(ord);
+    if (!fixed)
+        fail(res, BTSP_E_NOMEM, "out of memory");
+    *n_fixed = n;
+    return fixed;
+}
+
+int cli_run(const run_spec *s, const data_split *data, run_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->val_acc = res->test_acc = res->test_acc_before = res->final_loss = NAN;
+    res->train_s = res->samples_per_s = NAN;
+    snprintf(res->rule, sizeof res->rule, "-");
+    data_split own;
+    memset(&own, 0, sizeof own);
+    const data_split *d = data;
+    run_ctx c;
+    memset(&c, 0, sizeof c);
+    c.spec = s;
+    c.res = res;
+    dend_rec dr;
+    memset(&dr, 0, sizeof dr);
+    btsp_monitor *loss_mon = NULL, *plat_mon = NULL;
+    btsp_pop *ppop = NULL;
+    unsigned long long pstride = 0;
+    uint32_t *fixed = NULL;
+    size_t n_fixed = 0;
+    char err[1024], path[4096];
+    int ok = 0;
+
+    if (s->out && s->samples > MAX_HISTORY_SAMPLES) {
+        fail(res, BTSP_E_RANGE, "--out records per-sample histories: at most 2^28 samples");
+        return 0;
+    }
+    btsp_status lst;
+    c.net = cli_load_net(s->config, s->seed, &lst, res->message, sizeof res->message);
+    if (!c.net) {
+        res->status = lst ? lst : BTSP_E_INTERNAL;
+        return 0;
+    }
+    snprintf(res->rule, sizeof res->rule, "%s", cli_net_rule_name(c.net));
+    if (!d) {
+        if (!cli_load_data(s->data, s->data_seed, &own)) {
+            fail(res, BTSP_E_NOT_FOUND, "cannot load the data set '%s'", s->data);
+            goto done;
+        }
+        d = &own;
+    }
+    c.d = d;
+    res->train_rows = d->train.n;
+    res->val_rows = d->val.n;
+    res->test_rows = d->test.n;
+    if (!cli_check_dims(c.net, d)) {
+        fail(res, BTSP_E_SHAPE, "the network does not fit the data set '%s'", s->data);
+        goto done;
+    }
+    btsp_status st;
+    if (s->out) {
+        size_t cap = (size_t)s->samples;
+        if ((st = btsp_monitor_add_loss(c.net, 1, cap, &loss_mon))) {
+            fail(res, st, "%s", btsp_net_errmsg(c.net));
+            goto done;
+        }
+        ppop = plateau_pop(c.net, s->plateau_pop, res);
+        if (!ppop && s->plateau_pop)
+            goto done;
+        if (ppop) {
+            size_t n = btsp_pop_size(ppop);
+            unsigned long long budget = PLATEAU_BUDGET / (n ? n : 1);
+            if (budget == 0)
+                budget = 1;
+            pstride = (s->samples + budget - 1) / budget;
+            if (pstride == 0)
+                pstride = 1;
+            if (pstride > UINT32_MAX)
+                pstride = UINT32_MAX;
+            size_t pcap = (size_t)(s->samples / pstride);
+            if (pcap == 0)
+                pcap = 1;
+            if ((st = btsp_monitor_add_pop(ppop, BTSP_VAR_PLATEAU, (uint32_t)pstride, pcap, &plat_mon))) {
+                fail(res, st, "%s", btsp_net_errmsg(c.net));
+                goto done;
+            }
+        }
+    }
+    if ((st = btsp_net_finalize(c.net))) {
+        fail(res, st, "%s", btsp_net_errmsg(c.net));
+        goto done;
+    }
+    if (s->init_weights && (st = btsp_io_load_weights(c.net, s->init_weights, 0, err, sizeof err))) {
+        fail(res, st, "%s", err);
+        goto done;
+    }
+    if (s->order && !(fixed = read_order(s->order, d->train.n, &n_fixed, res)))
+        goto done;
+    size_t n_out = btsp_pop_size(btsp_net_output(c.net));
+    size_t max_rows = d->test.n > d->val.n ? d->test.n : d->val.n;
+    c.out = malloc((max_rows ? max_rows : 1) * n_out * sizeof *c.out);
+    if (!c.out) {
+        fail(res, BTSP_E_NOMEM, "out of memory");
+        goto done;
+    }
+    if (s->report_before)
+        res->test_acc_before = cli_accuracy(c.net, &d->test, c.out, &res->eval_s, NULL);
+    if (s->out) {
+        char snapdir[4096];
+        if (!cli_make_dir(s->out) || !cli_path(snapdir, sizeof snapdir, s->out, "snapshots") ||
+            (s->history_interval && !cli_make_dir(snapdir))) {
+            fail(res, BTSP_E_IO, "cannot create the run directory %s", s->out);
+            goto done;
+        }
+        if (!write_config_copy(s, res))
+            goto done;
+        /* per-sample dendritic means through the step hook */
+        size_t np = btsp_net_pop_count(c.net);
+        dr.pops = calloc(np ? np : 1, sizeof *dr.pops);
+        dr.state = calloc(np ? np : 1, sizeof *dr.state);
+        if (!dr.pops || !dr.state) {
+            fail(res, BTSP_E_NOMEM, "out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < np; i++) {
+            const btsp_pop *p = btsp_net_pop_at(c.net, i);
+            const float *v;
+            size_t n;
+            if (btsp_pop_state(p, BTSP_VAR_FORWARD_DEND, &v, &n) == BTSP_OK) {
+                dr.pops[dr.n_pops] = p;
+                dr.state[dr.n_pops++] = v;
+                dr.total_units += n;
+            }
+        }
+        if (dr.n_pops) {
+            dr.cap_rows = (size_t)s->samples;
+            dr.means = malloc(dr.cap_rows * (dr.n_pops + 1) * sizeof *dr.means);
+            if (!dr.means) {
+                fail(res, BTSP_E_NOMEM, "out of memory");
+                goto done;
+            }
+            btsp_net_set_step_hook(c.net, dend_hook, &dr);
+        }
+        if (s->history_interval && d->val.n) {
+            btsp_status est;
+            c.eval_net = cli_load_net(s->config, s->seed, &est, res->message, sizeof res->message);
+            if (!c.eval_net) {
+                res->status = est ? est : BTSP_E_INTERNAL;
+                goto done;
+            }
+            if ((est = btsp_net_finalize(c.eval_net))) {
+                fail(res, est, "%s", btsp_net_errmsg(c.eval_net));
+                goto done;
+            }
+            if (!cli_path(path, sizeof path, s->out, "val_history.csv"))
+                goto done;
+            c.val_csv = fopen(path, "w");
+            if (!c.val_csv) {
+                fail(res, BTSP_E_IO, "cannot write %s", path);
+                goto done;
+            }
+            fputs("samples,val_accuracy,val_loss\n", c.val_csv);
+        }
+    }
+    if (!s->quiet)
+        fprintf(stderr, "btsp: training %s on %zu rows (%s), %llu samples, seed %llu, data seed %llu\n", s->config,
+                d->train.n, s->data, s->samples, s->seed, s->data_seed);
+    double train_s = train_loop(&c, fixed, n_fixed);
+    if (train_s < 0)
+        goto done;
+    res->train_s = train_s;
+    res->samples_per_s = train_s > 0 ? (double)s->samples / train_s : NAN;
+    res->final_loss = btsp_net_last_loss(c.net);
+    res->val_acc = d->val.n ? cli_accuracy(c.net, &d->val, c.out, &res->eval_s, NULL) : NAN;
+    res->test_acc = cli_accuracy(c.net, &d->test, c.out, &res->eval_s, NULL);
+    if (s->out) {
+        if ((st = btsp_io_save_weights(c.net, s->out, err, sizeof err))) {
+            fail(res, st, "%s", err);
+            goto done;
+        }
+        const float *rec;
+        size_t n_rec, width;
+        if (btsp_monitor_data(loss_mon, &rec, &n_rec, &width, NULL) == BTSP_OK) {
+            if (!cli_path(path, sizeof path, s->out, "loss_history.npy") || !cli_write_npy(path, rec, n_rec, 0)) {
+                fail(res, BTSP_E_IO, "cannot write %s", path);
+                goto done;
+            }
+        }
+        if (plat_mon && btsp_monitor_data(plat_mon, &rec, &n_rec, &width, NULL) == BTSP_OK) {
+            char pname[160], fname[200];
+            cli_pop_file_name(ppop, pname, sizeof pname);
+            snprintf(fname, sizeof fname, "plateaus_%s.npy", pname);
+            if (!cli_path(path, sizeof path, s->out, fname) || !cli_write_npy(path, rec, n_rec, width)) {
+                fail(res, BTSP_E_IO, "cannot write %s", path);
+                goto done;
+            }
+        }
+        if (dr.n_pops && !write_dend_csv(s->out, &dr, res))
+            goto done;
+        if (!write_run_json(&c, &dr, ppop, pstride)) {
+            fail(res, BTSP_E_IO, "cannot write %s/run.json", s->out);
+            goto done;
+        }
+    }
+    ok = isfinite(res->test_acc);
+    if (!ok)
+        fail(res, BTSP_E_NUMERIC, "the test accuracy is not a number");
+done:
+    if (c.val_csv)
+        fclose(c.val_csv);
+    free(c.snaps);
+    free(c.out);
+    free(fixed);
+    free(dr.pops);
+    free(dr.state);
+    free(dr.means);
+    btsp_net_destroy(c.eval_net);
+    btsp_net_destroy(c.net);
+    cli_split_free(&own);
+    return ok;
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# End-to-end test of run directories, `btsp analyze` and `btsp compare` on the embedded demo
+# network and its synthetic task (no data set needed; a few seconds).
+#   tests/cli/test_cli_analysis.sh path/to/btsp
+set -euo pipefail
+btsp=$1
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/btsp_cli_XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+need() { for f in "$@"; do [[ -s $f ]] || fail "missing or empty: $f"; done; }
+json() { sed -n "s/.*\"$1\": \([^,}]*\).*/\1/p" <<<"$2" | head -n 1; }
+lines() { wc -l <"$1" | tr -d ' '; }
+
+# 1. A run directory with history.
+out=$("$btsp" demo --samples 1000 --out "$tmp/run" --history-interval 250 --quiet | tail -n 1)
+acc=$(json test_accuracy "$out")
+[[ -n $acc && $acc != null ]] || fail "demo JSON: $out"
+r=$tmp/run
+need "$r/run.json" "$r/config.yaml" "$r/loss_history.npy" "$r/val_history.csv" "$r/dend_history.csv" \
+  "$r/plateaus_H1E.npy" "$r/H1E_InputE.npy" "$r/OutputE_H1E.npy"
+for s in 0 250 500 750 1000; do need "$r/snapshots/$s/H1E_InputE.npy" "$r/snapshots/$s/OutputE_H1E.npy"; done
+[[ $(ls "$r/snapshots" | wc -l) -eq 5 ]] || fail "expected 5 snapshots"
+[[ $(lines "$r/val_history.csv") -eq 6 ]] || fail "val_history.csv: header + 5 rows expected"
+[[ $(lines "$r/dend_history.csv") -eq 1001 ]] || fail "dend_history.csv: header + 1000 rows expected"
+head -n 1 "$r/dend_history.csv" | grep -qx 'samples,H1.E,all' || fail "dend_history.csv header"
+grep -q '"snapshots": \[0, 250, 500, 750, 1000\]' "$r/run.json" || fail "run.json snapshots"
+grep -q '"plateau_population": "H1.E"' "$r/run.json" || fail "run.json plateau population"
+# loss_history.npy: 1000 float32 values after a 128-byte header
+[[ $(stat -c %s "$r/loss_history.npy") -eq $((128 + 4000)) ]] || fail "loss_history.npy size"
+
+# 2. Snapshots and validation do not change learning: same final weights without history, and
+#    `train @demo --data demo` is the demo.
+"$btsp" demo --samples 1000 --out "$tmp/run0" --history-interval 0 --quiet >/dev/null
+[[ ! -e $tmp/run0/val_history.csv ]] || fail "history written with --history-interval 0"
+for f in "$r"/*.npy; do
+  b=$(basename "$f")
+  [[ $b == plateaus_* || $b == loss_history.npy ]] && continue
+  cmp -s "$f" "$tmp/run0/$b" || fail "final weights differ with history: $b"
+done
+cmp -s "$r/loss_history.npy" "$tmp/run0/loss_history.npy" || fail "loss history differs with history"
+out2=$("$btsp" train @demo --data demo --seed 1 --data-seed 2 --samples 1000 --quiet | tail -n 1)
+[[ $(json test_accuracy "$out2") == "$acc" ]] || fail "train @demo differs from demo: $out2"
+
+# 3. analyze
+an=$("$btsp" analyze "$r" --angle-samples 10 --rsm-patterns 100 2>"$tmp/analyze.log" | tail -n 1) ||
+  { cat "$tmp/analyze.log" >&2; fail "analyze failed"; }
+[[ $(json test_accuracy "$an") == "$acc" ]] || fail "analyze test accuracy $(json test_accuracy "$an") != $acc"
+a=$r/analysis
+need "$a/accuracy_history.csv" "$a/weight_norms.csv" "$a/feedback_angles.csv" "$a/update_angles.csv" \
+  "$a/representation.csv" "$a/loss_binned.csv" "$a/dend_history_binned.csv" "$a/rsm_labels.npy"
+for p in H1E H1SomaI H1DendI OutputE OutputSomaI; do
+  need "$a/sparsity_$p.npy" "$a/selectivity_$p.npy" "$a/class_activity_$p.npy" "$a/rsm_class_$p.npy" "$a/rsm_$p.npy"
+done
+[[ $(lines "$a/accuracy_history.csv") -eq 6 ]] || fail "accuracy_history.csv rows"
+[[ $(lines "$a/update_angles.csv") -eq 6 ]] || fail "update_angles.csv rows"
+[[ $(lines "$a/representation.csv") -eq 6 ]] || fail "representation.csv rows"
+[[ $(lines "$a/loss_binned.csv") -eq 11 ]] || fail "loss_binned.csv rows"
+# the last snapshot is the final network: its test accuracy is the run's
+last=$(tail -n 1 "$a/accuracy_history.csv")
+awk -F, -v acc="$acc" '{ exit !($1 == 1000 && ($2 - acc) < 1e-3 && (acc - $2) < 1e-3) }' <<<"$last" ||
+  fail "last accuracy_history row $last vs $acc"
+# the demo's top-down weights are a transposed clone of the forward ones: angle 0
+awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "OutputE_H1E~H1E_OutputE") c = i; if (!c) exit 1; next }
+         { if ($c > 0.01) exit 1 }' "$a/feedback_angles.csv" || fail "feedback angle of the cloned B is not 0"
+# metrics are in range
+awk -F, 'NR > 1 { for (i = 4; i <= 6; i++) if ($i < 0 || $i > 1.000001) exit 1 }' "$a/representation.csv" ||
+  fail "sparsity/selectivity/discriminability out of [0, 1]"
+if [[ $(json png "$an") == true ]]; then
+  need "$a/receptive_fields.png" "$a/accuracy_history.png" "$a/class_activity_H1E.png" "$a/plateaus_H1E.png"
+  [[ $(head -c 4 "$a/receptive_fields.png" | od -An -tx1 | tr -d ' \n') == 89504e47 ]] || fail "not a PNG"
+fi
+
+# 4. compare, with a config this build cannot run
+cat >"$tmp/unsup.yaml" <<'YAML'
+layer_config:
+    Input:
+        E:
+            size: 64
+    Output:
+        E:
+            size: 10
+            activation: gelu
+projection_config:
+    Output:
+        E:
+            Input:
+                E:
+                    learning_rule: null
+YAML
+cmpout=$("$btsp" compare --data demo --samples 300 --seeds 2 --quiet --history-interval 100 --out "$tmp/cmp" \
+  @demo "$tmp/unsup.yaml")
+tail -n 1 <<<"$cmpout" | grep -q '"status": "unsupported"' || fail "compare: unsupported config not reported"
+tail -n 1 <<<"$cmpout" | grep -q '"name": "demo", "config": "@demo", "rule": "BTSP_19", "status": "ok", "runs": 2' ||
+  fail "compare: demo row: $(tail -n 1 <<<"$cmpout")"
+grep -q '^unsup .*unsupported' <<<"$cmpout" || fail "compare table: $cmpout"
+need "$tmp/cmp/summary.csv" "$tmp/cmp/val_history.csv" "$tmp/cmp/val_history_mean.csv" \
+  "$tmp/cmp/demo/seed0/run.json" "$tmp/cmp/demo/seed1/run.json"
+[[ $(lines "$tmp/cmp/val_history.csv") -eq 9 ]] || fail "compare val_history.csv: header + 2 x 4 rows"
+head -n 1 "$tmp/cmp/val_history_mean.csv" | grep -qx 'samples,demo,unsup' || fail "val_history_mean.csv header"
+
+# 5. errors are reported, not crashes
+if "$btsp" analyze "$tmp/nonexistent" 2>"$tmp/err.log"; then fail "analyze of a missing directory succeeded"; fi
+grep -q 'run.json' "$tmp/err.log" || fail "analyze error message"
+if "$btsp" train @demo --data demo --samples 10 --out "$tmp/x" --plateau-pop Nope.E 2>"$tmp/err.log"; then
+  fail "bad --plateau-pop accepted"
+fi
+grep -q "Nope.E" "$tmp/err.log" || fail "--plateau-pop error message"
+echo "test_cli_analysis: all checks passed"

@@ -1,0 +1,340 @@
+/* libbtsp_io analyses (btsp_analysis.h) against hand-computed values. */
+#define _POSIX_C_SOURCE 200809L
+#include "test_support.h"
+
+#include "btsp/btsp_analysis.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TOL 1e-6
+
+/* 4 patterns x 4 units:  r0 = [1,0,0,0], r1 = [1,1,1,1], r2 = silent, r3 = [3,1,0,0]. */
+static const float A[16] = {1, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 3, 1, 0, 0};
+static const uint8_t A_LABELS[4] = {0, 0, 1, 1};
+
+static void test_argmax_accuracy_mse(void **state)
+{
+    (void)state;
+    const float v[4] = {0.5f, 2.0f, 2.0f, -1.0f};
+    assert_int_equal(btsp_an_argmax(v, 4), 1); /* tie -> lowest index */
+    const float z[3] = {0, 0, 0};
+    assert_int_equal(btsp_an_argmax(z, 3), 0);
+    assert_int_equal(btsp_an_argmax(NULL, 3), 0);
+    const float n[3] = {NAN, 1.0f, 0.0f};
+    assert_int_equal(btsp_an_argmax(n, 3), 0); /* NaN at 0 stays (no element compares greater) */
+    const float m[3] = {0.0f, NAN, 1.0f};
+    assert_int_equal(btsp_an_argmax(m, 3), 2);
+
+    /* 3 patterns x 3 outputs: argmax 0 (all zero), 1 (tie 1/2), 2 */
+    const float out[9] = {0, 0, 0, 0.1f, 0.5f, 0.5f, 0, 0.2f, 0.9f};
+    const uint8_t lab[3] = {0, 2, 2};
+    assert_true(fabs(btsp_an_accuracy(out, 3, 3, lab) - 200.0 / 3.0) < TOL);
+    assert_true(isnan(btsp_an_accuracy(out, 0, 3, lab)));
+    assert_true(isnan(btsp_an_accuracy(NULL, 3, 3, lab)));
+
+    const float o2[4] = {1, 0, 0, 0}, t2[4] = {1, 0, 0, 1};
+    assert_true(fabs(btsp_an_mse(o2, t2, 2, 2) - 0.25) < TOL);
+    assert_true(isnan(btsp_an_mse(o2, NULL, 2, 2)));
+}
+
+static void test_simple_stats(void **state)
+{
+    (void)state;
+    const float v[4] = {-1.0f, 2.0f, -3.0f, 0.0f};
+    assert_true(fabs(btsp_an_mean_abs(v, 4) - 1.5) < TOL);
+    assert_true(isnan(btsp_an_mean_abs(v, 0)));
+    assert_true(fabs(btsp_an_norm(v, 4) - sqrt(14.0)) < TOL);
+    assert_true(btsp_an_norm(NULL, 0) == 0.0);
+
+    const float x[5] = {1, 2, 3, 4, 5};
+    float b[3];
+    assert_int_equal(btsp_an_bin_means(x, 5, 2, NULL), 3);
+    assert_int_equal(btsp_an_bin_means(x, 5, 2, b), 3);
+    assert_true(fabsf(b[0] - 1.5f) < 1e-6f && fabsf(b[1] - 3.5f) < 1e-6f && fabsf(b[2] - 5.0f) < 1e-6f);
+    const float y[4] = {NAN, 2, NAN, NAN};
+    assert_int_equal(btsp_an_bin_means(y, 4, 2, b), 2);
+    assert_true(b[0] == 2.0f && isnan(b[1]));
+    assert_int_equal(btsp_an_bin_means(x, 5, 0, b), 0);
+}
+
+static void test_sparsity_selectivity(void **state)
+{
+    (void)state;
+    /* rows: [1,0,0,0] -> 1; [1,1,1,1] -> 0; silent -> 0; [3,1,0,0]: frac = 1 / 2.5 = 0.4,
+     * S = 0.6 / 0.75 = 0.8 */
+    float s[4];
+    assert_int_equal(btsp_an_sparsity(A, 4, 4, s), BTSP_OK);
+    assert_true(fabsf(s[0] - 1.0f) < 1e-6f);
+    assert_true(fabsf(s[1]) < 1e-6f);
+    assert_true(s[2] == 0.0f);
+    assert_true(fabsf(s[3] - 0.8f) < 1e-6f);
+    const float half[4] = {1, 1, 0, 0}; /* frac 1/2, S = (1/2)/(3/4) = 2/3 */
+    assert_true(fabs(btsp_an_vg_sparseness(half, 4, 1) - 2.0 / 3.0) < TOL);
+    assert_true(btsp_an_vg_sparseness(half, 1, 1) == 0.0); /* N < 2 */
+    assert_true(isnan(btsp_an_vg_sparseness(half, 4, 0)));
+
+    /* columns: [1,1,0,3]: frac = (25/16)/(11/4) = 25/44, S = (19/44)/(3/4) = 19/33;
+     * [0,1,0,1] -> 2/3; [0,1,0,0] -> 1 (twice) */
+    float sel[4];
+    assert_int_equal(btsp_an_selectivity(A, 4, 4, sel), BTSP_OK);
+    assert_true(fabs(sel[0] - 19.0 / 33.0) < 1e-6);
+    assert_true(fabs(sel[1] - 2.0 / 3.0) < 1e-6);
+    assert_true(fabs(sel[2] - 1.0) < 1e-6 && fabs(sel[3] - 1.0) < 1e-6);
+    assert_int_equal(btsp_an_sparsity(NULL, 4, 4, s), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_selectivity(A, 4, 4, NULL), BTSP_E_INVALID_ARG);
+}
+
+static void test_discriminability(void **state)
+{
+    (void)state;
+    /* pairs (1,0) (2,0) (2,1) (3,0) (3,1) (3,2): cos(r1,r0) = 1/2; pattern 2 silent -> 0;
+     * cos(r3,r0) = 3/sqrt(10); cos(r3,r1) = 2/sqrt(10) */
+    float d[6];
+    assert_int_equal(btsp_an_discriminability(A, 4, 4, d), BTSP_OK);
+    const double want[6] = {0.5, 0.0, 0.0, 1.0 - 3.0 / sqrt(10.0), 1.0 - 2.0 / sqrt(10.0), 0.0};
+    double sum = 0.0;
+    for (int i = 0; i < 6; i++) {
+        assert_true(fabs(d[i] - want[i]) < 1e-6);
+        sum += want[i];
+    }
+    double mean = 0.0;
+    assert_int_equal(btsp_an_discriminability_mean(A, 4, 4, &mean), BTSP_OK);
+    assert_true(fabs(mean - sum / 6.0) < 1e-9);
+    assert_int_equal(btsp_an_discriminability_mean(A, 1, 4, &mean), BTSP_OK);
+    assert_true(isnan(mean));
+    assert_int_equal(btsp_an_discriminability_mean(NULL, 4, 4, &mean), BTSP_E_INVALID_ARG);
+
+    /* identical patterns: discriminability 0; orthogonal: 1 */
+    const float same[6] = {1, 2, 3, 2, 4, 6}, orth[4] = {1, 0, 0, 2};
+    assert_int_equal(btsp_an_discriminability_mean(same, 2, 3, &mean), BTSP_OK);
+    assert_true(fabs(mean) < 1e-9);
+    assert_int_equal(btsp_an_discriminability_mean(orth, 2, 2, &mean), BTSP_OK);
+    assert_true(fabs(mean - 1.0) < 1e-9);
+}
+
+static void test_rsm(void **state)
+{
+    (void)state;
+    float r[16];
+    assert_int_equal(btsp_an_rsm(A, 4, 4, r), BTSP_OK);
+    const double c30 = 3.0 / sqrt(10.0), c31 = 2.0 / sqrt(10.0);
+    const double want[16] = {1, 0.5, 0, c30, 0.5, 1, 0, c31, 0, 0, 0, 0, c30, c31, 0, 1};
+    for (int i = 0; i < 16; i++)
+        assert_true(fabs(r[i] - want[i]) < 1e-6);
+    assert_true(fabs(btsp_an_participation_ratio_sym(r, 4) - 9.0 / (3.0 + 2 * (0.25 + c30 * c30 + c31 * c31))) <
+                1e-5);
+
+    /* class means: class 0 = (r0 + r1) / 2, class 1 = (r2 + r3) / 2 */
+    float cm[8];
+    size_t counts[2];
+    assert_int_equal(btsp_an_class_means(A, 4, 4, A_LABELS, 2, cm, counts), BTSP_OK);
+    const float want_cm[8] = {1, 0.5f, 0.5f, 0.5f, 1.5f, 0.5f, 0, 0};
+    for (int i = 0; i < 8; i++)
+        assert_true(fabsf(cm[i] - want_cm[i]) < 1e-6f);
+    assert_true(counts[0] == 2 && counts[1] == 2);
+    const uint8_t bad[4] = {0, 0, 2, 1};
+    assert_int_equal(btsp_an_class_means(A, 4, 4, bad, 2, cm, NULL), BTSP_E_RANGE);
+
+    /* class RSM: (0,0) = sim(r0,r1) = 0.5; (1,1) = sim(r2,r3) = 0; (0,1) = mean of
+     * {sim(r0,r2), sim(r0,r3), sim(r1,r2), sim(r1,r3)} = (c30 + c31) / 4 */
+    float rc[4];
+    assert_int_equal(btsp_an_rsm_class(A, 4, 4, A_LABELS, 2, rc), BTSP_OK);
+    assert_true(fabs(rc[0] - 0.5) < 1e-6 && fabs(rc[3]) < 1e-6);
+    assert_true(fabs(rc[1] - (c30 + c31) / 4.0) < 1e-6 && rc[1] == rc[2]);
+    /* a class with one pattern: NaN diagonal; an empty class: NaN row */
+    const uint8_t lab3[4] = {0, 0, 0, 1};
+    float rc3[9];
+    assert_int_equal(btsp_an_rsm_class(A, 4, 4, lab3, 3, rc3), BTSP_OK);
+    assert_true(isnan(rc3[4]) && isnan(rc3[8]) && isnan(rc3[2]));
+    assert_true(fabs(rc3[0] - (0.5 + 0 + 0) / 3.0) < 1e-6);
+
+    double within[2], between[2];
+    assert_int_equal(btsp_an_class_similarity(A, 4, 4, A_LABELS, 2, within, between), BTSP_OK);
+    assert_true(fabs(within[0] - 0.5) < 1e-9 && fabs(within[1]) < 1e-9);
+    assert_true(fabs(between[0] - (c30 + c31) / 4.0) < 1e-9 && fabs(between[1] - between[0]) < 1e-9);
+    assert_int_equal(btsp_an_class_similarity(A, 4, 4, bad, 2, within, between), BTSP_E_RANGE);
+}
+
+static void test_participation_ratio(void **state)
+{
+    (void)state;
+    double pr = -1.0;
+    /* covariance diag(2, 2) -> PR 2; diag(2, 8) -> 100 / 68; rank 1 -> 1 */
+    const float iso[8] = {1, 0, -1, 0, 0, 1, 0, -1};
+    assert_int_equal(btsp_an_participation_ratio(iso, 4, 2, &pr), BTSP_OK);
+    assert_true(fabs(pr - 2.0) < 1e-9);
+    const float aniso[8] = {1, 0, -1, 0, 0, 2, 0, -2};
+    assert_int_equal(btsp_an_participation_ratio(aniso, 4, 2, &pr), BTSP_OK);
+    assert_true(fabs(pr - 100.0 / 68.0) < 1e-9);
+    const float line[6] = {1, 1, 2, 2, 3, 3};
+    assert_int_equal(btsp_an_participation_ratio(line, 3, 2, &pr), BTSP_OK);
+    assert_true(fabs(pr - 1.0) < 1e-9);
+    /* fewer patterns than units (pattern Gram matrix): 3 orthonormal points -> eigenvalues
+     * 1, 1, 0 -> PR 2; 2 points -> 1 */
+    const float e3[12] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0};
+    assert_int_equal(btsp_an_participation_ratio(e3, 3, 4, &pr), BTSP_OK);
+    assert_true(fabs(pr - 2.0) < 1e-9);
+    assert_int_equal(btsp_an_participation_ratio(e3, 2, 4, &pr), BTSP_OK);
+    assert_true(fabs(pr - 1.0) < 1e-9);
+    /* no variance, one pattern -> 0 */
+    const float flat[4] = {1, 1, 1, 1};
+    assert_int_equal(btsp_an_participation_ratio(flat, 2, 2, &pr), BTSP_OK);
+    assert_true(pr == 0.0);
+    assert_int_equal(btsp_an_participation_ratio(flat, 1, 2, &pr), BTSP_OK);
+    assert_true(pr == 0.0);
+    assert_int_equal(btsp_an_participation_ratio(NULL, 2, 2, &pr), BTSP_E_INVALID_ARG);
+
+    const float id3[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1}, ones[4] = {1, 1, 1, 1}, zero[4] = {0, 0, 0, 0};
+    assert_true(fabs(btsp_an_participation_ratio_sym(id3, 3) - 3.0) < 1e-12);
+    assert_true(fabs(btsp_an_participation_ratio_sym(ones, 2) - 1.0) < 1e-12);
+    assert_true(btsp_an_participation_ratio_sym(zero, 2) == 0.0);
+    assert_true(isnan(btsp_an_participation_ratio_sym(NULL, 2)));
+}
+
+static void test_class_sorted(void **state)
+{
+    (void)state;
+    /* units: u0 = [0,0,1,1] prefers class 1; u1 silent; u2 = [2,0,1,0] prefers class 0 (means
+     * 1 vs 0.5); u3 = [1,1,1,1] ties -> class 0 */
+    const float act[16] = {0, 0, 2, 1, 0, 0, 0, 1, 1, 0, 1, 1, 1, 0, 0, 1};
+    float out[8];
+    size_t order[4], n_active = 99;
+    int pref[4];
+    assert_int_equal(btsp_an_class_sorted(act, 4, 4, A_LABELS, 2, out, order, pref, &n_active), BTSP_OK);
+    assert_int_equal(n_active, 3);
+    assert_true(order[0] == 2 && order[1] == 3 && order[2] == 0 && order[3] == 1);
+    assert_true(pref[0] == 1 && pref[1] == -1 && pref[2] == 0 && pref[3] == 0);
+    const float want[8] = {1, 1, 0, 0, 0.5f, 1, 1, 0};
+    for (int i = 0; i < 8; i++)
+        assert_true(fabsf(out[i] - want[i]) < 1e-6f);
+    assert_int_equal(btsp_an_class_sorted(act, 4, 4, A_LABELS, 2, out, order, NULL, NULL), BTSP_OK);
+    assert_int_equal(btsp_an_class_sorted(act, 4, 4, A_LABELS, 2, out, NULL, NULL, NULL), BTSP_E_INVALID_ARG);
+}
+
+static void test_angles(void **state)
+{
+    (void)state;
+    const float x[2] = {1, 0}, y[2] = {0, 1}, d[2] = {1, 1}, m[2] = {-1, 0}, z[2] = {0, 0};
+    assert_true(fabs(btsp_an_angle_deg(x, y, 2) - 90.0) < 1e-9);
+    assert_true(fabs(btsp_an_angle_deg(x, d, 2) - 45.0) < 1e-9);
+    assert_true(fabs(btsp_an_angle_deg(x, m, 2) - 180.0) < 1e-9);
+    assert_true(fabs(btsp_an_angle_deg(d, d, 2)) < 1e-6);
+    assert_true(isnan(btsp_an_angle_deg(x, z, 2)));
+    assert_true(isnan(btsp_an_angle_deg(x, y, 0)));
+
+    const float w[6] = {1, 2, 3, 4, 5, 6};            /* 2 x 3 */
+    const float wt[6] = {1, 4, 2, 5, 3, 6};           /* 3 x 2 = W^T */
+    const float neg[6] = {-2, -8, -4, -10, -6, -12};  /* -2 W^T */
+    const float wrong[6] = {1, 2, 3, 4, 5, 6};        /* W read as 3 x 2: not W^T */
+    assert_true(fabs(btsp_an_angle_transposed_deg(w, 2, 3, wt)) < 1e-5);
+    assert_true(fabs(btsp_an_angle_transposed_deg(w, 2, 3, neg) - 180.0) < 1e-5);
+    /* W.(wrong)^T flattened: wrong^T = [1 3 5; 2 4 6]: dot = 1+6+15+8+20+36 = 86, |.|^2 = 91 */
+    assert_true(fabs(btsp_an_angle_transposed_deg(w, 2, 3, wrong) - acos(86.0 / 91.0) * 180.0 / acos(-1.0)) < 1e-5);
+    assert_true(isnan(btsp_an_angle_transposed_deg(NULL, 2, 3, wt)));
+}
+
+static void test_render_grid(void **state)
+{
+    (void)state;
+    size_t w, h;
+    assert_int_equal(btsp_an_grid_size(3, 2, 1, 2, 1, &w, &h), BTSP_OK);
+    assert_true(w == 7 && h == 5); /* 2 columns of 2+1 pixels + 1; 2 rows of 1+1 + 1 */
+    assert_int_equal(btsp_an_grid_size(0, 2, 1, 2, 1, &w, &h), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_grid_size(2, 2, 2, 2, 3, &w, &h), BTSP_OK);
+    assert_true(w == 2 * 7 + 1 && h == 7 + 1);
+
+    /* tiles [0, 1], [5, 5] (constant), [-1, 0.5] */
+    const float t[6] = {0, 1, 5, 5, -1, 0.5f};
+    uint8_t px[7 * 5];
+    assert_int_equal(btsp_an_render_grid(t, 3, 2, 1, 2, 1, 0, px, 7, 5), BTSP_OK);
+    assert_int_equal(px[0], BTSP_AN_GRID_SEPARATOR);
+    assert_int_equal(px[7 + 1], 0);
+    assert_int_equal(px[7 + 2], 255);
+    assert_int_equal(px[7 + 3], BTSP_AN_GRID_SEPARATOR);
+    assert_int_equal(px[7 + 4], 128);
+    assert_int_equal(px[7 + 5], 128);
+    assert_int_equal(px[3 * 7 + 1], 0);   /* min of tile 2 */
+    assert_int_equal(px[3 * 7 + 2], 255); /* max of tile 2 */
+    assert_int_equal(px[3 * 7 + 4], BTSP_AN_GRID_SEPARATOR); /* unused cell */
+    /* symmetric: [-1, 0.5] over [-1, 1] -> 0 and round(0.75 * 255) = 191 */
+    assert_int_equal(btsp_an_render_grid(t, 3, 2, 1, 2, 1, 1, px, 7, 5), BTSP_OK);
+    assert_int_equal(px[3 * 7 + 1], 0);
+    assert_int_equal(px[3 * 7 + 2], 191);
+    assert_int_equal(px[7 + 1], 128); /* 0 in [-1, 1] */
+    assert_int_equal(btsp_an_render_grid(t, 3, 2, 1, 2, 1, 0, px, 6, 5), BTSP_E_SHAPE);
+
+    /* zoom 2: every value covers 2 x 2 pixels */
+    uint8_t pz[(2 * 5 + 1) * (2 + 1 + 1)];
+    assert_int_equal(btsp_an_grid_size(2, 2, 1, 2, 2, &w, &h), BTSP_OK);
+    assert_true(w == 11 && h == 4);
+    assert_int_equal(btsp_an_render_grid(t, 2, 2, 1, 2, 2, 0, pz, w, h), BTSP_OK);
+    assert_true(pz[w + 1] == 0 && pz[w + 2] == 0 && pz[2 * w + 1] == 0 && pz[w + 3] == 255 && pz[2 * w + 4] == 255);
+}
+
+static void test_render_lines_png(void **state)
+{
+    (void)state;
+    enum { W = 64, H = 40 };
+    uint8_t *rgb = malloc(W * H * 3);
+    assert_non_null(rgb);
+    const float y[6] = {0, 1, 2, 2, NAN, 0};
+    assert_int_equal(btsp_an_render_lines(NULL, y, 2, 3, 0, 0, rgb, W, H), BTSP_OK);
+    assert_true(rgb[0] == 255 && rgb[1] == 255 && rgb[2] == 255); /* background */
+    const uint8_t *box = rgb + (8 * W + 20) * 3;                   /* top edge of the axes box */
+    assert_true(box[0] == 0 && box[1] == 0 && box[2] == 0);
+    size_t blue = 0, orange = 0;
+    for (size_t i = 0; i < W * H; i++) {
+        blue += rgb[3 * i] == 31 && rgb[3 * i + 1] == 119 && rgb[3 * i + 2] == 180;
+        orange += rgb[3 * i] == 255 && rgb[3 * i + 1] == 127 && rgb[3 * i + 2] == 14;
+    }
+    assert_true(blue > 40);  /* a polyline across the plot */
+    assert_true(orange > 0); /* an isolated point (the NaN breaks the second series) */
+    assert_int_equal(btsp_an_render_lines(NULL, y, 2, 3, 0, 0, rgb, 16, H), BTSP_E_INVALID_ARG);
+    const float x[3] = {0, 10, 100};
+    assert_int_equal(btsp_an_render_lines(x, y, 1, 3, -1, 3, rgb, W, H), BTSP_OK);
+
+    char path[256];
+    const char *base = getenv("TMPDIR");
+    snprintf(path, sizeof path, "%s/btsp_an_%ld.png", base && *base ? base : "/tmp", (long)getpid());
+    char err[256];
+    btsp_status st = btsp_png_write(path, rgb, W, H, 3, err, sizeof err);
+    if (btsp_png_available()) {
+        assert_int_equal(st, BTSP_OK);
+        assert_string_equal(err, "");
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        unsigned char sig[8] = {0};
+        assert_int_equal(fread(sig, 1, 8, f), 8);
+        fclose(f);
+        assert_memory_equal(sig, "\x89PNG\r\n\x1a\n", 8);
+        remove(path);
+        assert_int_equal(btsp_png_write(path, rgb, W, H, 2, err, sizeof err), BTSP_E_INVALID_ARG);
+        assert_int_equal(btsp_png_write("/nonexistent-dir/x.png", rgb, W, H, 1, err, sizeof err), BTSP_E_IO);
+        assert_true(strstr(err, "/nonexistent-dir/x.png") != NULL);
+    } else {
+        assert_int_equal(st, BTSP_E_UNSUPPORTED);
+        assert_true(strlen(err) > 0);
+    }
+    free(rgb);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_argmax_accuracy_mse),
+        cmocka_unit_test(test_simple_stats),
+        cmocka_unit_test(test_sparsity_selectivity),
+        cmocka_unit_test(test_discriminability),
+        cmocka_unit_test(test_rsm),
+        cmocka_unit_test(test_participation_ratio),
+        cmocka_unit_test(test_class_sorted),
+        cmocka_unit_test(test_angles),
+        cmocka_unit_test(test_render_grid),
+        cmocka_unit_test(test_render_lines_png),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
