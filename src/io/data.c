@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 
+#include "io_util.h"
 #include "btsp/btsp_io.h"
 
 #include <errno.h>
@@ -14,24 +15,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#if defined(__GNUC__)
-#define DATA_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define DATA_PRINTF(a, b)
-#endif
-
-static void data_set_err(char *err, size_t errlen, const char *fmt, ...) DATA_PRINTF(3, 4);
-static void data_append_err(char *err, size_t errlen, const char *fmt, ...) DATA_PRINTF(3, 4);
-
-static void data_set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+static void data_append_err(char *err, size_t errlen, const char *fmt, ...) IO_PRINTF(3, 4);
 
 /* Append to the message already in err (truncating at errlen). */
 static void data_append_err(char *err, size_t errlen, const char *fmt, ...)
@@ -89,7 +73,7 @@ btsp_status btsp_dataset_load_idx(const char *images_path, const char *labels_pa
     if (out)
         memset(out, 0, sizeof *out);
     if (!images_path || !labels_path || !out) {
-        data_set_err(err, errlen, "data: NULL argument");
+        io_set_err(err, errlen, "data: NULL argument");
         return BTSP_E_INVALID_ARG;
     }
     btsp_idx img = { 0 }, lab = { 0 };
@@ -102,19 +86,19 @@ btsp_status btsp_dataset_load_idx(const char *images_path, const char *labels_pa
         return st;
     }
     if (img.ndim < 2) {
-        data_set_err(err, errlen, "data: '%s': images must have 2 or 3 dimensions, found %d",
+        io_set_err(err, errlen, "data: '%s': images must have 2 or 3 dimensions, found %d",
                      images_path, img.ndim);
         st = BTSP_E_SHAPE;
     } else if (lab.ndim != 1) {
-        data_set_err(err, errlen, "data: '%s': labels must have 1 dimension, found %d", labels_path,
+        io_set_err(err, errlen, "data: '%s': labels must have 1 dimension, found %d", labels_path,
                      lab.ndim);
         st = BTSP_E_SHAPE;
     } else if (img.dims[0] != lab.dims[0]) {
-        data_set_err(err, errlen, "data: '%s' has %zu images but '%s' has %zu labels", images_path,
+        io_set_err(err, errlen, "data: '%s' has %zu images but '%s' has %zu labels", images_path,
                      img.dims[0], labels_path, lab.dims[0]);
         st = BTSP_E_SHAPE;
     } else if (img.dims[1] * img.dims[2] == 0) {
-        data_set_err(err, errlen, "data: '%s': images have no pixels", images_path);
+        io_set_err(err, errlen, "data: '%s': images have no pixels", images_path);
         st = BTSP_E_SHAPE;
     }
     if (st == BTSP_OK) {
@@ -128,7 +112,7 @@ btsp_status btsp_dataset_load_idx(const char *images_path, const char *labels_pa
             n_classes = BTSP_DATASET_MIN_CLASSES;
         st = data_alloc(out, n, dim, n_classes);
         if (st != BTSP_OK) {
-            data_set_err(err, errlen, "data: out of memory for %zu x %zu images", n, dim);
+            io_set_err(err, errlen, "data: out of memory for %zu x %zu images", n, dim);
         } else {
             for (size_t i = 0; i < n * dim; i++)
                 out->x[i] = (float)img.data[i] / 255.0f;
@@ -300,7 +284,7 @@ btsp_status btsp_data_find(const char *name_or_dir, char *images_train, char *la
         if (outs[i] && pathlen > 0)
             outs[i][0] = '\0';
     if (!name_or_dir || !*name_or_dir) {
-        data_set_err(err, errlen, "data: NULL or empty data set name");
+        io_set_err(err, errlen, "data: NULL or empty data set name");
         return BTSP_E_INVALID_ARG;
     }
 
@@ -341,7 +325,7 @@ btsp_status btsp_data_find(const char *name_or_dir, char *images_train, char *la
     if (oom) {
         for (int c = 0; c < n_cand; c++)
             free(cand[c]);
-        data_set_err(err, errlen, "data: out of memory");
+        io_set_err(err, errlen, "data: out of memory");
         return BTSP_E_NOMEM;
     }
 
@@ -362,7 +346,7 @@ btsp_status btsp_data_find(const char *name_or_dir, char *images_train, char *la
         st = BTSP_OK;
         for (int i = 0; i < 4; i++) {
             if (outs[i] && strlen(found[hit][i]) >= pathlen) {
-                data_set_err(err, errlen, "data: path '%s' does not fit in a buffer of %zu bytes",
+                io_set_err(err, errlen, "data: path '%s' does not fit in a buffer of %zu bytes",
                              found[hit][i], pathlen);
                 st = BTSP_E_INVALID_ARG;
                 break;
@@ -376,12 +360,12 @@ btsp_status btsp_data_find(const char *name_or_dir, char *images_train, char *la
                 if (outs[i] && pathlen > 0)
                     outs[i][0] = '\0';
     } else if (st == BTSP_E_NOMEM) {
-        data_set_err(err, errlen, "data: out of memory");
+        io_set_err(err, errlen, "data: out of memory");
     } else {
         if (kind == KIND_DIR)
-            data_set_err(err, errlen, "data: no IDX data set in ");
+            io_set_err(err, errlen, "data: no IDX data set in ");
         else
-            data_set_err(err, errlen, "data: %s not found; looked in ", name_or_dir);
+            io_set_err(err, errlen, "data: %s not found; looked in ", name_or_dir);
         for (int c = 0; c < n_cand; c++) {
             if (c > 0)
                 data_append_err(err, errlen, ", ");

@@ -1,0 +1,16 @@
+/* Shared helpers of libbtsp_io (not installed). */
+#ifndef BTSP_IO_UTIL_H
+#define BTSP_IO_UTIL_H
+
+#include <stddef.h>
+
+#if defined(__GNUC__)
+#define IO_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define IO_PRINTF(a, b)
+#endif
+
+/* Write a formatted message into the caller's error buffer (err may be NULL, errlen 0). */
+void io_set_err(char *err, size_t errlen, const char *fmt, ...) IO_PRINTF(3, 4);
+
+#endif
