@@ -237,6 +237,76 @@ static void test_angles(void **state)
     assert_true(isnan(btsp_an_angle_transposed_deg(NULL, 2, 3, wt)));
 }
 
+static void test_representation_means(void **state)
+{
+    (void)state;
+    /* A: sparsities 1, 0, 0, 0.8 -> mean 0.45; selectivities of the columns [1,1,0,3] = 19/33,
+     * [0,1,0,1] = 2/3, [0,1,0,0] = 1, [0,1,0,0] = 1 -> mean (19/33 + 2/3 + 2) / 4 */
+    double sp, se, di, ref;
+    assert_int_equal(btsp_an_representation_means(A, 4, 4, &sp, &se, &di), BTSP_OK);
+    assert_true(fabs(sp - 0.45) < TOL);
+    assert_true(fabs(se - (19.0 / 33.0 + 2.0 / 3.0 + 2.0) / 4.0) < TOL);
+    assert_int_equal(btsp_an_discriminability_mean(A, 4, 4, &ref), BTSP_OK);
+    assert_true(fabs(di - ref) < TOL);
+    assert_int_equal(btsp_an_representation_means(A, 4, 4, NULL, NULL, NULL), BTSP_OK);
+    assert_int_equal(btsp_an_representation_means(A, 0, 4, &sp, NULL, NULL), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_representation_means(NULL, 4, 4, &sp, NULL, NULL), BTSP_E_INVALID_ARG);
+}
+
+static void test_equilibration(void **state)
+{
+    (void)state;
+    /* means: last 2.5, prev 2.0 -> 0.5 / 2.5 = 0.2 (not above 0.2); last 1.0, prev 2.0 -> 1.0 */
+    const float last[4] = {1, 2, 3, 4}, prev[4] = {1, 1, 3, 3}, low[2] = {0.5f, 1.5f}, high[2] = {2, 2};
+    double rel, residual = 0.0;
+    assert_int_equal(btsp_an_equilibration(last, prev, 4, BTSP_AN_EQUILIBRATION_THRESHOLD, &rel, &residual),
+                     BTSP_OK);
+    assert_true(fabs(rel - 0.2) < TOL && residual == 0.0);
+    assert_int_equal(btsp_an_equilibration(low, high, 2, BTSP_AN_EQUILIBRATION_THRESHOLD, &rel, &residual),
+                     BTSP_OK);
+    assert_true(fabs(rel - 1.0) < TOL && fabs(residual - 1.0) < TOL);
+    const float zero[2] = {0, 0};
+    assert_int_equal(btsp_an_equilibration(zero, zero, 2, 0.2, &rel, NULL), BTSP_OK);
+    assert_true(rel == 0.0);
+    assert_int_equal(btsp_an_equilibration(zero, high, 2, 0.2, &rel, &residual), BTSP_OK);
+    assert_true(isinf(rel) && isinf(residual));
+    assert_int_equal(btsp_an_equilibration(zero, high, 0, 0.2, &rel, NULL), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_equilibration(zero, high, 2, 0.2, NULL, NULL), BTSP_E_INVALID_ARG);
+}
+
+static void test_class_order(void **state)
+{
+    (void)state;
+    const uint8_t lab[6] = {2, 0, 1, 0, 2, 1};
+    size_t order[6];
+    assert_int_equal(btsp_an_class_order(lab, 6, 3, order), BTSP_OK);
+    const size_t want[6] = {1, 3, 2, 5, 0, 4};
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(order[i], want[i]);
+    assert_int_equal(btsp_an_class_order(lab, 6, 2, order), BTSP_E_RANGE);
+    assert_int_equal(btsp_an_class_order(NULL, 6, 3, order), BTSP_E_INVALID_ARG);
+}
+
+static void test_morans_i(void **state)
+{
+    (void)state;
+    /* 2 x 2, one bright pixel: every pixel neighbours the 3 others, N = 4, sum w = 12,
+     * d = (3/4, -1/4, -1/4, -1/4), sum d^2 = 3/4, sum_{i != j} d_i d_j = 0 - 3/4:
+     * I = (4 / 12) * (-3/4) / (3/4) = -1/3 */
+    const float one[4] = {1, 0, 0, 0};
+    assert_true(fabs(btsp_an_morans_i(one, 2, 2) + 1.0 / 3.0) < TOL);
+    /* 3 x 1 ramp [0, 1, 2]: d = (-1, 0, 1), pairs (0,1), (1,2) both ways: cross = 0, I = 0;
+     * 4 x 1 [0, 0, 1, 1]: d = (-1,-1,1,1)/2, cross = 2 (1/4 - 1/4 + 1/4) = 1/2, sum w = 6,
+     * sum d^2 = 1: I = (4 / 6) * (1/2) = 1/3 */
+    const float ramp[3] = {0, 1, 2}, step[4] = {0, 0, 1, 1};
+    assert_true(fabs(btsp_an_morans_i(ramp, 3, 1)) < TOL);
+    assert_true(fabs(btsp_an_morans_i(step, 4, 1) - 1.0 / 3.0) < TOL);
+    assert_true(isnan(btsp_an_morans_i(ramp, 1, 1)));
+    const float flat[4] = {2, 2, 2, 2};
+    assert_true(isnan(btsp_an_morans_i(flat, 2, 2)));
+    assert_true(isnan(btsp_an_morans_i(NULL, 2, 2)));
+}
+
 static void test_render_grid(void **state)
 {
     (void)state;
@@ -333,6 +403,10 @@ int main(void)
         cmocka_unit_test(test_participation_ratio),
         cmocka_unit_test(test_class_sorted),
         cmocka_unit_test(test_angles),
+        cmocka_unit_test(test_representation_means),
+        cmocka_unit_test(test_equilibration),
+        cmocka_unit_test(test_class_order),
+        cmocka_unit_test(test_morans_i),
         cmocka_unit_test(test_render_grid),
         cmocka_unit_test(test_render_lines_png),
     };

@@ -238,6 +238,58 @@ BTSP_IO_API double btsp_an_angle_transposed_deg(const float *w, size_t rows, siz
 /** @} */
 
 /* ------------------------------------------------------------------------------------------ */
+/** @name Training diagnostics: representation summaries, equilibration, ordering, RF structure
+ *  @{ */
+
+/** @brief Mean sparsity, mean selectivity and mean discriminability of an activity matrix in
+ *  one call (the per-snapshot summaries of `btsp analyze`'s representation history): the mean
+ *  of btsp_an_sparsity() over patterns, of btsp_an_selectivity() over units, and
+ *  btsp_an_discriminability_mean().
+ *  @param act n_patterns x n_units activity. @param n_patterns rows (>= 1). @param n_units
+ *  columns (>= 1).
+ *  @param[out] sparsity mean sparsity, or NULL. @param[out] selectivity mean selectivity, or
+ *  NULL. @param[out] discriminability mean discriminability (NaN for one pattern), or NULL.
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_NOMEM. @since 0.1 */
+BTSP_IO_API btsp_status btsp_an_representation_means(const float *act, size_t n_patterns, size_t n_units,
+                                                     double *sparsity, double *selectivity,
+                                                     double *discriminability);
+
+/** Relative change above which a population counts as not equilibrated (EIANN). @since 0.1 */
+#define BTSP_AN_EQUILIBRATION_THRESHOLD 0.2
+
+/** @brief Equilibration check of one population (EIANN): with m_T the mean of the activities
+ *  after the last forward step and m_{T-1} the mean after the step before (e.g. over all test
+ *  patterns and units), the relative change is |m_T - m_{T-1}| / |m_T| (0 when the means are
+ *  equal, infinite when only m_T is 0). A change above `threshold`
+ *  (::BTSP_AN_EQUILIBRATION_THRESHOLD) is added to `*residual`.
+ *  @param a_last activities after the last step (::BTSP_VAR_ACTIVITY).
+ *  @param a_prev the same entries after the step before (::BTSP_VAR_PREV_ACTIVITY).
+ *  @param n number of values in each (>= 1). @param threshold relative change tolerated.
+ *  @param[out] rel_change receives the relative change.
+ *  @param[in,out] residual accumulates changes above the threshold; may be NULL.
+ *  @return ::BTSP_OK or ::BTSP_E_INVALID_ARG. @since 0.1 */
+BTSP_IO_API btsp_status btsp_an_equilibration(const float *a_last, const float *a_prev, size_t n,
+                                              double threshold, double *rel_change, double *residual);
+
+/** @brief Stable ordering by class: the indices 0..n-1 sorted by label, in index (time) order
+ *  within a class (the row order of a class-sorted plateau raster).
+ *  @param labels n labels. @param n number of labels. @param n_classes number of classes.
+ *  @param[out] order n indices.
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_RANGE. @since 0.1 */
+BTSP_IO_API btsp_status btsp_an_class_order(const uint8_t *labels, size_t n, size_t n_classes, size_t *order);
+
+/** @brief Moran's I spatial autocorrelation of an image with an 8-neighbour binary kernel
+ *  (EIANN's receptive-field structure is |I|): with deviations d_i = x_i - mean and
+ *  w_ij = 1 for the up to 8 neighbours j of pixel i,
+ *  `I = (N / sum w_ij) * sum_ij w_ij d_i d_j / sum_i d_i^2`.
+ *  About 1 for smooth images, about 0 for noise, negative for checkerboards.
+ *  @param img height x width values, row-major. @param width pixels per row.
+ *  @param height rows.
+ *  @return I; NaN if img is NULL, a size is 0, the image is constant or 1 x 1. @since 0.1 */
+BTSP_IO_API double btsp_an_morans_i(const float *img, size_t width, size_t height);
+/** @} */
+
+/* ------------------------------------------------------------------------------------------ */
 /** @name Raster images
  *  Minimal pictures without text: image grids (receptive fields, heat maps) and line plots,
  *  rendered into caller-owned pixel buffers, and a PNG writer (libpng, optional at build time).

@@ -14,6 +14,12 @@
  *                             participation ratios
  *   sparsity_<P>.npy, selectivity_<P>.npy, class_activity_<P>.npy (+ _order),
  *   rsm_class_<P>.npy, rsm_<P>.npy (+ rsm_labels.npy)
+ *   representation_history.csv  per snapshot and population: mean sparsity, selectivity,
+ *                             discriminability on the test set
+ *   equilibration.csv         per population: relative change of the mean activity over the
+ *                             last two forward steps (EIANN's equilibration check), residual
+ *   rf_structure.csv          |Moran's I| of every first-layer receptive field, and the mean
+ *   plateaus_sorted_<P>.npy   plateau raster sorted by class (+ _labels, _units, .png)
  *   dend_history_binned.csv   mean |forward dendritic state| in bins of 100 samples
  *   loss_binned.csv           training loss in bins of 100 samples
  *   *.png                     receptive fields, heat maps and line plots (with libpng)
@@ -681,7 +687,7 @@ static int binned_histories(an_ctx *a)
 
 /* First-layer receptive fields: the rows of the soma projection from the input population into
  * the first E population of the next layer (else the first such projection), as image tiles. */
-static int receptive_fields(an_ctx *a)
+static int receptive_fields(an_ctx *a, double *rf_structure)
 {
     btsp_net *net = a->net;
     const btsp_pop *in = btsp_net_input(net);
@@ -694,13 +700,44 @@ static int receptive_fields(an_ctx *a)
                       strcmp(btsp_pop_name(btsp_proj_post(best)), "E") != 0))
             best = q;
     }
-    if (!best || !a->png)
+    *rf_structure = NAN;
+    if (!best)
         return 1;
     const float *w;
     size_t rows, cols;
     btsp_proj_weights(best, &w, &rows, &cols);
     size_t side = (size_t)lround(sqrt((double)cols));
     size_t tw = side * side == cols ? side : cols, th = side * side == cols ? side : 1;
+    if (th > 1) {
+        /* receptive-field structure: |Moran's I| of every unit's weight image (8 neighbours) */
+        FILE *f = open_out(a, "rf_structure.csv");
+        if (!f)
+            return 0;
+        fprintf(f, "unit,morans_i,structure\n");
+        double sum = 0.0;
+        size_t k = 0;
+        for (size_t u = 0; u < rows; u++) {
+            double mi = btsp_an_morans_i(w + u * cols, tw, th);
+            fprintf(f, "%zu,", u);
+            cli_csv_number(f, mi);
+            fputc(',', f);
+            cli_csv_number(f, fabs(mi));
+            fputc('\n', f);
+            if (isfinite(mi)) {
+                sum += fabs(mi);
+                k++;
+            }
+        }
+        *rf_structure = k ? sum / (double)k : NAN;
+        fputs("mean,,", f);
+        cli_csv_number(f, *rf_structure);
+        fputc('\n', f);
+        if (!close_out(a, f, "rf_structure.csv"))
+            return 0;
+        fprintf(stderr, "  receptive-field structure (mean |Moran's I|): %.4f\n", *rf_structure);
+    }
+    if (!a->png)
+        return 1;
     size_t gcols = (size_t)ceil(sqrt((double)rows));
     size_t zoom = tw < 28 ? 28 / tw : 1;
     int symmetric = 0;
@@ -727,43 +764,176 @@ static size_t rsm_subset(const btsp_dataset *t, size_t m, size_t *rows)
     return k;
 }
 
-typedef struct pop_metrics {
-    double sparsity, selectivity, discriminability, within, between, pr, pr_rsm;
-    size_t active_units, silent_patterns;
-} pop_metrics;
-
-static int population_analyses(an_ctx *a, size_t rsm_max)
+/* Activities of every non-input population (P x size) after one btsp_net_forward() per test
+ * row with the current weights, and (if prev is not NULL) the activities one integration step
+ * earlier (BTSP_VAR_PREV_ACTIVITY). act[i] / prev[i] are NULL for the input population. */
+static int test_activities(an_ctx *a, float **act, float **prev)
 {
     btsp_net *net = a->net;
     const btsp_dataset *t = &a->test;
-    size_t P = t->n, C = t->n_classes, np = btsp_net_pop_count(net);
+    size_t P = t->n, np = btsp_net_pop_count(net);
     const btsp_pop *in = btsp_net_input(net);
-    float **act = calloc(np, sizeof *act);
-    pop_metrics *pm = calloc(np, sizeof *pm);
-    size_t *sub = malloc((rsm_max ? rsm_max : 1) * sizeof *sub);
-    int ok = 0;
-    if (!act || !pm || !sub)
-        goto done;
     for (size_t i = 0; i < np; i++) {
         const btsp_pop *p = btsp_net_pop_at(net, i);
         if (p == in)
             continue;
         act[i] = malloc((P ? P : 1) * btsp_pop_size(p) * sizeof **act);
-        if (!act[i])
-            goto done;
+        if (prev)
+            prev[i] = malloc((P ? P : 1) * btsp_pop_size(p) * sizeof **prev);
+        if (!act[i] || (prev && !prev[i])) {
+            fprintf(stderr, "btsp: out of memory\n");
+            return 0;
+        }
     }
-    fprintf(stderr, "  forward pass over %zu test rows for population activities\n", P);
     for (size_t r = 0; r < P; r++) {
         if (btsp_net_forward(net, t->x + r * t->dim, t->dim)) {
             fprintf(stderr, "btsp: %s\n", btsp_net_errmsg(net));
-            goto done;
+            return 0;
         }
         for (size_t i = 0; i < np; i++)
             if (act[i]) {
                 const btsp_pop *p = btsp_net_pop_at(net, i);
-                btsp_pop_copy_state(p, BTSP_VAR_ACTIVITY, act[i] + r * btsp_pop_size(p), btsp_pop_size(p));
+                size_t n = btsp_pop_size(p);
+                btsp_pop_copy_state(p, BTSP_VAR_ACTIVITY, act[i] + r * n, n);
+                if (prev)
+                    btsp_pop_copy_state(p, BTSP_VAR_PREV_ACTIVITY, prev[i] + r * n, n);
             }
     }
+    return 1;
+}
+
+static void free_activities(float **act, size_t np)
+{
+    for (size_t i = 0; act && i < np; i++)
+        free(act[i]);
+    free(act);
+}
+
+/* Mean sparsity, selectivity and discriminability of every population on the test set, per
+ * snapshot: representation_history.csv. */
+static int representation_history(an_ctx *a)
+{
+    size_t n_snap = 0;
+    unsigned long long *snaps = list_snapshots(a->run, &n_snap);
+    btsp_net *net = a->net;
+    size_t np = btsp_net_pop_count(net);
+    FILE *f = NULL;
+    int ok = 0;
+    if (!n_snap || !a->test.n) {
+        free(snaps);
+        return 1;
+    }
+    f = open_out(a, "representation_history.csv");
+    if (!f)
+        goto done;
+    fputs("samples,population,sparsity,selectivity,discriminability\n", f);
+    fprintf(stderr, "  representation history: %zu snapshots x %zu test rows\n", n_snap, a->test.n);
+    for (size_t s = 0; s < n_snap; s++) {
+        char dir[4096], name[64], err[1024];
+        snprintf(name, sizeof name, "snapshots/%llu", snaps[s]);
+        if (!cli_path(dir, sizeof dir, a->run, name))
+            goto done;
+        if (btsp_io_load_weights(net, dir, 1, err, sizeof err)) {
+            fprintf(stderr, "btsp: %s\n", err);
+            goto done;
+        }
+        float **act = calloc(np, sizeof *act);
+        int good = act && test_activities(a, act, NULL);
+        for (size_t i = 0; good && i < np; i++) {
+            if (!act[i])
+                continue;
+            const btsp_pop *p = btsp_net_pop_at(net, i);
+            double v[3];
+            good = !btsp_an_representation_means(act[i], a->test.n, btsp_pop_size(p), v, v + 1, v + 2);
+            fprintf(f, "%llu,%s", snaps[s], btsp_pop_full_name(p));
+            for (size_t k = 0; good && k < 3; k++) {
+                fputc(',', f);
+                cli_csv_number(f, v[k]);
+            }
+            fputc('\n', f);
+        }
+        free_activities(act, np);
+        if (!good) {
+            fprintf(stderr, "btsp: representation history failed at snapshot %llu\n", snaps[s]);
+            goto done;
+        }
+    }
+    ok = close_out(a, f, "representation_history.csv");
+    f = NULL;
+done:
+    if (f)
+        fclose(f);
+    free(snaps);
+    return ok;
+}
+
+/* A CSV number that may be infinite (written as inf). */
+static void csv_number_inf(FILE *f, double v)
+{
+    if (isinf(v))
+        fputs(v > 0 ? "inf" : "-inf", f);
+    else
+        cli_csv_number(f, v);
+}
+
+/* Equilibration check (EIANN) on the test activities: equilibration.csv, and the residual. */
+static int write_equilibration(an_ctx *a, float **act, float **prev, double *residual)
+{
+    btsp_net *net = a->net;
+    size_t np = btsp_net_pop_count(net), P = a->test.n;
+    *residual = 0.0;
+    FILE *f = open_out(a, "equilibration.csv");
+    if (!f)
+        return 0;
+    fputs("population,mean_activity_last,mean_activity_prev,relative_change,equilibrated\n", f);
+    for (size_t i = 0; i < np; i++) {
+        if (!act[i] || !P)
+            continue;
+        const btsp_pop *p = btsp_net_pop_at(net, i);
+        size_t n = P * btsp_pop_size(p);
+        double rel, m_last = 0.0, m_prev = 0.0;
+        if (btsp_an_equilibration(act[i], prev[i], n, BTSP_AN_EQUILIBRATION_THRESHOLD, &rel, residual)) {
+            fclose(f);
+            return 0;
+        }
+        for (size_t k = 0; k < n; k++) {
+            m_last += act[i][k];
+            m_prev += prev[i][k];
+        }
+        fprintf(f, "%s,", btsp_pop_full_name(p));
+        cli_csv_number(f, m_last / (double)n);
+        fputc(',', f);
+        cli_csv_number(f, m_prev / (double)n);
+        fputc(',', f);
+        csv_number_inf(f, rel);
+        fprintf(f, ",%d\n", !(rel > BTSP_AN_EQUILIBRATION_THRESHOLD));
+    }
+    fputs("residual,,,", f);
+    csv_number_inf(f, *residual);
+    fputs(",\n", f);
+    fprintf(stderr, "  equilibration residual %g\n", *residual);
+    return close_out(a, f, "equilibration.csv");
+}
+
+typedef struct pop_metrics {
+    double sparsity, selectivity, discriminability, within, between, pr, pr_rsm;
+    size_t active_units, silent_patterns;
+} pop_metrics;
+
+static int population_analyses(an_ctx *a, size_t rsm_max, double *eq_residual)
+{
+    btsp_net *net = a->net;
+    const btsp_dataset *t = &a->test;
+    size_t P = t->n, C = t->n_classes, np = btsp_net_pop_count(net);
+    float **act = calloc(np, sizeof *act), **prev = calloc(np, sizeof *prev);
+    pop_metrics *pm = calloc(np, sizeof *pm);
+    size_t *sub = malloc((rsm_max ? rsm_max : 1) * sizeof *sub);
+    int ok = 0;
+    if (!act || !prev || !pm || !sub)
+        goto done;
+    fprintf(stderr, "  forward pass over %zu test rows for population activities\n", P);
+    if (!test_activities(a, act, prev) || !write_equilibration(a, act, prev, eq_residual))
+        goto done;
     size_t M = rsm_max ? rsm_subset(t, rsm_max < P ? rsm_max : P, sub) : 0;
     char path[4096], name[256], pname[160];
     if (M) {
@@ -913,9 +1083,8 @@ static int population_analyses(an_ctx *a, size_t rsm_max)
     }
     ok = close_out(a, f, "representation.csv");
 done:
-    for (size_t i = 0; act && i < np; i++)
-        free(act[i]);
-    free(act);
+    free_activities(act, np);
+    free_activities(prev, np);
     free(pm);
     free(sub);
     if (!ok)
@@ -923,11 +1092,67 @@ done:
     return ok;
 }
 
-/* The plateau raster recorded during training, as an image (units x records). */
-static int plateau_picture(an_ctx *a, const char *run_json)
+/* Labels of the training samples the plateau records were taken after: record k follows
+ * sample t = (k + 1) * stride - 1 (0-based) of the run's order (the fixed --order file, else the
+ * seeded permutation of every epoch, as cli_run.c trains). 0 if the order cannot be rebuilt. */
+static int record_labels(const an_ctx *a, const char *run_json, unsigned long long data_seed,
+                         unsigned long long stride, size_t recs, uint8_t *lab)
+{
+    const btsp_dataset *tr = &a->d.train;
+    char order[4096], err[1024];
+    uint32_t *perm = NULL, *fixed = NULL;
+    size_t n_fixed = 0;
+    int ok = 0;
+    if (!tr->n || !stride)
+        return 0;
+    if (json_string(run_json, "order", order, sizeof order)) {
+        float *ord;
+        size_t shape[2], nd;
+        if (btsp_npy_read_f32(order, &ord, shape, &nd, err, sizeof err)) {
+            fprintf(stderr, "btsp analyze: sorted plateaus need the sample order: %s\n", err);
+            return 0;
+        }
+        n_fixed = shape[0] * (nd > 1 ? shape[1] : 1);
+        fixed = malloc((n_fixed ? n_fixed : 1) * sizeof *fixed);
+        for (size_t i = 0; fixed && i < n_fixed; i++)
+            fixed[i] = ord[i] >= 0.0f && ord[i] < (float)tr->n ? (uint32_t)ord[i] : 0u;
+        btsp_npy_free(ord);
+        if (!fixed || !n_fixed)
+            goto done;
+    } else if (!(perm = malloc(tr->n * sizeof *perm))) {
+        goto done;
+    }
+    uint64_t epoch = UINT64_MAX;
+    for (size_t k = 0; k < recs; k++) {
+        unsigned long long t = (k + 1) * stride - 1;
+        size_t row;
+        if (fixed) {
+            row = fixed[t % n_fixed];
+        } else {
+            if (t / tr->n != epoch) {
+                epoch = t / tr->n;
+                btsp_k_permutation(data_seed, epoch, perm, tr->n);
+            }
+            row = perm[t % tr->n];
+        }
+        lab[k] = tr->labels[row];
+    }
+    ok = 1;
+done:
+    free(perm);
+    free(fixed);
+    return ok;
+}
+
+/* The plateau raster recorded during training, as an image (units x records), and sorted by
+ * class (EIANN's plot_sorted_plateaus): records ordered by the label of their training sample
+ * (time order within a class), units by preferred class (btsp_an_class_sorted() of the raster).
+ * Writes plateaus_sorted_<P>.npy (records x units), plateaus_sorted_labels_<P>.npy,
+ * plateaus_sorted_units_<P>.npy and plateaus_sorted_<P>.png. */
+static int plateau_picture(an_ctx *a, const char *run_json, unsigned long long data_seed)
 {
     char pop[160], path[4096], err[1024], name[256];
-    if (!a->png || !json_string(run_json, "plateau_population", pop, sizeof pop))
+    if (!json_string(run_json, "plateau_population", pop, sizeof pop))
         return 1;
     btsp_pop *p;
     if (btsp_net_find_pop(a->net, pop, &p))
@@ -939,8 +1164,9 @@ static int plateau_picture(an_ctx *a, const char *run_json)
     size_t shape[2], nd;
     if (!cli_path(path, sizeof path, a->run, name) || btsp_npy_read_f32(path, &v, shape, &nd, err, sizeof err))
         return 1;
-    size_t recs = shape[0] < 2000 ? shape[0] : 2000, n = shape[1];
-    float *tr = recs && n ? malloc(recs * n * sizeof *tr) : NULL;
+    size_t n_rec = shape[0], n = nd > 1 ? shape[1] : 1;
+    size_t recs = n_rec < 2000 ? n_rec : 2000;
+    float *tr = recs && n && a->png ? malloc(recs * n * sizeof *tr) : NULL;
     int ok = 1;
     if (tr) {
         for (size_t r = 0; r < recs; r++)
@@ -950,6 +1176,62 @@ static int plateau_picture(an_ctx *a, const char *run_json)
         ok = write_png_gray(a, name, tr, 1, recs, n, 1, 1, 1);
     }
     free(tr);
+    /* class-sorted raster */
+    double stride = 0.0;
+    size_t C = a->d.train.n_classes;
+    uint8_t *lab = n_rec && n ? malloc(n_rec) : NULL, *slab = lab ? malloc(n_rec) : NULL;
+    size_t *rorder = lab ? malloc(n_rec * sizeof *rorder) : NULL, *uorder = lab ? malloc(n * sizeof *uorder) : NULL;
+    float *cs = lab ? malloc(C * n * sizeof *cs) : NULL, *sorted = lab ? malloc(n_rec * n * sizeof *sorted) : NULL;
+    float *fl = lab ? malloc((n_rec > n ? n_rec : n) * sizeof *fl) : NULL;
+    if (ok && n_rec && n && json_number(run_json, "plateau_stride", &stride) && stride >= 1.0) {
+        if (!lab || !slab || !rorder || !uorder || !cs || !sorted || !fl) {
+            fprintf(stderr, "btsp: out of memory\n");
+            ok = 0;
+        } else if (!record_labels(a, run_json, data_seed, (unsigned long long)stride, n_rec, lab)) {
+            fprintf(stderr, "btsp analyze: no class-sorted plateau raster (the sample order is unknown)\n");
+        } else if (btsp_an_class_order(lab, n_rec, C, rorder) ||
+                   btsp_an_class_sorted(v, n_rec, n, lab, C, cs, uorder, NULL, NULL)) {
+            fprintf(stderr, "btsp analyze: cannot sort the plateau raster by class\n");
+            ok = 0;
+        } else {
+            for (size_t r = 0; r < n_rec; r++) {
+                slab[r] = lab[rorder[r]];
+                for (size_t u = 0; u < n; u++)
+                    sorted[r * n + u] = v[rorder[r] * n + uorder[u]];
+            }
+            snprintf(name, sizeof name, "plateaus_sorted_%s.npy", pname);
+            ok = out_path(a, path, sizeof path, name) && cli_write_npy(path, sorted, n_rec, n);
+            a->n_outputs += ok;
+            for (size_t r = 0; ok && r < n_rec; r++)
+                fl[r] = (float)slab[r];
+            snprintf(name, sizeof name, "plateaus_sorted_labels_%s.npy", pname);
+            ok = ok && out_path(a, path, sizeof path, name) && cli_write_npy(path, fl, n_rec, 0);
+            a->n_outputs += ok;
+            for (size_t u = 0; ok && u < n; u++)
+                fl[u] = (float)uorder[u];
+            snprintf(name, sizeof name, "plateaus_sorted_units_%s.npy", pname);
+            ok = ok && out_path(a, path, sizeof path, name) && cli_write_npy(path, fl, n, 0);
+            a->n_outputs += ok;
+            /* picture: units x (at most 2000 evenly spaced sorted records) */
+            size_t step = (n_rec + 1999) / 2000, cols = (n_rec + step - 1) / step;
+            float *img = ok && a->png ? malloc(cols * n * sizeof *img) : NULL;
+            if (img) {
+                for (size_t c = 0; c < cols; c++)
+                    for (size_t u = 0; u < n; u++)
+                        img[u * cols + c] = sorted[c * step * n + u];
+                snprintf(name, sizeof name, "plateaus_sorted_%s.png", pname);
+                ok = write_png_gray(a, name, img, 1, cols, n, 1, 1, 1);
+            }
+            free(img);
+        }
+    }
+    free(lab);
+    free(slab);
+    free(rorder);
+    free(uorder);
+    free(cs);
+    free(sorted);
+    free(fl);
     btsp_npy_free(v);
     return ok;
 }
@@ -1009,7 +1291,8 @@ int cli_cmd_analyze(options *o)
     if (cli_path(path, sizeof path, a.run, "val_history.csv"))
         have_val = csv_read(path, &val);
     if (!snapshot_histories(&a, have_val ? &val : NULL) || !binned_histories(&a) ||
-        !update_angles(&a, run_json, (unsigned long long)data_seed, (size_t)o->angle_samples, o->bp_steps))
+        !update_angles(&a, run_json, (unsigned long long)data_seed, (size_t)o->angle_samples, o->bp_steps) ||
+        !representation_history(&a))
         goto done;
     /* final weights */
     char err[1024];
@@ -1022,7 +1305,10 @@ int cli_cmd_analyze(options *o)
     double loss = NAN;
     double acc = out ? cli_accuracy(a.net, &a.test, out, NULL, &loss) : NAN;
     free(out);
-    if (!receptive_fields(&a) || !population_analyses(&a, (size_t)o->rsm_patterns) || !plateau_picture(&a, run_json))
+    double eq_residual = NAN;
+    double rf_structure = NAN;
+    if (!receptive_fields(&a, &rf_structure) || !population_analyses(&a, (size_t)o->rsm_patterns, &eq_residual) ||
+        !plateau_picture(&a, run_json, (unsigned long long)data_seed))
         goto done;
     printf("{");
     cli_json_string(stdout, "command", "analyze", 0);
@@ -1032,6 +1318,8 @@ int cli_cmd_analyze(options *o)
     printf("\"test_rows\": %zu, ", a.test.n);
     cli_json_number(stdout, "test_accuracy", acc, 0);
     cli_json_number(stdout, "test_loss", loss, 0);
+    cli_json_number(stdout, "equilibration_residual", eq_residual, 0);
+    cli_json_number(stdout, "rf_structure", rf_structure, 0);
     printf("\"png\": %s, \"files\": %zu}\n", a.png ? "true" : "false", a.n_outputs);
     rc = 0;
 done:

@@ -65,8 +65,35 @@ awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "OutputE_H1E~H1E_OutputE"
 # metrics are in range
 awk -F, 'NR > 1 { for (i = 4; i <= 6; i++) if ($i < 0 || $i > 1.000001) exit 1 }' "$a/representation.csv" ||
   fail "sparsity/selectivity/discriminability out of [0, 1]"
+# representation history: 5 snapshots x 5 populations; the last snapshot is the final network
+need "$a/representation_history.csv" "$a/equilibration.csv"
+[[ $(lines "$a/representation_history.csv") -eq 26 ]] || fail "representation_history.csv rows"
+head -n 1 "$a/representation_history.csv" | grep -qx 'samples,population,sparsity,selectivity,discriminability' ||
+  fail "representation_history.csv header"
+h=$(grep '^1000,H1.E,' "$a/representation_history.csv" | cut -d, -f3-5)
+f=$(grep '^H1.E,' "$a/representation.csv" | cut -d, -f4-6)
+[[ -n $h && $h == "$f" ]] || fail "representation history at 1000 ($h) != final representation ($f)"
+# equilibration: a row per population and the residual
+[[ $(lines "$a/equilibration.csv") -eq 7 ]] || fail "equilibration.csv rows"
+grep -q '^residual,,,' "$a/equilibration.csv" || fail "equilibration.csv residual row"
+[[ -n $(json equilibration_residual "$an") ]] || fail "analyze JSON lacks equilibration_residual"
+# receptive-field structure: the demo's 64 inputs are 8 x 8 images; 100 H1.E units and the mean
+need "$a/rf_structure.csv"
+[[ $(lines "$a/rf_structure.csv") -eq 102 ]] || fail "rf_structure.csv rows"
+awk -F, 'NR > 1 && $1 != "mean" { if ($3 < 0 || $3 > 1.5) exit 1 }' "$a/rf_structure.csv" ||
+  fail "rf_structure.csv |I| out of range"
+[[ -n $(json rf_structure "$an") && $(json rf_structure "$an") != null ]] || fail "analyze JSON lacks rf_structure"
+# class-sorted plateau raster: 1000 records (stride 1) x units, labels sorted
+need "$a/plateaus_sorted_H1E.npy" "$a/plateaus_sorted_labels_H1E.npy" "$a/plateaus_sorted_units_H1E.npy"
+[[ $(stat -c %s "$a/plateaus_sorted_labels_H1E.npy") -eq $((128 + 4000)) ]] || fail "plateaus_sorted_labels size"
+[[ $(stat -c %s "$a/plateaus_sorted_H1E.npy") -eq $(stat -c %s "$r/plateaus_H1E.npy") ]] ||
+  fail "plateaus_sorted size differs from the raster"
+tail -c 4000 "$a/plateaus_sorted_labels_H1E.npy" | od -An -v -tf4 -w4 |
+  awk 'NR > 1 && $1 < prev { exit 1 } { prev = $1 } END { exit !(NR == 1000 && prev == 9) }' ||
+  fail "plateaus_sorted_labels not sorted"
 if [[ $(json png "$an") == true ]]; then
-  need "$a/receptive_fields.png" "$a/accuracy_history.png" "$a/class_activity_H1E.png" "$a/plateaus_H1E.png"
+  need "$a/receptive_fields.png" "$a/accuracy_history.png" "$a/class_activity_H1E.png" "$a/plateaus_H1E.png" \
+    "$a/plateaus_sorted_H1E.png"
   [[ $(head -c 4 "$a/receptive_fields.png" | od -An -tx1 | tr -d ' \n') == 89504e47 ]] || fail "not a PNG"
 fi
 
