@@ -53,7 +53,8 @@ configure_package_config_file(
 write_basic_package_version_file(
   "${PROJECT_BINARY_DIR}/btspConfigVersion.cmake"
   VERSION "${PROJECT_VERSION}"
-  COMPATIBILITY SameMajorVersion)
+  # 0.x releases are only compatible within a minor version (see BTSP_SOVERSION).
+  COMPATIBILITY SameMinorVersion)
 install(FILES
     "${PROJECT_BINARY_DIR}/btspConfig.cmake"
     "${PROJECT_BINARY_DIR}/btspConfigVersion.cmake"

@@ -81,8 +81,15 @@ static size_t train_window(const btsp_net *net)
 static float *alloc_block(btsp_net *net, size_t cap, bp_pop *pops)
 {
     size_t total = 0;
-    for (size_t i = 1; i < net->pops.n; i++)
-        total += ((btsp_pop *)net->pops.items[i])->size * (2 * (cap + 1) + 4);
+    if (cap > SIZE_MAX / 4)
+        return NULL;
+    size_t per_unit = 2 * (cap + 1) + 4; /* floats per unit: u and a histories, 4 gradients */
+    for (size_t i = 1; i < net->pops.n; i++) {
+        size_t n = ((btsp_pop *)net->pops.items[i])->size;
+        if (n > (SIZE_MAX / sizeof(float) - total) / per_unit) /* total stays representable in bytes */
+            return NULL;
+        total += n * per_unit;
+    }
     float *block = net_calloc(net, total ? total : 1, sizeof(float));
     if (!block)
         return NULL;
@@ -229,6 +236,9 @@ btsp_status btsp_rule_set_source(btsp_rule *rule, btsp_pop *source)
     if (source->net != net)
         return net_error(net, BTSP_E_INVALID_ARG, "btsp_rule_set_source: '%s' belongs to another network",
                          source->full_name);
+    if (source == btsp_net_input(net))
+        return net_error(net, BTSP_E_INVALID_ARG, "btsp_rule_set_source: the input population '%s' has no dendrite",
+                         source->full_name);
     rule->source = source;
     return BTSP_OK;
 }
@@ -293,11 +303,11 @@ static void act_vjp(const btsp_pop *p, const float *u, const float *a, const flo
         break;
     }
     case BTSP_ACT_POLY: {
-        /* a = p0 * max(u, 0)^p1: d/du = p0 * p1 * u^(p1 - 1) for u >= 0, else 0 */
+        /* a = p0 * max(u, 0)^p1: d/du = p0 * p1 * u^(p1 - 1) for u > 0, else 0 (at u = 0 the max
+         * has derivative 0, as autograd takes it; this also avoids 0^(p1 - 1) = inf for p1 < 1) */
         const double gain = p->act_p0, ex = p->act_p1;
         for (size_t i = 0; i < n; i++)
-            gu[i] = u[i] >= 0.0f && ex != 0.0 ? (float)((double)ga[i] * gain * ex * pow((double)u[i], ex - 1.0))
-                                               : 0.0f;
+            gu[i] = u[i] > 0.0f ? (float)((double)ga[i] * gain * ex * pow((double)u[i], ex - 1.0)) : 0.0f;
         break;
     }
     case BTSP_ACT_SOFTMAX: {

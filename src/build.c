@@ -134,6 +134,8 @@ btsp_status btsp_pop_set_activation(btsp_pop *pop, btsp_activation act, double p
         return net_error(net, BTSP_E_RANGE, "btsp_pop_set_activation: parameters must be finite");
     if (act == BTSP_ACT_CLAMP && !(p0 <= p1))
         return net_error(net, BTSP_E_RANGE, "btsp_pop_set_activation: clamp needs min <= max (got %g, %g)", p0, p1);
+    if (act == BTSP_ACT_POLY && !(p1 > 0.0))
+        return net_error(net, BTSP_E_RANGE, "btsp_pop_set_activation: polynomial exponent must be > 0 (got %g)", p1);
     pop->act = act;
     pop->act_p0 = p0;
     pop->act_p1 = p1;
@@ -172,6 +174,8 @@ btsp_status btsp_pop_set(btsp_pop *pop, btsp_pop_param param, double value)
             return net_error(net, BTSP_E_RANGE, "bias bounds of '%s' would be [%g, %g] (lo > hi)", pop->full_name, lo, hi);
         pop->bias_lo = lo;
         pop->bias_hi = hi;
+        if (pop->bias)
+            btsp_k_clip(pop->size, pop->bias, (float)lo, (float)hi);
         return BTSP_OK;
     }
     case BTSP_POP_OUTPUT:
@@ -230,7 +234,6 @@ btsp_status btsp_pop_set_bias_init(btsp_pop *pop, btsp_init init, double a, doub
     pop->bias_init = init;
     pop->bias_a = a;
     pop->bias_b = b;
-    pop->bias_init_set = 1;
     pop->include_bias = 1;
     return BTSP_OK;
 }
@@ -252,9 +255,7 @@ btsp_status btsp_pop_set_bias(btsp_pop *pop, const float *bias, size_t n)
     for (size_t i = 0; i < n; i++)
         if (!isfinite(bias[i]))
             return net_error(net, BTSP_E_RANGE, "btsp_pop_set_bias: value %zu is not finite", i);
-    memcpy(pop->bias, bias, n * sizeof *bias);
-    for (size_t i = 0; i < net->projs.n; i++)
-        ((btsp_proj *)net->projs.items[i])->cache_valid = 0;
+    memcpy(pop->bias, bias, n * sizeof *bias); /* the cached W x products do not include biases */
     return BTSP_OK;
 }
 
@@ -503,6 +504,8 @@ btsp_status btsp_proj_set_bounds(btsp_proj *proj, double lo, double hi)
                          hi);
     proj->lo = lo;
     proj->hi = hi;
+    if (proj->net->finalized)
+        engine_apply_bounds(proj->net, proj);
     return BTSP_OK;
 }
 
@@ -826,12 +829,7 @@ btsp_status btsp_rule_get(const btsp_rule *rule, btsp_rule_param param, double *
     case BTSP_RULE_DEP_WIDTH: *value = rule->dep_width; return BTSP_OK;
     case BTSP_RULE_TEMPORAL_DISCOUNT: *value = rule->discount; return BTSP_OK;
     case BTSP_RULE_FORWARD_ONLY: *value = rule->forward_only; return BTSP_OK;
-    case BTSP_RULE_W_MAX:
-        if (rule->w_max_set)
-            *value = rule->w_max;
-        else
-            *value = rule->proj && isfinite(rule->proj->hi) ? rule->proj->hi : 2.0;
-        return BTSP_OK;
+    case BTSP_RULE_W_MAX: *value = rule_w_max(rule); return BTSP_OK;
     case BTSP_RULE_THETA_TAU: *value = rule->theta_tau; return BTSP_OK;
     case BTSP_RULE_THETA_K: *value = rule->theta_k; return BTSP_OK;
     case BTSP_RULE_RELU_GATE: *value = rule->relu_gate; return BTSP_OK;

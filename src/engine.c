@@ -84,6 +84,15 @@ static int alloc_floats(btsp_net *net, float **dst, size_t n)
     return *dst != NULL;
 }
 
+/* rows x cols floats; fails (like an allocation failure) if the count overflows size_t. */
+static int alloc_floats2(btsp_net *net, float **dst, size_t rows, size_t cols)
+{
+    *dst = NULL;
+    if (cols != 0 && rows > SIZE_MAX / sizeof(float) / cols)
+        return 0;
+    return alloc_floats(net, dst, rows * cols);
+}
+
 static btsp_status allocate_state(btsp_net *net)
 {
     size_t max_size = 1;
@@ -95,9 +104,9 @@ static btsp_status allocate_state(btsp_net *net)
             max_size = n;
         if (!alloc_floats(net, &p->u, n) || !alloc_floats(net, &p->a, n) || !alloc_floats(net, &p->prev, n) ||
             !alloc_floats(net, &p->fwd_a, n) || !alloc_floats(net, &p->fwd_prev, n) ||
-            !alloc_floats(net, &p->input, n) || !alloc_floats(net, &p->bu, blk * n) ||
-            !alloc_floats(net, &p->ba, blk * n) || !alloc_floats(net, &p->bprev, blk * n) ||
-            !alloc_floats(net, &p->binput, blk * n))
+            !alloc_floats(net, &p->input, n) || !alloc_floats2(net, &p->bu, blk, n) ||
+            !alloc_floats2(net, &p->ba, blk, n) || !alloc_floats2(net, &p->bprev, blk, n) ||
+            !alloc_floats2(net, &p->binput, blk, n))
             return BTSP_E_NOMEM;
         if (p->include_bias && !alloc_floats(net, &p->bias, n))
             return BTSP_E_NOMEM;
@@ -113,9 +122,9 @@ static btsp_status allocate_state(btsp_net *net)
     btsp_pop *in = net->input;
     for (size_t i = 0; i < net->projs.n; i++) {
         btsp_proj *q = net->projs.items[i];
-        if (!alloc_floats(net, &q->W, q->rows * q->cols))
+        if (!alloc_floats2(net, &q->W, q->rows, q->cols))
             return BTSP_E_NOMEM;
-        if (q->pre == in && (!alloc_floats(net, &q->cache, q->rows) || !alloc_floats(net, &q->bcache, blk * q->rows)))
+        if (q->pre == in && (!alloc_floats(net, &q->cache, q->rows) || !alloc_floats2(net, &q->bcache, blk, q->rows)))
             return BTSP_E_NOMEM;
     }
     for (size_t i = 0; i < net->rules.n; i++) {
@@ -129,7 +138,7 @@ static btsp_status allocate_state(btsp_net *net)
     for (size_t i = 0; i < net->mons.n; i++)
         if (monitor_finalize(net, net->mons.items[i]))
             return BTSP_E_NOMEM;
-    if (!alloc_floats(net, &net->target, net->output->size) || !alloc_floats(net, &net->work, 6 * max_size))
+    if (!alloc_floats(net, &net->target, net->output->size) || !alloc_floats2(net, &net->work, 6, max_size))
         return BTSP_E_NOMEM;
     if (backprop_alloc(net))
         return BTSP_E_NOMEM;
@@ -161,8 +170,9 @@ static btsp_status validate(btsp_net *net)
     if (net->input->in.n)
         return net_error(net, BTSP_E_STATE, "btsp_net_finalize: the input population '%s' cannot receive projections",
                          net->input->full_name);
-    if (net->input->include_bias || net->input->gate)
-        return net_error(net, BTSP_E_STATE, "btsp_net_finalize: the input population cannot have a bias or a gate");
+    if (net->input->include_bias || net->input->gate || net->input->dend)
+        return net_error(net, BTSP_E_STATE,
+                         "btsp_net_finalize: the input population cannot have a bias, a gate or a dendrite");
     for (size_t i = 0; i < net->projs.n; i++) {
         btsp_proj *q = net->projs.items[i];
         if (q->init == BTSP_INIT_HALF_KAIMING && !(q->lo >= 0.0) && !(q->hi <= 0.0))
@@ -194,6 +204,9 @@ static btsp_status validate(btsp_net *net)
         if (m->pop && (m->var == BTSP_VAR_PLATEAU || m->var == BTSP_VAR_NUDGE) && !m->pop->gate)
             return net_error(net, BTSP_E_STATE, "btsp_net_finalize: monitor of plateaus on '%s', which has no gate",
                              m->pop->full_name);
+        if (m->pop && (m->var == BTSP_VAR_FORWARD_DEND || m->var == BTSP_VAR_DEND_STATE) && !m->pop->dend)
+            return net_error(net, BTSP_E_STATE, "btsp_net_finalize: monitor of a dendritic state on '%s', which has "
+                             "no dendrite", m->pop->full_name);
         if (m->pop && m->var == BTSP_VAR_BIAS && !m->pop->include_bias)
             return net_error(net, BTSP_E_STATE, "btsp_net_finalize: monitor of the bias of '%s', which has none",
                              m->pop->full_name);
@@ -363,6 +376,18 @@ void engine_constrain(btsp_net *net, int all)
     }
 }
 
+void engine_apply_bounds(btsp_net *net, btsp_proj *q)
+{
+    if (q->constraint != CONSTRAINT_CLONE)
+        btsp_k_clip_matrix(q->rows, q->cols, q->W, q->cols, (float)q->lo, (float)q->hi);
+    for (size_t i = 0; i < net->projs.n; i++) {
+        btsp_proj *c = net->projs.items[i];
+        if (c->constraint == CONSTRAINT_CLONE && c->clone_src == q)
+            apply_clone(c);
+        c->cache_valid = 0;
+    }
+}
+
 btsp_status btsp_net_constrain(btsp_net *net)
 {
     if (!net)
@@ -423,6 +448,15 @@ static void proj_accumulate(btsp_net *net, btsp_proj *q, const view *v, float *y
         btsp_k_matmat_acc(q->rows, q->cols, nb, q->W, q->cols, x, q->cols, y, q->rows);
 }
 
+/* a = f(u + n) for a single-sample population: the nudge is instantaneous and never
+ * integrated into u. Uses p->input as scratch (the summed drive is no longer needed). */
+static void nudged_activity(btsp_pop *p)
+{
+    for (size_t i = 0; i < p->size; i++)
+        p->input[i] = p->u[i] + p->nudge[i];
+    act_rows(p, 1, p->input, p->a);
+}
+
 /* Integrate one population one step. backward = 1: every somatic projection counts and the
  * nudge (if any) enters the nonlinearity. */
 static void integrate(btsp_net *net, btsp_pop *p, const view *v, int backward)
@@ -445,14 +479,25 @@ static void integrate(btsp_net *net, btsp_pop *p, const view *v, int backward)
     }
     float *u = V_u(p, v), *a = V_a(p, v);
     btsp_k_leaky(nb * n, I, (float)p->tau, u);
-    if (backward && p->nudge) {
-        /* a = f(u + n): the nudge is instantaneous and never integrated into u. */
-        float *tmp = I; /* the drive is no longer needed */
-        for (size_t i = 0; i < n; i++)
-            tmp[i] = u[i] + p->nudge[i];
-        act_rows(p, 1, tmp, a);
-    } else {
+    if (backward && p->nudge)
+        nudged_activity(p);
+    else
         act_rows(p, nb, u, a);
+}
+
+/* Backward phase, one step of one layer: every population stores prev = a, then those with
+ * backward projections (and the output) integrate with all somatic inputs and their nudges;
+ * the others keep their activity. */
+static void settle_layer(btsp_net *net, btsp_layer *L, const view *v)
+{
+    for (size_t j = 0; j < L->pops.n; j++) {
+        btsp_pop *p = L->pops.items[j];
+        memcpy(p->prev, p->a, p->size * sizeof(float));
+    }
+    for (size_t j = 0; j < L->pops.n; j++) {
+        btsp_pop *p = L->pops.items[j];
+        if (p->has_backward || p == net->output)
+            integrate(net, p, v, 1);
     }
 }
 
@@ -658,17 +703,8 @@ static void backward_phase(btsp_net *net)
         btsp_layer *L = o->layer;
         if (o->gate)
             gate_start(net, o);
-        for (size_t s = 0; s < T; s++) {
-            for (size_t j = 0; j < L->pops.n; j++) {
-                btsp_pop *p = L->pops.items[j];
-                memcpy(p->prev, p->a, p->size * sizeof(float));
-            }
-            for (size_t j = 0; j < L->pops.n; j++) {
-                btsp_pop *p = L->pops.items[j];
-                if (p->has_backward || p == o)
-                    integrate(net, p, &v, 1);
-            }
-        }
+        for (size_t s = 0; s < T; s++)
+            settle_layer(net, L, &v);
         return;
     }
     size_t steps = net->backward == BTSP_BACKWARD_SINGLE ? 1 : T;
@@ -695,21 +731,11 @@ static void backward_phase(btsp_net *net)
                     if (!p->nudge || !(p->has_backward || p == net->output))
                         continue;
                     memcpy(p->prev, p->a, p->size * sizeof(float));
-                    for (size_t i = 0; i < p->size; i++)
-                        p->input[i] = p->u[i] + p->nudge[i];
-                    act_rows(p, 1, p->input, p->a);
+                    nudged_activity(p);
                 }
                 continue;
             }
-            for (size_t j = 0; j < L->pops.n; j++) {
-                btsp_pop *p = L->pops.items[j];
-                memcpy(p->prev, p->a, p->size * sizeof(float));
-            }
-            for (size_t j = 0; j < L->pops.n; j++) {
-                btsp_pop *p = L->pops.items[j];
-                if (p->has_backward || p == net->output)
-                    integrate(net, p, &v, 1);
-            }
+            settle_layer(net, L, &v);
         }
     }
 }
@@ -864,13 +890,25 @@ btsp_status btsp_net_evaluate(btsp_net *net, const float *X, size_t n_samples, s
     if (n_out != o->size)
         return net_error(net, BTSP_E_SHAPE, "btsp_net_evaluate: n_out = %zu, output '%s' has %zu units", n_out,
                          o->full_name, o->size);
+    size_t nb = 0;
     for (size_t s = 0; s < n_samples; s += net->block_cap) {
-        size_t nb = n_samples - s < net->block_cap ? n_samples - s : net->block_cap;
+        nb = n_samples - s < net->block_cap ? n_samples - s : net->block_cap;
         view v = {1, nb};
         forward_phase(net, &v, X + s * nx);
         memcpy(out + s * n_out, o->ba, nb * n_out * sizeof *out);
     }
-    /* The single-sample caches were not touched, but keep them honest. */
+    /* As documented, leave the network as after a forward phase of the last sample: its row of
+     * the block state becomes the single-sample state. */
+    if (nb) {
+        for (size_t i = 0; i < net->pops.n; i++) {
+            btsp_pop *p = net->pops.items[i];
+            size_t off = (nb - 1) * p->size, bytes = p->size * sizeof(float);
+            memcpy(p->u, p->bu + off, bytes);
+            memcpy(p->a, p->ba + off, bytes);
+            memcpy(p->prev, p->bprev + off, bytes);
+        }
+    }
+    /* The cached W x products belong to the block; the single-sample ones must be recomputed. */
     for (size_t i = 0; i < net->projs.n; i++)
         ((btsp_proj *)net->projs.items[i])->cache_valid = 0;
     return BTSP_OK;

@@ -63,7 +63,6 @@ struct btsp_pop {
     int output_flag;
     btsp_init bias_init;
     double bias_a, bias_b;
-    int bias_init_set;
     btsp_rule *bias_rule;
 
     btsp_dend *dend; /* NULL if the population has no dendritic compartment */
@@ -198,6 +197,8 @@ btsp_status engine_finalize(btsp_net *net);
 void engine_free_state(btsp_net *net);
 void engine_init_params(btsp_net *net);
 void engine_constrain(btsp_net *net, int all);
+/* Clamp one projection to its (new) bounds now and re-derive the clones of it. */
+void engine_apply_bounds(btsp_net *net, btsp_proj *q);
 void engine_reset_state(btsp_net *net);
 
 /* ---- rules.c ---- */
@@ -208,6 +209,8 @@ void rule_step(btsp_net *net, btsp_rule *rule);
 void rule_after_step(btsp_net *net, btsp_rule *rule);
 void rule_reset(btsp_rule *rule);
 double rule_lr(const btsp_rule *rule);
+/* BTSP w_max: the explicit parameter, else the projection's upper bound, else 2. */
+double rule_w_max(const btsp_rule *rule);
 
 /* ---- monitor.c ---- */
 btsp_status monitor_finalize(btsp_net *net, btsp_monitor *m);

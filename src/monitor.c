@@ -40,8 +40,6 @@ btsp_status btsp_monitor_add_pop(btsp_pop *pop, btsp_var var, uint32_t stride, s
         return net_error(net, BTSP_E_INVALID_ARG, "btsp_monitor_add_pop: NULL output pointer");
     if ((int)var < BTSP_VAR_ACTIVITY || (int)var > BTSP_VAR_BIAS)
         return net_error(net, BTSP_E_INVALID_ARG, "btsp_monitor_add_pop: %d is not a population variable", (int)var);
-    if ((var == BTSP_VAR_FORWARD_DEND || var == BTSP_VAR_DEND_STATE) && !pop->dend)
-        return net_error(net, BTSP_E_NOT_FOUND, "btsp_monitor_add_pop: '%s' has no dendrite", pop->full_name);
     btsp_status st = monitor_new(net, var, stride, capacity, pop->size, out);
     if (!st)
         (*out)->pop = pop;

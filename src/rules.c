@@ -93,6 +93,13 @@ int rule_accepts(btsp_rule_kind kind, btsp_rule_param param)
     return 0;
 }
 
+double rule_w_max(const btsp_rule *rule)
+{
+    if (rule->w_max_set)
+        return rule->w_max;
+    return rule->proj && isfinite(rule->proj->hi) ? rule->proj->hi : 2.0;
+}
+
 double rule_lr(const btsp_rule *rule)
 {
     return rule->lr_set || rule->net->finalized ? rule->lr : rule->net->lr;
@@ -164,7 +171,7 @@ static void step_btsp(btsp_net *net, btsp_rule *r)
     btsp_proj *q = r->proj;
     btsp_k_btsp_params p;
     p.learning_rate = (float)r->lr;
-    p.w_max = (float)(r->w_max_set ? r->w_max : (isfinite(q->hi) ? q->hi : 2.0));
+    p.w_max = (float)rule_w_max(r);
     p.dep_ratio = (float)r->dep_ratio;
     p.discount = (float)r->discount;
     p.lo = (float)q->lo;
@@ -174,6 +181,32 @@ static void step_btsp(btsp_net *net, btsp_rule *r)
     p.q.peak = r->dep_th + r->dep_width;
     btsp_k_btsp_update(q->rows, q->cols, q->W, q->cols, q->post->plateau, r->past_plateau, pre_rates(q, 0),
                        r->past_pre, &p, net->work);
+}
+
+/* clip(a_pre - a_fwd_pre, -1, 1) into out (cols): the top-down temporal-contrast signal. */
+static void temporal_change(const btsp_proj *q, float *out)
+{
+    const float *now = pre_rates(q, 0), *fwd = pre_rates(q, 1);
+    for (size_t j = 0; j < q->cols; j++) {
+        float d = now[j] - fwd[j];
+        out[j] = d < -1.0f ? -1.0f : (d > 1.0f ? 1.0f : d);
+    }
+}
+
+/* dW = lr * (clip(a_post) x clip(a_pre) - clip(a_fwd_post) x clip(a_fwd_pre)), rates clipped to
+ * [0, 1]; with relu_gate the post-backward post rate is zeroed where the forward one is 0.
+ * w0..w3 are scratch vectors (rows, cols, rows, cols). */
+static void hebbian_contrast(btsp_proj *q, float lr, int relu_gate, float *w0, float *w1, float *w2, float *w3)
+{
+    clip_copy(q->rows, post_rates(q, 0), w0, 0.0f, 1.0f);
+    clip_copy(q->rows, post_rates(q, 1), w2, 0.0f, 1.0f);
+    if (relu_gate)
+        for (size_t i = 0; i < q->rows; i++)
+            if (w2[i] == 0.0f)
+                w0[i] = 0.0f;
+    clip_copy(q->cols, pre_rates(q, 0), w1, 0.0f, 1.0f);
+    clip_copy(q->cols, pre_rates(q, 1), w3, 0.0f, 1.0f);
+    contrast_add(q, lr, w0, w1, w2, w3);
 }
 
 void rule_step(btsp_net *net, btsp_rule *r)
@@ -200,12 +233,8 @@ void rule_step(btsp_net *net, btsp_rule *r)
     }
     case BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST: {
         /* dB = lr * clip(a_post, 0, 1) x clip(a_pre - a_fwd_pre, -1, 1) (post-backward rates) */
-        const float *now = pre_rates(q, 0), *fwd = pre_rates(q, 1);
         clip_copy(q->rows, q->post->a, w0, 0.0f, 1.0f);
-        for (size_t j = 0; j < q->cols; j++) {
-            float d = now[j] - fwd[j];
-            w1[j] = d < -1.0f ? -1.0f : (d > 1.0f ? 1.0f : d);
-        }
+        temporal_change(q, w1);
         btsp_k_outer_acc(q->rows, q->cols, q->W, q->cols, (float)r->lr, w0, w1);
         break;
     }
@@ -235,33 +264,17 @@ void rule_step(btsp_net *net, btsp_rule *r)
     case BTSP_RULE_HEBB_TEMPORAL_CONTRAST:
         /* dW = lr * (clip(a_post) x clip(a_pre) - clip(a_fwd_post) x clip(a_fwd_pre)), clip to [0, 1];
          * relu gate: the post-backward post rate is 0 where the clipped forward one is 0 */
-        clip_copy(q->rows, post_rates(q, 0), w0, 0.0f, 1.0f);
-        clip_copy(q->rows, post_rates(q, 1), w2, 0.0f, 1.0f);
-        if (r->relu_gate != 0.0)
-            for (size_t i = 0; i < q->rows; i++)
-                if (w2[i] == 0.0f)
-                    w0[i] = 0.0f;
-        clip_copy(q->cols, pre_rates(q, 0), w1, 0.0f, 1.0f);
-        clip_copy(q->cols, pre_rates(q, 1), w3, 0.0f, 1.0f);
-        contrast_add(q, (float)r->lr, w0, w1, w2, w3);
+        hebbian_contrast(q, (float)r->lr, r->relu_gate != 0.0, w0, w1, w2, w3);
         break;
     case BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST_1:
         if (r->forward_only != 0.0) {
             /* dB = lr * clip(a_fwd_post, 0, 1) x clip(a_pre - a_fwd_pre, -1, 1) */
-            const float *now = pre_rates(q, 0), *fwd = pre_rates(q, 1);
             clip_copy(q->rows, post_rates(q, 1), w0, 0.0f, 1.0f);
-            for (size_t j = 0; j < q->cols; j++) {
-                float d = now[j] - fwd[j];
-                w1[j] = d < -1.0f ? -1.0f : (d > 1.0f ? 1.0f : d);
-            }
+            temporal_change(q, w1);
             outer_add(q, (float)r->lr, w0, w1);
         } else {
             /* dB = lr * (clip(a_post) x clip(a_pre) - clip(a_fwd_post) x clip(a_fwd_pre)), [0, 1] */
-            clip_copy(q->rows, post_rates(q, 0), w0, 0.0f, 1.0f);
-            clip_copy(q->rows, post_rates(q, 1), w2, 0.0f, 1.0f);
-            clip_copy(q->cols, pre_rates(q, 0), w1, 0.0f, 1.0f);
-            clip_copy(q->cols, pre_rates(q, 1), w3, 0.0f, 1.0f);
-            contrast_add(q, (float)r->lr, w0, w1, w2, w3);
+            hebbian_contrast(q, (float)r->lr, 0, w0, w1, w2, w3);
         }
         break;
     case BTSP_RULE_SUPERVISED_BCM: {

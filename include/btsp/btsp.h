@@ -27,7 +27,10 @@
  * Every fallible function returns a ::btsp_status. Negative values are errors; their numbers
  * are fixed forever (new codes may be added; treat any unknown negative value as an error).
  * Out-parameters are set to NULL/0 on failure. The network keeps a message describing the last
- * failure with context (btsp_net_errmsg()). A failing call leaves every object as it was.
+ * failure with context (btsp_net_errmsg()). A failing call leaves every object as it was, with
+ * two documented exceptions: btsp_net_train() keeps the samples it trained before stopping or
+ * failing (btsp_net_sample_count() tells how many), and with ::BTSP_NET_CHECK_FINITE a
+ * ::BTSP_E_NUMERIC failure keeps the non-finite update.
  *
  * @section threads Threads
  * A network and everything it owns may be used by one thread at a time; different networks
@@ -153,7 +156,7 @@ typedef enum btsp_activation {
     BTSP_ACT_SOFTPLUS = 3, /**< f(u) = log(1 + exp(u)). */
     BTSP_ACT_TANH = 4,     /**< f(u) = tanh(u). */
     BTSP_ACT_CLAMP = 5,    /**< f(u) = min(max(u, p0), p1) ("srelu"; default p0 = 0, p1 = 1). */
-    BTSP_ACT_POLY = 6,     /**< f(u) = p0 * max(u, 0)^p1 (default p0 = 1, p1 = 2). */
+    BTSP_ACT_POLY = 6,     /**< f(u) = p0 * max(u, 0)^p1 (default p0 = 1, p1 = 2; p1 > 0). */
     BTSP_ACT_SOFTMAX = 7   /**< a_i = exp(u_i) / sum_j exp(u_j) over the population. */
 } btsp_activation;
 
@@ -293,8 +296,9 @@ BTSP_API btsp_status btsp_net_set(btsp_net *net, btsp_net_param param, double va
 BTSP_API btsp_status btsp_net_get(const btsp_net *net, btsp_net_param param, double *value);
 /** @brief Set the 64-bit seed of the network's counter-based RNG (weight init, stochastic
  *  plateaus). Every seed, 0 included, is valid; default 0. Results depend only on the seed,
- *  never on platform or thread count. Before finalize, or before btsp_net_reset() with
- *  ::BTSP_RESET_WEIGHTS. @since 0.1 */
+ *  never on platform or thread count. Weights are drawn at finalize and at btsp_net_reset()
+ *  with ::BTSP_RESET_WEIGHTS; stochastic gates use the current seed at every draw, so setting
+ *  it between samples changes later draws. Any time. @since 0.1 */
 BTSP_API btsp_status btsp_net_seed(btsp_net *net, uint64_t seed);
 /** @brief The current seed. @since 0.1 */
 BTSP_API uint64_t btsp_net_get_seed(const btsp_net *net);
@@ -313,7 +317,8 @@ BTSP_API void *btsp_net_user_data(const btsp_net *net);
 /** @brief Validate the structure, allocate every buffer, initialise weights and biases from the
  *  seed and apply the constraints once. On failure nothing changes and the network stays in the
  *  building phase. @return ::BTSP_OK, ::BTSP_E_STATE (already finalized, or invalid structure,
- *  e.g. no layers, a dendritic projection without gate), ::BTSP_E_NOMEM. @since 0.1 */
+ *  e.g. no layers, a BTSP rule whose post population has no gate, a dendritic gate on a
+ *  population without dendrite, a bias, gate or dendrite on the input), ::BTSP_E_NOMEM. @since 0.1 */
 BTSP_API btsp_status btsp_net_finalize(btsp_net *net);
 /** @brief 1 if btsp_net_finalize() has succeeded, else 0. @since 0.1 */
 BTSP_API int btsp_net_is_finalized(const btsp_net *net);
@@ -410,7 +415,8 @@ BTSP_API size_t btsp_net_layer_count(const btsp_net *net);
 BTSP_API btsp_layer *btsp_net_layer_at(const btsp_net *net, size_t i);
 /** @brief Number of populations in all layers. @since 0.1 */
 BTSP_API size_t btsp_net_pop_count(const btsp_net *net);
-/** @brief Population i in creation (sweep) order, NULL if out of range. @since 0.1 */
+/** @brief Population i in sweep order (layer order, then order within the layer), NULL if out
+ *  of range. @since 0.1 */
 BTSP_API btsp_pop *btsp_net_pop_at(const btsp_net *net, size_t i);
 /** @brief Number of projections. @since 0.1 */
 BTSP_API size_t btsp_net_proj_count(const btsp_net *net);
@@ -433,9 +439,11 @@ typedef enum btsp_pop_param {
     BTSP_POP_TAU = 200,
     /** 1: the population has a bias vector; default 0. Before finalize. */
     BTSP_POP_INCLUDE_BIAS = 201,
-    /** Lower bias bound (-inf allowed); default -inf. Any time. */
+    /** Lower bias bound (-inf allowed); default -inf. Any time (after finalize the bias is
+     *  clamped at once). */
     BTSP_POP_BIAS_LO = 202,
-    /** Upper bias bound (+inf allowed); default +inf. Any time. */
+    /** Upper bias bound (+inf allowed); default +inf. Any time (after finalize the bias is
+     *  clamped at once). */
     BTSP_POP_BIAS_HI = 203,
     /** 1: this is the network's output population; default 0. Before finalize. */
     BTSP_POP_OUTPUT = 204
@@ -451,8 +459,8 @@ BTSP_API size_t btsp_layer_pop_count(const btsp_layer *layer);
 /** @brief Population i of the layer, NULL if out of range. @since 0.1 */
 BTSP_API btsp_pop *btsp_layer_pop_at(const btsp_layer *layer, size_t i);
 
-/** @brief Append a population of `size` rate units to a layer (linear activation, no bias).
- *  Names are unique within the layer, 1-63 characters, no '.'.
+/** @brief Append a population of `size` rate units (1 to 2^24) to a layer (linear activation,
+ *  no bias). Names are unique within the layer, 1-63 characters, no '.'.
  *  @since 0.1 */
 BTSP_API btsp_status btsp_pop_add(btsp_layer *layer, const char *name, size_t size, btsp_pop **out);
 /** @brief Set the activation function; p0, p1 as documented for ::btsp_activation (ignored by
@@ -532,7 +540,8 @@ BTSP_API btsp_status btsp_proj_set_direction(btsp_proj *proj, btsp_direction dir
 BTSP_API btsp_status btsp_proj_set_phase(btsp_proj *proj, btsp_phase phase);
 /** @brief Weight bounds, applied after init and after every update (Dale's law: lo = 0 for
  *  excitatory, hi = 0 for inhibitory presynaptic populations). Infinite values mean unbounded;
- *  lo <= hi. Any time. @since 0.1 */
+ *  lo <= hi. Any time; after finalize the weights are clamped to the new bounds at once (and
+ *  clones of this projection re-derived). @since 0.1 */
 BTSP_API btsp_status btsp_proj_set_bounds(btsp_proj *proj, double lo, double hi);
 /** @brief Read the weight bounds. @since 0.1 */
 BTSP_API btsp_status btsp_proj_get_bounds(const btsp_proj *proj, double *lo, double *hi);
@@ -649,7 +658,8 @@ typedef enum btsp_rule_param {
     /** 1: use forward-phase rates; default 1 for HEBB_WEIGHTNORM, else 0. HEBB_WEIGHTNORM,
      *  HEBB_WEIGHTNORM_4, DTP_2L, TOPDOWN_TEMPORAL_CONTRAST_1, OJA. */
     BTSP_RULE_FORWARD_ONLY = 406,
-    /** BTSP w_max used by the kernel; default: the projection's upper bound, or 2 if unbounded. */
+    /** BTSP w_max used by the kernel; default: the projection's upper bound, or 2 if unbounded;
+     *  bounds [0, 1e6]. */
     BTSP_RULE_W_MAX = 407,
     /** BCM threshold time constant, samples; default 1; bounds [1, 1e9]. SUPERVISED_BCM. */
     BTSP_RULE_THETA_TAU = 408,
@@ -704,7 +714,8 @@ typedef enum btsp_gate_kind {
     BTSP_GATE_TARGET = 2
 } btsp_gate_kind;
 
-/** Gate parameters. Any time. */
+/** Gate parameters. Any time. A ::BTSP_GATE_TARGET gate uses only ::BTSP_GATE_RELU_GATE (the
+ *  output error is never truncated or thresholded, as in the reference). */
 typedef enum btsp_gate_param {
     /** At most ceil(fraction * n) positive and as many negative plateaus; default 1; bounds [0, 1]. */
     BTSP_GATE_MAX_POP_FRACTION = 500,
@@ -740,7 +751,7 @@ BTSP_API btsp_pop *btsp_gate_pop(const btsp_gate *gate);
 
 /** @brief Record a population variable (::BTSP_VAR_ACTIVITY ... ::BTSP_VAR_BIAS). Before finalize;
  *  finalize fails with ::BTSP_E_STATE if the population lacks the variable (plateaus and nudges
- *  need a gate, the bias needs BTSP_POP_INCLUDE_BIAS).
+ *  need a gate, dendritic states a dendrite, the bias BTSP_POP_INCLUDE_BIAS).
  *  @since 0.1 */
 BTSP_API btsp_status btsp_monitor_add_pop(btsp_pop *pop, btsp_var var, uint32_t stride,
                                           size_t capacity, btsp_monitor **out);
