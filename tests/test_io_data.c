@@ -12,59 +12,6 @@
 #include <unistd.h>
 #include <zlib.h>
 
-typedef struct tmpdir {
-    char path[256];
-} tmpdir;
-
-/* Remove a directory tree of at most two levels (what the tests create). */
-static void remove_tree(const char *path, int depth)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char p[768];
-            snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-            struct stat sb;
-            if (depth > 0 && stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-                remove_tree(p, depth - 1);
-            else
-                remove(p);
-        }
-        closedir(d);
-    }
-    rmdir(path);
-}
-
-static int setup_tmp(void **state)
-{
-    tmpdir *t = calloc(1, sizeof *t);
-    if (!t)
-        return -1;
-    const char *base = getenv("TMPDIR");
-    snprintf(t->path, sizeof t->path, "%s/btsp_data_XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(t->path)) {
-        free(t);
-        return -1;
-    }
-    *state = t;
-    return 0;
-}
-
-static int teardown_tmp(void **state)
-{
-    tmpdir *t = *state;
-    remove_tree(t->path, 3);
-    free(t);
-    return 0;
-}
-
-static const char *tmp_path(void **state)
-{
-    return ((tmpdir *)*state)->path;
-}
 
 static void put_be32(unsigned char *p, uint32_t v)
 {
@@ -126,7 +73,7 @@ static void write_small_set(const char *dir, const char *prefix, uint32_t n, int
 
 static void test_load_small(void **state)
 {
-    const char *dir = tmp_path(state);
+    const char *dir = test_tmpdir_path(state);
     write_small_set(dir, "train", 12, 1, 10);
     char ip[512], lp[512], err[512] = "x";
     snprintf(ip, sizeof ip, "%s/train-images-idx3-ubyte.gz", dir);
@@ -190,7 +137,7 @@ static void test_load_small(void **state)
 
 static void test_load_errors(void **state)
 {
-    const char *dir = tmp_path(state);
+    const char *dir = test_tmpdir_path(state);
     char ip[512], lp[512], err[512];
     btsp_dataset ds;
     write_small_set(dir, "train", 12, 0, 10);
@@ -275,7 +222,7 @@ static void test_split_eiann(void **state)
 
 static void test_find_directory(void **state)
 {
-    const char *dir = tmp_path(state);
+    const char *dir = test_tmpdir_path(state);
     char it[512], lt[512], ie[512], le[512], err[1024];
     write_small_set(dir, "train", 4, 1, 10);
     /* Test files: plain images, and labels present both plain and gzip (plain wins). */
@@ -328,7 +275,7 @@ static void test_find_missing(void **state)
 {
     char it[512], lt[512], ie[512], le[512], err[1024];
     char p[512];
-    snprintf(p, sizeof p, "%s/does-not-exist", tmp_path(state));
+    snprintf(p, sizeof p, "%s/does-not-exist", test_tmpdir_path(state));
     assert_int_equal(btsp_data_find(p, it, lt, ie, le, sizeof it, err, sizeof err), BTSP_E_NOT_FOUND);
     assert_non_null(strstr(err, p));
     assert_non_null(strstr(err, "no such directory"));
@@ -370,7 +317,7 @@ static void env_restore(const char *name, saved_env *s)
 
 static void test_find_named(void **state)
 {
-    const char *dir = tmp_path(state);
+    const char *dir = test_tmpdir_path(state);
     char it[512], lt[512], ie[512], le[512], err[2048], p[512];
     saved_env data_dir = env_save("BTSP_DATA_DIR"), home = env_save("HOME");
 
@@ -488,12 +435,12 @@ static void test_fashion_mnist_real(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_load_small, setup_tmp, teardown_tmp),
-        cmocka_unit_test_setup_teardown(test_load_errors, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_load_small, test_tmpdir_setup, test_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_load_errors, test_tmpdir_setup, test_tmpdir_teardown),
         cmocka_unit_test(test_split_eiann),
-        cmocka_unit_test_setup_teardown(test_find_directory, setup_tmp, teardown_tmp),
-        cmocka_unit_test_setup_teardown(test_find_missing, setup_tmp, teardown_tmp),
-        cmocka_unit_test_setup_teardown(test_find_named, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_find_directory, test_tmpdir_setup, test_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_find_missing, test_tmpdir_setup, test_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_find_named, test_tmpdir_setup, test_tmpdir_teardown),
         cmocka_unit_test(test_fashion_mnist_real),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

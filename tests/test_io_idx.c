@@ -11,51 +11,6 @@
 #include <unistd.h>
 #include <zlib.h>
 
-typedef struct tmpdir {
-    char path[256];
-} tmpdir;
-
-static int setup_tmp(void **state)
-{
-    tmpdir *t = calloc(1, sizeof *t);
-    if (!t)
-        return -1;
-    const char *base = getenv("TMPDIR");
-    snprintf(t->path, sizeof t->path, "%s/btsp_idx_XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(t->path)) {
-        free(t);
-        return -1;
-    }
-    *state = t;
-    return 0;
-}
-
-static int teardown_tmp(void **state)
-{
-    tmpdir *t = *state;
-    DIR *d = opendir(t->path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char p[512];
-            snprintf(p, sizeof p, "%s/%s", t->path, e->d_name);
-            remove(p);
-        }
-        closedir(d);
-    }
-    rmdir(t->path);
-    free(t);
-    return 0;
-}
-
-static void tmp_file(void **state, const char *name, char *out, size_t cap)
-{
-    tmpdir *t = *state;
-    snprintf(out, cap, "%s/%s", t->path, name);
-}
-
 /* IDX header for unsigned bytes with the given dimensions; returns its length. */
 static size_t idx_header(unsigned char *buf, unsigned type, int ndim, const uint32_t *dims)
 {
@@ -114,7 +69,7 @@ static void check_round_trip(void **state, int gz, int ndim, const uint32_t *dim
 {
     char path[512];
     /* The name does not matter: compression is detected from the content. */
-    tmp_file(state, gz ? "a-idx-ubyte" : "a-idx-ubyte.gz", path, sizeof path);
+    test_tmpdir_file(state, gz ? "a-idx-ubyte" : "a-idx-ubyte.gz", path, sizeof path);
     size_t n = 1;
     for (int i = 0; i < ndim; i++)
         n *= dims[i];
@@ -174,10 +129,10 @@ static void test_errors(void **state)
     const uint32_t dims[3] = { 2, 3, 4 };
     size_t hl;
 
-    tmp_file(state, "missing-idx", path, sizeof path);
+    test_tmpdir_file(state, "missing-idx", path, sizeof path);
     expect_error(path, BTSP_E_IO, "cannot open");
 
-    tmp_file(state, "bad-idx", path, sizeof path);
+    test_tmpdir_file(state, "bad-idx", path, sizeof path);
     hl = idx_header(head, 0x08, 3, dims);
     head[0] = 1;
     write_plain(path, head, hl, data, 24);
@@ -237,7 +192,7 @@ static void test_errors(void **state)
 static void test_corrupt_gzip(void **state)
 {
     char path[512];
-    tmp_file(state, "c-idx.gz", path, sizeof path);
+    test_tmpdir_file(state, "c-idx.gz", path, sizeof path);
     const uint32_t dims[2] = { 50, 40 };
     unsigned char head[16], data[2000];
     for (size_t i = 0; i < sizeof data; i++)
@@ -280,10 +235,10 @@ static void test_null_arguments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_round_trip_plain, setup_tmp, teardown_tmp),
-        cmocka_unit_test_setup_teardown(test_round_trip_gzip, setup_tmp, teardown_tmp),
-        cmocka_unit_test_setup_teardown(test_errors, setup_tmp, teardown_tmp),
-        cmocka_unit_test_setup_teardown(test_corrupt_gzip, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_round_trip_plain, test_tmpdir_setup, test_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_round_trip_gzip, test_tmpdir_setup, test_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_errors, test_tmpdir_setup, test_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_gzip, test_tmpdir_setup, test_tmpdir_teardown),
         cmocka_unit_test(test_null_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,52 +11,7 @@
 #include <unistd.h>
 
 /* ---------------------------------------------------------------------------------------- */
-/* Temporary directory per test */
-
-typedef struct tmpdir {
-    char path[256];
-} tmpdir;
-
-static int setup_tmp(void **state)
-{
-    tmpdir *t = calloc(1, sizeof *t);
-    if (!t)
-        return -1;
-    const char *base = getenv("TMPDIR");
-    snprintf(t->path, sizeof t->path, "%s/btsp_npy_XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(t->path)) {
-        free(t);
-        return -1;
-    }
-    *state = t;
-    return 0;
-}
-
-static int teardown_tmp(void **state)
-{
-    tmpdir *t = *state;
-    DIR *d = opendir(t->path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char p[512];
-            snprintf(p, sizeof p, "%s/%s", t->path, e->d_name);
-            remove(p);
-        }
-        closedir(d);
-    }
-    rmdir(t->path);
-    free(t);
-    return 0;
-}
-
-static void tmp_file(void **state, const char *name, char *out, size_t cap)
-{
-    tmpdir *t = *state;
-    snprintf(out, cap, "%s/%s", t->path, name);
-}
+/* Helpers (each test gets a temporary directory: test_tmpdir_setup in test_support) */
 
 static void write_bytes(const char *path, const void *data, size_t n)
 {
@@ -141,7 +96,7 @@ static void expect_read_error(const char *path, btsp_status want, const char *ne
 static void test_round_trip_2d(void **state)
 {
     char path[512];
-    tmp_file(state, "w.npy", path, sizeof path);
+    test_tmpdir_file(state, "w.npy", path, sizeof path);
     float w[12];
     for (int i = 0; i < 12; i++)
         w[i] = (float)i * 0.25f - 1.0f;
@@ -178,7 +133,7 @@ static void test_round_trip_2d(void **state)
 static void test_round_trip_1d_and_empty(void **state)
 {
     char path[512];
-    tmp_file(state, "b.npy", path, sizeof path);
+    test_tmpdir_file(state, "b.npy", path, sizeof path);
     float b[5] = { 1.5f, -2.0f, 3.25f, 0.0f, 1e30f };
     size_t shape[1] = { 5 };
     assert_int_equal(btsp_npy_write_f32(path, b, 1, shape, NULL, 0), BTSP_OK);
@@ -211,19 +166,19 @@ static void test_round_trip_1d_and_empty(void **state)
     btsp_npy_free(NULL);
 
     /* Overwriting keeps no temporary file behind. */
-    tmp_file(state, "b.npy.tmp", path, sizeof path);
+    test_tmpdir_file(state, "b.npy.tmp", path, sizeof path);
     assert_false(test_path_exists(path));
 }
 
 static void test_write_errors(void **state)
 {
     char path[512], err[512];
-    tmp_file(state, "no/such/dir/w.npy", path, sizeof path);
+    test_tmpdir_file(state, "no/such/dir/w.npy", path, sizeof path);
     float w[2] = { 1, 2 };
     size_t shape[2] = { 1, 2 };
     assert_int_equal(btsp_npy_write_f32(path, w, 2, shape, err, sizeof err), BTSP_E_IO);
     assert_non_null(strstr(err, "no/such/dir/w.npy"));
-    tmp_file(state, "w.npy", path, sizeof path);
+    test_tmpdir_file(state, "w.npy", path, sizeof path);
     assert_int_equal(btsp_npy_write_f32(path, w, 3, shape, err, sizeof err), BTSP_E_INVALID_ARG);
     assert_int_equal(btsp_npy_write_f32(path, w, 0, shape, NULL, 0), BTSP_E_INVALID_ARG);
     assert_int_equal(btsp_npy_write_f32(NULL, w, 2, shape, NULL, 0), BTSP_E_INVALID_ARG);
@@ -237,7 +192,7 @@ static void test_write_errors(void **state)
 static void test_read_f8_v1_handmade(void **state)
 {
     char path[512];
-    tmp_file(state, "f8.npy", path, sizeof path);
+    test_tmpdir_file(state, "f8.npy", path, sizeof path);
     unsigned char payload[6 * 8];
     const double vals[6] = { 0.5, -1.25, 3.0, 1e-3, -0.0, 123456.789 };
     for (int i = 0; i < 6; i++)
@@ -267,7 +222,7 @@ static void test_read_other_versions_and_dtypes(void **state)
     size_t rs[2], nd;
 
     /* v2.0, big-endian float32, 1-D. */
-    tmp_file(state, "be.npy", path, sizeof path);
+    test_tmpdir_file(state, "be.npy", path, sizeof path);
     const float fv[3] = { 1.0f, -2.5f, 0.125f };
     for (int i = 0; i < 3; i++)
         put_f32_be(payload + 4 * i, fv[i]);
@@ -322,10 +277,10 @@ static void test_read_errors(void **state)
     unsigned char buf[512], payload[64] = { 0 };
     size_t n;
 
-    tmp_file(state, "missing.npy", path, sizeof path);
+    test_tmpdir_file(state, "missing.npy", path, sizeof path);
     expect_read_error(path, BTSP_E_IO, "cannot open");
 
-    tmp_file(state, "bad.npy", path, sizeof path);
+    test_tmpdir_file(state, "bad.npy", path, sizeof path);
     n = make_npy(buf, sizeof buf, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }",
                  payload, 8);
     buf[1] = 'X';
@@ -427,12 +382,12 @@ static void test_null_arguments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_round_trip_2d, setup_tmp, teardown_tmp),
-        cmocka_unit_test_setup_teardown(test_round_trip_1d_and_empty, setup_tmp, teardown_tmp),
-        cmocka_unit_test_setup_teardown(test_write_errors, setup_tmp, teardown_tmp),
-        cmocka_unit_test_setup_teardown(test_read_f8_v1_handmade, setup_tmp, teardown_tmp),
-        cmocka_unit_test_setup_teardown(test_read_other_versions_and_dtypes, setup_tmp, teardown_tmp),
-        cmocka_unit_test_setup_teardown(test_read_errors, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_round_trip_2d, test_tmpdir_setup, test_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_round_trip_1d_and_empty, test_tmpdir_setup, test_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_write_errors, test_tmpdir_setup, test_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_read_f8_v1_handmade, test_tmpdir_setup, test_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_read_other_versions_and_dtypes, test_tmpdir_setup, test_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_read_errors, test_tmpdir_setup, test_tmpdir_teardown),
         cmocka_unit_test(test_null_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

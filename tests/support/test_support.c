@@ -1,9 +1,13 @@
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include "test_support.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <dirent.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Header in front of each block: keeps the size for live_bytes, aligned like max_align_t. */
 typedef union block_header {
@@ -74,4 +78,63 @@ double test_max_abs_diff(const float *a, const float *b, size_t n)
             m = d;
     }
     return m;
+}
+
+typedef struct tmpdir {
+    char path[256];
+} tmpdir;
+
+/* Remove a directory tree of at most `depth` levels below `path` (what the tests create). */
+static void remove_tree(const char *path, int depth)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char p[768];
+            snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+            struct stat sb;
+            if (depth > 0 && stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
+                remove_tree(p, depth - 1);
+            else
+                remove(p);
+        }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+int test_tmpdir_setup(void **state)
+{
+    tmpdir *t = calloc(1, sizeof *t);
+    if (!t)
+        return -1;
+    const char *base = getenv("TMPDIR");
+    snprintf(t->path, sizeof t->path, "%s/btsp_test_XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(t->path)) {
+        free(t);
+        return -1;
+    }
+    *state = t;
+    return 0;
+}
+
+int test_tmpdir_teardown(void **state)
+{
+    tmpdir *t = *state;
+    remove_tree(t->path, 3);
+    free(t);
+    return 0;
+}
+
+const char *test_tmpdir_path(void **state)
+{
+    return ((tmpdir *)*state)->path;
+}
+
+void test_tmpdir_file(void **state, const char *name, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/%s", test_tmpdir_path(state), name);
 }

@@ -29,6 +29,14 @@ const char *test_reference_dir(void);
 const char *test_source_dir(void);
 /* 1 if a file or directory exists. */
 int test_path_exists(const char *path);
+/* CMocka setup/teardown fixtures: *state becomes a fresh temporary directory (under $TMPDIR or
+ * /tmp), removed with everything in it (up to three levels) afterwards. */
+int test_tmpdir_setup(void **state);
+int test_tmpdir_teardown(void **state);
+/* The fixture's directory, and the path of `name` inside it. */
+const char *test_tmpdir_path(void **state);
+void test_tmpdir_file(void **state, const char *name, char *out, size_t cap);
+
 /* Maximum absolute difference of two float arrays. */
 double test_max_abs_diff(const float *a, const float *b, size_t n);
 
