@@ -18,20 +18,13 @@
  * the last 50 samples must fall well below (< 50 %) its mean over the first 50; with the same
  * rule disabled (btsp_rule_enable(rule, 0)) it must not (the reduction is the rule's doing).
  * Three seeds (each seed also draws its own patterns). */
-#include "test_support.h"
+#include "test_model_util.h"
 
 #include "btsp/btsp_kernels.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-#define OK(net, call)                                                                                 \
-    do {                                                                                             \
-        btsp_status st_ = (call);                                                                    \
-        if (st_ != BTSP_OK)                                                                          \
-            fail_msg("%s -> %s: %s", #call, btsp_status_name(st_), btsp_net_errmsg(net));           \
-    } while (0)
 
 enum { N_IN = 20, N_H = 20, N_D = 5, N_OUT = 4, N_PAT = 12, N_SAMPLES = 400, WINDOW = 50 };
 

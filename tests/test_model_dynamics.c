@@ -1,41 +1,13 @@
 /* Network dynamics against hand computation (eiann-model.md sections 1.4, 1.5, 2.1-2.5), and
  * invariants of training on a small random E/I network: Dale's law (bounds) after every step,
  * exact clones, batched evaluation equal to single-sample forward passes, determinism. */
-#include "test_support.h"
+#include "test_model_util.h"
 
 #include "btsp/btsp_kernels.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-#define OK(net, call)                                                                                 \
-    do {                                                                                             \
-        btsp_status st_ = (call);                                                                    \
-        if (st_ != BTSP_OK)                                                                          \
-            fail_msg("%s -> %s: %s", #call, btsp_status_name(st_), btsp_net_errmsg(net));           \
-    } while (0)
-
-/* |got - want| <= 1e-6 |want| + 1e-7 */
-#define CLOSE(got, want) check_close((double)(got), (double)(want), #got, __FILE__, __LINE__)
-
-static void check_close(double got, double want, const char *what, const char *file, int line)
-{
-    double tol = 1e-6 * fabs(want) + 1e-7;
-    if (!(fabs(got - want) <= tol))
-        fail_msg("%s:%d: %s = %.9g, expected %.9g (diff %.3g > tol %.3g)", file, line, what, got, want,
-                 fabs(got - want), tol);
-}
-
-static const float *state(const btsp_pop *p, btsp_var var)
-{
-    const float *d = NULL;
-    size_t n = 0;
-    btsp_status st = btsp_pop_state(p, var, &d, &n);
-    if (st != BTSP_OK)
-        fail_msg("btsp_pop_state(%s, %d): %s", btsp_pop_full_name(p), (int)var, btsp_status_name(st));
-    return d;
-}
 
 static btsp_pop *add_pop(btsp_net *net, btsp_layer *L, const char *name, size_t n, btsp_activation act)
 {

@@ -12,7 +12,7 @@
  *    projection: dendritic state, plateau selection (relu gate, max_pop_fraction, neg_rate_th,
  *    stochastic mode), BTSP with the post-backward presynaptic rate.
  *  - DendriticLoss_6, Hebb_WeightNorm, Top_Down_Hebbian_Temporal_Contrast_3, DendriticLossBias. */
-#include "test_support.h"
+#include "test_model_util.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -21,26 +21,6 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Helpers */
 
-#define OK(net, call)                                                                                 \
-    do {                                                                                             \
-        btsp_status st_ = (call);                                                                    \
-        if (st_ != BTSP_OK)                                                                          \
-            fail_msg("%s -> %s: %s", #call, btsp_status_name(st_), btsp_net_errmsg(net));           \
-    } while (0)
-
-/* |got - want| <= 1e-6 |want| + 1e-7 */
-#define CLOSE(got, want) check_close((double)(got), (double)(want), #got, __FILE__, __LINE__)
-
-static void check_close(double got, double want, const char *what, const char *file, int line)
-{
-    double tol = 1e-6 * fabs(want) + 1e-7;
-    if (!(fabs(got - want) <= tol))
-        fail_msg("%s:%d: %s = %.9g, expected %.9g (diff %.3g > tol %.3g)", file, line, what, got, want,
-                 fabs(got - want), tol);
-}
-
-static double clipd(double x, double lo, double hi) { return x < lo ? lo : (x > hi ? hi : x); }
-static double relu(double x) { return x > 0.0 ? x : 0.0; }
 static double logistic(double x) { return 1.0 / (1.0 + exp(-x)); }
 
 /* BTSP depression nonlinearity q (section 1.6) with th = 0.01, peak = 0.02 (k = 200). */
@@ -72,24 +52,6 @@ static void ref_btsp(size_t rows, size_t cols, double *W, const double *P, const
             W[i * cols + j] = clipd(w + dw, lo, hi);
         }
     }
-}
-
-static const float *state(const btsp_pop *p, btsp_var var)
-{
-    const float *d = NULL;
-    size_t n = 0;
-    btsp_status st = btsp_pop_state(p, var, &d, &n);
-    if (st != BTSP_OK)
-        fail_msg("btsp_pop_state(%s, %d): %s", btsp_pop_full_name(p), (int)var, btsp_status_name(st));
-    return d;
-}
-
-static const float *weights(const btsp_proj *q)
-{
-    const float *w = NULL;
-    size_t r, c;
-    assert_int_equal(btsp_proj_weights(q, &w, &r, &c), BTSP_OK);
-    return w;
 }
 
 static void fto_d(const float *src, double *dst, size_t n)

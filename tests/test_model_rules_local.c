@@ -14,49 +14,11 @@
  * finalize, trains one or two samples and compares weights and states with values computed here
  * in double from the formulas (using the float weights the library holds). Tolerance: 1e-6
  * relative plus 1e-7 absolute (the library works in float). */
-#include "test_support.h"
+#include "test_model_util.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-#define OK(net, call)                                                                                 \
-    do {                                                                                             \
-        btsp_status st_ = (call);                                                                    \
-        if (st_ != BTSP_OK)                                                                          \
-            fail_msg("%s -> %s: %s", #call, btsp_status_name(st_), btsp_net_errmsg(net));           \
-    } while (0)
-
-#define CLOSE(got, want) check_close((double)(got), (double)(want), #got, __FILE__, __LINE__)
-
-static void check_close(double got, double want, const char *what, const char *file, int line)
-{
-    double tol = 1e-6 * fabs(want) + 1e-7;
-    if (!(fabs(got - want) <= tol))
-        fail_msg("%s:%d: %s = %.9g, expected %.9g (diff %.3g > tol %.3g)", file, line, what, got, want,
-                 fabs(got - want), tol);
-}
-
-static double clipd(double x, double lo, double hi) { return x < lo ? lo : (x > hi ? hi : x); }
-static double relu(double x) { return x > 0.0 ? x : 0.0; }
-
-static const float *state(const btsp_pop *p, btsp_var var)
-{
-    const float *d = NULL;
-    size_t n = 0;
-    btsp_status st = btsp_pop_state(p, var, &d, &n);
-    if (st != BTSP_OK)
-        fail_msg("btsp_pop_state(%s, %d): %s", btsp_pop_full_name(p), (int)var, btsp_status_name(st));
-    return d;
-}
-
-static const float *weights(const btsp_proj *q)
-{
-    const float *w = NULL;
-    size_t r, c;
-    assert_int_equal(btsp_proj_weights(q, &w, &r, &c), BTSP_OK);
-    return w;
-}
 
 static void check_matrix(const btsp_proj *q, const double *want, size_t n, const char *what)
 {
