@@ -366,6 +366,25 @@ static void test_render_lines_png(void **state)
     assert_int_equal(btsp_an_render_lines(NULL, y, 2, 3, 0, 0, rgb, 16, H), BTSP_E_INVALID_ARG);
     const float x[3] = {0, 10, 100};
     assert_int_equal(btsp_an_render_lines(x, y, 1, 3, -1, 3, rgb, W, H), BTSP_OK);
+    {
+        /* A large plot carries axis numbers: black pixels left of the axes box (the y range)
+         * and below it (the x range); a small one has none there. */
+        enum { BW = 320, BH = 200 };
+        uint8_t *big = malloc(BW * BH * 3);
+        assert_non_null(big);
+        assert_int_equal(btsp_an_render_lines(x, y, 2, 3, -1, 3, big, BW, BH), BTSP_OK);
+        size_t left_ink = 0, below_ink = 0;
+        for (size_t r = 0; r < BH; r++)
+            for (size_t c = 0; c < BW; c++) {
+                const uint8_t *px = big + (r * BW + c) * 3;
+                int ink = px[0] == 0 && px[1] == 0 && px[2] == 0;
+                left_ink += ink && c < 80;
+                below_ink += ink && r > BH - 20 && c > 80;
+            }
+        assert_true(left_ink > 10);
+        assert_true(below_ink > 10);
+        free(big);
+    }
 
     char path[256];
     const char *base = getenv("TMPDIR");

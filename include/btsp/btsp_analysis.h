@@ -332,7 +332,10 @@ BTSP_IO_API btsp_status btsp_an_render_grid(const float *tiles, size_t n_tiles, 
 /** @brief Draw line plots into an RGB image: white background, a black axes box 8 pixels
  *  inside the border, a gray line at y = 0 when 0 is inside the range, and one polyline per
  *  series in a fixed palette (blue, orange, green, red, purple, brown, pink, gray, repeating).
- *  NaN or infinite points break a line. No text.
+ *  NaN or infinite points break a line. Images of at least 200 x 120 pixels also get the y
+ *  range printed at the left, the x range below the box (a 3 x 5 pixel font, "%.4g") and
+ *  numbered colour keys 1, 2, ... for the first 8 series; smaller images carry no text and keep
+ *  the box 8 pixels inside the border.
  *  @param x n_points abscissae shared by all series (increasing), or NULL for 0, 1, 2, ...
  *  @param y n_series x n_points ordinates, row-major.
  *  @param n_series number of series (>= 1). @param n_points points per series (>= 1).

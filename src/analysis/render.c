@@ -104,6 +104,37 @@ static void put(const canvas *cv, long x, long y, const uint8_t *col)
     p[2] = col[2];
 }
 
+/* A 3 x 5 pixel font for axis numbers and legend indices: digits, '.', '-', '+', 'e'. Each
+ * glyph is 5 rows of 3 bits (bit 2 = left column). */
+static const struct {
+    char c;
+    uint8_t rows[5];
+} glyphs[] = {
+    {'0', {7, 5, 5, 5, 7}}, {'1', {2, 6, 2, 2, 7}}, {'2', {7, 1, 7, 4, 7}}, {'3', {7, 1, 7, 1, 7}},
+    {'4', {5, 5, 7, 1, 1}}, {'5', {7, 4, 7, 1, 7}}, {'6', {7, 4, 7, 5, 7}}, {'7', {7, 1, 1, 1, 1}},
+    {'8', {7, 5, 7, 5, 7}}, {'9', {7, 5, 7, 1, 7}}, {'.', {0, 0, 0, 0, 2}}, {'-', {0, 0, 7, 0, 0}},
+    {'+', {0, 2, 7, 2, 0}}, {'e', {0, 7, 7, 4, 7}},
+};
+#define GLYPH_SCALE 2
+#define GLYPH_ADVANCE (4 * GLYPH_SCALE) /* 3 columns + 1 blank, scaled */
+
+/* Draw `text` with its top-left corner at (x, y); characters without a glyph leave a gap. */
+static void draw_text(const canvas *cv, long x, long y, const char *text, const uint8_t *col)
+{
+    for (; *text; text++, x += GLYPH_ADVANCE) {
+        for (size_t g = 0; g < sizeof glyphs / sizeof glyphs[0]; g++) {
+            if (glyphs[g].c != *text)
+                continue;
+            for (long r = 0; r < 5; r++)
+                for (long c = 0; c < 3; c++)
+                    if (glyphs[g].rows[r] & (4 >> c))
+                        for (long dy = 0; dy < GLYPH_SCALE; dy++)
+                            for (long dx = 0; dx < GLYPH_SCALE; dx++)
+                                put(cv, x + c * GLYPH_SCALE + dx, y + r * GLYPH_SCALE + dy, col);
+        }
+    }
+}
+
 /* Bresenham, two pixels thick (the pixel below is drawn too). */
 static void line(const canvas *cv, long x0, long y0, long x1, long y1, const uint8_t *col, int thick)
 {
@@ -175,8 +206,30 @@ btsp_status btsp_an_render_lines(const float *x, const float *y, size_t n_series
     if (!(x_hi > x_lo))
         x_hi = x_lo + 1.0;
     const long m = 8;
-    long left = m, right = (long)width - 1 - m, top = m, bottom = (long)height - 1 - m;
+    /* Large images get numbers on the axes (the y range at the left, the x range below) and
+     * numbered colour keys for the series (series i is CSV column i in the callers' files). */
+    const int labels = width >= 200 && height >= 120;
+    long left = labels ? 11 * GLYPH_ADVANCE : m, right = (long)width - 1 - m, top = m;
+    long bottom = (long)height - 1 - (labels ? 5 * GLYPH_SCALE + 2 * m : m);
     static const uint8_t black[3] = {0, 0, 0}, gray[3] = {200, 200, 200};
+    if (labels) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%.4g", y_hi);
+        draw_text(&cv, 4, top, buf, black);
+        snprintf(buf, sizeof buf, "%.4g", y_lo);
+        draw_text(&cv, 4, bottom - 5 * GLYPH_SCALE, buf, black);
+        snprintf(buf, sizeof buf, "%.4g", x_lo);
+        draw_text(&cv, left, bottom + m, buf, black);
+        snprintf(buf, sizeof buf, "%.4g", x_hi);
+        draw_text(&cv, right - (long)strlen(buf) * GLYPH_ADVANCE, bottom + m, buf, black);
+        for (size_t s = 0; s < n_series && s < 8; s++) {
+            long kx = right - 8 - (long)(8 - s) * 4 * GLYPH_ADVANCE, ky = top + 6;
+            for (long dy = 0; dy < 10; dy++)
+                line(&cv, kx, ky + dy, kx + 10, ky + dy, palette[s], 0);
+            snprintf(buf, sizeof buf, "%zu", s + 1);
+            draw_text(&cv, kx + 14, ky, buf, black);
+        }
+    }
     if (y_lo < 0.0 && y_hi > 0.0) {
         long yz = bottom - (long)lround((0.0 - y_lo) / (y_hi - y_lo) * (double)(bottom - top));
         line(&cv, left, yz, right, yz, gray, 0);
