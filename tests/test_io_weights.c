@@ -20,27 +20,6 @@ typedef struct fixture {
     btsp_pop *in, *out;
 } fixture;
 
-static void remove_tree(const char *path, int depth)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char p[768];
-            snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-            struct stat sb;
-            if (depth > 0 && stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-                remove_tree(p, depth - 1);
-            else
-                remove(p);
-        }
-        closedir(d);
-    }
-    rmdir(path);
-}
-
 static btsp_net *build_net(int with_bias, btsp_proj **proj, btsp_pop **in, btsp_pop **out)
 {
     btsp_net *net = NULL;
@@ -91,7 +70,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     btsp_net_destroy(f->net);
-    remove_tree(f->dir, 2);
+    test_remove_tree(f->dir, 2);
     free(f);
     return 0;
 }

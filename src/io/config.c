@@ -1558,6 +1558,23 @@ static btsp_status parse_constraint(cfg_ctx *c, cfg_proj *p, const yaml_node_t *
                     name);
 }
 
+/* A YAML keyword and the enum value it stands for. */
+typedef struct keyword {
+    const char *word;
+    int value;
+} keyword;
+
+/* 1 and *value if `s` is one of the words, else 0. */
+static int match_keyword(const char *s, const keyword *k, size_t n, int *value)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s, k[i].word) == 0) {
+            *value = k[i].value;
+            return 1;
+        }
+    return 0;
+}
+
 static btsp_status parse_proj_attrs(cfg_ctx *c, cfg_proj *p, const yaml_node_t *n, int simplified)
 {
     char where[CFG_WHERE_MAX];
@@ -1598,10 +1615,11 @@ static btsp_status parse_proj_attrs(cfg_ctx *c, cfg_proj *p, const yaml_node_t *
             st = get_string(c, vn, where, k, 0, &s);
             if (st)
                 return st;
-            if (strcmp(s, "F") == 0 || strcmp(s, "forward") == 0)
-                p->dir = BTSP_DIR_FORWARD;
-            else if (strcmp(s, "R") == 0 || strcmp(s, "recurrent") == 0)
-                p->dir = BTSP_DIR_RECURRENT;
+            static const keyword dirs[] = {{"F", BTSP_DIR_FORWARD}, {"forward", BTSP_DIR_FORWARD},
+                                           {"R", BTSP_DIR_RECURRENT}, {"recurrent", BTSP_DIR_RECURRENT}};
+            int v;
+            if (match_keyword(s, dirs, ARRAY_LEN(dirs), &v))
+                p->dir = (btsp_direction)v;
             else
                 return cfg_fail(c, BTSP_E_FORMAT, mark_of(vn), where, k,
                                 "direction '%s' must be F, forward, R or recurrent", s);
@@ -1609,12 +1627,12 @@ static btsp_status parse_proj_attrs(cfg_ctx *c, cfg_proj *p, const yaml_node_t *
             st = get_string(c, vn, where, k, 0, &s);
             if (st)
                 return st;
-            if (strcmp(s, "F") == 0 || strcmp(s, "forward") == 0)
-                p->phase = BTSP_PHASE_FORWARD;
-            else if (strcmp(s, "B") == 0 || strcmp(s, "backward") == 0)
-                p->phase = BTSP_PHASE_BACKWARD;
-            else if (strcmp(s, "A") == 0 || strcmp(s, "all") == 0)
-                p->phase = BTSP_PHASE_ALL;
+            static const keyword phases[] = {{"F", BTSP_PHASE_FORWARD},  {"forward", BTSP_PHASE_FORWARD},
+                                             {"B", BTSP_PHASE_BACKWARD}, {"backward", BTSP_PHASE_BACKWARD},
+                                             {"A", BTSP_PHASE_ALL},      {"all", BTSP_PHASE_ALL}};
+            int v;
+            if (match_keyword(s, phases, ARRAY_LEN(phases), &v))
+                p->phase = (btsp_phase)v;
             else
                 return cfg_fail(c, BTSP_E_FORMAT, mark_of(vn), where, k,
                                 "update_phase '%s' must be F, forward, B, backward, A or all", s);

@@ -84,8 +84,7 @@ typedef struct tmpdir {
     char path[256];
 } tmpdir;
 
-/* Remove a directory tree of at most `depth` levels below `path` (what the tests create). */
-static void remove_tree(const char *path, int depth)
+void test_remove_tree(const char *path, int depth)
 {
     DIR *d = opendir(path);
     if (d) {
@@ -97,7 +96,7 @@ static void remove_tree(const char *path, int depth)
             snprintf(p, sizeof p, "%s/%s", path, e->d_name);
             struct stat sb;
             if (depth > 0 && stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-                remove_tree(p, depth - 1);
+                test_remove_tree(p, depth - 1);
             else
                 remove(p);
         }
@@ -124,7 +123,7 @@ int test_tmpdir_setup(void **state)
 int test_tmpdir_teardown(void **state)
 {
     tmpdir *t = *state;
-    remove_tree(t->path, 3);
+    test_remove_tree(t->path, 3);
     free(t);
     return 0;
 }

@@ -33,6 +33,8 @@ int test_path_exists(const char *path);
  * /tmp), removed with everything in it (up to three levels) afterwards. */
 int test_tmpdir_setup(void **state);
 int test_tmpdir_teardown(void **state);
+/* Remove `path` with everything up to `depth` directory levels below it. */
+void test_remove_tree(const char *path, int depth);
 /* The fixture's directory, and the path of `name` inside it. */
 const char *test_tmpdir_path(void **state);
 void test_tmpdir_file(void **state, const char *name, char *out, size_t cap);
