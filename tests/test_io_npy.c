@@ -259,6 +259,37 @@ static void test_read_other_versions_and_dtypes(void **state)
     assert_true(r[0] == 0.0f && r[1] == 1.0f && r[2] == 128.0f && r[3] == 255.0f);
     btsp_npy_free(r);
 
+    /* Integers of every size and both byte orders, e.g. an int64 sample order from
+     * numpy.save(np.arange(n)): values converted to float (not rescaled), negatives
+     * sign-extended. */
+    {
+        const struct { const char *descr; size_t size; int big; } ints[] = {
+            { "|i1", 1, 0 }, { "<i2", 2, 0 }, { ">i2", 2, 1 }, { "<i4", 4, 0 }, { ">i4", 4, 1 },
+            { "<i8", 8, 0 }, { ">i8", 8, 1 }, { "<u2", 2, 0 }, { ">u4", 4, 1 }, { "<u8", 8, 0 },
+        };
+        for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++) {
+            const int is_signed = ints[k].descr[1] == 'i';
+            const int64_t vals[3] = { 0, 117, is_signed ? -5 : 77 };
+            for (int v = 0; v < 3; v++) {
+                uint64_t u = (uint64_t)vals[v];
+                for (size_t b = 0; b < ints[k].size; b++) {
+                    unsigned char byte = (unsigned char)(u >> (8 * b) & 0xff);
+                    payload[v * ints[k].size + (ints[k].big ? ints[k].size - 1 - b : b)] = byte;
+                }
+            }
+            char dict[128];
+            snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (3,), }",
+                     ints[k].descr);
+            n = make_npy(buf, sizeof buf, 1, dict, payload, 3 * ints[k].size);
+            write_bytes(path, buf, n);
+            assert_int_equal(btsp_npy_read_f32(path, &r, rs, &nd, NULL, 0), BTSP_OK);
+            assert_int_equal(rs[0], 3);
+            for (int v = 0; v < 3; v++)
+                assert_true(r[v] == (float)vals[v]);
+            btsp_npy_free(r);
+        }
+    }
+
     /* big-endian float64 */
     for (int i = 0; i < 8; i++)
         payload[i] = 0;
@@ -324,10 +355,18 @@ static void test_read_errors(void **state)
         btsp_npy_free(d);
     }
 
-    n = make_npy(buf, sizeof buf, 1, "{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }",
-                 payload, 16);
-    write_bytes(path, buf, n);
-    expect_read_error(path, BTSP_E_FORMAT, "'<i8'");
+    /* Unsupported element types: complex, bool, float16, wrong size, strings. */
+    const char *bad[] = { "<c8", "|b1", "<f2", "<i3", "<U8" };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char dict[128];
+        snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (2,), }",
+                 bad[k]);
+        n = make_npy(buf, sizeof buf, 1, dict, payload, 32);
+        write_bytes(path, buf, n);
+        char want[16];
+        snprintf(want, sizeof want, "'%s'", bad[k]);
+        expect_read_error(path, BTSP_E_FORMAT, want);
+    }
 
     n = make_npy(buf, sizeof buf, 1,
                  "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", payload, 8);

@@ -61,9 +61,11 @@ extern "C" {
 /** @brief Read a 1-D or 2-D NumPy `.npy` array as float32.
  *
  * *  Accepts format versions 1.0, 2.0 and 3.0, C or Fortran order (a Fortran-order 2-D array
- *  is transposed into row-major on reading), with dtype `'<f4'`, `'>f4'`,
- *  `'<f8'`, `'>f8'` (converted to float) or `'|u1'` (each byte converted to its value as a
- *  float, 0 to 255, not rescaled). Trailing bytes after the array data are ignored, as by
+ *  is transposed into row-major on reading), with a float dtype (`'<f4'`, `'<f8'`, either byte
+ *  order; f8 is rounded to float) or an integer dtype (`'|i1'` .. `'<i8'`, `'|u1'` ..
+ *  `'<u8'`, either byte order; each value converted to the nearest float, exact up to 2^24 in
+ *  magnitude, not rescaled: `'|u1'` pixels read as 0 to 255, int64 index arrays as written by
+ *  `numpy.save(np.arange(n))` read as their values). Trailing bytes after the array data are ignored, as by
  *  `numpy.load`.
  *
  *  @param path file name.

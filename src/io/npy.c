@@ -36,58 +36,75 @@ static void npy_clear_err(char *err, size_t errlen)
 /* ---------------------------------------------------------------------------------------- */
 /* Element conversion (independent of the host byte order, IEEE 754 floats assumed). */
 
-typedef enum npy_dtype { NPY_F4_LE, NPY_F4_BE, NPY_F8_LE, NPY_F8_BE, NPY_U1 } npy_dtype;
+/* A parsed dtype descriptor: kind 'f' (IEEE float, 4 or 8 bytes), 'i' (two's complement
+ * signed) or 'u' (unsigned), 1/2/4/8 bytes, in little- or big-endian byte order. */
+typedef struct npy_dtype {
+    char kind;
+    size_t size;
+    int big_endian;
+} npy_dtype;
 
-static size_t npy_itemsize(npy_dtype t)
+/* Parse descr strings such as "<f4", ">i8", "|u1" or "=u2" ('=' is native order, which
+ * numpy never writes for multi-byte types but accepts). Returns 0 if unsupported. */
+static int npy_parse_dtype(const char *descr, npy_dtype *t)
 {
-    switch (t) {
-    case NPY_F4_LE:
-    case NPY_F4_BE:
-        return 4;
-    case NPY_F8_LE:
-    case NPY_F8_BE:
-        return 8;
-    case NPY_U1:
-    default:
-        return 1;
+    if (strlen(descr) != 3)
+        return 0;
+    char order = descr[0], kind = descr[1], size = descr[2];
+    if (order != '<' && order != '>' && order != '|' && order != '=')
+        return 0;
+    if (kind != 'f' && kind != 'i' && kind != 'u')
+        return 0;
+    if (size != '1' && size != '2' && size != '4' && size != '8')
+        return 0;
+    t->kind = kind;
+    t->size = (size_t)(size - '0');
+    if (kind == 'f' && t->size < 4)
+        return 0;
+    if (order == '=') {
+        const uint16_t probe = 1;
+        unsigned char first;
+        memcpy(&first, &probe, 1);
+        t->big_endian = first == 0;
+    } else {
+        t->big_endian = order == '>';
     }
+    return 1;
 }
 
-static void npy_convert(npy_dtype t, const unsigned char *src, float *dst, size_t count)
+/* Convert `count` elements to float: floats by IEEE rounding, integers to the nearest float
+ * (exact up to 2^24 in magnitude). */
+static void npy_convert(const npy_dtype *t, const unsigned char *src, float *dst, size_t count)
 {
-    size_t i;
-    switch (t) {
-    case NPY_F4_LE:
-    case NPY_F4_BE:
-        for (i = 0; i < count; i++) {
-            const unsigned char *b = src + 4 * i;
-            uint32_t u = t == NPY_F4_LE
-                ? (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24
-                : (uint32_t)b[3] | (uint32_t)b[2] << 8 | (uint32_t)b[1] << 16 | (uint32_t)b[0] << 24;
-            float f;
-            memcpy(&f, &u, sizeof f);
-            dst[i] = f;
+    for (size_t i = 0; i < count; i++) {
+        const unsigned char *b = src + t->size * i;
+        uint64_t u = 0;
+        for (size_t k = 0; k < t->size; k++) {
+            unsigned char byte = t->big_endian ? b[k] : b[t->size - 1 - k];
+            u = u << 8 | byte;
         }
-        break;
-    case NPY_F8_LE:
-    case NPY_F8_BE:
-        for (i = 0; i < count; i++) {
-            const unsigned char *b = src + 8 * i;
-            uint64_t u = 0;
-            for (int k = 0; k < 8; k++) {
-                unsigned char byte = t == NPY_F8_LE ? b[7 - k] : b[k];
-                u = u << 8 | byte;
-            }
+        if (t->kind == 'f' && t->size == 4) {
+            uint32_t u32 = (uint32_t)u;
+            float f;
+            memcpy(&f, &u32, sizeof f);
+            dst[i] = f;
+        } else if (t->kind == 'f') {
             double d;
             memcpy(&d, &u, sizeof d);
             dst[i] = (float)d;
+        } else if (t->kind == 'u') {
+            dst[i] = (float)u;
+        } else {
+            /* sign-extend from size bytes without relying on implementation-defined casts */
+            unsigned bits = (unsigned)(8 * t->size);
+            uint64_t sign = (uint64_t)1 << (bits - 1);
+            if (u & sign) {
+                uint64_t mag = bits == 64 ? (~u + 1) : (((uint64_t)1 << bits) - u);
+                dst[i] = -(float)mag;
+            } else {
+                dst[i] = (float)u;
+            }
         }
-        break;
-    case NPY_U1:
-    default:
-        for (i = 0; i < count; i++)
-            dst[i] = (float)src[i];
-        break;
     }
 }
 
@@ -334,20 +351,10 @@ btsp_status btsp_npy_read_f32(const char *path, float **data, size_t *shape, siz
         goto done;
     }
     npy_dtype dt;
-    if (strcmp(h.descr, "<f4") == 0)
-        dt = NPY_F4_LE;
-    else if (strcmp(h.descr, ">f4") == 0)
-        dt = NPY_F4_BE;
-    else if (strcmp(h.descr, "<f8") == 0)
-        dt = NPY_F8_LE;
-    else if (strcmp(h.descr, ">f8") == 0)
-        dt = NPY_F8_BE;
-    else if (strcmp(h.descr, "|u1") == 0 || strcmp(h.descr, "<u1") == 0 ||
-             strcmp(h.descr, ">u1") == 0)
-        dt = NPY_U1;
-    else {
+    if (!npy_parse_dtype(h.descr, &dt)) {
         io_set_err(err, errlen,
-                    "npy: '%s': unsupported dtype '%s' (expected '<f4', '>f4', '<f8', '>f8' or '|u1')",
+                    "npy: '%s': unsupported dtype '%s' (expected a float ('<f4', '<f8'), signed "
+                    "('<i1' .. '<i8') or unsigned ('|u1' .. '<u8') type, either byte order)",
                     path, h.descr);
         st = BTSP_E_FORMAT;
         goto done;
@@ -361,7 +368,7 @@ btsp_status btsp_npy_read_f32(const char *path, float **data, size_t *shape, siz
         goto done;
     }
     size_t rows = h.shape[0], cols = h.ndim == 2 ? h.shape[1] : 1;
-    size_t isz = npy_itemsize(dt);
+    size_t isz = dt.size;
     if (cols != 0 && rows > SIZE_MAX / cols / 8) {
         io_set_err(err, errlen, "npy: '%s': shape too large", path);
         st = BTSP_E_FORMAT;
@@ -411,7 +418,7 @@ btsp_status btsp_npy_read_f32(const char *path, float **data, size_t *shape, siz
             }
             goto done;
         }
-        npy_convert(dt, raw, out + done_items, want);
+        npy_convert(&dt, raw, out + done_items, want);
         done_items += want;
     }
     if (h.fortran_order && h.ndim == 2 && rows > 1 && cols > 1) {
