@@ -27,7 +27,7 @@
  * g_I = dL/du_p(t) / tau, dL/db_p += g_I, dL/dW_pq += g_I x s_q, dL/ds_q += W_pq^T g_I.
  *
  * The forward phase records u and a of every non-input population for the steps of the window
- * into the history below (backprop_record); the gradient is computed from it after the forward
+ * into the history below (btsp__backprop_record); the gradient is computed from it after the forward
  * phase, so the backward (nudged) phase may change the live state meanwhile. All buffers are
  * allocated at finalize; btsp_net_loss_gradient may enlarge the history for a longer window. */
 #include "internal.h"
@@ -90,7 +90,7 @@ static float *alloc_block(btsp_net *net, size_t cap, bp_pop *pops)
             return NULL;
         total += n * per_unit;
     }
-    float *block = net_calloc(net, total ? total : 1, sizeof(float));
+    float *block = btsp__net_calloc(net, total ? total : 1, sizeof(float));
     if (!block)
         return NULL;
     float *f = block;
@@ -113,30 +113,30 @@ static float *alloc_block(btsp_net *net, size_t cap, bp_pop *pops)
     return block;
 }
 
-void backprop_free(btsp_net *net)
+void btsp__backprop_free(btsp_net *net)
 {
     struct btsp_bp *bp = net->bp;
     if (!bp)
         return;
     if (bp->gw)
         for (size_t i = 0; i < net->projs.n; i++)
-            net_free(net, bp->gw[i]);
+            btsp__net_free(net, bp->gw[i]);
     if (bp->gb)
         for (size_t i = 0; i < net->pops.n; i++)
-            net_free(net, bp->gb[i]);
-    net_free(net, bp->gw);
-    net_free(net, bp->gb);
-    net_free(net, bp->dest);
-    net_free(net, bp->bdest);
-    net_free(net, bp->block);
-    net_free(net, bp->pops);
-    net_free(net, bp);
+            btsp__net_free(net, bp->gb[i]);
+    btsp__net_free(net, bp->gw);
+    btsp__net_free(net, bp->gb);
+    btsp__net_free(net, bp->dest);
+    btsp__net_free(net, bp->bdest);
+    btsp__net_free(net, bp->block);
+    btsp__net_free(net, bp->pops);
+    btsp__net_free(net, bp);
     net->bp = NULL;
 }
 
-btsp_status backprop_alloc(btsp_net *net)
+btsp_status btsp__backprop_alloc(btsp_net *net)
 {
-    struct btsp_bp *bp = net_calloc(net, 1, sizeof *bp);
+    struct btsp_bp *bp = btsp__net_calloc(net, 1, sizeof *bp);
     if (!bp)
         return BTSP_E_NOMEM;
     net->bp = bp;
@@ -149,9 +149,9 @@ btsp_status backprop_alloc(btsp_net *net)
     bp->cap = bp->n_rules ? train_window(net) : 0;
     bp->train_t0 = bp->n_rules ? steps_T(net) - bp->cap : SIZE_MAX;
     bp->t0 = bp->train_t0;
-    if (!(bp->pops = net_calloc(net, np, sizeof *bp->pops)) || !(bp->dest = net_calloc(net, nq ? nq : 1, sizeof(float *))) ||
-        !(bp->bdest = net_calloc(net, np, sizeof(float *))) || !(bp->gw = net_calloc(net, nq ? nq : 1, sizeof(float *))) ||
-        !(bp->gb = net_calloc(net, np, sizeof(float *))))
+    if (!(bp->pops = btsp__net_calloc(net, np, sizeof *bp->pops)) || !(bp->dest = btsp__net_calloc(net, nq ? nq : 1, sizeof(float *))) ||
+        !(bp->bdest = btsp__net_calloc(net, np, sizeof(float *))) || !(bp->gw = btsp__net_calloc(net, nq ? nq : 1, sizeof(float *))) ||
+        !(bp->gb = btsp__net_calloc(net, np, sizeof(float *))))
         return BTSP_E_NOMEM;
     if (!(bp->block = alloc_block(net, bp->cap, bp->pops)))
         return BTSP_E_NOMEM;
@@ -159,11 +159,11 @@ btsp_status backprop_alloc(btsp_net *net)
         const btsp_rule *r = net->rules.items[i];
         if (is_weight_grad_rule(r->kind) && r->proj) {
             const btsp_proj *q = r->proj;
-            if (!(bp->gw[q->index] = net_calloc(net, q->rows * q->cols, sizeof(float))))
+            if (!(bp->gw[q->index] = btsp__net_calloc(net, q->rows * q->cols, sizeof(float))))
                 return BTSP_E_NOMEM;
         } else if (r->kind == BTSP_RULE_BACKPROP_BIAS && r->bias_pop) {
             const btsp_pop *p = r->bias_pop;
-            if (!(bp->gb[p->index] = net_calloc(net, p->size, sizeof(float))))
+            if (!(bp->gb[p->index] = btsp__net_calloc(net, p->size, sizeof(float))))
                 return BTSP_E_NOMEM;
         }
     }
@@ -177,16 +177,16 @@ static btsp_status reserve(btsp_net *net, size_t K)
     struct btsp_bp *bp = net->bp;
     if (K <= bp->cap)
         return BTSP_OK;
-    bp_pop *pops = net_calloc(net, net->pops.n, sizeof *pops);
+    bp_pop *pops = btsp__net_calloc(net, net->pops.n, sizeof *pops);
     if (!pops)
         return BTSP_E_NOMEM;
     float *block = alloc_block(net, K, pops);
     if (!block) {
-        net_free(net, pops);
+        btsp__net_free(net, pops);
         return BTSP_E_NOMEM;
     }
-    net_free(net, bp->block);
-    net_free(net, bp->pops);
+    btsp__net_free(net, bp->block);
+    btsp__net_free(net, bp->pops);
     bp->block = block;
     bp->pops = pops;
     bp->cap = K;
@@ -196,23 +196,23 @@ static btsp_status reserve(btsp_net *net, size_t K)
 /* ------------------------------------------------------------------------------------------ */
 /* Validation and the public setter of the dendritic-loss source */
 
-btsp_status backprop_validate(btsp_net *net)
+btsp_status btsp__backprop_validate(btsp_net *net)
 {
     for (size_t i = 0; i < net->rules.n; i++) {
         const btsp_rule *r = net->rules.items[i];
         if ((r->kind == BTSP_RULE_BACKPROP || r->kind == BTSP_RULE_BACKPROP_BIAS) && net->backward_steps < 1.0)
-            return net_error(net, BTSP_E_STATE,
+            return btsp__net_error(net, BTSP_E_STATE,
                              "btsp_net_finalize: rule '%s' on '%s' needs BTSP_NET_BACKWARD_STEPS >= 1 (the gradient "
                              "runs through the last backward_steps forward steps; with 0 there is none)",
                              btsp_rule_kind_name(r->kind), r->proj ? r->proj->name : r->bias_pop->full_name);
         if (r->kind == BTSP_RULE_BACKPROP_DENDRITIC_LOSS && r->proj) {
             if (!r->source)
-                return net_error(net, BTSP_E_STATE,
+                return btsp__net_error(net, BTSP_E_STATE,
                                  "btsp_net_finalize: rule 'Backprop_DendriticLoss' on '%s' has no source population "
                                  "(btsp_rule_set_source)",
                                  r->proj->name);
             if (!r->source->dend)
-                return net_error(net, BTSP_E_STATE,
+                return btsp__net_error(net, BTSP_E_STATE,
                                  "btsp_net_finalize: rule 'Backprop_DendriticLoss' on '%s': source '%s' has no "
                                  "dendritic compartment",
                                  r->proj->name, r->source->full_name);
@@ -227,17 +227,17 @@ btsp_status btsp_rule_set_source(btsp_rule *rule, btsp_pop *source)
         return BTSP_E_INVALID_ARG;
     btsp_net *net = rule->net;
     if (!source)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_rule_set_source: NULL population");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_rule_set_source: NULL population");
     if (net->finalized)
-        return net_error(net, BTSP_E_STATE, "btsp_rule_set_source: the network is finalized");
+        return btsp__net_error(net, BTSP_E_STATE, "btsp_rule_set_source: the network is finalized");
     if (rule->kind != BTSP_RULE_BACKPROP_DENDRITIC_LOSS)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_rule_set_source: rule '%s' has no source",
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_rule_set_source: rule '%s' has no source",
                          btsp_rule_kind_name(rule->kind));
     if (source->net != net)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_rule_set_source: '%s' belongs to another network",
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_rule_set_source: '%s' belongs to another network",
                          source->full_name);
     if (source == btsp_net_input(net))
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_rule_set_source: the input population '%s' has no dendrite",
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_rule_set_source: the input population '%s' has no dendrite",
                          source->full_name);
     rule->source = source;
     return BTSP_OK;
@@ -251,7 +251,7 @@ btsp_pop *btsp_rule_source(const btsp_rule *rule)
 /* ------------------------------------------------------------------------------------------ */
 /* Recording (called by the forward phase after the reset, t = 0, and after every step t) */
 
-void backprop_record(btsp_net *net, size_t t)
+void btsp__backprop_record(btsp_net *net, size_t t)
 {
     struct btsp_bp *bp = net->bp;
     if (!bp || t < bp->t0)
@@ -449,7 +449,7 @@ static void clear_dest(struct btsp_bp *bp, const btsp_net *net)
 /* ------------------------------------------------------------------------------------------ */
 /* Training step */
 
-void backprop_train_step(btsp_net *net)
+void btsp__backprop_train_step(btsp_net *net)
 {
     struct btsp_bp *bp = net->bp;
     if (!bp || !bp->n_rules)
@@ -525,25 +525,25 @@ btsp_status btsp_net_loss_gradient(btsp_net *net, const float *x, size_t nx, con
         return BTSP_E_INVALID_ARG;
     const char *fn = "btsp_net_loss_gradient";
     if (!net->finalized)
-        return net_error(net, BTSP_E_STATE, "%s: finalize the network first", fn);
+        return btsp__net_error(net, BTSP_E_STATE, "%s: finalize the network first", fn);
     if (!x || !target || !proj || !grad)
-        return net_error(net, BTSP_E_INVALID_ARG, "%s: NULL %s", fn,
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "%s: NULL %s", fn,
                          !x ? "input" : !target ? "target" : !proj ? "projection" : "gradient buffer");
     if (proj->net != net)
-        return net_error(net, BTSP_E_INVALID_ARG, "%s: projection '%s' belongs to another network", fn, proj->name);
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "%s: projection '%s' belongs to another network", fn, proj->name);
     if (nx != net->input->size)
-        return net_error(net, BTSP_E_SHAPE, "%s: input has %zu values, '%s' has %zu units", fn, nx,
+        return btsp__net_error(net, BTSP_E_SHAPE, "%s: input has %zu values, '%s' has %zu units", fn, nx,
                          net->input->full_name, net->input->size);
     if (ny != net->output->size)
-        return net_error(net, BTSP_E_SHAPE, "%s: target has %zu values, output '%s' has %zu units", fn, ny,
+        return btsp__net_error(net, BTSP_E_SHAPE, "%s: target has %zu values, output '%s' has %zu units", fn, ny,
                          net->output->full_name, net->output->size);
     if (rows != proj->rows || cols != proj->cols)
-        return net_error(net, BTSP_E_SHAPE, "%s(%s): expected %zux%zu, got %zux%zu", fn, proj->name, proj->rows,
+        return btsp__net_error(net, BTSP_E_SHAPE, "%s(%s): expected %zux%zu, got %zux%zu", fn, proj->name, proj->rows,
                          proj->cols, rows, cols);
     size_t T = steps_T(net), K = backward_steps < T ? backward_steps : T;
     struct btsp_bp *bp = net->bp;
     if (reserve(net, K))
-        return net_error(net, BTSP_E_NOMEM, "%s: out of memory for a %zu-step history", fn, K);
+        return btsp__net_error(net, BTSP_E_NOMEM, "%s: out of memory for a %zu-step history", fn, K);
     bp->t0 = K ? T - K : SIZE_MAX;
     btsp_status st = btsp_net_forward(net, x, nx);
     bp->t0 = bp->train_t0;

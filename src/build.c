@@ -9,16 +9,16 @@
 #define REQUIRE_BUILDING(net, fn)                                                                        \
     do {                                                                                                 \
         if ((net)->finalized)                                                                            \
-            return net_error((net), BTSP_E_STATE, "%s: the network is finalized; structure is fixed", fn); \
+            return btsp__net_error((net), BTSP_E_STATE, "%s: the network is finalized; structure is fixed", fn); \
     } while (0)
 
 static btsp_status check_name(btsp_net *net, const char *fn, const char *name)
 {
     size_t len = strlen(name);
     if (len == 0 || len >= BTSP_NAME_MAX)
-        return net_error(net, BTSP_E_INVALID_ARG, "%s: name must have 1 to %d characters", fn, BTSP_NAME_MAX - 1);
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "%s: name must have 1 to %d characters", fn, BTSP_NAME_MAX - 1);
     if (strchr(name, '.'))
-        return net_error(net, BTSP_E_INVALID_ARG, "%s: name '%s' must not contain '.'", fn, name);
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "%s: name '%s' must not contain '.'", fn, name);
     return BTSP_OK;
 }
 
@@ -37,22 +37,22 @@ btsp_status btsp_layer_add(btsp_net *net, const char *name, btsp_layer **out)
     if (!net)
         return BTSP_E_INVALID_ARG;
     if (!out || !name)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_layer_add: NULL argument");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_layer_add: NULL argument");
     REQUIRE_BUILDING(net, "btsp_layer_add");
     btsp_status st = check_name(net, "btsp_layer_add", name);
     if (st)
         return st;
     for (size_t i = 0; i < net->layers.n; i++)
         if (strcmp(((btsp_layer *)net->layers.items[i])->name, name) == 0)
-            return net_error(net, BTSP_E_EXISTS, "btsp_layer_add: a layer named '%s' exists", name);
-    btsp_layer *l = net_calloc(net, 1, sizeof *l);
+            return btsp__net_error(net, BTSP_E_EXISTS, "btsp_layer_add: a layer named '%s' exists", name);
+    btsp_layer *l = btsp__net_calloc(net, 1, sizeof *l);
     if (!l)
-        return net_error(net, BTSP_E_NOMEM, "btsp_layer_add: out of memory");
+        return btsp__net_error(net, BTSP_E_NOMEM, "btsp_layer_add: out of memory");
     l->net = net;
     l->index = net->layers.n;
     memcpy(l->name, name, strlen(name) + 1);
-    if ((st = vec_push(net, &net->layers, l))) {
-        net_free(net, l);
+    if ((st = btsp__vec_push(net, &net->layers, l))) {
+        btsp__net_free(net, l);
         return st;
     }
     *out = l;
@@ -75,20 +75,20 @@ btsp_status btsp_pop_add(btsp_layer *layer, const char *name, size_t size, btsp_
         return BTSP_E_INVALID_ARG;
     btsp_net *net = layer->net;
     if (!out || !name)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_pop_add: NULL argument");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_pop_add: NULL argument");
     REQUIRE_BUILDING(net, "btsp_pop_add");
     btsp_status st = check_name(net, "btsp_pop_add", name);
     if (st)
         return st;
     if (size == 0 || size > (1u << 24))
-        return net_error(net, BTSP_E_RANGE, "btsp_pop_add: size %zu of '%s.%s' is outside [1, 16777216]", size,
+        return btsp__net_error(net, BTSP_E_RANGE, "btsp_pop_add: size %zu of '%s.%s' is outside [1, 16777216]", size,
                          layer->name, name);
     for (size_t i = 0; i < layer->pops.n; i++)
         if (strcmp(((btsp_pop *)layer->pops.items[i])->name, name) == 0)
-            return net_error(net, BTSP_E_EXISTS, "btsp_pop_add: population '%s.%s' exists", layer->name, name);
-    btsp_pop *p = net_calloc(net, 1, sizeof *p);
+            return btsp__net_error(net, BTSP_E_EXISTS, "btsp_pop_add: population '%s.%s' exists", layer->name, name);
+    btsp_pop *p = btsp__net_calloc(net, 1, sizeof *p);
     if (!p)
-        return net_error(net, BTSP_E_NOMEM, "btsp_pop_add: out of memory");
+        return btsp__net_error(net, BTSP_E_NOMEM, "btsp_pop_add: out of memory");
     p->net = net;
     p->layer = layer;
     p->size = size;
@@ -105,13 +105,13 @@ btsp_status btsp_pop_add(btsp_layer *layer, const char *name, size_t size, btsp_
     for (size_t i = 0; i < net->pops.n; i++)
         if (((btsp_pop *)net->pops.items[i])->layer->index <= layer->index)
             pos = i + 1;
-    if ((st = vec_push(net, &net->pops, p))) {
-        net_free(net, p);
+    if ((st = btsp__vec_push(net, &net->pops, p))) {
+        btsp__net_free(net, p);
         return st;
     }
-    if ((st = vec_push(net, &layer->pops, p))) {
+    if ((st = btsp__vec_push(net, &layer->pops, p))) {
         net->pops.n--;
-        net_free(net, p);
+        btsp__net_free(net, p);
         return st;
     }
     memmove(&net->pops.items[pos + 1], &net->pops.items[pos], (net->pops.n - 1 - pos) * sizeof(void *));
@@ -129,13 +129,13 @@ btsp_status btsp_pop_set_activation(btsp_pop *pop, btsp_activation act, double p
     btsp_net *net = pop->net;
     REQUIRE_BUILDING(net, "btsp_pop_set_activation");
     if ((int)act < BTSP_ACT_LINEAR || (int)act > BTSP_ACT_SOFTMAX)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_pop_set_activation: unknown activation %d", (int)act);
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_pop_set_activation: unknown activation %d", (int)act);
     if (!isfinite(p0) || !isfinite(p1))
-        return net_error(net, BTSP_E_RANGE, "btsp_pop_set_activation: parameters must be finite");
+        return btsp__net_error(net, BTSP_E_RANGE, "btsp_pop_set_activation: parameters must be finite");
     if (act == BTSP_ACT_CLAMP && !(p0 <= p1))
-        return net_error(net, BTSP_E_RANGE, "btsp_pop_set_activation: clamp needs min <= max (got %g, %g)", p0, p1);
+        return btsp__net_error(net, BTSP_E_RANGE, "btsp_pop_set_activation: clamp needs min <= max (got %g, %g)", p0, p1);
     if (act == BTSP_ACT_POLY && !(p1 > 0.0))
-        return net_error(net, BTSP_E_RANGE, "btsp_pop_set_activation: polynomial exponent must be > 0 (got %g)", p1);
+        return btsp__net_error(net, BTSP_E_RANGE, "btsp_pop_set_activation: polynomial exponent must be > 0 (got %g)", p1);
     pop->act = act;
     pop->act_p0 = p0;
     pop->act_p1 = p1;
@@ -151,7 +151,7 @@ btsp_status btsp_pop_set(btsp_pop *pop, btsp_pop_param param, double value)
     switch (param) {
     case BTSP_POP_TAU:
         REQUIRE_BUILDING(net, "btsp_pop_set(BTSP_POP_TAU)");
-        if ((st = check_range(net, "BTSP_POP_TAU", value, 1.0, 1e6)))
+        if ((st = btsp__check_range(net, "BTSP_POP_TAU", value, 1.0, 1e6)))
             return st;
         pop->tau = value;
         pop->tau_set = 1;
@@ -159,19 +159,19 @@ btsp_status btsp_pop_set(btsp_pop *pop, btsp_pop_param param, double value)
     case BTSP_POP_INCLUDE_BIAS:
         REQUIRE_BUILDING(net, "btsp_pop_set(BTSP_POP_INCLUDE_BIAS)");
         if (!is_flag(value))
-            return net_error(net, BTSP_E_RANGE, "BTSP_POP_INCLUDE_BIAS must be 0 or 1, got %g", value);
+            return btsp__net_error(net, BTSP_E_RANGE, "BTSP_POP_INCLUDE_BIAS must be 0 or 1, got %g", value);
         if (value == 0.0 && pop->bias_rule)
-            return net_error(net, BTSP_E_STATE, "BTSP_POP_INCLUDE_BIAS: '%s' has a bias rule", pop->full_name);
+            return btsp__net_error(net, BTSP_E_STATE, "BTSP_POP_INCLUDE_BIAS: '%s' has a bias rule", pop->full_name);
         pop->include_bias = value != 0.0;
         return BTSP_OK;
     case BTSP_POP_BIAS_LO:
     case BTSP_POP_BIAS_HI: {
         if (isnan(value))
-            return net_error(net, BTSP_E_RANGE, "bias bound of '%s' is NaN", pop->full_name);
+            return btsp__net_error(net, BTSP_E_RANGE, "bias bound of '%s' is NaN", pop->full_name);
         double lo = param == BTSP_POP_BIAS_LO ? value : pop->bias_lo;
         double hi = param == BTSP_POP_BIAS_HI ? value : pop->bias_hi;
         if (lo > hi)
-            return net_error(net, BTSP_E_RANGE, "bias bounds of '%s' would be [%g, %g] (lo > hi)", pop->full_name, lo, hi);
+            return btsp__net_error(net, BTSP_E_RANGE, "bias bounds of '%s' would be [%g, %g] (lo > hi)", pop->full_name, lo, hi);
         pop->bias_lo = lo;
         pop->bias_hi = hi;
         if (pop->bias)
@@ -181,14 +181,14 @@ btsp_status btsp_pop_set(btsp_pop *pop, btsp_pop_param param, double value)
     case BTSP_POP_OUTPUT:
         REQUIRE_BUILDING(net, "btsp_pop_set(BTSP_POP_OUTPUT)");
         if (!is_flag(value))
-            return net_error(net, BTSP_E_RANGE, "BTSP_POP_OUTPUT must be 0 or 1, got %g", value);
+            return btsp__net_error(net, BTSP_E_RANGE, "BTSP_POP_OUTPUT must be 0 or 1, got %g", value);
         if (value != 0.0)
             for (size_t i = 0; i < net->pops.n; i++)
                 ((btsp_pop *)net->pops.items[i])->output_flag = 0;
         pop->output_flag = value != 0.0;
         return BTSP_OK;
     }
-    return net_error(net, BTSP_E_INVALID_ARG, "btsp_pop_set: unknown parameter %d", (int)param);
+    return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_pop_set: unknown parameter %d", (int)param);
 }
 
 btsp_status btsp_pop_get(const btsp_pop *pop, btsp_pop_param param, double *value)
@@ -198,7 +198,7 @@ btsp_status btsp_pop_get(const btsp_pop *pop, btsp_pop_param param, double *valu
     if (!pop)
         return BTSP_E_INVALID_ARG;
     if (!value)
-        return net_error(pop->net, BTSP_E_INVALID_ARG, "btsp_pop_get: NULL value pointer");
+        return btsp__net_error(pop->net, BTSP_E_INVALID_ARG, "btsp_pop_get: NULL value pointer");
     switch (param) {
     case BTSP_POP_TAU: *value = pop->tau_set || pop->net->finalized ? pop->tau : pop->net->tau; return BTSP_OK;
     case BTSP_POP_INCLUDE_BIAS: *value = pop->include_bias; return BTSP_OK;
@@ -206,19 +206,19 @@ btsp_status btsp_pop_get(const btsp_pop *pop, btsp_pop_param param, double *valu
     case BTSP_POP_BIAS_HI: *value = pop->bias_hi; return BTSP_OK;
     case BTSP_POP_OUTPUT: *value = btsp_net_output(pop->net) == pop; return BTSP_OK;
     }
-    return net_error(pop->net, BTSP_E_INVALID_ARG, "btsp_pop_get: unknown parameter %d", (int)param);
+    return btsp__net_error(pop->net, BTSP_E_INVALID_ARG, "btsp_pop_get: unknown parameter %d", (int)param);
 }
 
 static btsp_status check_init(btsp_net *net, const char *fn, btsp_init init, double a, double b)
 {
     if ((int)init < BTSP_INIT_NONE || (int)init > BTSP_INIT_CONSTANT)
-        return net_error(net, BTSP_E_INVALID_ARG, "%s: unknown init scheme %d", fn, (int)init);
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "%s: unknown init scheme %d", fn, (int)init);
     if (!isfinite(a) || !isfinite(b))
-        return net_error(net, BTSP_E_RANGE, "%s: init arguments must be finite", fn);
+        return btsp__net_error(net, BTSP_E_RANGE, "%s: init arguments must be finite", fn);
     if ((init == BTSP_INIT_HALF_KAIMING || init == BTSP_INIT_SCALED_KAIMING) && a < 0.0)
-        return net_error(net, BTSP_E_RANGE, "%s: Kaiming scale must be >= 0 (got %g)", fn, a);
+        return btsp__net_error(net, BTSP_E_RANGE, "%s: Kaiming scale must be >= 0 (got %g)", fn, a);
     if (init == BTSP_INIT_UNIFORM && a > b)
-        return net_error(net, BTSP_E_RANGE, "%s: uniform init needs a <= b (got %g, %g)", fn, a, b);
+        return btsp__net_error(net, BTSP_E_RANGE, "%s: uniform init needs a <= b (got %g, %g)", fn, a, b);
     return BTSP_OK;
 }
 
@@ -244,17 +244,17 @@ btsp_status btsp_pop_set_bias(btsp_pop *pop, const float *bias, size_t n)
         return BTSP_E_INVALID_ARG;
     btsp_net *net = pop->net;
     if (!bias)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_pop_set_bias: NULL bias");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_pop_set_bias: NULL bias");
     if (!net->finalized)
-        return net_error(net, BTSP_E_STATE, "btsp_pop_set_bias: finalize the network first");
+        return btsp__net_error(net, BTSP_E_STATE, "btsp_pop_set_bias: finalize the network first");
     if (!pop->include_bias)
-        return net_error(net, BTSP_E_STATE, "btsp_pop_set_bias: '%s' has no bias", pop->full_name);
+        return btsp__net_error(net, BTSP_E_STATE, "btsp_pop_set_bias: '%s' has no bias", pop->full_name);
     if (n != pop->size)
-        return net_error(net, BTSP_E_SHAPE, "btsp_pop_set_bias: '%s' has %zu units, got %zu values", pop->full_name,
+        return btsp__net_error(net, BTSP_E_SHAPE, "btsp_pop_set_bias: '%s' has %zu units, got %zu values", pop->full_name,
                          pop->size, n);
     for (size_t i = 0; i < n; i++)
         if (!isfinite(bias[i]))
-            return net_error(net, BTSP_E_RANGE, "btsp_pop_set_bias: value %zu is not finite", i);
+            return btsp__net_error(net, BTSP_E_RANGE, "btsp_pop_set_bias: value %zu is not finite", i);
     memcpy(pop->bias, bias, n * sizeof *bias); /* the cached W x products do not include biases */
     return BTSP_OK;
 }
@@ -265,15 +265,15 @@ btsp_status btsp_pop_set_bias_rule(btsp_pop *pop, btsp_rule *rule)
         return BTSP_E_INVALID_ARG;
     btsp_net *net = pop->net;
     if (!rule)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_pop_set_bias_rule: NULL rule");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_pop_set_bias_rule: NULL rule");
     REQUIRE_BUILDING(net, "btsp_pop_set_bias_rule");
     if (rule->net != net)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_pop_set_bias_rule: rule belongs to another network");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_pop_set_bias_rule: rule belongs to another network");
     if (rule->kind != BTSP_RULE_DENDRITIC_LOSS_BIAS && rule->kind != BTSP_RULE_BACKPROP_BIAS)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_pop_set_bias_rule: rule '%s' is not a bias rule",
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_pop_set_bias_rule: rule '%s' is not a bias rule",
                          btsp_rule_kind_name(rule->kind));
     if (rule->proj || rule->bias_pop || pop->bias_rule)
-        return net_error(net, BTSP_E_EXISTS, "btsp_pop_set_bias_rule: rule or population already attached");
+        return btsp__net_error(net, BTSP_E_EXISTS, "btsp_pop_set_bias_rule: rule or population already attached");
     pop->bias_rule = rule;
     rule->bias_pop = pop;
     pop->include_bias = 1;
@@ -312,15 +312,15 @@ btsp_status btsp_pop_state(const btsp_pop *pop, btsp_var var, const float **data
         return BTSP_E_INVALID_ARG;
     btsp_net *net = pop->net;
     if (!data || !n)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_pop_state: NULL output pointer");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_pop_state: NULL output pointer");
     if ((int)var < BTSP_VAR_ACTIVITY || (int)var > BTSP_VAR_BIAS)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_pop_state: variable %d is not a population variable",
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_pop_state: variable %d is not a population variable",
                          (int)var);
     if (!net->finalized)
-        return net_error(net, BTSP_E_STATE, "btsp_pop_state: finalize the network first");
+        return btsp__net_error(net, BTSP_E_STATE, "btsp_pop_state: finalize the network first");
     float *v = pop_var(pop, var);
     if (!v)
-        return net_error(net, BTSP_E_NOT_FOUND, "btsp_pop_state: '%s' has no variable %d (no dendrite, gate or bias)",
+        return btsp__net_error(net, BTSP_E_NOT_FOUND, "btsp_pop_state: '%s' has no variable %d (no dendrite, gate or bias)",
                          pop->full_name, (int)var);
     *data = v;
     *n = pop->size;
@@ -332,14 +332,14 @@ btsp_status btsp_pop_copy_state(const btsp_pop *pop, btsp_var var, float *dst, s
     if (!pop)
         return BTSP_E_INVALID_ARG;
     if (!dst)
-        return net_error(pop->net, BTSP_E_INVALID_ARG, "btsp_pop_copy_state: NULL destination");
+        return btsp__net_error(pop->net, BTSP_E_INVALID_ARG, "btsp_pop_copy_state: NULL destination");
     const float *src;
     size_t len;
     btsp_status st = btsp_pop_state(pop, var, &src, &len);
     if (st)
         return st;
     if (n != len)
-        return net_error(pop->net, BTSP_E_SHAPE, "btsp_pop_copy_state: '%s' has %zu units, buffer has %zu",
+        return btsp__net_error(pop->net, BTSP_E_SHAPE, "btsp_pop_copy_state: '%s' has %zu units, buffer has %zu",
                          pop->full_name, len, n);
     memcpy(dst, src, n * sizeof *dst);
     return BTSP_OK;
@@ -347,9 +347,9 @@ btsp_status btsp_pop_copy_state(const btsp_pop *pop, btsp_var var, float *dst, s
 
 static btsp_status dend_create(btsp_pop *pop)
 {
-    btsp_dend *d = net_calloc(pop->net, 1, sizeof *d);
+    btsp_dend *d = btsp__net_calloc(pop->net, 1, sizeof *d);
     if (!d)
-        return net_error(pop->net, BTSP_E_NOMEM, "out of memory creating the dendrite of '%s'", pop->full_name);
+        return btsp__net_error(pop->net, BTSP_E_NOMEM, "out of memory creating the dendrite of '%s'", pop->full_name);
     d->pop = pop;
     d->clip = 1.0;
     pop->dend = d;
@@ -363,10 +363,10 @@ btsp_status btsp_pop_dend(btsp_pop *pop, btsp_dend **out)
     if (!pop)
         return BTSP_E_INVALID_ARG;
     if (!out)
-        return net_error(pop->net, BTSP_E_INVALID_ARG, "btsp_pop_dend: NULL output pointer");
+        return btsp__net_error(pop->net, BTSP_E_INVALID_ARG, "btsp_pop_dend: NULL output pointer");
     if (!pop->dend) {
         if (pop->net->finalized)
-            return net_error(pop->net, BTSP_E_NOT_FOUND, "btsp_pop_dend: '%s' has no dendrite", pop->full_name);
+            return btsp__net_error(pop->net, BTSP_E_NOT_FOUND, "btsp_pop_dend: '%s' has no dendrite", pop->full_name);
         btsp_status st = dend_create(pop);
         if (st)
             return st;
@@ -384,9 +384,9 @@ btsp_status btsp_dend_set(btsp_dend *dend, btsp_dend_param param, double value)
         return BTSP_E_INVALID_ARG;
     btsp_net *net = dend->pop->net;
     if (param != BTSP_DEND_CLIP)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_dend_set: unknown parameter %d", (int)param);
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_dend_set: unknown parameter %d", (int)param);
     if (!(value > 0.0 && value <= 1e6))
-        return net_error(net, BTSP_E_RANGE, "BTSP_DEND_CLIP = %g is outside (0, 1e6]", value);
+        return btsp__net_error(net, BTSP_E_RANGE, "BTSP_DEND_CLIP = %g is outside (0, 1e6]", value);
     dend->clip = value;
     return BTSP_OK;
 }
@@ -398,9 +398,9 @@ btsp_status btsp_dend_get(const btsp_dend *dend, btsp_dend_param param, double *
     if (!dend)
         return BTSP_E_INVALID_ARG;
     if (!value)
-        return net_error(dend->pop->net, BTSP_E_INVALID_ARG, "btsp_dend_get: NULL value pointer");
+        return btsp__net_error(dend->pop->net, BTSP_E_INVALID_ARG, "btsp_dend_get: NULL value pointer");
     if (param != BTSP_DEND_CLIP)
-        return net_error(dend->pop->net, BTSP_E_INVALID_ARG, "btsp_dend_get: unknown parameter %d", (int)param);
+        return btsp__net_error(dend->pop->net, BTSP_E_INVALID_ARG, "btsp_dend_get: unknown parameter %d", (int)param);
     *value = dend->clip;
     return BTSP_OK;
 }
@@ -418,18 +418,18 @@ btsp_status btsp_proj_add(btsp_pop *pre, btsp_pop *post, btsp_compartment comp, 
         return BTSP_E_INVALID_ARG;
     btsp_net *net = post->net;
     if (!out)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_add: NULL output pointer");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_add: NULL output pointer");
     if (pre->net != net)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_add: populations belong to different networks");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_add: populations belong to different networks");
     REQUIRE_BUILDING(net, "btsp_proj_add");
     if (comp != BTSP_SOMA && comp != BTSP_DEND)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_add: unknown compartment %d", (int)comp);
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_add: unknown compartment %d", (int)comp);
     for (size_t i = 0; i < post->in.n; i++)
         if (((btsp_proj *)post->in.items[i])->pre == pre)
-            return net_error(net, BTSP_E_EXISTS, "btsp_proj_add: '%s' -> '%s' already exists", pre->full_name,
+            return btsp__net_error(net, BTSP_E_EXISTS, "btsp_proj_add: '%s' -> '%s' already exists", pre->full_name,
                              post->full_name);
     if (post->size > SIZE_MAX / sizeof(float) / pre->size)
-        return net_error(net, BTSP_E_RANGE, "btsp_proj_add: weight matrix too large");
+        return btsp__net_error(net, BTSP_E_RANGE, "btsp_proj_add: weight matrix too large");
     btsp_status st;
     int made_dend = 0;
     if (comp == BTSP_DEND && !post->dend) {
@@ -437,9 +437,9 @@ btsp_status btsp_proj_add(btsp_pop *pre, btsp_pop *post, btsp_compartment comp, 
             return st;
         made_dend = 1;
     }
-    btsp_proj *p = net_calloc(net, 1, sizeof *p);
+    btsp_proj *p = btsp__net_calloc(net, 1, sizeof *p);
     if (!p) {
-        st = net_error(net, BTSP_E_NOMEM, "btsp_proj_add: out of memory");
+        st = btsp__net_error(net, BTSP_E_NOMEM, "btsp_proj_add: out of memory");
         goto fail;
     }
     p->net = net;
@@ -456,18 +456,18 @@ btsp_status btsp_proj_add(btsp_pop *pre, btsp_pop *post, btsp_compartment comp, 
     p->cols = pre->size;
     p->index = net->projs.n;
     snprintf(p->name, sizeof p->name, "%s%s_%s%s", post->layer->name, post->name, pre->layer->name, pre->name);
-    if ((st = vec_push(net, &net->projs, p)))
+    if ((st = btsp__vec_push(net, &net->projs, p)))
         goto fail;
-    if ((st = vec_push(net, &post->in, p))) {
+    if ((st = btsp__vec_push(net, &post->in, p))) {
         net->projs.n--;
         goto fail;
     }
     *out = p;
     return BTSP_OK;
 fail:
-    net_free(net, p);
+    btsp__net_free(net, p);
     if (made_dend) {
-        net_free(net, post->dend);
+        btsp__net_free(net, post->dend);
         post->dend = NULL;
     }
     return st;
@@ -479,7 +479,7 @@ btsp_status btsp_proj_set_direction(btsp_proj *proj, btsp_direction dir)
         return BTSP_E_INVALID_ARG;
     REQUIRE_BUILDING(proj->net, "btsp_proj_set_direction");
     if (dir != BTSP_DIR_FORWARD && dir != BTSP_DIR_RECURRENT)
-        return net_error(proj->net, BTSP_E_INVALID_ARG, "btsp_proj_set_direction: unknown direction %d", (int)dir);
+        return btsp__net_error(proj->net, BTSP_E_INVALID_ARG, "btsp_proj_set_direction: unknown direction %d", (int)dir);
     proj->dir = dir;
     return BTSP_OK;
 }
@@ -490,7 +490,7 @@ btsp_status btsp_proj_set_phase(btsp_proj *proj, btsp_phase phase)
         return BTSP_E_INVALID_ARG;
     REQUIRE_BUILDING(proj->net, "btsp_proj_set_phase");
     if (phase != BTSP_PHASE_FORWARD && phase != BTSP_PHASE_BACKWARD && phase != BTSP_PHASE_ALL)
-        return net_error(proj->net, BTSP_E_INVALID_ARG, "btsp_proj_set_phase: unknown phase %d", (int)phase);
+        return btsp__net_error(proj->net, BTSP_E_INVALID_ARG, "btsp_proj_set_phase: unknown phase %d", (int)phase);
     proj->phase = phase;
     return BTSP_OK;
 }
@@ -500,12 +500,12 @@ btsp_status btsp_proj_set_bounds(btsp_proj *proj, double lo, double hi)
     if (!proj)
         return BTSP_E_INVALID_ARG;
     if (isnan(lo) || isnan(hi) || lo > hi || lo == INFINITY || hi == -INFINITY)
-        return net_error(proj->net, BTSP_E_RANGE, "btsp_proj_set_bounds(%s): invalid bounds [%g, %g]", proj->name, lo,
+        return btsp__net_error(proj->net, BTSP_E_RANGE, "btsp_proj_set_bounds(%s): invalid bounds [%g, %g]", proj->name, lo,
                          hi);
     proj->lo = lo;
     proj->hi = hi;
     if (proj->net->finalized)
-        engine_apply_bounds(proj->net, proj);
+        btsp__engine_apply_bounds(proj->net, proj);
     return BTSP_OK;
 }
 
@@ -518,7 +518,7 @@ btsp_status btsp_proj_get_bounds(const btsp_proj *proj, double *lo, double *hi)
     if (!proj)
         return BTSP_E_INVALID_ARG;
     if (!lo || !hi)
-        return net_error(proj->net, BTSP_E_INVALID_ARG, "btsp_proj_get_bounds(%s): NULL output pointer", proj->name);
+        return btsp__net_error(proj->net, BTSP_E_INVALID_ARG, "btsp_proj_get_bounds(%s): NULL output pointer", proj->name);
     *lo = proj->lo;
     *hi = proj->hi;
     return BTSP_OK;
@@ -542,7 +542,7 @@ static btsp_status check_constraint_free(btsp_proj *proj, const char *fn)
 {
     REQUIRE_BUILDING(proj->net, fn);
     if (proj->constraint != CONSTRAINT_NONE)
-        return net_error(proj->net, BTSP_E_EXISTS, "%s: '%s' already has a constraint", fn, proj->name);
+        return btsp__net_error(proj->net, BTSP_E_EXISTS, "%s: '%s' already has a constraint", fn, proj->name);
     return BTSP_OK;
 }
 
@@ -554,7 +554,7 @@ btsp_status btsp_proj_set_normalize(btsp_proj *proj, double scale, int allow_aut
     if (st)
         return st;
     if (!(scale > 0.0) || !isfinite(scale))
-        return net_error(proj->net, BTSP_E_RANGE, "btsp_proj_set_normalize(%s): scale %g must be finite and > 0",
+        return btsp__net_error(proj->net, BTSP_E_RANGE, "btsp_proj_set_normalize(%s): scale %g must be finite and > 0",
                          proj->name, scale);
     proj->constraint = CONSTRAINT_NORMALIZE;
     proj->norm_scale = scale;
@@ -570,7 +570,7 @@ btsp_status btsp_proj_set_no_autapses(btsp_proj *proj)
     if (st)
         return st;
     if (proj->pre != proj->post)
-        return net_error(proj->net, BTSP_E_INVALID_ARG, "btsp_proj_set_no_autapses(%s): pre and post differ",
+        return btsp__net_error(proj->net, BTSP_E_INVALID_ARG, "btsp_proj_set_no_autapses(%s): pre and post differ",
                          proj->name);
     proj->constraint = CONSTRAINT_NO_AUTAPSES;
     return BTSP_OK;
@@ -582,30 +582,30 @@ btsp_status btsp_proj_set_clone(btsp_proj *proj, const btsp_proj *source, double
         return BTSP_E_INVALID_ARG;
     btsp_net *net = proj->net;
     if (!source)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_set_clone: NULL source");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_set_clone: NULL source");
     btsp_status st = check_constraint_free(proj, "btsp_proj_set_clone");
     if (st)
         return st;
     if (source->net != net || source == proj)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_set_clone(%s): invalid source", proj->name);
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_set_clone(%s): invalid source", proj->name);
     if (source->constraint == CONSTRAINT_CLONE)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_set_clone(%s): source '%s' is itself a clone",
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_set_clone(%s): source '%s' is itself a clone",
                          proj->name, source->name);
     for (size_t i = 0; i < net->projs.n; i++) {
         const btsp_proj *o = net->projs.items[i];
         if (o->constraint == CONSTRAINT_CLONE && o->clone_src == proj)
-            return net_error(net, BTSP_E_INVALID_ARG,
+            return btsp__net_error(net, BTSP_E_INVALID_ARG,
                              "btsp_proj_set_clone(%s): it is the source of clone '%s', so it cannot be a clone",
                              proj->name, o->name);
     }
     if (!isfinite(scale))
-        return net_error(net, BTSP_E_RANGE, "btsp_proj_set_clone(%s): scale must be finite", proj->name);
+        return btsp__net_error(net, BTSP_E_RANGE, "btsp_proj_set_clone(%s): scale must be finite", proj->name);
     size_t r = transpose ? source->cols : source->rows, c = transpose ? source->rows : source->cols;
     if (r != proj->rows || c != proj->cols)
-        return net_error(net, BTSP_E_SHAPE, "btsp_proj_set_clone(%s): %zux%zu cannot clone '%s'%s (%zux%zu)", proj->name,
+        return btsp__net_error(net, BTSP_E_SHAPE, "btsp_proj_set_clone(%s): %zux%zu cannot clone '%s'%s (%zux%zu)", proj->name,
                          proj->rows, proj->cols, source->name, transpose ? " transposed" : "", r, c);
     if (proj->rule)
-        return net_error(net, BTSP_E_STATE, "btsp_proj_set_clone(%s): a cloned projection cannot have a rule",
+        return btsp__net_error(net, BTSP_E_STATE, "btsp_proj_set_clone(%s): a cloned projection cannot have a rule",
                          proj->name);
     proj->constraint = CONSTRAINT_CLONE;
     proj->clone_src = source;
@@ -620,17 +620,17 @@ btsp_status btsp_proj_set_rule(btsp_proj *proj, btsp_rule *rule)
         return BTSP_E_INVALID_ARG;
     btsp_net *net = proj->net;
     if (!rule)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_set_rule: NULL rule");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_set_rule: NULL rule");
     REQUIRE_BUILDING(net, "btsp_proj_set_rule");
     if (rule->net != net)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_set_rule: rule belongs to another network");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_set_rule: rule belongs to another network");
     if (rule->kind == BTSP_RULE_DENDRITIC_LOSS_BIAS || rule->kind == BTSP_RULE_BACKPROP_BIAS)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_set_rule: '%s' is a bias rule",
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_set_rule: '%s' is a bias rule",
                          btsp_rule_kind_name(rule->kind));
     if (proj->rule || rule->proj || rule->bias_pop)
-        return net_error(net, BTSP_E_EXISTS, "btsp_proj_set_rule(%s): projection or rule already attached", proj->name);
+        return btsp__net_error(net, BTSP_E_EXISTS, "btsp_proj_set_rule(%s): projection or rule already attached", proj->name);
     if (proj->constraint == CONSTRAINT_CLONE)
-        return net_error(net, BTSP_E_STATE, "btsp_proj_set_rule(%s): a cloned projection cannot learn", proj->name);
+        return btsp__net_error(net, BTSP_E_STATE, "btsp_proj_set_rule(%s): a cloned projection cannot learn", proj->name);
     proj->rule = rule;
     rule->proj = proj;
     return BTSP_OK;
@@ -653,9 +653,9 @@ btsp_status btsp_proj_weights(const btsp_proj *proj, const float **w, size_t *ro
     if (!proj)
         return BTSP_E_INVALID_ARG;
     if (!w || !rows || !cols)
-        return net_error(proj->net, BTSP_E_INVALID_ARG, "btsp_proj_weights: NULL output pointer");
+        return btsp__net_error(proj->net, BTSP_E_INVALID_ARG, "btsp_proj_weights: NULL output pointer");
     if (!proj->net->finalized)
-        return net_error(proj->net, BTSP_E_STATE, "btsp_proj_weights: finalize the network first");
+        return btsp__net_error(proj->net, BTSP_E_STATE, "btsp_proj_weights: finalize the network first");
     *w = proj->W;
     *rows = proj->rows;
     *cols = proj->cols;
@@ -668,15 +668,15 @@ btsp_status btsp_proj_set_weights(btsp_proj *proj, const float *w, size_t rows, 
         return BTSP_E_INVALID_ARG;
     btsp_net *net = proj->net;
     if (!w)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_set_weights: NULL weights");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_set_weights: NULL weights");
     if (!net->finalized)
-        return net_error(net, BTSP_E_STATE, "btsp_proj_set_weights: finalize the network first");
+        return btsp__net_error(net, BTSP_E_STATE, "btsp_proj_set_weights: finalize the network first");
     if (rows != proj->rows || cols != proj->cols)
-        return net_error(net, BTSP_E_SHAPE, "btsp_proj_set_weights(%s): expected %zux%zu, got %zux%zu", proj->name,
+        return btsp__net_error(net, BTSP_E_SHAPE, "btsp_proj_set_weights(%s): expected %zux%zu, got %zux%zu", proj->name,
                          proj->rows, proj->cols, rows, cols);
     for (size_t i = 0; i < rows * cols; i++)
         if (!isfinite(w[i]))
-            return net_error(net, BTSP_E_RANGE, "btsp_proj_set_weights(%s): element %zu is not finite", proj->name, i);
+            return btsp__net_error(net, BTSP_E_RANGE, "btsp_proj_set_weights(%s): element %zu is not finite", proj->name, i);
     memcpy(proj->W, w, rows * cols * sizeof *w);
     proj->cache_valid = 0;
     return BTSP_OK;
@@ -688,11 +688,11 @@ btsp_status btsp_proj_copy_weights(const btsp_proj *proj, float *w, size_t rows,
         return BTSP_E_INVALID_ARG;
     btsp_net *net = proj->net;
     if (!w)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_copy_weights: NULL buffer");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_copy_weights: NULL buffer");
     if (!net->finalized)
-        return net_error(net, BTSP_E_STATE, "btsp_proj_copy_weights: finalize the network first");
+        return btsp__net_error(net, BTSP_E_STATE, "btsp_proj_copy_weights: finalize the network first");
     if (rows != proj->rows || cols != proj->cols)
-        return net_error(net, BTSP_E_SHAPE, "btsp_proj_copy_weights(%s): expected %zux%zu, got %zux%zu", proj->name,
+        return btsp__net_error(net, BTSP_E_SHAPE, "btsp_proj_copy_weights(%s): expected %zux%zu, got %zux%zu", proj->name,
                          proj->rows, proj->cols, rows, cols);
     memcpy(w, proj->W, rows * cols * sizeof *w);
     return BTSP_OK;
@@ -708,16 +708,16 @@ btsp_status btsp_rule_create(btsp_net *net, btsp_rule_kind kind, btsp_rule **out
     if (!net)
         return BTSP_E_INVALID_ARG;
     if (!out)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_rule_create: NULL output pointer");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_rule_create: NULL output pointer");
     REQUIRE_BUILDING(net, "btsp_rule_create");
-    if (!rule_kind_known(kind))
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_rule_create: unknown rule kind %d", (int)kind);
-    if (!rule_kind_implemented(kind))
-        return net_error(net, BTSP_E_UNSUPPORTED, "rule '%s' is not implemented in this version of libbtsp",
+    if (!btsp__rule_kind_known(kind))
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_rule_create: unknown rule kind %d", (int)kind);
+    if (!btsp__rule_kind_implemented(kind))
+        return btsp__net_error(net, BTSP_E_UNSUPPORTED, "rule '%s' is not implemented in this version of libbtsp",
                          btsp_rule_kind_name(kind));
-    btsp_rule *r = net_calloc(net, 1, sizeof *r);
+    btsp_rule *r = btsp__net_calloc(net, 1, sizeof *r);
     if (!r)
-        return net_error(net, BTSP_E_NOMEM, "btsp_rule_create: out of memory");
+        return btsp__net_error(net, BTSP_E_NOMEM, "btsp_rule_create: out of memory");
     r->net = net;
     r->kind = kind;
     r->enabled = 1;
@@ -730,9 +730,9 @@ btsp_status btsp_rule_create(btsp_net *net, btsp_rule_kind kind, btsp_rule **out
     r->theta_tau = 1.0;
     r->theta_k = 1.0;
     r->relu_gate = 1.0;
-    btsp_status st = vec_push(net, &net->rules, r);
+    btsp_status st = btsp__vec_push(net, &net->rules, r);
     if (st) {
-        net_free(net, r);
+        btsp__net_free(net, r);
         return st;
     }
     *out = r;
@@ -745,69 +745,69 @@ btsp_status btsp_rule_set(btsp_rule *rule, btsp_rule_param param, double value)
         return BTSP_E_INVALID_ARG;
     btsp_net *net = rule->net;
     const char *kname = btsp_rule_kind_name(rule->kind);
-    if (!rule_accepts(rule->kind, param))
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_rule_set: rule '%s' has no parameter %d", kname, (int)param);
+    if (!btsp__rule_accepts(rule->kind, param))
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_rule_set: rule '%s' has no parameter %d", kname, (int)param);
     btsp_status st;
     switch (param) {
     case BTSP_RULE_LEARNING_RATE:
-        if ((st = check_range(net, "BTSP_RULE_LEARNING_RATE", value, 0.0, 1e6)))
+        if ((st = btsp__check_range(net, "BTSP_RULE_LEARNING_RATE", value, 0.0, 1e6)))
             return st;
         rule->lr = value;
         rule->lr_set = 1;
         return BTSP_OK;
     case BTSP_RULE_SIGN:
         if (value != 1.0 && value != -1.0)
-            return net_error(net, BTSP_E_RANGE, "BTSP_RULE_SIGN must be +1 or -1, got %g", value);
+            return btsp__net_error(net, BTSP_E_RANGE, "BTSP_RULE_SIGN must be +1 or -1, got %g", value);
         rule->sign = value;
         return BTSP_OK;
     case BTSP_RULE_DEP_RATIO:
-        if ((st = check_range(net, "BTSP_RULE_DEP_RATIO", value, 0.0, 1e6)))
+        if ((st = btsp__check_range(net, "BTSP_RULE_DEP_RATIO", value, 0.0, 1e6)))
             return st;
         rule->dep_ratio = value;
         return BTSP_OK;
     case BTSP_RULE_DEP_TH:
-        if ((st = check_range(net, "BTSP_RULE_DEP_TH", value, 0.0, 1.0)))
+        if ((st = btsp__check_range(net, "BTSP_RULE_DEP_TH", value, 0.0, 1.0)))
             return st;
         rule->dep_th = value;
         return BTSP_OK;
     case BTSP_RULE_DEP_WIDTH:
-        if ((st = check_range(net, "BTSP_RULE_DEP_WIDTH", value, 1e-9, 1.0)))
+        if ((st = btsp__check_range(net, "BTSP_RULE_DEP_WIDTH", value, 1e-9, 1.0)))
             return st;
         rule->dep_width = value;
         return BTSP_OK;
     case BTSP_RULE_TEMPORAL_DISCOUNT:
-        if ((st = check_range(net, "BTSP_RULE_TEMPORAL_DISCOUNT", value, 0.0, 1.0)))
+        if ((st = btsp__check_range(net, "BTSP_RULE_TEMPORAL_DISCOUNT", value, 0.0, 1.0)))
             return st;
         rule->discount = value;
         return BTSP_OK;
     case BTSP_RULE_FORWARD_ONLY:
         if (!is_flag(value))
-            return net_error(net, BTSP_E_RANGE, "BTSP_RULE_FORWARD_ONLY must be 0 or 1, got %g", value);
+            return btsp__net_error(net, BTSP_E_RANGE, "BTSP_RULE_FORWARD_ONLY must be 0 or 1, got %g", value);
         rule->forward_only = value;
         return BTSP_OK;
     case BTSP_RULE_W_MAX:
-        if ((st = check_range(net, "BTSP_RULE_W_MAX", value, 0.0, 1e6)))
+        if ((st = btsp__check_range(net, "BTSP_RULE_W_MAX", value, 0.0, 1e6)))
             return st;
         rule->w_max = value;
         rule->w_max_set = 1;
         return BTSP_OK;
     case BTSP_RULE_THETA_TAU:
-        if ((st = check_range(net, "BTSP_RULE_THETA_TAU", value, 1.0, 1e9)))
+        if ((st = btsp__check_range(net, "BTSP_RULE_THETA_TAU", value, 1.0, 1e9)))
             return st;
         rule->theta_tau = value;
         return BTSP_OK;
     case BTSP_RULE_THETA_K:
-        if ((st = check_range(net, "BTSP_RULE_THETA_K", value, 1e-9, 1e9)))
+        if ((st = btsp__check_range(net, "BTSP_RULE_THETA_K", value, 1e-9, 1e9)))
             return st;
         rule->theta_k = value;
         return BTSP_OK;
     case BTSP_RULE_RELU_GATE:
         if (!is_flag(value))
-            return net_error(net, BTSP_E_RANGE, "BTSP_RULE_RELU_GATE must be 0 or 1, got %g", value);
+            return btsp__net_error(net, BTSP_E_RANGE, "BTSP_RULE_RELU_GATE must be 0 or 1, got %g", value);
         rule->relu_gate = value;
         return BTSP_OK;
     }
-    return net_error(net, BTSP_E_INVALID_ARG, "btsp_rule_set: unknown parameter %d", (int)param);
+    return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_rule_set: unknown parameter %d", (int)param);
 }
 
 btsp_status btsp_rule_get(const btsp_rule *rule, btsp_rule_param param, double *value)
@@ -817,19 +817,19 @@ btsp_status btsp_rule_get(const btsp_rule *rule, btsp_rule_param param, double *
     if (!rule)
         return BTSP_E_INVALID_ARG;
     if (!value)
-        return net_error(rule->net, BTSP_E_INVALID_ARG, "btsp_rule_get: NULL value pointer");
-    if (!rule_accepts(rule->kind, param))
-        return net_error(rule->net, BTSP_E_INVALID_ARG, "btsp_rule_get: rule '%s' has no parameter %d",
+        return btsp__net_error(rule->net, BTSP_E_INVALID_ARG, "btsp_rule_get: NULL value pointer");
+    if (!btsp__rule_accepts(rule->kind, param))
+        return btsp__net_error(rule->net, BTSP_E_INVALID_ARG, "btsp_rule_get: rule '%s' has no parameter %d",
                          btsp_rule_kind_name(rule->kind), (int)param);
     switch (param) {
-    case BTSP_RULE_LEARNING_RATE: *value = rule_lr(rule); return BTSP_OK;
+    case BTSP_RULE_LEARNING_RATE: *value = btsp__rule_lr(rule); return BTSP_OK;
     case BTSP_RULE_SIGN: *value = rule->sign; return BTSP_OK;
     case BTSP_RULE_DEP_RATIO: *value = rule->dep_ratio; return BTSP_OK;
     case BTSP_RULE_DEP_TH: *value = rule->dep_th; return BTSP_OK;
     case BTSP_RULE_DEP_WIDTH: *value = rule->dep_width; return BTSP_OK;
     case BTSP_RULE_TEMPORAL_DISCOUNT: *value = rule->discount; return BTSP_OK;
     case BTSP_RULE_FORWARD_ONLY: *value = rule->forward_only; return BTSP_OK;
-    case BTSP_RULE_W_MAX: *value = rule_w_max(rule); return BTSP_OK;
+    case BTSP_RULE_W_MAX: *value = btsp__rule_w_max(rule); return BTSP_OK;
     case BTSP_RULE_THETA_TAU: *value = rule->theta_tau; return BTSP_OK;
     case BTSP_RULE_THETA_K: *value = rule->theta_k; return BTSP_OK;
     case BTSP_RULE_RELU_GATE: *value = rule->relu_gate; return BTSP_OK;
@@ -857,22 +857,22 @@ btsp_status btsp_gate_create(btsp_net *net, btsp_gate_kind kind, btsp_gate **out
     if (!net)
         return BTSP_E_INVALID_ARG;
     if (!out)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_gate_create: NULL output pointer");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_gate_create: NULL output pointer");
     REQUIRE_BUILDING(net, "btsp_gate_create");
     if (kind != BTSP_GATE_DENDRITIC && kind != BTSP_GATE_TARGET)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_gate_create: unknown gate kind %d", (int)kind);
-    btsp_gate *g = net_calloc(net, 1, sizeof *g);
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_gate_create: unknown gate kind %d", (int)kind);
+    btsp_gate *g = btsp__net_calloc(net, 1, sizeof *g);
     if (!g)
-        return net_error(net, BTSP_E_NOMEM, "btsp_gate_create: out of memory");
+        return btsp__net_error(net, BTSP_E_NOMEM, "btsp_gate_create: out of memory");
     g->net = net;
     g->kind = kind;
     g->max_frac = 1.0;
     g->stochastic = 0;
     g->neg_th = -INFINITY;
     g->relu_gate = 1;
-    btsp_status st = vec_push(net, &net->gates, g);
+    btsp_status st = btsp__vec_push(net, &net->gates, g);
     if (st) {
-        net_free(net, g);
+        btsp__net_free(net, g);
         return st;
     }
     *out = g;
@@ -887,27 +887,27 @@ btsp_status btsp_gate_set(btsp_gate *gate, btsp_gate_param param, double value)
     btsp_status st;
     switch (param) {
     case BTSP_GATE_MAX_POP_FRACTION:
-        if ((st = check_range(net, "BTSP_GATE_MAX_POP_FRACTION", value, 0.0, 1.0)))
+        if ((st = btsp__check_range(net, "BTSP_GATE_MAX_POP_FRACTION", value, 0.0, 1.0)))
             return st;
         gate->max_frac = value;
         return BTSP_OK;
     case BTSP_GATE_STOCHASTIC:
         if (!is_flag(value))
-            return net_error(net, BTSP_E_RANGE, "BTSP_GATE_STOCHASTIC must be 0 or 1, got %g", value);
+            return btsp__net_error(net, BTSP_E_RANGE, "BTSP_GATE_STOCHASTIC must be 0 or 1, got %g", value);
         gate->stochastic = value != 0.0;
         return BTSP_OK;
     case BTSP_GATE_NEG_RATE_TH:
         if (isnan(value) || value == INFINITY)
-            return net_error(net, BTSP_E_RANGE, "BTSP_GATE_NEG_RATE_TH must be a number or -inf, got %g", value);
+            return btsp__net_error(net, BTSP_E_RANGE, "BTSP_GATE_NEG_RATE_TH must be a number or -inf, got %g", value);
         gate->neg_th = value;
         return BTSP_OK;
     case BTSP_GATE_RELU_GATE:
         if (!is_flag(value))
-            return net_error(net, BTSP_E_RANGE, "BTSP_GATE_RELU_GATE must be 0 or 1, got %g", value);
+            return btsp__net_error(net, BTSP_E_RANGE, "BTSP_GATE_RELU_GATE must be 0 or 1, got %g", value);
         gate->relu_gate = value != 0.0;
         return BTSP_OK;
     }
-    return net_error(net, BTSP_E_INVALID_ARG, "btsp_gate_set: unknown parameter %d", (int)param);
+    return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_gate_set: unknown parameter %d", (int)param);
 }
 
 btsp_status btsp_gate_get(const btsp_gate *gate, btsp_gate_param param, double *value)
@@ -917,14 +917,14 @@ btsp_status btsp_gate_get(const btsp_gate *gate, btsp_gate_param param, double *
     if (!gate)
         return BTSP_E_INVALID_ARG;
     if (!value)
-        return net_error(gate->net, BTSP_E_INVALID_ARG, "btsp_gate_get: NULL value pointer");
+        return btsp__net_error(gate->net, BTSP_E_INVALID_ARG, "btsp_gate_get: NULL value pointer");
     switch (param) {
     case BTSP_GATE_MAX_POP_FRACTION: *value = gate->max_frac; return BTSP_OK;
     case BTSP_GATE_STOCHASTIC: *value = gate->stochastic; return BTSP_OK;
     case BTSP_GATE_NEG_RATE_TH: *value = gate->neg_th; return BTSP_OK;
     case BTSP_GATE_RELU_GATE: *value = gate->relu_gate; return BTSP_OK;
     }
-    return net_error(gate->net, BTSP_E_INVALID_ARG, "btsp_gate_get: unknown parameter %d", (int)param);
+    return btsp__net_error(gate->net, BTSP_E_INVALID_ARG, "btsp_gate_get: unknown parameter %d", (int)param);
 }
 
 btsp_status btsp_gate_attach(btsp_gate *gate, btsp_pop *pop)
@@ -933,12 +933,12 @@ btsp_status btsp_gate_attach(btsp_gate *gate, btsp_pop *pop)
         return BTSP_E_INVALID_ARG;
     btsp_net *net = gate->net;
     if (!pop)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_gate_attach: NULL population");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_gate_attach: NULL population");
     REQUIRE_BUILDING(net, "btsp_gate_attach");
     if (pop->net != net)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_gate_attach: population belongs to another network");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_gate_attach: population belongs to another network");
     if (gate->pop || pop->gate)
-        return net_error(net, BTSP_E_EXISTS, "btsp_gate_attach: gate or population '%s' already attached",
+        return btsp__net_error(net, BTSP_E_EXISTS, "btsp_gate_attach: gate or population '%s' already attached",
                          pop->full_name);
     gate->pop = pop;
     pop->gate = gate;

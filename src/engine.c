@@ -25,11 +25,11 @@
 static void free_ptr(btsp_net *net, void *pp)
 {
     float **p = pp;
-    net_free(net, *p);
+    btsp__net_free(net, *p);
     *p = NULL;
 }
 
-void engine_free_state(btsp_net *net)
+void btsp__engine_free_state(btsp_net *net)
 {
     for (size_t i = 0; i < net->pops.n; i++) {
         btsp_pop *p = net->pops.items[i];
@@ -42,7 +42,7 @@ void engine_free_state(btsp_net *net)
         free_ptr(net, &p->input);
         free_ptr(net, &p->plateau);
         free_ptr(net, &p->nudge);
-        net_free(net, p->sel_idx);
+        btsp__net_free(net, p->sel_idx);
         p->sel_idx = NULL;
         free_ptr(net, &p->bu);
         free_ptr(net, &p->ba);
@@ -68,19 +68,19 @@ void engine_free_state(btsp_net *net)
     for (size_t i = 0; i < net->mons.n; i++) {
         btsp_monitor *m = net->mons.items[i];
         free_ptr(net, &m->data);
-        net_free(net, m->steps);
+        btsp__net_free(net, m->steps);
         m->steps = NULL;
         m->n = 0;
     }
     free_ptr(net, &net->target);
     free_ptr(net, &net->work);
-    backprop_free(net);
+    btsp__backprop_free(net);
     net->block_cap = 0;
 }
 
 static int alloc_floats(btsp_net *net, float **dst, size_t n)
 {
-    *dst = net_calloc(net, n, sizeof(float));
+    *dst = btsp__net_calloc(net, n, sizeof(float));
     return *dst != NULL;
 }
 
@@ -113,7 +113,7 @@ static btsp_status allocate_state(btsp_net *net)
         if (p->gate) {
             if (!alloc_floats(net, &p->plateau, n) || !alloc_floats(net, &p->nudge, n))
                 return BTSP_E_NOMEM;
-            if (!(p->sel_idx = net_calloc(net, n, sizeof(int))))
+            if (!(p->sel_idx = btsp__net_calloc(net, n, sizeof(int))))
                 return BTSP_E_NOMEM;
         }
         if (p->dend && (!alloc_floats(net, &p->dend->fwd_state, n) || !alloc_floats(net, &p->dend->state, n)))
@@ -136,11 +136,11 @@ static btsp_status allocate_state(btsp_net *net)
             return BTSP_E_NOMEM;
     }
     for (size_t i = 0; i < net->mons.n; i++)
-        if (monitor_finalize(net, net->mons.items[i]))
+        if (btsp__monitor_finalize(net, net->mons.items[i]))
             return BTSP_E_NOMEM;
     if (!alloc_floats(net, &net->target, net->output->size) || !alloc_floats2(net, &net->work, 6, max_size))
         return BTSP_E_NOMEM;
-    if (backprop_alloc(net))
+    if (btsp__backprop_alloc(net))
         return BTSP_E_NOMEM;
     net->block_cap = blk;
     net->max_pop = max_size;
@@ -153,30 +153,30 @@ static btsp_status allocate_state(btsp_net *net)
 static btsp_status validate(btsp_net *net)
 {
     if (net->layers.n < 2)
-        return net_error(net, BTSP_E_STATE, "btsp_net_finalize: need an input layer and at least one more layer");
+        return btsp__net_error(net, BTSP_E_STATE, "btsp_net_finalize: need an input layer and at least one more layer");
     for (size_t i = 0; i < net->layers.n; i++) {
         btsp_layer *l = net->layers.items[i];
         if (l->pops.n == 0)
-            return net_error(net, BTSP_E_STATE, "btsp_net_finalize: layer '%s' has no population", l->name);
+            return btsp__net_error(net, BTSP_E_STATE, "btsp_net_finalize: layer '%s' has no population", l->name);
     }
     btsp_layer *first = net->layers.items[0];
     if (first->pops.n != 1)
-        return net_error(net, BTSP_E_STATE, "btsp_net_finalize: the input layer '%s' must hold exactly one population",
+        return btsp__net_error(net, BTSP_E_STATE, "btsp_net_finalize: the input layer '%s' must hold exactly one population",
                          first->name);
     net->input = first->pops.items[0];
     net->output = btsp_net_output(net);
     if (net->output == net->input)
-        return net_error(net, BTSP_E_STATE, "btsp_net_finalize: the output population cannot be the input");
+        return btsp__net_error(net, BTSP_E_STATE, "btsp_net_finalize: the output population cannot be the input");
     if (net->input->in.n)
-        return net_error(net, BTSP_E_STATE, "btsp_net_finalize: the input population '%s' cannot receive projections",
+        return btsp__net_error(net, BTSP_E_STATE, "btsp_net_finalize: the input population '%s' cannot receive projections",
                          net->input->full_name);
     if (net->input->include_bias || net->input->gate || net->input->dend)
-        return net_error(net, BTSP_E_STATE,
+        return btsp__net_error(net, BTSP_E_STATE,
                          "btsp_net_finalize: the input population cannot have a bias, a gate or a dendrite");
     for (size_t i = 0; i < net->projs.n; i++) {
         btsp_proj *q = net->projs.items[i];
         if (q->init == BTSP_INIT_HALF_KAIMING && !(q->lo >= 0.0) && !(q->hi <= 0.0))
-            return net_error(net, BTSP_E_STATE,
+            return btsp__net_error(net, BTSP_E_STATE,
                              "btsp_net_finalize: '%s' uses half-Kaiming init, which needs bounds with lo >= 0 or "
                              "hi <= 0 (got [%g, %g])",
                              q->name, q->lo, q->hi);
@@ -184,7 +184,7 @@ static btsp_status validate(btsp_net *net)
     for (size_t i = 0; i < net->rules.n; i++) {
         btsp_rule *r = net->rules.items[i];
         if (!r->proj && !r->bias_pop)
-            return net_error(net, BTSP_E_STATE, "btsp_net_finalize: a '%s' rule is not attached to anything",
+            return btsp__net_error(net, BTSP_E_STATE, "btsp_net_finalize: a '%s' rule is not attached to anything",
                              btsp_rule_kind_name(r->kind));
         btsp_pop *post = r->proj ? r->proj->post : r->bias_pop;
         /* rules that read the post population's plateau */
@@ -192,34 +192,34 @@ static btsp_status validate(btsp_net *net)
                          r->kind == BTSP_RULE_DTP_2E || r->kind == BTSP_RULE_DTP_2L ||
                          r->kind == BTSP_RULE_TOP_LAYER_DTP;
         if (needs_gate && (!post->gate || net->backward == BTSP_BACKWARD_NONE))
-            return net_error(net, BTSP_E_STATE,
+            return btsp__net_error(net, BTSP_E_STATE,
                              "btsp_net_finalize: rule '%s' on '%s' needs a gate on '%s' and a backward phase",
                              btsp_rule_kind_name(r->kind), r->proj ? r->proj->name : post->full_name, post->full_name);
         if (r->kind == BTSP_RULE_DENDRITIC_LOSS && !post->dend)
-            return net_error(net, BTSP_E_STATE, "btsp_net_finalize: rule '%s' on '%s' needs a dendrite on '%s'",
+            return btsp__net_error(net, BTSP_E_STATE, "btsp_net_finalize: rule '%s' on '%s' needs a dendrite on '%s'",
                              btsp_rule_kind_name(r->kind), r->proj->name, post->full_name);
     }
     for (size_t i = 0; i < net->mons.n; i++) {
         btsp_monitor *m = net->mons.items[i];
         if (m->pop && (m->var == BTSP_VAR_PLATEAU || m->var == BTSP_VAR_NUDGE) && !m->pop->gate)
-            return net_error(net, BTSP_E_STATE, "btsp_net_finalize: monitor of plateaus on '%s', which has no gate",
+            return btsp__net_error(net, BTSP_E_STATE, "btsp_net_finalize: monitor of plateaus on '%s', which has no gate",
                              m->pop->full_name);
         if (m->pop && (m->var == BTSP_VAR_FORWARD_DEND || m->var == BTSP_VAR_DEND_STATE) && !m->pop->dend)
-            return net_error(net, BTSP_E_STATE, "btsp_net_finalize: monitor of a dendritic state on '%s', which has "
+            return btsp__net_error(net, BTSP_E_STATE, "btsp_net_finalize: monitor of a dendritic state on '%s', which has "
                              "no dendrite", m->pop->full_name);
         if (m->pop && m->var == BTSP_VAR_BIAS && !m->pop->include_bias)
-            return net_error(net, BTSP_E_STATE, "btsp_net_finalize: monitor of the bias of '%s', which has none",
+            return btsp__net_error(net, BTSP_E_STATE, "btsp_net_finalize: monitor of the bias of '%s', which has none",
                              m->pop->full_name);
     }
     for (size_t i = 0; i < net->gates.n; i++) {
         btsp_gate *g = net->gates.items[i];
         if (!g->pop)
-            return net_error(net, BTSP_E_STATE, "btsp_net_finalize: a gate is not attached to a population");
+            return btsp__net_error(net, BTSP_E_STATE, "btsp_net_finalize: a gate is not attached to a population");
         if (g->kind == BTSP_GATE_DENDRITIC && !g->pop->dend)
-            return net_error(net, BTSP_E_STATE, "btsp_net_finalize: dendritic gate on '%s', which has no dendrite",
+            return btsp__net_error(net, BTSP_E_STATE, "btsp_net_finalize: dendritic gate on '%s', which has no dendrite",
                              g->pop->full_name);
         if (g->kind == BTSP_GATE_TARGET && g->pop != net->output)
-            return net_error(net, BTSP_E_STATE,
+            return btsp__net_error(net, BTSP_E_STATE,
                              "btsp_net_finalize: target gate on '%s', which is not the output population '%s'",
                              g->pop->full_name, net->output->full_name);
     }
@@ -231,10 +231,10 @@ btsp_status btsp_net_finalize(btsp_net *net)
     if (!net)
         return BTSP_E_INVALID_ARG;
     if (net->finalized)
-        return net_error(net, BTSP_E_STATE, "btsp_net_finalize: already finalized");
+        return btsp__net_error(net, BTSP_E_STATE, "btsp_net_finalize: already finalized");
     btsp_status st = validate(net);
     if (!st)
-        st = backprop_validate(net);
+        st = btsp__backprop_validate(net);
     if (st)
         return st;
     for (size_t i = 0; i < net->pops.n; i++) {
@@ -249,8 +249,8 @@ btsp_status btsp_net_finalize(btsp_net *net)
         }
     }
     if (allocate_state(net)) {
-        engine_free_state(net);
-        return net_error(net, BTSP_E_NOMEM, "btsp_net_finalize: out of memory allocating network state");
+        btsp__engine_free_state(net);
+        return btsp__net_error(net, BTSP_E_NOMEM, "btsp_net_finalize: out of memory allocating network state");
     }
     for (size_t i = 0; i < net->rules.n; i++) {
         btsp_rule *r = net->rules.items[i];
@@ -258,8 +258,8 @@ btsp_status btsp_net_finalize(btsp_net *net)
             r->lr = net->lr;
     }
     net->finalized = 1;
-    engine_init_params(net);
-    engine_reset_state(net);
+    btsp__engine_init_params(net);
+    btsp__engine_reset_state(net);
     return BTSP_OK;
 }
 
@@ -303,7 +303,7 @@ static void init_values(uint64_t seed, uint64_t stream, float *x, size_t n, size
     }
 }
 
-void engine_init_params(btsp_net *net)
+void btsp__engine_init_params(btsp_net *net)
 {
     for (size_t i = 0; i < net->projs.n; i++) {
         btsp_proj *q = net->projs.items[i];
@@ -321,7 +321,7 @@ void engine_init_params(btsp_net *net)
         init_values(net->seed, BTSP_STREAM_BIAS + i, p->bias, p->size, fan_in, p->bias_init, p->bias_a, p->bias_b,
                     p->bias_lo, p->bias_hi);
     }
-    engine_constrain(net, 1);
+    btsp__engine_constrain(net, 1);
 }
 
 static void apply_clone(btsp_proj *q)
@@ -350,7 +350,7 @@ static int learns(const btsp_proj *q)
  * have changed are visited: clamping and constraining unchanged weights again is idempotent
  * (they were constrained when set), and skipping them saves a pass over every fixed matrix
  * per sample. */
-void engine_constrain(btsp_net *net, int all)
+void btsp__engine_constrain(btsp_net *net, int all)
 {
     for (size_t i = 0; i < net->pops.n; i++) {
         btsp_pop *p = net->pops.items[i];
@@ -376,7 +376,7 @@ void engine_constrain(btsp_net *net, int all)
     }
 }
 
-void engine_apply_bounds(btsp_net *net, btsp_proj *q)
+void btsp__engine_apply_bounds(btsp_net *net, btsp_proj *q)
 {
     if (q->constraint != CONSTRAINT_CLONE)
         btsp_k_clip_matrix(q->rows, q->cols, q->W, q->cols, (float)q->lo, (float)q->hi);
@@ -393,8 +393,8 @@ btsp_status btsp_net_constrain(btsp_net *net)
     if (!net)
         return BTSP_E_INVALID_ARG;
     if (!net->finalized)
-        return net_error(net, BTSP_E_STATE, "btsp_net_constrain: finalize the network first");
-    engine_constrain(net, 1);
+        return btsp__net_error(net, BTSP_E_STATE, "btsp_net_constrain: finalize the network first");
+    btsp__engine_constrain(net, 1);
     return BTSP_OK;
 }
 
@@ -521,7 +521,7 @@ static void forward_phase(btsp_net *net, const view *v, const float *x)
         act_rows(p, nb, u, V_a(p, v));
     }
     if (!v->block)
-        backprop_record(net, 0); /* u and a of the gradient window (no-op outside it) */
+        btsp__backprop_record(net, 0); /* u and a of the gradient window (no-op outside it) */
     size_t T = (size_t)net->forward_steps;
     for (size_t t = 0; t < T; t++) {
         for (size_t i = 1; i < net->pops.n; i++) {
@@ -531,7 +531,7 @@ static void forward_phase(btsp_net *net, const view *v, const float *x)
         for (size_t i = 1; i < net->pops.n; i++)
             integrate(net, net->pops.items[i], v, 0);
         if (!v->block)
-            backprop_record(net, t + 1);
+            btsp__backprop_record(net, t + 1);
     }
 }
 
@@ -746,11 +746,11 @@ static void backward_phase(btsp_net *net)
 static btsp_status check_run(btsp_net *net, const char *fn, const float *x, size_t nx)
 {
     if (!net->finalized)
-        return net_error(net, BTSP_E_STATE, "%s: finalize the network first", fn);
+        return btsp__net_error(net, BTSP_E_STATE, "%s: finalize the network first", fn);
     if (!x)
-        return net_error(net, BTSP_E_INVALID_ARG, "%s: NULL input", fn);
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "%s: NULL input", fn);
     if (nx != net->input->size)
-        return net_error(net, BTSP_E_SHAPE, "%s: input has %zu values, '%s' has %zu units", fn, nx,
+        return btsp__net_error(net, BTSP_E_SHAPE, "%s: input has %zu values, '%s' has %zu units", fn, nx,
                          net->input->full_name, net->input->size);
     return BTSP_OK;
 }
@@ -803,23 +803,23 @@ static btsp_status train_one(btsp_net *net, const float *x, const float *y)
     snapshot_forward(net);
     if (net->backward != BTSP_BACKWARD_NONE)
         backward_phase(net);
-    backprop_train_step(net); /* gradient rules (backprop.c): from the recorded forward phase */
+    btsp__backprop_train_step(net); /* gradient rules (backprop.c): from the recorded forward phase */
     for (size_t i = 0; i < net->rules.n; i++) {
         btsp_rule *r = net->rules.items[i];
         if (r->enabled)
-            rule_step(net, r);
+            btsp__rule_step(net, r);
     }
-    engine_constrain(net, 0);
+    btsp__engine_constrain(net, 0);
     for (size_t i = 0; i < net->rules.n; i++) {
         btsp_rule *r = net->rules.items[i];
         if (r->enabled)
-            rule_after_step(net, r);
+            btsp__rule_after_step(net, r);
     }
     net->samples++;
     for (size_t i = 0; i < net->mons.n; i++)
-        monitor_record(net, net->mons.items[i]);
+        btsp__monitor_record(net, net->mons.items[i]);
     if (net->check_finite && !weights_finite(net))
-        return net_error(net, BTSP_E_NUMERIC, "training sample %llu produced non-finite weights",
+        return btsp__net_error(net, BTSP_E_NUMERIC, "training sample %llu produced non-finite weights",
                          (unsigned long long)net->samples);
     return BTSP_OK;
 }
@@ -827,9 +827,9 @@ static btsp_status train_one(btsp_net *net, const float *x, const float *y)
 static btsp_status check_target(btsp_net *net, const char *fn, const float *y, size_t ny)
 {
     if (!y)
-        return net_error(net, BTSP_E_INVALID_ARG, "%s: NULL target", fn);
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "%s: NULL target", fn);
     if (ny != net->output->size)
-        return net_error(net, BTSP_E_SHAPE, "%s: target has %zu values, output '%s' has %zu units", fn, ny,
+        return btsp__net_error(net, BTSP_E_SHAPE, "%s: target has %zu values, output '%s' has %zu units", fn, ny,
                          net->output->full_name, net->output->size);
     return BTSP_OK;
 }
@@ -855,10 +855,10 @@ btsp_status btsp_net_train(btsp_net *net, const float *X, const float *Y, size_t
     if (order) {
         for (size_t i = 0; i < n_samples; i++)
             if (order[i] >= n_rows)
-                return net_error(net, BTSP_E_RANGE, "btsp_net_train: order[%zu] = %u is not below n_rows = %zu", i,
+                return btsp__net_error(net, BTSP_E_RANGE, "btsp_net_train: order[%zu] = %u is not below n_rows = %zu", i,
                                  (unsigned)order[i], n_rows);
     } else if (n_samples > n_rows) {
-        return net_error(net, BTSP_E_RANGE, "btsp_net_train: %zu samples requested but only %zu rows", n_samples,
+        return btsp__net_error(net, BTSP_E_RANGE, "btsp_net_train: %zu samples requested but only %zu rows", n_samples,
                          n_rows);
     }
     for (size_t i = 0; i < n_samples; i++) {
@@ -870,7 +870,7 @@ btsp_status btsp_net_train(btsp_net *net, const float *X, const float *Y, size_t
             if (h > 0)
                 return BTSP_STOPPED;
             if (h < 0)
-                return net_error(net, BTSP_E_CALLBACK, "btsp_net_train: step hook returned %d after sample %llu", h,
+                return btsp__net_error(net, BTSP_E_CALLBACK, "btsp_net_train: step hook returned %d after sample %llu", h,
                                  (unsigned long long)net->samples);
         }
     }
@@ -885,10 +885,10 @@ btsp_status btsp_net_evaluate(btsp_net *net, const float *X, size_t n_samples, s
     if (st)
         return st;
     if (!out)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_net_evaluate: NULL output buffer");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_net_evaluate: NULL output buffer");
     btsp_pop *o = net->output;
     if (n_out != o->size)
-        return net_error(net, BTSP_E_SHAPE, "btsp_net_evaluate: n_out = %zu, output '%s' has %zu units", n_out,
+        return btsp__net_error(net, BTSP_E_SHAPE, "btsp_net_evaluate: n_out = %zu, output '%s' has %zu units", n_out,
                          o->full_name, o->size);
     size_t nb = 0;
     for (size_t s = 0; s < n_samples; s += net->block_cap) {
@@ -917,7 +917,7 @@ btsp_status btsp_net_evaluate(btsp_net *net, const float *X, size_t n_samples, s
 /* ------------------------------------------------------------------------------------------ */
 /* Reset */
 
-void engine_reset_state(btsp_net *net)
+void btsp__engine_reset_state(btsp_net *net)
 {
     for (size_t i = 0; i < net->pops.n; i++) {
         btsp_pop *p = net->pops.items[i];
@@ -937,7 +937,7 @@ void engine_reset_state(btsp_net *net)
         }
     }
     for (size_t i = 0; i < net->rules.n; i++)
-        rule_reset(net->rules.items[i]);
+        btsp__rule_reset(net->rules.items[i]);
     for (size_t i = 0; i < net->projs.n; i++)
         ((btsp_proj *)net->projs.items[i])->cache_valid = 0;
     net->samples = 0;
@@ -950,13 +950,13 @@ btsp_status btsp_net_reset(btsp_net *net, unsigned flags)
     if (!net)
         return BTSP_E_INVALID_ARG;
     if (flags == 0 || (flags & ~7u))
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_net_reset: invalid flags 0x%x", flags);
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_net_reset: invalid flags 0x%x", flags);
     if (!net->finalized)
-        return net_error(net, BTSP_E_STATE, "btsp_net_reset: finalize the network first");
+        return btsp__net_error(net, BTSP_E_STATE, "btsp_net_reset: finalize the network first");
     if (flags & BTSP_RESET_WEIGHTS)
-        engine_init_params(net);
+        btsp__engine_init_params(net);
     if (flags & BTSP_RESET_STATE)
-        engine_reset_state(net);
+        btsp__engine_reset_state(net);
     if (flags & BTSP_RESET_MONITORS)
         for (size_t i = 0; i < net->mons.n; i++)
             btsp_monitor_clear(net->mons.items[i]);

@@ -1,6 +1,6 @@
 /* Internal structures shared by the core source files. Not installed.
  *
- * Memory: every object is allocated through the network's allocator (net_alloc) and linked
+ * Memory: every object is allocated through the network's allocator (btsp__net_alloc) and linked
  * into the network's object arrays, so btsp_net_destroy frees everything in one place. State
  * buffers are allocated in one pass at finalize; nothing is allocated after that. */
 #ifndef BTSP_INTERNAL_H
@@ -179,48 +179,48 @@ struct btsp_net {
 };
 
 /* ---- net.c: memory, errors, vectors ---- */
-void *net_alloc(btsp_net *net, size_t size);
-void *net_calloc(btsp_net *net, size_t n, size_t size);
-void net_free(btsp_net *net, void *p);
-btsp_status net_error(btsp_net *net, btsp_status code, const char *fmt, ...)
+void *btsp__net_alloc(btsp_net *net, size_t size);
+void *btsp__net_calloc(btsp_net *net, size_t n, size_t size);
+void btsp__net_free(btsp_net *net, void *p);
+btsp_status btsp__net_error(btsp_net *net, btsp_status code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-btsp_status vec_push(btsp_net *net, ptr_vec *v, void *item);
-void vec_free(btsp_net *net, ptr_vec *v);
+btsp_status btsp__vec_push(btsp_net *net, ptr_vec *v, void *item);
+void btsp__vec_free(btsp_net *net, ptr_vec *v);
 /* Check a double parameter: finite and within [lo, hi]. */
-btsp_status check_range(btsp_net *net, const char *what, double v, double lo, double hi);
+btsp_status btsp__check_range(btsp_net *net, const char *what, double v, double lo, double hi);
 
 /* ---- engine.c ---- */
 btsp_status engine_finalize(btsp_net *net);
-void engine_free_state(btsp_net *net);
-void engine_init_params(btsp_net *net);
-void engine_constrain(btsp_net *net, int all);
+void btsp__engine_free_state(btsp_net *net);
+void btsp__engine_init_params(btsp_net *net);
+void btsp__engine_constrain(btsp_net *net, int all);
 /* Clamp one projection to its (new) bounds now and re-derive the clones of it. */
-void engine_apply_bounds(btsp_net *net, btsp_proj *q);
-void engine_reset_state(btsp_net *net);
+void btsp__engine_apply_bounds(btsp_net *net, btsp_proj *q);
+void btsp__engine_reset_state(btsp_net *net);
 
 /* ---- rules.c ---- */
-int rule_kind_known(btsp_rule_kind kind);
-int rule_kind_implemented(btsp_rule_kind kind);
-int rule_accepts(btsp_rule_kind kind, btsp_rule_param param);
-void rule_step(btsp_net *net, btsp_rule *rule);
-void rule_after_step(btsp_net *net, btsp_rule *rule);
-void rule_reset(btsp_rule *rule);
-double rule_lr(const btsp_rule *rule);
+int btsp__rule_kind_known(btsp_rule_kind kind);
+int btsp__rule_kind_implemented(btsp_rule_kind kind);
+int btsp__rule_accepts(btsp_rule_kind kind, btsp_rule_param param);
+void btsp__rule_step(btsp_net *net, btsp_rule *rule);
+void btsp__rule_after_step(btsp_net *net, btsp_rule *rule);
+void btsp__rule_reset(btsp_rule *rule);
+double btsp__rule_lr(const btsp_rule *rule);
 /* BTSP w_max: the explicit parameter, else the projection's upper bound, else 2. */
-double rule_w_max(const btsp_rule *rule);
+double btsp__rule_w_max(const btsp_rule *rule);
 
 /* ---- monitor.c ---- */
-btsp_status monitor_finalize(btsp_net *net, btsp_monitor *m);
-void monitor_record(btsp_net *net, btsp_monitor *m);
+btsp_status btsp__monitor_finalize(btsp_net *net, btsp_monitor *m);
+void btsp__monitor_record(btsp_net *net, btsp_monitor *m);
 
 /* ---- backprop.c: Backprop, BackpropBias, Backprop_DendriticLoss ---- */
-btsp_status backprop_alloc(btsp_net *net);    /* at finalize, after the state */
-void backprop_free(btsp_net *net);
-btsp_status backprop_validate(btsp_net *net); /* at finalize, before allocation */
-void backprop_record(btsp_net *net, size_t t); /* forward phase: state after step t (0 = reset) */
-void backprop_train_step(btsp_net *net);       /* gradients from the recorded forward phase, SGD */
+btsp_status btsp__backprop_alloc(btsp_net *net);    /* at finalize, after the state */
+void btsp__backprop_free(btsp_net *net);
+btsp_status btsp__backprop_validate(btsp_net *net); /* at finalize, before allocation */
+void btsp__backprop_record(btsp_net *net, size_t t); /* forward phase: state after step t (0 = reset) */
+void btsp__backprop_train_step(btsp_net *net);       /* gradients from the recorded forward phase, SGD */
 
 #endif

@@ -7,22 +7,22 @@ static btsp_status monitor_new(btsp_net *net, btsp_var var, uint32_t stride, siz
                                btsp_monitor **out)
 {
     if (net->finalized)
-        return net_error(net, BTSP_E_STATE, "monitors must be added before finalize");
+        return btsp__net_error(net, BTSP_E_STATE, "monitors must be added before finalize");
     if (stride == 0)
-        return net_error(net, BTSP_E_RANGE, "monitor stride must be >= 1");
+        return btsp__net_error(net, BTSP_E_RANGE, "monitor stride must be >= 1");
     if (capacity == 0 || capacity > SIZE_MAX / sizeof(float) / width)
-        return net_error(net, BTSP_E_RANGE, "monitor capacity %zu is 0 or too large", capacity);
-    btsp_monitor *m = net_calloc(net, 1, sizeof *m);
+        return btsp__net_error(net, BTSP_E_RANGE, "monitor capacity %zu is 0 or too large", capacity);
+    btsp_monitor *m = btsp__net_calloc(net, 1, sizeof *m);
     if (!m)
-        return net_error(net, BTSP_E_NOMEM, "out of memory creating a monitor");
+        return btsp__net_error(net, BTSP_E_NOMEM, "out of memory creating a monitor");
     m->net = net;
     m->var = var;
     m->stride = stride;
     m->capacity = capacity;
     m->width = width;
-    btsp_status st = vec_push(net, &net->mons, m);
+    btsp_status st = btsp__vec_push(net, &net->mons, m);
     if (st) {
-        net_free(net, m);
+        btsp__net_free(net, m);
         return st;
     }
     *out = m;
@@ -37,9 +37,9 @@ btsp_status btsp_monitor_add_pop(btsp_pop *pop, btsp_var var, uint32_t stride, s
         return BTSP_E_INVALID_ARG;
     btsp_net *net = pop->net;
     if (!out)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_monitor_add_pop: NULL output pointer");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_monitor_add_pop: NULL output pointer");
     if ((int)var < BTSP_VAR_ACTIVITY || (int)var > BTSP_VAR_BIAS)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_monitor_add_pop: %d is not a population variable", (int)var);
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_monitor_add_pop: %d is not a population variable", (int)var);
     btsp_status st = monitor_new(net, var, stride, capacity, pop->size, out);
     if (!st)
         (*out)->pop = pop;
@@ -53,7 +53,7 @@ btsp_status btsp_monitor_add_proj(btsp_proj *proj, uint32_t stride, size_t capac
     if (!proj)
         return BTSP_E_INVALID_ARG;
     if (!out)
-        return net_error(proj->net, BTSP_E_INVALID_ARG, "btsp_monitor_add_proj: NULL output pointer");
+        return btsp__net_error(proj->net, BTSP_E_INVALID_ARG, "btsp_monitor_add_proj: NULL output pointer");
     btsp_status st = monitor_new(proj->net, BTSP_VAR_WEIGHTS, stride, capacity, proj->rows * proj->cols, out);
     if (!st)
         (*out)->proj = proj;
@@ -67,20 +67,20 @@ btsp_status btsp_monitor_add_loss(btsp_net *net, uint32_t stride, size_t capacit
     if (!net)
         return BTSP_E_INVALID_ARG;
     if (!out)
-        return net_error(net, BTSP_E_INVALID_ARG, "btsp_monitor_add_loss: NULL output pointer");
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_monitor_add_loss: NULL output pointer");
     return monitor_new(net, BTSP_VAR_LOSS, stride, capacity, 1, out);
 }
 
-btsp_status monitor_finalize(btsp_net *net, btsp_monitor *m)
+btsp_status btsp__monitor_finalize(btsp_net *net, btsp_monitor *m)
 {
-    m->data = net_calloc(net, m->capacity * m->width, sizeof(float));
-    m->steps = net_calloc(net, m->capacity, sizeof(uint64_t));
+    m->data = btsp__net_calloc(net, m->capacity * m->width, sizeof(float));
+    m->steps = btsp__net_calloc(net, m->capacity, sizeof(uint64_t));
     m->n = 0;
     m->dropped = 0;
     return m->data && m->steps ? BTSP_OK : BTSP_E_NOMEM;
 }
 
-void monitor_record(btsp_net *net, btsp_monitor *m)
+void btsp__monitor_record(btsp_net *net, btsp_monitor *m)
 {
     if (net->samples % m->stride != 0)
         return;
@@ -127,9 +127,9 @@ btsp_status btsp_monitor_data(const btsp_monitor *mon, const float **data, size_
     if (!mon)
         return BTSP_E_INVALID_ARG;
     if (!data || !n_records || !width)
-        return net_error(mon->net, BTSP_E_INVALID_ARG, "btsp_monitor_data: NULL output pointer");
+        return btsp__net_error(mon->net, BTSP_E_INVALID_ARG, "btsp_monitor_data: NULL output pointer");
     if (!mon->net->finalized)
-        return net_error(mon->net, BTSP_E_STATE, "btsp_monitor_data: finalize the network first");
+        return btsp__net_error(mon->net, BTSP_E_STATE, "btsp_monitor_data: finalize the network first");
     *data = mon->data;
     *n_records = mon->n;
     *width = mon->width;

@@ -25,7 +25,7 @@ static void default_free(void *user, void *ptr)
     free(ptr);
 }
 
-void *net_alloc(btsp_net *net, size_t size)
+void *btsp__net_alloc(btsp_net *net, size_t size)
 {
     if (size > SIZE_MAX - sizeof(mem_header))
         return NULL;
@@ -37,17 +37,17 @@ void *net_alloc(btsp_net *net, size_t size)
     return h + 1;
 }
 
-void *net_calloc(btsp_net *net, size_t n, size_t size)
+void *btsp__net_calloc(btsp_net *net, size_t n, size_t size)
 {
     if (size != 0 && n > SIZE_MAX / size)
         return NULL;
-    void *p = net_alloc(net, n * size);
+    void *p = btsp__net_alloc(net, n * size);
     if (p)
         memset(p, 0, n * size);
     return p;
 }
 
-void net_free(btsp_net *net, void *p)
+void btsp__net_free(btsp_net *net, void *p)
 {
     if (!p)
         return;
@@ -56,7 +56,7 @@ void net_free(btsp_net *net, void *p)
     net->alloc.free(net->alloc.user, h);
 }
 
-btsp_status net_error(btsp_net *net, btsp_status code, const char *fmt, ...)
+btsp_status btsp__net_error(btsp_net *net, btsp_status code, const char *fmt, ...)
 {
     if (!net)
         return code;
@@ -68,16 +68,16 @@ btsp_status net_error(btsp_net *net, btsp_status code, const char *fmt, ...)
     return code;
 }
 
-btsp_status vec_push(btsp_net *net, ptr_vec *v, void *item)
+btsp_status btsp__vec_push(btsp_net *net, ptr_vec *v, void *item)
 {
     if (v->n == v->cap) {
         size_t cap = v->cap ? 2 * v->cap : 8;
-        void **items = net_alloc(net, cap * sizeof *items);
+        void **items = btsp__net_alloc(net, cap * sizeof *items);
         if (!items)
-            return net_error(net, BTSP_E_NOMEM, "out of memory growing an object list to %zu entries", cap);
+            return btsp__net_error(net, BTSP_E_NOMEM, "out of memory growing an object list to %zu entries", cap);
         if (v->n)
             memcpy(items, v->items, v->n * sizeof *items);
-        net_free(net, v->items);
+        btsp__net_free(net, v->items);
         v->items = items;
         v->cap = cap;
     }
@@ -85,17 +85,17 @@ btsp_status vec_push(btsp_net *net, ptr_vec *v, void *item)
     return BTSP_OK;
 }
 
-void vec_free(btsp_net *net, ptr_vec *v)
+void btsp__vec_free(btsp_net *net, ptr_vec *v)
 {
-    net_free(net, v->items);
+    btsp__net_free(net, v->items);
     v->items = NULL;
     v->n = v->cap = 0;
 }
 
-btsp_status check_range(btsp_net *net, const char *what, double v, double lo, double hi)
+btsp_status btsp__check_range(btsp_net *net, const char *what, double v, double lo, double hi)
 {
     if (!(v >= lo && v <= hi) || isnan(v))
-        return net_error(net, BTSP_E_RANGE, "%s = %g is outside [%g, %g]", what, v, lo, hi);
+        return btsp__net_error(net, BTSP_E_RANGE, "%s = %g is outside [%g, %g]", what, v, lo, hi);
     return BTSP_OK;
 }
 
@@ -136,32 +136,32 @@ void btsp_net_destroy(btsp_net *net)
 {
     if (!net)
         return;
-    engine_free_state(net);
+    btsp__engine_free_state(net);
     for (size_t i = 0; i < net->pops.n; i++) {
         btsp_pop *p = net->pops.items[i];
-        vec_free(net, &p->in);
-        net_free(net, p->dend);
-        net_free(net, p);
+        btsp__vec_free(net, &p->in);
+        btsp__net_free(net, p->dend);
+        btsp__net_free(net, p);
     }
     for (size_t i = 0; i < net->layers.n; i++) {
         btsp_layer *l = net->layers.items[i];
-        vec_free(net, &l->pops);
-        net_free(net, l);
+        btsp__vec_free(net, &l->pops);
+        btsp__net_free(net, l);
     }
     for (size_t i = 0; i < net->projs.n; i++)
-        net_free(net, net->projs.items[i]);
+        btsp__net_free(net, net->projs.items[i]);
     for (size_t i = 0; i < net->rules.n; i++)
-        net_free(net, net->rules.items[i]);
+        btsp__net_free(net, net->rules.items[i]);
     for (size_t i = 0; i < net->gates.n; i++)
-        net_free(net, net->gates.items[i]);
+        btsp__net_free(net, net->gates.items[i]);
     for (size_t i = 0; i < net->mons.n; i++)
-        net_free(net, net->mons.items[i]);
-    vec_free(net, &net->layers);
-    vec_free(net, &net->pops);
-    vec_free(net, &net->projs);
-    vec_free(net, &net->rules);
-    vec_free(net, &net->gates);
-    vec_free(net, &net->mons);
+        btsp__net_free(net, net->mons.items[i]);
+    btsp__vec_free(net, &net->layers);
+    btsp__vec_free(net, &net->pops);
+    btsp__vec_free(net, &net->projs);
+    btsp__vec_free(net, &net->rules);
+    btsp__vec_free(net, &net->gates);
+    btsp__vec_free(net, &net->mons);
     btsp_allocator a = net->alloc;
     a.free(a.user, (mem_header *)net - 1);
 }
@@ -189,7 +189,7 @@ btsp_status btsp_net_set(btsp_net *net, btsp_net_param param, double value)
     case BTSP_NET_BACKWARD_STEPS:
     case BTSP_NET_EVAL_BLOCK:
         if (net->finalized)
-            return net_error(net, BTSP_E_STATE, "btsp_net_set: parameter %d can only be set before finalize",
+            return btsp__net_error(net, BTSP_E_STATE, "btsp_net_set: parameter %d can only be set before finalize",
                              (int)param);
         break;
     default:
@@ -197,43 +197,43 @@ btsp_status btsp_net_set(btsp_net *net, btsp_net_param param, double value)
     }
     switch (param) {
     case BTSP_NET_TAU:
-        if ((st = check_range(net, "BTSP_NET_TAU", value, 1.0, 1e6)))
+        if ((st = btsp__check_range(net, "BTSP_NET_TAU", value, 1.0, 1e6)))
             return st;
         net->tau = value;
         return BTSP_OK;
     case BTSP_NET_FORWARD_STEPS:
-        if ((st = check_range(net, "BTSP_NET_FORWARD_STEPS", value, 1.0, 100000.0)))
+        if ((st = btsp__check_range(net, "BTSP_NET_FORWARD_STEPS", value, 1.0, 100000.0)))
             return st;
         if (value != floor(value))
-            return net_error(net, BTSP_E_RANGE, "BTSP_NET_FORWARD_STEPS = %g is not an integer", value);
+            return btsp__net_error(net, BTSP_E_RANGE, "BTSP_NET_FORWARD_STEPS = %g is not an integer", value);
         net->forward_steps = value;
         return BTSP_OK;
     case BTSP_NET_BACKWARD_STEPS:
-        if ((st = check_range(net, "BTSP_NET_BACKWARD_STEPS", value, 0.0, 100000.0)))
+        if ((st = btsp__check_range(net, "BTSP_NET_BACKWARD_STEPS", value, 0.0, 100000.0)))
             return st;
         if (value != floor(value))
-            return net_error(net, BTSP_E_RANGE, "BTSP_NET_BACKWARD_STEPS = %g is not an integer", value);
+            return btsp__net_error(net, BTSP_E_RANGE, "BTSP_NET_BACKWARD_STEPS = %g is not an integer", value);
         net->backward_steps = value;
         return BTSP_OK;
     case BTSP_NET_LEARNING_RATE:
-        if ((st = check_range(net, "BTSP_NET_LEARNING_RATE", value, 0.0, 1e6)))
+        if ((st = btsp__check_range(net, "BTSP_NET_LEARNING_RATE", value, 0.0, 1e6)))
             return st;
         net->lr = value;
         return BTSP_OK;
     case BTSP_NET_CHECK_FINITE:
         if (value != 0.0 && value != 1.0)
-            return net_error(net, BTSP_E_RANGE, "BTSP_NET_CHECK_FINITE must be 0 or 1, got %g", value);
+            return btsp__net_error(net, BTSP_E_RANGE, "BTSP_NET_CHECK_FINITE must be 0 or 1, got %g", value);
         net->check_finite = value != 0.0;
         return BTSP_OK;
     case BTSP_NET_EVAL_BLOCK:
-        if ((st = check_range(net, "BTSP_NET_EVAL_BLOCK", value, 1.0, 65536.0)))
+        if ((st = btsp__check_range(net, "BTSP_NET_EVAL_BLOCK", value, 1.0, 65536.0)))
             return st;
         if (value != floor(value))
-            return net_error(net, BTSP_E_RANGE, "BTSP_NET_EVAL_BLOCK = %g is not an integer", value);
+            return btsp__net_error(net, BTSP_E_RANGE, "BTSP_NET_EVAL_BLOCK = %g is not an integer", value);
         net->eval_block = (size_t)value;
         return BTSP_OK;
     }
-    return net_error(net, BTSP_E_INVALID_ARG, "btsp_net_set: unknown parameter %d", (int)param);
+    return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_net_set: unknown parameter %d", (int)param);
 }
 
 btsp_status btsp_net_get(const btsp_net *net, btsp_net_param param, double *value)
@@ -243,7 +243,7 @@ btsp_status btsp_net_get(const btsp_net *net, btsp_net_param param, double *valu
     if (!net)
         return BTSP_E_INVALID_ARG;
     if (!value)
-        return net_error((btsp_net *)net, BTSP_E_INVALID_ARG, "btsp_net_get: NULL value pointer");
+        return btsp__net_error((btsp_net *)net, BTSP_E_INVALID_ARG, "btsp_net_get: NULL value pointer");
     switch (param) {
     case BTSP_NET_TAU: *value = net->tau; return BTSP_OK;
     case BTSP_NET_FORWARD_STEPS: *value = net->forward_steps; return BTSP_OK;
@@ -252,7 +252,7 @@ btsp_status btsp_net_get(const btsp_net *net, btsp_net_param param, double *valu
     case BTSP_NET_CHECK_FINITE: *value = net->check_finite; return BTSP_OK;
     case BTSP_NET_EVAL_BLOCK: *value = (double)net->eval_block; return BTSP_OK;
     }
-    return net_error((btsp_net *)net, BTSP_E_INVALID_ARG, "btsp_net_get: unknown parameter %d", (int)param);
+    return btsp__net_error((btsp_net *)net, BTSP_E_INVALID_ARG, "btsp_net_get: unknown parameter %d", (int)param);
 }
 
 btsp_status btsp_net_seed(btsp_net *net, uint64_t seed)
@@ -273,7 +273,7 @@ btsp_status btsp_net_set_backward(btsp_net *net, btsp_backward_mode mode)
     if (!net)
         return BTSP_E_INVALID_ARG;
     if (net->finalized)
-        return net_error(net, BTSP_E_STATE, "btsp_net_set_backward: network already finalized");
+        return btsp__net_error(net, BTSP_E_STATE, "btsp_net_set_backward: network already finalized");
     switch (mode) {
     case BTSP_BACKWARD_NONE:
     case BTSP_BACKWARD_SETTLE:
@@ -282,7 +282,7 @@ btsp_status btsp_net_set_backward(btsp_net *net, btsp_backward_mode mode)
         net->backward = mode;
         return BTSP_OK;
     }
-    return net_error(net, BTSP_E_INVALID_ARG, "btsp_net_set_backward: unknown mode %d", (int)mode);
+    return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_net_set_backward: unknown mode %d", (int)mode);
 }
 
 btsp_backward_mode btsp_net_get_backward(const btsp_net *net)
@@ -379,7 +379,7 @@ btsp_status btsp_net_find_pop(const btsp_net *net, const char *name, btsp_pop **
     if (!net)
         return BTSP_E_INVALID_ARG;
     if (!out || !name)
-        return net_error((btsp_net *)net, BTSP_E_INVALID_ARG, "btsp_net_find_pop: NULL argument");
+        return btsp__net_error((btsp_net *)net, BTSP_E_INVALID_ARG, "btsp_net_find_pop: NULL argument");
     for (size_t i = 0; i < net->pops.n; i++) {
         btsp_pop *p = net->pops.items[i];
         if (strcmp(p->full_name, name) == 0) {
@@ -387,7 +387,7 @@ btsp_status btsp_net_find_pop(const btsp_net *net, const char *name, btsp_pop **
             return BTSP_OK;
         }
     }
-    return net_error((btsp_net *)net, BTSP_E_NOT_FOUND, "no population named '%s'", name);
+    return btsp__net_error((btsp_net *)net, BTSP_E_NOT_FOUND, "no population named '%s'", name);
 }
 
 btsp_status btsp_net_find_proj(const btsp_net *net, const char *name, btsp_proj **out)
@@ -397,7 +397,7 @@ btsp_status btsp_net_find_proj(const btsp_net *net, const char *name, btsp_proj 
     if (!net)
         return BTSP_E_INVALID_ARG;
     if (!out || !name)
-        return net_error((btsp_net *)net, BTSP_E_INVALID_ARG, "btsp_net_find_proj: NULL argument");
+        return btsp__net_error((btsp_net *)net, BTSP_E_INVALID_ARG, "btsp_net_find_proj: NULL argument");
     for (size_t i = 0; i < net->projs.n; i++) {
         btsp_proj *p = net->projs.items[i];
         if (strcmp(p->name, name) == 0) {
@@ -405,5 +405,5 @@ btsp_status btsp_net_find_proj(const btsp_net *net, const char *name, btsp_proj 
             return BTSP_OK;
         }
     }
-    return net_error((btsp_net *)net, BTSP_E_NOT_FOUND, "no projection named '%s'", name);
+    return btsp__net_error((btsp_net *)net, BTSP_E_NOT_FOUND, "no projection named '%s'", name);
 }

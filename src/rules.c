@@ -54,12 +54,12 @@ btsp_status btsp_rule_kind_from_name(const char *name, btsp_rule_kind *kind)
     return BTSP_E_NOT_FOUND;
 }
 
-int rule_kind_known(btsp_rule_kind kind)
+int btsp__rule_kind_known(btsp_rule_kind kind)
 {
     return btsp_rule_kind_name(kind) != NULL;
 }
 
-int rule_kind_implemented(btsp_rule_kind kind)
+int btsp__rule_kind_implemented(btsp_rule_kind kind)
 {
     for (size_t i = 0; i < N_KINDS; i++)
         if (kind_table[i].kind == kind)
@@ -67,7 +67,7 @@ int rule_kind_implemented(btsp_rule_kind kind)
     return 0;
 }
 
-int rule_accepts(btsp_rule_kind kind, btsp_rule_param param)
+int btsp__rule_accepts(btsp_rule_kind kind, btsp_rule_param param)
 {
     switch (param) {
     case BTSP_RULE_LEARNING_RATE:
@@ -93,19 +93,19 @@ int rule_accepts(btsp_rule_kind kind, btsp_rule_param param)
     return 0;
 }
 
-double rule_w_max(const btsp_rule *rule)
+double btsp__rule_w_max(const btsp_rule *rule)
 {
     if (rule->w_max_set)
         return rule->w_max;
     return rule->proj && isfinite(rule->proj->hi) ? rule->proj->hi : 2.0;
 }
 
-double rule_lr(const btsp_rule *rule)
+double btsp__rule_lr(const btsp_rule *rule)
 {
     return rule->lr_set || rule->net->finalized ? rule->lr : rule->net->lr;
 }
 
-void rule_reset(btsp_rule *rule)
+void btsp__rule_reset(btsp_rule *rule)
 {
     if (rule->past_pre)
         memset(rule->past_pre, 0, rule->proj->cols * sizeof(float));
@@ -171,7 +171,7 @@ static void step_btsp(btsp_net *net, btsp_rule *r)
     btsp_proj *q = r->proj;
     btsp_k_btsp_params p;
     p.learning_rate = (float)r->lr;
-    p.w_max = (float)rule_w_max(r);
+    p.w_max = (float)btsp__rule_w_max(r);
     p.dep_ratio = (float)r->dep_ratio;
     p.discount = (float)r->discount;
     p.lo = (float)q->lo;
@@ -209,7 +209,7 @@ static void hebbian_contrast(btsp_proj *q, float lr, int relu_gate, float *w0, f
     contrast_add(q, lr, w0, w1, w2, w3);
 }
 
-void rule_step(btsp_net *net, btsp_rule *r)
+void btsp__rule_step(btsp_net *net, btsp_rule *r)
 {
     float *w0 = net->work, *w1 = net->work + net->max_pop;
     float *w2 = net->work + 2 * net->max_pop, *w3 = net->work + 3 * net->max_pop;
@@ -322,7 +322,7 @@ void rule_step(btsp_net *net, btsp_rule *r)
     }
 }
 
-void rule_after_step(btsp_net *net, btsp_rule *r)
+void btsp__rule_after_step(btsp_net *net, btsp_rule *r)
 {
     (void)net;
     if (r->kind == BTSP_RULE_SUPERVISED_BCM) {

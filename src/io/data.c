@@ -73,7 +73,7 @@ btsp_status btsp_dataset_load_idx(const char *images_path, const char *labels_pa
     if (out)
         memset(out, 0, sizeof *out);
     if (!images_path || !labels_path || !out) {
-        io_set_err(err, errlen, "data: NULL argument");
+        btsp__io_set_err(err, errlen, "data: NULL argument");
         return BTSP_E_INVALID_ARG;
     }
     btsp_idx img = { 0 }, lab = { 0 };
@@ -86,19 +86,19 @@ btsp_status btsp_dataset_load_idx(const char *images_path, const char *labels_pa
         return st;
     }
     if (img.ndim < 2) {
-        io_set_err(err, errlen, "data: '%s': images must have 2 or 3 dimensions, found %d",
+        btsp__io_set_err(err, errlen, "data: '%s': images must have 2 or 3 dimensions, found %d",
                      images_path, img.ndim);
         st = BTSP_E_SHAPE;
     } else if (lab.ndim != 1) {
-        io_set_err(err, errlen, "data: '%s': labels must have 1 dimension, found %d", labels_path,
+        btsp__io_set_err(err, errlen, "data: '%s': labels must have 1 dimension, found %d", labels_path,
                      lab.ndim);
         st = BTSP_E_SHAPE;
     } else if (img.dims[0] != lab.dims[0]) {
-        io_set_err(err, errlen, "data: '%s' has %zu images but '%s' has %zu labels", images_path,
+        btsp__io_set_err(err, errlen, "data: '%s' has %zu images but '%s' has %zu labels", images_path,
                      img.dims[0], labels_path, lab.dims[0]);
         st = BTSP_E_SHAPE;
     } else if (img.dims[1] * img.dims[2] == 0) {
-        io_set_err(err, errlen, "data: '%s': images have no pixels", images_path);
+        btsp__io_set_err(err, errlen, "data: '%s': images have no pixels", images_path);
         st = BTSP_E_SHAPE;
     }
     if (st == BTSP_OK) {
@@ -112,7 +112,7 @@ btsp_status btsp_dataset_load_idx(const char *images_path, const char *labels_pa
             n_classes = BTSP_DATASET_MIN_CLASSES;
         st = data_alloc(out, n, dim, n_classes);
         if (st != BTSP_OK) {
-            io_set_err(err, errlen, "data: out of memory for %zu x %zu images", n, dim);
+            btsp__io_set_err(err, errlen, "data: out of memory for %zu x %zu images", n, dim);
         } else {
             for (size_t i = 0; i < n * dim; i++)
                 out->x[i] = (float)img.data[i] / 255.0f;
@@ -284,7 +284,7 @@ btsp_status btsp_data_find(const char *name_or_dir, char *images_train, char *la
         if (outs[i] && pathlen > 0)
             outs[i][0] = '\0';
     if (!name_or_dir || !*name_or_dir) {
-        io_set_err(err, errlen, "data: NULL or empty data set name");
+        btsp__io_set_err(err, errlen, "data: NULL or empty data set name");
         return BTSP_E_INVALID_ARG;
     }
 
@@ -325,7 +325,7 @@ btsp_status btsp_data_find(const char *name_or_dir, char *images_train, char *la
     if (oom) {
         for (int c = 0; c < n_cand; c++)
             free(cand[c]);
-        io_set_err(err, errlen, "data: out of memory");
+        btsp__io_set_err(err, errlen, "data: out of memory");
         return BTSP_E_NOMEM;
     }
 
@@ -346,7 +346,7 @@ btsp_status btsp_data_find(const char *name_or_dir, char *images_train, char *la
         st = BTSP_OK;
         for (int i = 0; i < 4; i++) {
             if (outs[i] && strlen(found[hit][i]) >= pathlen) {
-                io_set_err(err, errlen, "data: path '%s' does not fit in a buffer of %zu bytes",
+                btsp__io_set_err(err, errlen, "data: path '%s' does not fit in a buffer of %zu bytes",
                              found[hit][i], pathlen);
                 st = BTSP_E_INVALID_ARG;
                 break;
@@ -360,12 +360,12 @@ btsp_status btsp_data_find(const char *name_or_dir, char *images_train, char *la
                 if (outs[i] && pathlen > 0)
                     outs[i][0] = '\0';
     } else if (st == BTSP_E_NOMEM) {
-        io_set_err(err, errlen, "data: out of memory");
+        btsp__io_set_err(err, errlen, "data: out of memory");
     } else {
         if (kind == KIND_DIR)
-            io_set_err(err, errlen, "data: no IDX data set in ");
+            btsp__io_set_err(err, errlen, "data: no IDX data set in ");
         else
-            io_set_err(err, errlen, "data: %s not found; looked in ", name_or_dir);
+            btsp__io_set_err(err, errlen, "data: %s not found; looked in ", name_or_dir);
         for (int c = 0; c < n_cand; c++) {
             if (c > 0)
                 data_append_err(err, errlen, ", ");

@@ -54,10 +54,10 @@ static long long idx_read_bytes(gzFile gz, const char *path, int compressed, voi
             int zerr = 0;
             const char *msg = gzerror(gz, &zerr);
             if (zerr == Z_ERRNO) {
-                io_set_err(err, errlen, "idx: cannot read '%s': %s", path, strerror(errno));
+                btsp__io_set_err(err, errlen, "idx: cannot read '%s': %s", path, strerror(errno));
                 *st = BTSP_E_IO;
             } else {
-                io_set_err(err, errlen, "idx: '%s': corrupt gzip data: %s", path,
+                btsp__io_set_err(err, errlen, "idx: '%s': corrupt gzip data: %s", path,
                             idx_zmsg(msg, path));
                 *st = BTSP_E_FORMAT;
             }
@@ -72,7 +72,7 @@ static long long idx_read_bytes(gzFile gz, const char *path, int compressed, voi
         int zerr = 0;
         const char *msg = gzerror(gz, &zerr);
         if (zerr != Z_OK && zerr != Z_STREAM_END) {
-            io_set_err(err, errlen, "idx: '%s': corrupt or truncated gzip data: %s", path,
+            btsp__io_set_err(err, errlen, "idx: '%s': corrupt or truncated gzip data: %s", path,
                         idx_zmsg(msg, path));
             *st = zerr == Z_ERRNO ? BTSP_E_IO : BTSP_E_FORMAT;
             return -1;
@@ -96,7 +96,7 @@ btsp_status btsp_idx_read(const char *path, btsp_idx *out, char *err, size_t err
     if (out)
         memset(out, 0, sizeof *out);
     if (!path || !out) {
-        io_set_err(err, errlen, "idx: NULL argument");
+        btsp__io_set_err(err, errlen, "idx: NULL argument");
         return BTSP_E_INVALID_ARG;
     }
 
@@ -106,7 +106,7 @@ btsp_status btsp_idx_read(const char *path, btsp_idx *out, char *err, size_t err
     {
         FILE *f = fopen(path, "rb");
         if (!f) {
-            io_set_err(err, errlen, "idx: cannot open '%s': %s", path, strerror(errno));
+            btsp__io_set_err(err, errlen, "idx: cannot open '%s': %s", path, strerror(errno));
             return BTSP_E_IO;
         }
         unsigned char m[2];
@@ -118,7 +118,7 @@ btsp_status btsp_idx_read(const char *path, btsp_idx *out, char *err, size_t err
     errno = 0;
     gzFile gz = gzopen(path, "rb");
     if (!gz) {
-        io_set_err(err, errlen, "idx: cannot open '%s': %s", path,
+        btsp__io_set_err(err, errlen, "idx: cannot open '%s': %s", path,
                     errno ? strerror(errno) : "out of memory");
         return errno ? BTSP_E_IO : BTSP_E_NOMEM;
     }
@@ -129,13 +129,13 @@ btsp_status btsp_idx_read(const char *path, btsp_idx *out, char *err, size_t err
     if (r < 0)
         goto fail;
     if (r < 4) {
-        io_set_err(err, errlen, "idx: '%s': file too short for an IDX header (%lld bytes%s)", path,
+        btsp__io_set_err(err, errlen, "idx: '%s': file too short for an IDX header (%lld bytes%s)", path,
                     r, compressed ? " after decompression" : "");
         st = BTSP_E_FORMAT;
         goto fail;
     }
     if (head[0] != 0 || head[1] != 0) {
-        io_set_err(err, errlen,
+        btsp__io_set_err(err, errlen,
                     "idx: '%s': bad magic %02x %02x %02x %02x (expected 00 00 <type> <ndim>)%s",
                     path, head[0], head[1], head[2], head[3],
                     compressed ? " after decompression" : "");
@@ -146,19 +146,19 @@ btsp_status btsp_idx_read(const char *path, btsp_idx *out, char *err, size_t err
     if (type != 0x08) {
         const char *tn = idx_type_name(type);
         if (tn) {
-            io_set_err(err, errlen,
+            btsp__io_set_err(err, errlen,
                         "idx: '%s': element type 0x%02X (%s) is not supported (expected 0x08, unsigned byte)",
                         path, type, tn);
             st = BTSP_E_UNSUPPORTED;
         } else {
-            io_set_err(err, errlen, "idx: '%s': invalid element type 0x%02X in the magic number",
+            btsp__io_set_err(err, errlen, "idx: '%s': invalid element type 0x%02X in the magic number",
                         path, type);
             st = BTSP_E_FORMAT;
         }
         goto fail;
     }
     if (ndim < 1 || ndim > 3) {
-        io_set_err(err, errlen, "idx: '%s': %u dimensions (expected 1 to 3)", path, ndim);
+        btsp__io_set_err(err, errlen, "idx: '%s': %u dimensions (expected 1 to 3)", path, ndim);
         st = BTSP_E_FORMAT;
         goto fail;
     }
@@ -166,7 +166,7 @@ btsp_status btsp_idx_read(const char *path, btsp_idx *out, char *err, size_t err
     if (r < 0)
         goto fail;
     if (r < 4 * (long long)ndim) {
-        io_set_err(err, errlen, "idx: '%s': truncated header (expected %u dimensions)", path, ndim);
+        btsp__io_set_err(err, errlen, "idx: '%s': truncated header (expected %u dimensions)", path, ndim);
         st = BTSP_E_FORMAT;
         goto fail;
     }
@@ -177,7 +177,7 @@ btsp_status btsp_idx_read(const char *path, btsp_idx *out, char *err, size_t err
         uint32_t d = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
         dims[i] = d;
         if (d != 0 && n > SIZE_MAX / d) {
-            io_set_err(err, errlen, "idx: '%s': dimensions too large", path);
+            btsp__io_set_err(err, errlen, "idx: '%s': dimensions too large", path);
             st = BTSP_E_FORMAT;
             goto fail;
         }
@@ -188,7 +188,7 @@ btsp_status btsp_idx_read(const char *path, btsp_idx *out, char *err, size_t err
     size_t cap = n < IDX_FIRST_ALLOC ? (n ? n : 1) : IDX_FIRST_ALLOC;
     data = malloc(cap);
     if (!data) {
-        io_set_err(err, errlen, "idx: '%s': out of memory", path);
+        btsp__io_set_err(err, errlen, "idx: '%s': out of memory", path);
         st = BTSP_E_NOMEM;
         goto fail;
     }
@@ -198,7 +198,7 @@ btsp_status btsp_idx_read(const char *path, btsp_idx *out, char *err, size_t err
             size_t ncap = cap > n / 2 ? n : cap * 2;
             uint8_t *nd = realloc(data, ncap);
             if (!nd) {
-                io_set_err(err, errlen, "idx: '%s': out of memory for %zu bytes", path, n);
+                btsp__io_set_err(err, errlen, "idx: '%s': out of memory for %zu bytes", path, n);
                 st = BTSP_E_NOMEM;
                 goto fail;
             }
@@ -220,7 +220,7 @@ btsp_status btsp_idx_read(const char *path, btsp_idx *out, char *err, size_t err
             snprintf(shape, sizeof shape, "%zu x %zu", dims[0], dims[1]);
         else
             snprintf(shape, sizeof shape, "%zu x %zu x %zu", dims[0], dims[1], dims[2]);
-        io_set_err(err, errlen,
+        btsp__io_set_err(err, errlen,
                     "idx: '%s': truncated data: dimensions %s need %zu bytes, found %zu", path,
                     shape, n, have);
         st = BTSP_E_FORMAT;
@@ -231,7 +231,7 @@ btsp_status btsp_idx_read(const char *path, btsp_idx *out, char *err, size_t err
     if (r < 0)
         goto fail;
     if (r > 0) {
-        io_set_err(err, errlen, "idx: '%s': trailing data after the %zu bytes the dimensions describe",
+        btsp__io_set_err(err, errlen, "idx: '%s': trailing data after the %zu bytes the dimensions describe",
                     path, n);
         st = BTSP_E_FORMAT;
         goto fail;

@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-void io_set_err(char *err, size_t errlen, const char *fmt, ...)
+void btsp__io_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || errlen == 0)
         return;

@@ -11,6 +11,6 @@
 #endif
 
 /* Write a formatted message into the caller's error buffer (err may be NULL, errlen 0). */
-void io_set_err(char *err, size_t errlen, const char *fmt, ...) IO_PRINTF(3, 4);
+void btsp__io_set_err(char *err, size_t errlen, const char *fmt, ...) IO_PRINTF(3, 4);
 
 #endif

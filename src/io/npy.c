@@ -282,7 +282,7 @@ btsp_status btsp_npy_read_f32(const char *path, float **data, size_t *shape, siz
     if (ndim)
         *ndim = 0;
     if (!path || !data || !shape || !ndim) {
-        io_set_err(err, errlen, "npy: NULL argument");
+        btsp__io_set_err(err, errlen, "npy: NULL argument");
         return BTSP_E_INVALID_ARG;
     }
 
@@ -292,7 +292,7 @@ btsp_status btsp_npy_read_f32(const char *path, float **data, size_t *shape, siz
     unsigned char *raw = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        io_set_err(err, errlen, "npy: cannot open '%s': %s", path, strerror(errno));
+        btsp__io_set_err(err, errlen, "npy: cannot open '%s': %s", path, strerror(errno));
         return BTSP_E_IO;
     }
 
@@ -300,10 +300,10 @@ btsp_status btsp_npy_read_f32(const char *path, float **data, size_t *shape, siz
     size_t got = fread(pre, 1, 8, f);
     if (got < 8 || memcmp(pre, NPY_MAGIC, NPY_MAGIC_LEN) != 0) {
         if (ferror(f)) {
-            io_set_err(err, errlen, "npy: cannot read '%s': %s", path, strerror(errno));
+            btsp__io_set_err(err, errlen, "npy: cannot read '%s': %s", path, strerror(errno));
             st = BTSP_E_IO;
         } else {
-            io_set_err(err, errlen, "npy: '%s' is not a NumPy .npy file (expected magic \\x93NUMPY)",
+            btsp__io_set_err(err, errlen, "npy: '%s' is not a NumPy .npy file (expected magic \\x93NUMPY)",
                         path);
             st = BTSP_E_FORMAT;
         }
@@ -311,14 +311,14 @@ btsp_status btsp_npy_read_f32(const char *path, float **data, size_t *shape, siz
     }
     unsigned major = pre[6], minor = pre[7];
     if ((major != 1 && major != 2 && major != 3) || minor != 0) {
-        io_set_err(err, errlen, "npy: '%s': unsupported format version %u.%u (expected 1.0, 2.0 or 3.0)",
+        btsp__io_set_err(err, errlen, "npy: '%s': unsupported format version %u.%u (expected 1.0, 2.0 or 3.0)",
                     path, major, minor);
         st = BTSP_E_FORMAT;
         goto done;
     }
     size_t hl_bytes = major == 1 ? 2 : 4;
     if (fread(pre + 8, 1, hl_bytes, f) != hl_bytes) {
-        io_set_err(err, errlen, "npy: '%s': truncated header", path);
+        btsp__io_set_err(err, errlen, "npy: '%s': truncated header", path);
         st = ferror(f) ? BTSP_E_IO : BTSP_E_FORMAT;
         goto done;
     }
@@ -326,18 +326,18 @@ btsp_status btsp_npy_read_f32(const char *path, float **data, size_t *shape, siz
                              : (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 |
                                    (size_t)pre[11] << 24;
     if (hlen == 0 || hlen > NPY_MAX_HEADER) {
-        io_set_err(err, errlen, "npy: '%s': implausible header length %zu", path, hlen);
+        btsp__io_set_err(err, errlen, "npy: '%s': implausible header length %zu", path, hlen);
         st = BTSP_E_FORMAT;
         goto done;
     }
     htext = malloc(hlen + 1);
     if (!htext) {
-        io_set_err(err, errlen, "npy: '%s': out of memory", path);
+        btsp__io_set_err(err, errlen, "npy: '%s': out of memory", path);
         st = BTSP_E_NOMEM;
         goto done;
     }
     if (fread(htext, 1, hlen, f) != hlen) {
-        io_set_err(err, errlen, "npy: '%s': truncated header (expected %zu bytes)", path, hlen);
+        btsp__io_set_err(err, errlen, "npy: '%s': truncated header (expected %zu bytes)", path, hlen);
         st = ferror(f) ? BTSP_E_IO : BTSP_E_FORMAT;
         goto done;
     }
@@ -346,13 +346,13 @@ btsp_status btsp_npy_read_f32(const char *path, float **data, size_t *shape, siz
     npy_header h;
     const char *why = npy_parse_header(htext, hlen, &h);
     if (why) {
-        io_set_err(err, errlen, "npy: '%s': malformed header: %s", path, why);
+        btsp__io_set_err(err, errlen, "npy: '%s': malformed header: %s", path, why);
         st = BTSP_E_FORMAT;
         goto done;
     }
     npy_dtype dt;
     if (!npy_parse_dtype(h.descr, &dt)) {
-        io_set_err(err, errlen,
+        btsp__io_set_err(err, errlen,
                     "npy: '%s': unsupported dtype '%s' (expected a float ('<f4', '<f8'), signed "
                     "('<i1' .. '<i8') or unsigned ('|u1' .. '<u8') type, either byte order)",
                     path, h.descr);
@@ -362,7 +362,7 @@ btsp_status btsp_npy_read_f32(const char *path, float **data, size_t *shape, siz
     if (h.ndim < 1 || h.ndim > 2) {
         char sbuf[128];
         npy_format_shape(sbuf, sizeof sbuf, h.shape, h.ndim);
-        io_set_err(err, errlen, "npy: '%s': expected a 1-D or 2-D array, found %zu-D shape %s",
+        btsp__io_set_err(err, errlen, "npy: '%s': expected a 1-D or 2-D array, found %zu-D shape %s",
                     path, h.ndim, sbuf);
         st = BTSP_E_SHAPE;
         goto done;
@@ -370,7 +370,7 @@ btsp_status btsp_npy_read_f32(const char *path, float **data, size_t *shape, siz
     size_t rows = h.shape[0], cols = h.ndim == 2 ? h.shape[1] : 1;
     size_t isz = dt.size;
     if (cols != 0 && rows > SIZE_MAX / cols / 8) {
-        io_set_err(err, errlen, "npy: '%s': shape too large", path);
+        btsp__io_set_err(err, errlen, "npy: '%s': shape too large", path);
         st = BTSP_E_FORMAT;
         goto done;
     }
@@ -382,14 +382,14 @@ btsp_status btsp_npy_read_f32(const char *path, float **data, size_t *shape, siz
     if (here >= 0 && fseek(f, 0, SEEK_END) == 0) {
         long end = ftell(f);
         if (end >= here && (unsigned long)(end - here) < nbytes) {
-            io_set_err(err, errlen,
+            btsp__io_set_err(err, errlen,
                         "npy: '%s': truncated data: shape needs %zu bytes, file has %lu after the header",
                         path, nbytes, (unsigned long)(end - here));
             st = BTSP_E_FORMAT;
             goto done;
         }
         if (fseek(f, here, SEEK_SET) != 0) {
-            io_set_err(err, errlen, "npy: cannot seek in '%s': %s", path, strerror(errno));
+            btsp__io_set_err(err, errlen, "npy: cannot seek in '%s': %s", path, strerror(errno));
             st = BTSP_E_IO;
             goto done;
         }
@@ -398,7 +398,7 @@ btsp_status btsp_npy_read_f32(const char *path, float **data, size_t *shape, siz
     out = malloc((count ? count : 1) * sizeof *out);
     raw = malloc(NPY_CHUNK);
     if (!out || !raw) {
-        io_set_err(err, errlen, "npy: '%s': out of memory for %zu elements", path, count);
+        btsp__io_set_err(err, errlen, "npy: '%s': out of memory for %zu elements", path, count);
         st = BTSP_E_NOMEM;
         goto done;
     }
@@ -408,10 +408,10 @@ btsp_status btsp_npy_read_f32(const char *path, float **data, size_t *shape, siz
         size_t r = fread(raw, isz, want, f);
         if (r < want) {
             if (ferror(f)) {
-                io_set_err(err, errlen, "npy: cannot read '%s': %s", path, strerror(errno));
+                btsp__io_set_err(err, errlen, "npy: cannot read '%s': %s", path, strerror(errno));
                 st = BTSP_E_IO;
             } else {
-                io_set_err(err, errlen,
+                btsp__io_set_err(err, errlen,
                             "npy: '%s': truncated data: expected %zu elements, found %zu", path,
                             count, done_items + r);
                 st = BTSP_E_FORMAT;
@@ -426,7 +426,7 @@ btsp_status btsp_npy_read_f32(const char *path, float **data, size_t *shape, siz
          * B = W.T): bring it to row-major in place via a scratch copy. */
         float *cm = malloc(count * sizeof *cm);
         if (!cm) {
-            io_set_err(err, errlen, "npy: '%s': out of memory for %zu elements", path, count);
+            btsp__io_set_err(err, errlen, "npy: '%s': out of memory for %zu elements", path, count);
             st = BTSP_E_NOMEM;
             goto done;
         }
@@ -460,22 +460,22 @@ btsp_status btsp_npy_write_f32(const char *path, const float *data, size_t ndim,
 {
     npy_clear_err(err, errlen);
     if (!path || !shape) {
-        io_set_err(err, errlen, "npy: NULL argument");
+        btsp__io_set_err(err, errlen, "npy: NULL argument");
         return BTSP_E_INVALID_ARG;
     }
     if (ndim != 1 && ndim != 2) {
-        io_set_err(err, errlen, "npy: '%s': can only write 1-D or 2-D arrays, got ndim %zu", path,
+        btsp__io_set_err(err, errlen, "npy: '%s': can only write 1-D or 2-D arrays, got ndim %zu", path,
                     ndim);
         return BTSP_E_INVALID_ARG;
     }
     size_t rows = shape[0], cols = ndim == 2 ? shape[1] : 1;
     if (cols != 0 && rows > SIZE_MAX / cols / 4) {
-        io_set_err(err, errlen, "npy: '%s': shape too large", path);
+        btsp__io_set_err(err, errlen, "npy: '%s': shape too large", path);
         return BTSP_E_INVALID_ARG;
     }
     size_t count = rows * cols;
     if (count > 0 && !data) {
-        io_set_err(err, errlen, "npy: '%s': NULL data for %zu elements", path, count);
+        btsp__io_set_err(err, errlen, "npy: '%s': NULL data for %zu elements", path, count);
         return BTSP_E_INVALID_ARG;
     }
 
@@ -503,7 +503,7 @@ btsp_status btsp_npy_write_f32(const char *path, const float *data, size_t ndim,
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 5);
     if (!tmp) {
-        io_set_err(err, errlen, "npy: '%s': out of memory", path);
+        btsp__io_set_err(err, errlen, "npy: '%s': out of memory", path);
         return BTSP_E_NOMEM;
     }
     memcpy(tmp, path, plen);
@@ -512,7 +512,7 @@ btsp_status btsp_npy_write_f32(const char *path, const float *data, size_t ndim,
     btsp_status st = BTSP_OK;
     FILE *f = fopen(tmp, "wb");
     if (!f) {
-        io_set_err(err, errlen, "npy: cannot create '%s': %s", tmp, strerror(errno));
+        btsp__io_set_err(err, errlen, "npy: cannot create '%s': %s", tmp, strerror(errno));
         free(tmp);
         return BTSP_E_IO;
     }
@@ -538,7 +538,7 @@ btsp_status btsp_npy_write_f32(const char *path, const float *data, size_t ndim,
         write_errno = errno;
     }
     if (!ok) {
-        io_set_err(err, errlen, "npy: cannot write '%s': %s", tmp, strerror(write_errno));
+        btsp__io_set_err(err, errlen, "npy: cannot write '%s': %s", tmp, strerror(write_errno));
         st = BTSP_E_IO;
         remove(tmp);
     } else {
@@ -546,7 +546,7 @@ btsp_status btsp_npy_write_f32(const char *path, const float *data, size_t ndim,
         remove(path);
 #endif
         if (rename(tmp, path) != 0) {
-            io_set_err(err, errlen, "npy: cannot rename '%s' to '%s': %s", tmp, path,
+            btsp__io_set_err(err, errlen, "npy: cannot rename '%s' to '%s': %s", tmp, path,
                         strerror(errno));
             st = BTSP_E_IO;
             remove(tmp);
@@ -611,7 +611,7 @@ static btsp_status npy_make_dirs(const char *dir, char *err, size_t errlen)
         char saved = p[i];
         p[i] = '\0';
         if (!npy_is_dir(p) && npy_mkdir1(p) != 0 && errno != EEXIST) {
-            io_set_err(err, errlen, "weights: cannot create directory '%s': %s", p, strerror(errno));
+            btsp__io_set_err(err, errlen, "weights: cannot create directory '%s': %s", p, strerror(errno));
             free(p);
             return BTSP_E_IO;
         }
@@ -619,7 +619,7 @@ static btsp_status npy_make_dirs(const char *dir, char *err, size_t errlen)
     }
     free(p);
     if (!npy_is_dir(dir)) {
-        io_set_err(err, errlen, "weights: '%s' is not a directory", dir);
+        btsp__io_set_err(err, errlen, "weights: '%s' is not a directory", dir);
         return BTSP_E_IO;
     }
     return BTSP_OK;
@@ -644,11 +644,11 @@ btsp_status btsp_io_save_weights(const btsp_net *net, const char *dir, char *err
 {
     npy_clear_err(err, errlen);
     if (!net || !dir || !*dir) {
-        io_set_err(err, errlen, "weights: NULL network or empty directory name");
+        btsp__io_set_err(err, errlen, "weights: NULL network or empty directory name");
         return BTSP_E_INVALID_ARG;
     }
     if (!btsp_net_is_finalized(net)) {
-        io_set_err(err, errlen, "weights: the network must be finalized before saving");
+        btsp__io_set_err(err, errlen, "weights: the network must be finalized before saving");
         return BTSP_E_STATE;
     }
     btsp_status st = npy_make_dirs(dir, err, errlen);
@@ -662,7 +662,7 @@ btsp_status btsp_io_save_weights(const btsp_net *net, const char *dir, char *err
         size_t shape[2];
         st = btsp_proj_weights(proj, &w, &shape[0], &shape[1]);
         if (st != BTSP_OK) {
-            io_set_err(err, errlen, "weights: cannot read projection %s: %s", btsp_proj_name(proj),
+            btsp__io_set_err(err, errlen, "weights: cannot read projection %s: %s", btsp_proj_name(proj),
                         btsp_net_errmsg(net));
             return st;
         }
@@ -683,7 +683,7 @@ btsp_status btsp_io_save_weights(const btsp_net *net, const char *dir, char *err
         size_t n = 0;
         st = btsp_pop_state(pop, BTSP_VAR_BIAS, &b, &n);
         if (st != BTSP_OK) {
-            io_set_err(err, errlen, "weights: cannot read the bias of %s: %s",
+            btsp__io_set_err(err, errlen, "weights: cannot read the bias of %s: %s",
                         btsp_pop_full_name(pop), btsp_net_errmsg(net));
             return st;
         }
@@ -733,7 +733,7 @@ static btsp_status npy_check_finite(const char *path, const float *v, size_t n, 
 {
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(v[i])) {
-            io_set_err(err, errlen, "weights: '%s': element %zu is not finite (%g)", path, i,
+            btsp__io_set_err(err, errlen, "weights: '%s': element %zu is not finite (%g)", path, i,
                         (double)v[i]);
             return BTSP_E_RANGE;
         }
@@ -746,15 +746,15 @@ btsp_status btsp_io_load_weights(btsp_net *net, const char *dir, int require_all
 {
     npy_clear_err(err, errlen);
     if (!net || !dir || !*dir) {
-        io_set_err(err, errlen, "weights: NULL network or empty directory name");
+        btsp__io_set_err(err, errlen, "weights: NULL network or empty directory name");
         return BTSP_E_INVALID_ARG;
     }
     if (!btsp_net_is_finalized(net)) {
-        io_set_err(err, errlen, "weights: the network must be finalized before loading");
+        btsp__io_set_err(err, errlen, "weights: the network must be finalized before loading");
         return BTSP_E_STATE;
     }
     if (!npy_is_dir(dir)) {
-        io_set_err(err, errlen, "weights: directory '%s' does not exist", dir);
+        btsp__io_set_err(err, errlen, "weights: directory '%s' does not exist", dir);
         return BTSP_E_NOT_FOUND;
     }
 
@@ -762,7 +762,7 @@ btsp_status btsp_io_load_weights(btsp_net *net, const char *dir, int require_all
     size_t cap = np + npop, n_items = 0, n_expected = 0;
     npy_item *items = calloc(cap ? cap : 1, sizeof *items);
     if (!items) {
-        io_set_err(err, errlen, "weights: out of memory");
+        btsp__io_set_err(err, errlen, "weights: out of memory");
         return BTSP_E_NOMEM;
     }
     btsp_status st = BTSP_OK;
@@ -779,7 +779,7 @@ btsp_status btsp_io_load_weights(btsp_net *net, const char *dir, int require_all
             const float *w;
             st = btsp_proj_weights(proj, &w, &rows, &cols);
             if (st != BTSP_OK) {
-                io_set_err(err, errlen, "weights: cannot read projection %s: %s",
+                btsp__io_set_err(err, errlen, "weights: cannot read projection %s: %s",
                             btsp_proj_name(proj), btsp_net_errmsg(net));
                 break;
             }
@@ -799,14 +799,14 @@ btsp_status btsp_io_load_weights(btsp_net *net, const char *dir, int require_all
             snprintf(what, sizeof what, "bias of %s", btsp_pop_full_name(pop));
         }
         if (!path) {
-            io_set_err(err, errlen, "weights: out of memory");
+            btsp__io_set_err(err, errlen, "weights: out of memory");
             st = BTSP_E_NOMEM;
             break;
         }
         n_expected++;
         if (!npy_file_present(path)) {
             if (require_all) {
-                io_set_err(err, errlen, "weights: missing file '%s' (%s)", path, what);
+                btsp__io_set_err(err, errlen, "weights: missing file '%s' (%s)", path, what);
                 st = BTSP_E_NOT_FOUND;
             }
             free(path);
@@ -830,11 +830,11 @@ btsp_status btsp_io_load_weights(btsp_net *net, const char *dir, int require_all
             size_t fs[2] = { shape[0], shape[1] };
             npy_format_shape(found, sizeof found, fs, nd);
             if (proj)
-                io_set_err(err, errlen,
+                btsp__io_set_err(err, errlen,
                             "weights: '%s': expected shape (%zu, %zu) (%s), found %s", path, rows,
                             cols, what, found);
             else
-                io_set_err(err, errlen, "weights: '%s': expected shape (%zu,) (%s), found %s",
+                btsp__io_set_err(err, errlen, "weights: '%s': expected shape (%zu,) (%s), found %s",
                             path, rows, what, found);
             st = BTSP_E_SHAPE;
             break;
@@ -852,7 +852,7 @@ btsp_status btsp_io_load_weights(btsp_net *net, const char *dir, int require_all
     free(path);
     path = NULL;
     if (st == BTSP_OK && n_items == 0 && n_expected > 0) {
-        io_set_err(err, errlen,
+        btsp__io_set_err(err, errlen,
                     "weights: no weight file for this network in '%s' (expected e.g. '%s.npy')", dir,
                     np > 0 ? btsp_proj_name(btsp_net_proj_at(net, 0)) : "<Layer><Pop>_bias");
         st = BTSP_E_NOT_FOUND;
@@ -864,14 +864,14 @@ btsp_status btsp_io_load_weights(btsp_net *net, const char *dir, int require_all
         size_t n = it->rows * it->cols;
         it->backup = malloc((n ? n : 1) * sizeof *it->backup);
         if (!it->backup) {
-            io_set_err(err, errlen, "weights: out of memory");
+            btsp__io_set_err(err, errlen, "weights: out of memory");
             st = BTSP_E_NOMEM;
             break;
         }
         st = it->proj ? btsp_proj_copy_weights(it->proj, it->backup, it->rows, it->cols)
                       : btsp_pop_copy_state(it->pop, BTSP_VAR_BIAS, it->backup, it->rows);
         if (st != BTSP_OK)
-            io_set_err(err, errlen, "weights: cannot copy current values: %s", btsp_net_errmsg(net));
+            btsp__io_set_err(err, errlen, "weights: cannot copy current values: %s", btsp_net_errmsg(net));
     }
 
     /* Phase 3: apply; on failure restore what was applied. */
@@ -880,7 +880,7 @@ btsp_status btsp_io_load_weights(btsp_net *net, const char *dir, int require_all
         st = it->proj ? btsp_proj_set_weights(it->proj, it->data, it->rows, it->cols)
                       : btsp_pop_set_bias(it->pop, it->data, it->rows);
         if (st != BTSP_OK) {
-            io_set_err(err, errlen, "weights: cannot set %s: %s",
+            btsp__io_set_err(err, errlen, "weights: cannot set %s: %s",
                         it->proj ? btsp_proj_name(it->proj) : btsp_pop_full_name(it->pop),
                         btsp_net_errmsg(net));
             for (size_t k = i; k-- > 0;) {
