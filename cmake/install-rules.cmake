@@ -1,5 +1,6 @@
 # Install rules: headers, the shared and static libraries with an exported CMake package
-# (btsp::btsp, btsp::btsp_static), and a relocatable pkg-config file. Everything is installed
+# (btsp::btsp, btsp::btsp_static; btsp::io with COMPONENTS io), and relocatable pkg-config
+# files (libbtsp, libbtsp_io). Everything is installed
 # relative to the prefix (GNUInstallDirs), so the tree can be moved after installation.
 #
 #   cmake --install build --prefix /some/where
@@ -16,12 +17,14 @@ set(BTSP_INSTALL_PKGCONFIGDIR "${CMAKE_INSTALL_LIBDIR}/pkgconfig" CACHE STRING
     "Install directory of libbtsp.pc, relative to the prefix")
 mark_as_advanced(BTSP_INSTALL_CMAKEDIR BTSP_INSTALL_PKGCONFIGDIR)
 
-# Headers: every include/btsp/*.h except those of libbtsp_io, which is not installed (yet).
+# Headers: every include/btsp/*.h; those of libbtsp_io only when libbtsp_io is built.
 set(BTSP_IO_HEADERS btsp_io.h btsp_config.h btsp_analysis.h)
 set(_btsp_header_excludes "")
-foreach(_h ${BTSP_IO_HEADERS})
-  list(APPEND _btsp_header_excludes PATTERN "${_h}" EXCLUDE)
-endforeach()
+if(NOT TARGET btsp_io)
+  foreach(_h ${BTSP_IO_HEADERS})
+    list(APPEND _btsp_header_excludes PATTERN "${_h}" EXCLUDE)
+  endforeach()
+endif()
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/btsp"
   DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
   COMPONENT btsp_Development
@@ -38,13 +41,35 @@ install(TARGETS btsp_shared btsp_static
   ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}" COMPONENT btsp_Development)
 # (The include directory comes from the targets' $<INSTALL_INTERFACE:...> in src/CMakeLists.txt.)
 
-# libbtsp_io (libyaml, zlib) is not installed yet: it is an internal library of the btsp program.
-# The program itself is installed when it is built.
+# libbtsp_io (static; EIANN configs, IDX/.npy I/O, analyses; needs libyaml, zlib and optionally
+# libpng): its own export set, so that find_package(btsp) without COMPONENTS io never looks for
+# those libraries (btspConfig.cmake loads btspIoTargets.cmake only when io is requested).
+if(TARGET btsp_io)
+  install(TARGETS btsp_io
+    EXPORT btspIoTargets
+    ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}" COMPONENT btsp_Development)
+  install(EXPORT btspIoTargets
+    NAMESPACE btsp::
+    FILE btspIoTargets.cmake
+    DESTINATION "${BTSP_INSTALL_CMAKEDIR}"
+    COMPONENT btsp_Development)
+endif()
+# The btsp program is installed when it is built.
 if(TARGET btsp_cli)
   install(TARGETS btsp_cli RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT btsp_Runtime)
 endif()
 
 # CMake package: btspConfig.cmake, btspConfigVersion.cmake, btspTargets*.cmake.
+if(TARGET btsp_io)
+  set(BTSP_PACKAGE_HAS_IO TRUE)
+else()
+  set(BTSP_PACKAGE_HAS_IO FALSE)
+endif()
+if(BTSP_IO_USES_PNG)
+  set(BTSP_PACKAGE_IO_PNG TRUE)
+else()
+  set(BTSP_PACKAGE_IO_PNG FALSE)
+endif()
 configure_package_config_file(
   "${PROJECT_SOURCE_DIR}/cmake/btspConfig.cmake.in"
   "${PROJECT_BINARY_DIR}/btspConfig.cmake"
@@ -86,6 +111,17 @@ configure_file("${PROJECT_SOURCE_DIR}/cmake/libbtsp.pc.in" "${PROJECT_BINARY_DIR
 install(FILES "${PROJECT_BINARY_DIR}/libbtsp.pc"
   DESTINATION "${BTSP_INSTALL_PKGCONFIGDIR}"
   COMPONENT btsp_Development)
+if(TARGET btsp_io)
+  # libbtsp_io is static only, so its dependencies are public in its .pc file.
+  set(BTSP_IO_PC_REQUIRES "libbtsp yaml-0.1 zlib")
+  if(BTSP_IO_USES_PNG)
+    string(APPEND BTSP_IO_PC_REQUIRES " libpng")
+  endif()
+  configure_file("${PROJECT_SOURCE_DIR}/cmake/libbtsp_io.pc.in" "${PROJECT_BINARY_DIR}/libbtsp_io.pc" @ONLY)
+  install(FILES "${PROJECT_BINARY_DIR}/libbtsp_io.pc"
+    DESTINATION "${BTSP_INSTALL_PKGCONFIGDIR}"
+    COMPONENT btsp_Development)
+endif()
 
 # License and top-level documents.
 foreach(_doc LICENSE README.md CHANGELOG.md)

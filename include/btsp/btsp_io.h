@@ -3,14 +3,16 @@
  * @brief libbtsp_io, data and weight I/O: NumPy `.npy` arrays, network weights as one `.npy`
  *        file per projection and bias, IDX files (plain or gzip), and MNIST-style data sets.
  *
- * libbtsp_io is a separate static library (it uses zlib; the core library has no
- * dependency). Every function here is reentrant and never prints.
+ * libbtsp_io is a separate static library (it uses zlib and libyaml; the core library has no
+ * dependency): CMake `find_package(btsp CONFIG REQUIRED COMPONENTS io)` and target `btsp::io`,
+ * or `pkg-config --cflags --libs libbtsp_io`. Every function here is reentrant and never
+ * prints.
  *
  * @section io_errors Errors
  * Fallible functions return a ::btsp_status from btsp.h:
  * - ::BTSP_E_IO: a file could not be opened, read, written or a directory created;
  * - ::BTSP_E_FORMAT: malformed content (bad magic, bad header, truncated data, unsupported
- *   layout such as Fortran order);
+ *   element type);
  * - ::BTSP_E_SHAPE: a size that does not match what was expected;
  * - ::BTSP_E_INVALID_ARG: a NULL pointer or an impossible argument;
  * - ::BTSP_E_NOMEM: out of memory;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # install_consume: install a libbtsp build tree into a temporary prefix, move the prefix to
 # prove it is relocatable, then build and run tests/consumer/main.c against it twice: with
-# find_package(btsp) (shared and static targets) and with pkg-config.
+# find_package(btsp) (shared and static targets) and with pkg-config. When the build has
+# libbtsp_io, tests/consumer/io_main.c is built and run the same two ways (component io,
+# libbtsp_io.pc).
 #
 # usage: run.sh <build-dir> [config]
 # environment (set by ctest; defaults for manual runs):
@@ -37,6 +39,14 @@ for f in include/btsp/btsp.h include/btsp/btsp_kernels.h "$libdir/libbtsp.a" \
     [[ -e "$stage/$f" ]] || { echo "install_consume: missing $f in the install tree" >&2; exit 1; }
 done
 ls "$stage/$libdir"/libbtsp.so* >/dev/null
+has_io=0
+if [[ -e "$stage/$libdir/libbtsp_io.a" ]]; then
+    has_io=1
+    for f in include/btsp/btsp_io.h include/btsp/btsp_config.h include/btsp/btsp_analysis.h \
+             "$libdir/cmake/btsp/btspIoTargets.cmake" "$libdir/pkgconfig/libbtsp_io.pc"; do
+        [[ -e "$stage/$f" ]] || { echo "install_consume: missing $f beside libbtsp_io.a" >&2; exit 1; }
+    done
+fi
 
 # No installed package file may name the staging prefix.
 if grep -rl -- "$stage" "$stage/$libdir/cmake" "$stage/$libdir/pkgconfig"; then
@@ -56,10 +66,13 @@ step "find_package(btsp) consumer"
 grep -q "^btsp_DIR:PATH=$prefix/" "$tmp/build-cmake/CMakeCache.txt" ||
     { echo "install_consume: find_package(btsp) did not use $prefix" >&2; exit 1; }
 "$CMAKE" --build "$tmp/build-cmake" "${cfg_args[@]}"
-for exe in consumer_shared consumer_static; do
+exes=(consumer_shared consumer_static)
+if [[ $has_io == 1 ]]; then exes+=(consumer_io); fi
+mkdir -p "$tmp/scratch"
+for exe in "${exes[@]}"; do
     bin=$(find "$tmp/build-cmake" -type f -name "$exe" -perm -u+x | head -n1)
     [[ -n "$bin" ]] || { echo "install_consume: $exe was not built" >&2; exit 1; }
-    "$bin"
+    "$bin" "$tmp/scratch"
 done
 
 step "pkg-config consumer"
@@ -71,5 +84,12 @@ step "pkg-config libbtsp $version: $("$PKG_CONFIG" --cflags --libs libbtsp)"
 "$CC" -std=c11 -Wall -Wextra -Wpedantic -Werror $extra "$here/main.c" -o "$tmp/consumer_pc" \
     $("$PKG_CONFIG" --cflags --libs libbtsp)
 LD_LIBRARY_PATH="$prefix/$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$tmp/consumer_pc"
+if [[ $has_io == 1 ]]; then
+    step "pkg-config libbtsp_io: $("$PKG_CONFIG" --cflags --libs libbtsp_io)"
+    # shellcheck disable=SC2046,SC2086
+    "$CC" -std=c11 -Wall -Wextra -Wpedantic -Werror $extra "$here/io_main.c" -o "$tmp/consumer_io_pc" \
+        $("$PKG_CONFIG" --cflags --libs libbtsp_io)
+    LD_LIBRARY_PATH="$prefix/$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$tmp/consumer_io_pc" "$tmp/scratch"
+fi
 
 step "passed"
