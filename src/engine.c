@@ -6,7 +6,7 @@
  *  forward:  reset u = b, a = f(b); then T times: snapshot prev = a for every population, and
  *            sweep layers bottom-up, populations in order: I = b + sum of somatic projections
  *            active in the forward phase (W * a_pre for forward, W * prev_pre for recurrent
- *            ones), u += (I - u) / tau, a = f(u).
+ *            ones), u += (I - u) / tau, a = f(u) (computed as u + ((-u + b) + sum) / tau).
  *  backward: T times, layers top-down: dendritic state, plateau selection at the first step,
  *            prev = a for the layer, then re-integration of the populations with backward
  *            projections (and the output) with every somatic projection and a = f(u + nudge)
@@ -463,12 +463,13 @@ static void integrate(btsp_net *net, btsp_pop *p, const view *v, int backward)
 {
     size_t n = p->size, nb = v->nb;
     float *I = V_in(p, v);
-    if (p->bias) {
-        for (size_t b = 0; b < nb; b++)
-            memcpy(I + b * n, p->bias, n * sizeof *I);
-    } else {
-        memset(I, 0, nb * n * sizeof *I);
-    }
+    float *u = V_u(p, v), *a = V_a(p, v);
+    /* The drive D = (-u + b) + W1 a1 + W2 a2 + ..., accumulated in this order (projection
+     * order), then u += D / tau: the reference's association. Summing the inputs first and
+     * subtracting u last, (b + sum) - u, is algebraically the same but rounds differently near
+     * the fixed point, where -u and the inputs cancel; see docs/model.md. */
+    for (size_t i = 0; i < nb * n; i++)
+        I[i] = -u[i] + (p->bias ? p->bias[i % n] : 0.0f);
     for (size_t j = 0; j < p->in.n; j++) {
         btsp_proj *q = p->in.items[j];
         if (q->comp != BTSP_SOMA)
@@ -477,8 +478,8 @@ static void integrate(btsp_net *net, btsp_pop *p, const view *v, int backward)
             continue;
         proj_accumulate(net, q, v, I);
     }
-    float *u = V_u(p, v), *a = V_a(p, v);
-    btsp_k_leaky(nb * n, I, (float)p->tau, u);
+    for (size_t i = 0; i < nb * n; i++)
+        u[i] = u[i] + I[i] / (float)p->tau;
     if (backward && p->nudge)
         nudged_activity(p);
     else
