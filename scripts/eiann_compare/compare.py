@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Step-by-step comparison of libbtsp with EIANN (Milstein-Lab/EIANN, not part of this repository).
+
+  compare.py resync START N   EIANN trains from weights WEIGHTS on the sample order ORDER[START:START+N];
+                              before every sample libbtsp is given EIANN's exact weights and does the
+                              same step; the two weight changes are compared.
+  compare.py mirror START N   the same with the roles swapped: libbtsp runs freely and EIANN is given
+                              libbtsp's weights before every sample.
+
+Per step and projection it records max|dW_libbtsp - dW_EIANN| / max|dW| (floor: 1e-4 of max|W|) in
+OUT/rows.npy and writes OUT/step_<k>.npz (weights before, both results, sample) for every step above
+1e-2. See scripts/eiann-compare.md for the environment and how the results were used.
+Environment: EIANN_ROOT (EIANN checkout), CONFIG (YAML), WEIGHTS (directory of <proj>.npy to start
+from), ORDER (.npy of training-file indices), FMNIST_ROOT (directory holding FashionMNIST/raw), OUT.
+Run with the Python that has torch (e.g. /usr/bin/python3 on Debian)."""
+import ctypes, glob, os, subprocess, sys, time
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+env = lambda k: os.environ[k]
+sys.path.insert(0, env('EIANN_ROOT'))
+import EIANN.utils as ut  # noqa: E402
+import torchvision  # noqa: E402
+
+mode, START, N = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+OUT = env('OUT'); os.makedirs(OUT, exist_ok=True)
+lib_path = os.path.join(OUT, 'libcmp.so')
+srcs = glob.glob(os.path.join(REPO, 'src', '*.c')) + glob.glob(os.path.join(REPO, 'src', 'io', '*.c'))
+subprocess.check_call(['cc', '-O2', '-fPIC', '-shared', '-std=c11', '-D_POSIX_C_SOURCE=200809L',
+                       '-I' + os.path.join(REPO, 'include'), '-I' + os.path.join(REPO, 'src'),
+                       os.path.join(HERE, 'shim.c')] + srcs + ['-o', lib_path, '-lyaml', '-lz', '-lm'])
+lib = ctypes.CDLL(lib_path)
+lib.cmp_create.restype = ctypes.c_void_p
+for f in (lib.cmp_set_w, lib.cmp_get_w):
+    f.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t]
+lib.cmp_step.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t]
+ptr = lambda a: a.ctypes.data_as(ctypes.c_void_p)
+L = lib.cmp_create(env('CONFIG').encode())
+assert L, 'libbtsp could not build the network'
+
+tf = torchvision.transforms.Compose([torchvision.transforms.ToTensor(), torchvision.transforms.Lambda(torch.flatten)])
+train = torchvision.datasets.FashionMNIST(root=env('FMNIST_ROOT'), train=True, download=False, transform=tf)
+order = np.load(env('ORDER'))[START:START + N]
+net = ut.build_EIANN_from_config(env('CONFIG'), network_seed=66049)
+names = sorted(net.projections)
+for k in names:
+    net.projections[k].weight.data.copy_(torch.from_numpy(np.load(os.path.join(env('WEIGHTS'), k + '.npy')).astype(np.float32)))
+eiann_w = lambda: {k: net.projections[k].weight.data.numpy().copy() for k in names}
+
+
+def lib_w():
+    out = {}
+    for k in names:
+        a = np.empty(tuple(net.projections[k].weight.shape), np.float32)
+        assert lib.cmp_get_w(L, k.encode(), ptr(a), *a.shape) == 0
+        out[k] = a
+    return out
+
+
+def lib_set(w):
+    for k in names:
+        a = np.ascontiguousarray(w[k], dtype=np.float32)
+        assert lib.cmp_set_w(L, k.encode(), ptr(a), *a.shape) == 0
+
+
+lib_set(eiann_w())
+rows = []
+
+
+class Samples:
+    def __len__(self):
+        return N
+
+    def __iter__(self):
+        before = res_lib = sample = None
+        t0 = time.time()
+        for j, idx in enumerate(order):
+            if before is not None:  # EIANN has just done step j - 1 from `before`
+                res_e = eiann_w()
+                rec, worst = [START + j - 1], 0.0
+                for k in names:
+                    d_e = res_e[k].astype(np.float64) - before[k]
+                    d_l = res_lib[k].astype(np.float64) - before[k]
+                    rel = np.abs(d_l - d_e).max() / max(np.abs(d_e).max(), 1e-4 * np.abs(before[k]).max(), 1e-30)
+                    rec.append(rel)
+                    worst = max(worst, rel)
+                rows.append(rec)
+                if worst > 1e-2:
+                    np.savez(os.path.join(OUT, 'step_%d.npz' % (START + j - 1)), x=sample[0], y=sample[1],
+                             **{'P_' + k: before[k] for k in names}, **{'E_' + k: res_e[k] for k in names},
+                             **{'L_' + k: res_lib[k] for k in names})
+            if mode == 'resync':
+                before = eiann_w()
+                lib_set(before)
+            else:  # mirror: EIANN starts from libbtsp's state
+                before = lib_w()
+                with torch.no_grad():
+                    for k in names:
+                        net.projections[k].weight.data.copy_(torch.from_numpy(before[k]))
+            x, label = train[int(idx)]
+            x = x.numpy().astype(np.float32)
+            y = np.zeros(10, np.float32); y[label] = 1.0
+            assert lib.cmp_step(L, ptr(x), x.size, ptr(y), y.size) == 0
+            res_lib = lib_w()
+            sample = (x, y)
+            if j % 1000 == 0:
+                print('%s: %d steps, %.0f s' % (mode, j, time.time() - t0), flush=True)
+                np.save(os.path.join(OUT, 'rows.npy'), np.array(rows))
+            yield (torch.tensor([int(idx)]), torch.from_numpy(x).unsqueeze(0), torch.from_numpy(y).unsqueeze(0))
+
+
+net.train(Samples(), epochs=1, samples_per_epoch=N)
+np.save(os.path.join(OUT, 'rows.npy'), np.array(rows))
+r = np.array(rows)[:, 1:]
+print('steps compared: %d; steps above 1e-2: %d' % (len(r), int((r.max(axis=1) > 1e-2).sum())))
+for j, k in enumerate(names):
+    if r[:, j].max() > 0:
+        print('%-24s median %.2e  p99 %.2e  max %.2e' % (k, np.median(r[:, j]), np.percentile(r[:, j], 99), r[:, j].max()))
