@@ -712,9 +712,6 @@ btsp_status btsp_rule_create(btsp_net *net, btsp_rule_kind kind, btsp_rule **out
     REQUIRE_BUILDING(net, "btsp_rule_create");
     if (!btsp__rule_kind_known(kind))
         return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_rule_create: unknown rule kind %d", (int)kind);
-    if (!btsp__rule_kind_implemented(kind))
-        return btsp__net_error(net, BTSP_E_UNSUPPORTED, "rule '%s' is not implemented in this version of libbtsp",
-                         btsp_rule_kind_name(kind));
     btsp_rule *r = btsp__net_calloc(net, 1, sizeof *r);
     if (!r)
         return btsp__net_error(net, BTSP_E_NOMEM, "btsp_rule_create: out of memory");

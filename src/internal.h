@@ -203,7 +203,6 @@ void btsp__engine_reset_state(btsp_net *net);
 
 /* ---- rules.c ---- */
 int btsp__rule_kind_known(btsp_rule_kind kind);
-int btsp__rule_kind_implemented(btsp_rule_kind kind);
 int btsp__rule_accepts(btsp_rule_kind kind, btsp_rule_param param);
 void btsp__rule_step(btsp_net *net, btsp_rule *rule);
 void btsp__rule_after_step(btsp_net *net, btsp_rule *rule);

@@ -11,24 +11,23 @@
 static const struct {
     btsp_rule_kind kind;
     const char *name; /* the EIANN class name */
-    int implemented;
 } kind_table[] = {
-    {BTSP_RULE_BTSP, "BTSP_19", 1},
-    {BTSP_RULE_DENDRITIC_LOSS, "DendriticLoss_6", 1},
-    {BTSP_RULE_HEBB_WEIGHTNORM, "Hebb_WeightNorm", 1},
-    {BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST, "Top_Down_Hebbian_Temporal_Contrast_3", 1},
-    {BTSP_RULE_DENDRITIC_LOSS_BIAS, "DendriticLossBias", 1},
-    {BTSP_RULE_BACKPROP, "Backprop", 1},
-    {BTSP_RULE_BACKPROP_BIAS, "BackpropBias", 1},
-    {BTSP_RULE_DTP_2E, "BP_like_2E", 1},
-    {BTSP_RULE_DTP_2L, "BP_like_2L", 1},
-    {BTSP_RULE_TOP_LAYER_DTP, "Top_Layer_BP_like_2L", 1},
-    {BTSP_RULE_HEBB_TEMPORAL_CONTRAST, "Hebbian_Temporal_Contrast", 1},
-    {BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST_1, "Top_Down_Hebbian_Temporal_Contrast_1", 1},
-    {BTSP_RULE_SUPERVISED_BCM, "Supervised_BCM_4", 1},
-    {BTSP_RULE_HEBB_WEIGHTNORM_4, "Hebb_WeightNorm_4", 1},
-    {BTSP_RULE_OJA, "Ojas_rule", 1},
-    {BTSP_RULE_BACKPROP_DENDRITIC_LOSS, "Backprop_DendriticLoss", 1},
+    {BTSP_RULE_BTSP, "BTSP_19"},
+    {BTSP_RULE_DENDRITIC_LOSS, "DendriticLoss_6"},
+    {BTSP_RULE_HEBB_WEIGHTNORM, "Hebb_WeightNorm"},
+    {BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST, "Top_Down_Hebbian_Temporal_Contrast_3"},
+    {BTSP_RULE_DENDRITIC_LOSS_BIAS, "DendriticLossBias"},
+    {BTSP_RULE_BACKPROP, "Backprop"},
+    {BTSP_RULE_BACKPROP_BIAS, "BackpropBias"},
+    {BTSP_RULE_DTP_2E, "BP_like_2E"},
+    {BTSP_RULE_DTP_2L, "BP_like_2L"},
+    {BTSP_RULE_TOP_LAYER_DTP, "Top_Layer_BP_like_2L"},
+    {BTSP_RULE_HEBB_TEMPORAL_CONTRAST, "Hebbian_Temporal_Contrast"},
+    {BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST_1, "Top_Down_Hebbian_Temporal_Contrast_1"},
+    {BTSP_RULE_SUPERVISED_BCM, "Supervised_BCM_4"},
+    {BTSP_RULE_HEBB_WEIGHTNORM_4, "Hebb_WeightNorm_4"},
+    {BTSP_RULE_OJA, "Ojas_rule"},
+    {BTSP_RULE_BACKPROP_DENDRITIC_LOSS, "Backprop_DendriticLoss"},
 };
 #define N_KINDS (sizeof kind_table / sizeof kind_table[0])
 
@@ -57,14 +56,6 @@ btsp_status btsp_rule_kind_from_name(const char *name, btsp_rule_kind *kind)
 int btsp__rule_kind_known(btsp_rule_kind kind)
 {
     return btsp_rule_kind_name(kind) != NULL;
-}
-
-int btsp__rule_kind_implemented(btsp_rule_kind kind)
-{
-    for (size_t i = 0; i < N_KINDS; i++)
-        if (kind_table[i].kind == kind)
-            return kind_table[i].implemented;
-    return 0;
 }
 
 int btsp__rule_accepts(btsp_rule_kind kind, btsp_rule_param param)

@@ -582,8 +582,7 @@ BTSP_API btsp_compartment btsp_proj_compartment(const btsp_proj *proj);
 /** @name Plasticity rules
  *  @{ */
 
-/** Rule kinds. Numbers are fixed. Kinds this build does not implement fail at creation with
- *  ::BTSP_E_UNSUPPORTED. */
+/** Rule kinds. Numbers are fixed; every kind below is implemented. */
 typedef enum btsp_rule_kind {
     /** BTSP with weight-dependent potentiation/depression and two-sample eligibility /
      *  instructive traces (EIANN "BTSP_19"). Needs a gate on the post population. */

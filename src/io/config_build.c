@@ -45,19 +45,12 @@ static btsp_status build_rule(cfg_ctx *c, btsp_net *net, const cfg_rule *r, cons
     if (st)
         return api_fail(c, net, st, r->mark, where, rule_key, "btsp_rule_kind_from_name");
     st = btsp_rule_create(net, kind, out);
-    if (st == BTSP_E_UNSUPPORTED)
-        return cfg_fail(c, BTSP_E_UNSUPPORTED, r->mark, where, rule_key,
-                        "rule '%s' is not implemented in this version of libbtsp", r->cls->name);
     if (st)
         return api_fail(c, net, st, r->mark, where, rule_key, "btsp_rule_create");
     for (size_t t = 0; t < N_KWARGS; t++) {
         int p = kwarg_table[t].param;
         if (!(r->given & PB(p)))
             continue;
-        if (r->cls->unmodelled & PB(p))
-            return cfg_fail(c, BTSP_E_UNSUPPORTED, r->vmark[p], where, kwarg_table[t].name,
-                            "kwarg '%s' of rule '%s' is accepted by EIANN but not modelled by libbtsp",
-                            kwarg_table[t].name, r->cls->name);
         btsp_rule_param rp = rule_param_of(p);
         /* relu_gate configures the gate of the post population; Hebbian_Temporal_Contrast
          * also gates its own post-backward term with it */

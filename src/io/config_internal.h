@@ -113,7 +113,6 @@ typedef struct rule_class {
     const char *kind_name;
     unsigned accepted;
     unsigned required;
-    unsigned unmodelled;
     int plateau;
     btsp_backward_mode mode;
     double gate_default[4]; /* max_pop_fraction, stochastic, neg_rate_th, relu_gate */
