@@ -60,9 +60,8 @@
  *
  * @subsection cfg_rules Learning rules
  * Names are EIANN class names, mapped with btsp_rule_kind_from_name(); an unknown name is
- * ::BTSP_E_FORMAT. A known rule whose kind this build does not implement gives
- * ::BTSP_E_UNSUPPORTED "rule 'X' is not implemented in this version of libbtsp". Accepted
- * kwargs per rule (EIANN constructor defaults in parentheses; any other kwarg is an error):
+ * ::BTSP_E_FORMAT; every rule below is implemented. Accepted kwargs per rule (EIANN
+ * constructor defaults in parentheses; any other kwarg is an error):
  * | rule | kwargs |
  * |---|---|
  * | BTSP_19 | learning_rate, dep_ratio (1), dep_th (0.01), dep_width (0.01), temporal_discount (0.25); gate: max_pop_fraction (1), stochastic (false), neg_rate_th (null), relu_gate (true) |
@@ -75,7 +74,7 @@
  * | Hebb_WeightNorm, Hebb_WeightNorm_4 | sign (1), learning_rate, forward_only (false) |
  * | Top_Down_Hebbian_Temporal_Contrast_1, Ojas_rule | learning_rate, forward_only (false) |
  * | Top_Down_Hebbian_Temporal_Contrast_3, Backprop | learning_rate |
- * | Backprop_DendriticLoss | learning_rate; `source` is accepted by EIANN but not modelled: ::BTSP_E_UNSUPPORTED |
+ * | Backprop_DendriticLoss | learning_rate, source (required: the "Layer.Pop" whose forward dendritic state is the local loss) |
  * | DendriticLossBias, Backprop/BackpropBias (bias rules) | learning_rate |
  * Mapping: learning_rate -> ::BTSP_RULE_LEARNING_RATE (null: the network rate), sign ->
  * ::BTSP_RULE_SIGN, dep_ratio / dep_th / dep_width / temporal_discount -> the BTSP_RULE_DEP_* /
