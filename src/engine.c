@@ -468,8 +468,16 @@ static void integrate(btsp_net *net, btsp_pop *p, const view *v, int backward)
      * order), then u += D / tau: the reference's association. Summing the inputs first and
      * subtracting u last, (b + sum) - u, is algebraically the same but rounds differently near
      * the fixed point, where -u and the inputs cancel; see docs/model.md. */
-    for (size_t i = 0; i < nb * n; i++)
-        I[i] = -u[i] + (p->bias ? p->bias[i % n] : 0.0f);
+    for (size_t b = 0; b < nb; b++) {
+        float *Ib = I + b * n;
+        const float *ub = u + b * n;
+        if (p->bias)
+            for (size_t i = 0; i < n; i++)
+                Ib[i] = -ub[i] + p->bias[i];
+        else
+            for (size_t i = 0; i < n; i++)
+                Ib[i] = -ub[i] + 0.0f; /* + 0: -0 becomes +0, as in the reference's -u + b */
+    }
     for (size_t j = 0; j < p->in.n; j++) {
         btsp_proj *q = p->in.items[j];
         if (q->comp != BTSP_SOMA)
