@@ -80,6 +80,25 @@ int cli_plot_lines(const char *path, const float *x, const float *y, size_t n_se
  * population ("-" if none). */
 const char *cli_net_rule_name(const btsp_net *net);
 
+/* The training-sample order of a run: a fixed order read from a 1-D .npy of row indices
+ * (repeated when shorter than the run), else btsp_k_permutation(data_seed, epoch) for every
+ * epoch of n_rows samples, as `btsp train` uses it. */
+typedef struct cli_order {
+    uint32_t *fixed; /* NULL: seeded permutations */
+    size_t n_fixed;
+    uint32_t *perm; /* n_rows, the permutation of `epoch` */
+    size_t n_rows;
+    unsigned long long data_seed;
+    uint64_t epoch;
+} cli_order;
+/* Read `file` (may be NULL: permutations only). Every entry must be an integer row index below
+ * n_rows. Returns BTSP_OK or an error with a message in err. */
+btsp_status cli_order_open(cli_order *o, const char *file, size_t n_rows, unsigned long long data_seed, char *err,
+                           size_t errlen);
+/* Row of training sample t (0-based), t in increasing order within an epoch is cheapest. */
+size_t cli_order_row(cli_order *o, uint64_t t);
+void cli_order_close(cli_order *o);
+
 /* ---- cli_run.c: training with an optional run directory ---- */
 typedef struct run_spec {
     const char *config;

@@ -497,11 +497,11 @@ static int update_angles(an_ctx *a, const char *run_json, unsigned long long dat
     unsigned bp_steps = bp_steps_opt ? (unsigned)bp_steps_opt : bps >= 1.0 ? (unsigned)bps : 3u;
     float *grad = malloc((total ? total : 1) * sizeof *grad), *before = malloc((total ? total : 1) * sizeof *before);
     double *res = calloc(n_snap * (np ? 2 * np : 1), sizeof *res); /* per snapshot: mean, count */
-    uint32_t *perm = malloc(tr->n * sizeof *perm), *fixed = NULL;
-    size_t n_fixed = 0;
+    cli_order ord;
+    memset(&ord, 0, sizeof ord);
     int ok = 0;
     char order[4096], err[1024];
-    if (!pr || !grad || !before || !res || !perm) {
+    if (!pr || !grad || !before || !res) {
         fprintf(stderr, "btsp: out of memory\n");
         goto done;
     }
@@ -509,20 +509,10 @@ static int update_angles(an_ctx *a, const char *run_json, unsigned long long dat
         ok = 1;
         goto done;
     }
-    if (json_string(run_json, "order", order, sizeof order)) {
-        float *ord;
-        size_t shape[2], nd;
-        if (btsp_npy_read_f32(order, &ord, shape, &nd, err, sizeof err)) {
-            fprintf(stderr, "btsp analyze: update angles need the sample order: %s\n", err);
-            goto done;
-        }
-        n_fixed = shape[0] * shape[1];
-        fixed = malloc((n_fixed ? n_fixed : 1) * sizeof *fixed);
-        for (size_t i = 0; fixed && i < n_fixed; i++)
-            fixed[i] = ord[i] >= 0.0f && ord[i] < (float)tr->n ? (uint32_t)ord[i] : 0u;
-        btsp_npy_free(ord);
-        if (!fixed || !n_fixed)
-            goto done;
+    if (cli_order_open(&ord, json_string(run_json, "order", order, sizeof order) ? order : NULL, tr->n, data_seed,
+                       err, sizeof err)) {
+        fprintf(stderr, "btsp analyze: update angles need the sample order: %s\n", err);
+        goto done;
     }
     size_t n_out = btsp_pop_size(btsp_net_output(net));
     fprintf(stderr, "  update angles vs backprop (%u backward steps, %zu samples per snapshot)\n", bp_steps, n_steps);
@@ -534,19 +524,8 @@ static int update_angles(an_ctx *a, const char *run_json, unsigned long long dat
             fprintf(stderr, "btsp: %s: cannot load the snapshot\n", dir);
             goto done;
         }
-        uint64_t epoch = UINT64_MAX;
         for (size_t k = 0; k < n_steps; k++) {
-            unsigned long long t = snaps[s] + k;
-            size_t row;
-            if (fixed) {
-                row = fixed[t % n_fixed];
-            } else {
-                if (t / tr->n != epoch) {
-                    epoch = t / tr->n;
-                    btsp_k_permutation(data_seed, epoch, perm, tr->n);
-                }
-                row = perm[t % tr->n];
-            }
+            size_t row = cli_order_row(&ord, snaps[s] + k);
             const float *x = tr->x + row * tr->dim, *y = tr->y + row * n_out;
             size_t off = 0;
             for (size_t j = 0; j < np; j++) {
@@ -612,8 +591,7 @@ done:
     free(grad);
     free(before);
     free(res);
-    free(perm);
-    free(fixed);
+    cli_order_close(&ord);
     return ok;
 }
 
@@ -1100,48 +1078,18 @@ static int record_labels(const an_ctx *a, const char *run_json, unsigned long lo
 {
     const btsp_dataset *tr = &a->d.train;
     char order[4096], err[1024];
-    uint32_t *perm = NULL, *fixed = NULL;
-    size_t n_fixed = 0;
-    int ok = 0;
+    cli_order ord;
     if (!tr->n || !stride)
         return 0;
-    if (json_string(run_json, "order", order, sizeof order)) {
-        float *ord;
-        size_t shape[2], nd;
-        if (btsp_npy_read_f32(order, &ord, shape, &nd, err, sizeof err)) {
-            fprintf(stderr, "btsp analyze: sorted plateaus need the sample order: %s\n", err);
-            return 0;
-        }
-        n_fixed = shape[0] * (nd > 1 ? shape[1] : 1);
-        fixed = malloc((n_fixed ? n_fixed : 1) * sizeof *fixed);
-        for (size_t i = 0; fixed && i < n_fixed; i++)
-            fixed[i] = ord[i] >= 0.0f && ord[i] < (float)tr->n ? (uint32_t)ord[i] : 0u;
-        btsp_npy_free(ord);
-        if (!fixed || !n_fixed)
-            goto done;
-    } else if (!(perm = malloc(tr->n * sizeof *perm))) {
-        goto done;
+    if (cli_order_open(&ord, json_string(run_json, "order", order, sizeof order) ? order : NULL, tr->n, data_seed,
+                       err, sizeof err)) {
+        fprintf(stderr, "btsp analyze: sorted plateaus need the sample order: %s\n", err);
+        return 0;
     }
-    uint64_t epoch = UINT64_MAX;
-    for (size_t k = 0; k < recs; k++) {
-        unsigned long long t = (k + 1) * stride - 1;
-        size_t row;
-        if (fixed) {
-            row = fixed[t % n_fixed];
-        } else {
-            if (t / tr->n != epoch) {
-                epoch = t / tr->n;
-                btsp_k_permutation(data_seed, epoch, perm, tr->n);
-            }
-            row = perm[t % tr->n];
-        }
-        lab[k] = tr->labels[row];
-    }
-    ok = 1;
-done:
-    free(perm);
-    free(fixed);
-    return ok;
+    for (size_t k = 0; k < recs; k++)
+        lab[k] = tr->labels[cli_order_row(&ord, (uint64_t)(k + 1) * stride - 1)];
+    cli_order_close(&ord);
+    return 1;
 }
 
 /* The plateau raster recorded during training, as an image (units x records), and sorted by

@@ -5,6 +5,7 @@
 
 #include "btsp/btsp_analysis.h"
 #include "btsp/btsp_config.h"
+#include "btsp/btsp_kernels.h"
 
 #include "demo_data.h"
 
@@ -332,4 +333,68 @@ const char *cli_net_rule_name(const btsp_net *net)
         }
     }
     return "-";
+}
+
+btsp_status cli_order_open(cli_order *o, const char *file, size_t n_rows, unsigned long long data_seed, char *err,
+                           size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    o->n_rows = n_rows;
+    o->data_seed = data_seed;
+    o->epoch = UINT64_MAX;
+    if (n_rows == 0) {
+        snprintf(err, errlen, "no training rows");
+        return BTSP_E_SHAPE;
+    }
+    if (file) {
+        float *ord = NULL;
+        size_t shape[2], nd;
+        btsp_status st = btsp_npy_read_f32(file, &ord, shape, &nd, err, errlen);
+        if (st)
+            return st;
+        size_t n = shape[0] * shape[1];
+        if (n == 0 || n > n_rows) {
+            btsp_npy_free(ord);
+            snprintf(err, errlen, "%s: need 1 to %zu indices, found %zu", file, n_rows, n);
+            return BTSP_E_SHAPE;
+        }
+        o->fixed = malloc(n * sizeof *o->fixed);
+        for (size_t i = 0; o->fixed && i < n; i++) {
+            if (!(ord[i] >= 0.0f && ord[i] < (float)n_rows && ord[i] == floorf(ord[i]))) {
+                snprintf(err, errlen, "%s: entry %zu (%g) is not a training-row index below %zu", file, i,
+                         (double)ord[i], n_rows);
+                btsp_npy_free(ord);
+                cli_order_close(o);
+                return BTSP_E_RANGE;
+            }
+            o->fixed[i] = (uint32_t)ord[i];
+        }
+        btsp_npy_free(ord);
+        o->n_fixed = n;
+    } else {
+        o->perm = malloc(n_rows * sizeof *o->perm);
+    }
+    if (!o->fixed && !o->perm) {
+        snprintf(err, errlen, "out of memory");
+        return BTSP_E_NOMEM;
+    }
+    return BTSP_OK;
+}
+
+size_t cli_order_row(cli_order *o, uint64_t t)
+{
+    if (o->fixed)
+        return o->fixed[t % o->n_fixed];
+    if (t / o->n_rows != o->epoch) {
+        o->epoch = t / o->n_rows;
+        btsp_k_permutation(o->data_seed, o->epoch, o->perm, o->n_rows);
+    }
+    return o->perm[t % o->n_rows];
+}
+
+void cli_order_close(cli_order *o)
+{
+    free(o->fixed);
+    free(o->perm);
+    o->fixed = o->perm = NULL;
 }

@@ -328,39 +328,6 @@ static int write_run_json(const run_ctx *c, const dend_rec *dr, const btsp_pop *
     return 1;
 }
 
-static uint32_t *read_order(const char *file, size_t n_rows, size_t *n_fixed, run_result *res)
-{
-    char err[1024];
-    float *ord = NULL;
-    size_t shape[2], nd;
-    if (btsp_npy_read_f32(file, &ord, shape, &nd, err, sizeof err)) {
-        fail(res, BTSP_E_IO, "%s", err);
-        return NULL;
-    }
-    size_t n = shape[0] * shape[1];
-    if (n == 0 || n > n_rows) {
-        btsp_npy_free(ord);
-        fail(res, BTSP_E_SHAPE, "%s: need 1 to %zu indices", file, n_rows);
-        return NULL;
-    }
-    uint32_t *fixed = malloc(n * sizeof *fixed);
-    for (size_t i = 0; fixed && i < n; i++) {
-        if (!(ord[i] >= 0.0f && ord[i] < (float)n_rows && ord[i] == floorf(ord[i]))) {
-            fail(res, BTSP_E_RANGE, "%s: entry %zu (%g) is not a training-row index below %zu", file, i,
-                 (double)ord[i], n_rows);
-            free(fixed);
-            btsp_npy_free(ord);
-            return NULL;
-        }
-        fixed[i] = (uint32_t)ord[i];
-    }
-    btsp_npy_free(ord);
-    if (!fixed)
-        fail(res, BTSP_E_NOMEM, "out of memory");
-    *n_fixed = n;
-    return fixed;
-}
-
 int cli_run(const run_spec *s, const data_split *data, run_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -379,8 +346,8 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
     btsp_monitor *loss_mon = NULL, *plat_mon = NULL;
     btsp_pop *ppop = NULL;
     unsigned long long pstride = 0;
-    uint32_t *fixed = NULL;
-    size_t n_fixed = 0;
+    cli_order ord; /* only the fixed --order is used here; train_loop draws its permutations */
+    memset(&ord, 0, sizeof ord);
     char err[1024], path[4096];
     int ok = 0;
 
@@ -447,8 +414,10 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
         fail(res, st, "%s", err);
         goto done;
     }
-    if (s->order && !(fixed = read_order(s->order, d->train.n, &n_fixed, res)))
+    if (s->order && (st = cli_order_open(&ord, s->order, d->train.n, s->data_seed, err, sizeof err))) {
+        fail(res, st, "%s", err);
         goto done;
+    }
     size_t n_out = btsp_pop_size(btsp_net_output(c.net));
     size_t max_rows = d->test.n > d->val.n ? d->test.n : d->val.n;
     c.out = malloc((max_rows ? max_rows : 1) * n_out * sizeof *c.out);
@@ -518,7 +487,7 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
     if (!s->quiet)
         fprintf(stderr, "btsp: training %s on %zu rows (%s), %llu samples, seed %llu, data seed %llu\n", s->config,
                 d->train.n, s->data, s->samples, s->seed, s->data_seed);
-    double train_s = train_loop(&c, fixed, n_fixed);
+    double train_s = train_loop(&c, ord.fixed, ord.n_fixed);
     if (train_s < 0)
         goto done;
     res->train_s = train_s;
@@ -563,7 +532,7 @@ done:
         fclose(c.val_csv);
     free(c.snaps);
     free(c.out);
-    free(fixed);
+    cli_order_close(&ord);
     free(dr.pops);
     free(dr.state);
     free(dr.means);

@@ -138,4 +138,27 @@ if "$btsp" train @demo --data demo --samples 10 --out "$tmp/x" --plateau-pop Nop
   fail "bad --plateau-pop accepted"
 fi
 grep -q "Nope.E" "$tmp/err.log" || fail "--plateau-pop error message"
+
+# 6. --order: an int64 .npy of training-row indices, as numpy writes it; the run follows it and
+# analyze rebuilds it; an index outside the training rows is refused with the entry named.
+npy_i8() { # file value...: a 1-D '<i8' .npy (format 1.0, header padded to 64 bytes)
+  local f=$1; shift
+  local dict="{'descr': '<i8', 'fortran_order': False, 'shape': ($#,), }"
+  local pad=$(( 64 - (10 + ${#dict} + 1) % 64 ))
+  { printf '\x93NUMPY\x01\x00'; printf "\\x$(printf %02x $(( (${#dict} + pad + 1) % 256 )))\\x$(printf %02x $(( (${#dict} + pad + 1) / 256 )))"
+    printf '%s%*s\n' "$dict" "$pad" ''
+    for v in "$@"; do printf "\\x$(printf %02x $(( v % 256 )))\\x$(printf %02x $(( v / 256 )))"; printf '\x00%.0s' 1 2 3 4 5 6; done
+  } >"$f"
+}
+npy_i8 "$tmp/order.npy" 5 4 3 2 1 0 9 8 7 6
+ord_run=$("$btsp" train @demo --data demo --samples 40 --order "$tmp/order.npy" --out "$tmp/ordrun" \
+  --history-interval 20 --quiet | tail -n 1) || fail "train with --order"
+[[ $(json samples "$ord_run") == 40 ]] || fail "--order run: $ord_run"
+"$btsp" analyze "$tmp/ordrun" --angle-samples 5 --rsm-patterns 50 >/dev/null 2>"$tmp/err.log" ||
+  fail "analyze of a --order run: $(tail -n 3 "$tmp/err.log")"
+npy_i8 "$tmp/bad_order.npy" 1 2 60000
+if "$btsp" train @demo --data demo --samples 10 --order "$tmp/bad_order.npy" 2>"$tmp/err.log"; then
+  fail "--order with an index outside the training rows accepted"
+fi
+grep -q "entry 2 (60000) is not a training-row index" "$tmp/err.log" || fail "--order error: $(cat "$tmp/err.log")"
 echo "test_cli_analysis: all checks passed"
