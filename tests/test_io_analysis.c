@@ -151,6 +151,14 @@ static void test_rsm(void **state)
     assert_int_equal(btsp_an_rsm_class(A, 4, 4, lab3, 3, rc3), BTSP_OK);
     assert_true(isnan(rc3[4]) && isnan(rc3[8]) && isnan(rc3[2]));
     assert_true(fabs(rc3[0] - (0.5 + 0 + 0) / 3.0) < 1e-6);
+    /* misuse: NULL pointers, no classes, a label out of range */
+    assert_int_equal(btsp_an_rsm(NULL, 4, 4, r), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_rsm(A, 4, 4, NULL), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_rsm_class(NULL, 4, 4, A_LABELS, 2, rc), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_rsm_class(A, 4, 4, NULL, 2, rc), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_rsm_class(A, 4, 4, A_LABELS, 2, NULL), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_rsm_class(A, 4, 4, A_LABELS, 0, rc), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_rsm_class(A, 4, 4, bad, 2, rc), BTSP_E_RANGE);
 
     double within[2], between[2];
     assert_int_equal(btsp_an_class_similarity(A, 4, 4, A_LABELS, 2, within, between), BTSP_OK);
