@@ -919,10 +919,20 @@ static void test_finalize_rules_and_gates(void **state)
     EXPECT_OK(net, btsp_net_set_backward(net, BTSP_BACKWARD_SETTLE));
     finalize_fails(net, "needs a gate");
     EXPECT_OK(net, btsp_gate_create(net, BTSP_GATE_TARGET, &g));
+    assert_null(btsp_gate_pop(g)); /* not attached yet */
     EXPECT_OK(net, btsp_gate_attach(g, out));
+    assert_ptr_equal(btsp_gate_pop(g), out);
+    assert_ptr_equal(btsp_pop_gate(out), g);
+    assert_null(btsp_pop_gate(in));
+    assert_null(btsp_gate_pop(NULL));
+    assert_null(btsp_pop_gate(NULL));
+    assert_int_equal(btsp_net_get_backward(net), BTSP_BACKWARD_SETTLE);
     EXPECT_OK(net, btsp_net_set_backward(net, BTSP_BACKWARD_NONE));
+    assert_int_equal(btsp_net_get_backward(net), BTSP_BACKWARD_NONE);
+    assert_int_equal(btsp_net_get_backward(NULL), BTSP_BACKWARD_NONE);
     finalize_fails(net, "backward phase");
     EXPECT_OK(net, btsp_net_set_backward(net, BTSP_BACKWARD_SINGLE));
+    assert_int_equal(btsp_net_get_backward(net), BTSP_BACKWARD_SINGLE);
     finalize_and_run(net);
     btsp_net_destroy(net);
 
