@@ -6,6 +6,15 @@
                               same step; the two weight changes are compared.
   compare.py mirror START N   the same with the roles swapped: libbtsp runs freely and EIANN is given
                               libbtsp's weights before every sample.
+  compare.py order DATA_SEED FILE
+                              save the training order EIANN's DataLoader uses for DATA_SEED (int64 .npy).
+  compare.py train SEED DATA_SEED SAMPLES
+                              EIANN's own run (network seed SEED, data seed DATA_SEED): test accuracy.
+  compare.py continue START END [PATCH]
+                              EIANN from WEIGHTS on ORDER[START:END]: test accuracy. PATCH swaps in one of
+                              libbtsp's arithmetic choices: norm (row normalisation in double, one
+                              rounding), outer (Hebbian/DendriticLoss updates as (c a_post) a_pre), q (q of
+                              BTSP_19 in double), float64 (the whole network in double).
 
 Per step and projection it records max|dW_libbtsp - dW_EIANN| / max|dW| (floor: 1e-4 of max|W|) in
 OUT/rows.npy and writes OUT/step_<k>.npz (weights before, both results, sample) for every step above
@@ -24,7 +33,90 @@ sys.path.insert(0, env('EIANN_ROOT'))
 import EIANN.utils as ut  # noqa: E402
 import torchvision  # noqa: E402
 
-mode, START, N = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+mode = sys.argv[1]
+
+
+def test_accuracy(net):
+    """Percent correct on t10k: one batched forward in the default dtype, argmax (ties: lowest)."""
+    _, _, test_dl, _ = ut.get_FashionMNIST_dataloaders(data_dir=env('FMNIST_ROOT'))
+    xs, ys = zip(*[(b[1], b[2]) for b in test_dl])
+    x, y = torch.cat(xs).to(torch.get_default_dtype()), torch.cat(ys)
+    with torch.no_grad():
+        out = net.forward(x)
+    return 100.0 * (out.argmax(1) == y.argmax(1)).double().mean().item()
+
+
+if mode == 'order':
+    train_dl, _, _, gen = ut.get_FashionMNIST_dataloaders(data_dir=env('FMNIST_ROOT'))
+    gen.manual_seed(int(sys.argv[2]))
+    np.save(sys.argv[3], np.array([int(b[0]) for b in train_dl], dtype=np.int64))
+    sys.exit(0)
+if mode == 'train':
+    train_dl, _, _, gen = ut.get_FashionMNIST_dataloaders(data_dir=env('FMNIST_ROOT'))
+    net = ut.build_EIANN_from_config(env('CONFIG'), network_seed=int(sys.argv[2]))
+    gen.manual_seed(int(sys.argv[3]))
+    net.train(train_dl, epochs=1, samples_per_epoch=int(sys.argv[4]))
+    print('EIANN seed %s data seed %s: test accuracy %.2f' % (sys.argv[2], sys.argv[3], test_accuracy(net)))
+    sys.exit(0)
+if mode == 'continue':
+    import EIANN.rules as R
+    import EIANN.rules.weight_functions as wf
+    A, B = int(sys.argv[2]), int(sys.argv[3])
+    patch = sys.argv[4] if len(sys.argv) > 4 else ''
+    if patch == 'norm':
+        def normalize_weight(projection, scale, autapses=False, axis=1):
+            if not autapses:
+                wf.no_autapses(projection)
+            w = projection.weight.data.double()
+            s_ = torch.sum(torch.abs(w), axis=axis).unsqueeze(1)
+            f = torch.where(s_ != 0, scale / torch.where(s_ != 0, s_, torch.ones_like(s_)), torch.ones_like(s_))
+            projection.weight.data.copy_((w * f).float())
+        R.normalize_weight = normalize_weight
+    if patch == 'outer':
+        def hebb_step(self):
+            q = self.projection
+            fwd = self.forward_only
+            post = q.post.forward_activity if fwd else q.post.activity
+            if q.direction in ['forward', 'F']:
+                pre = q.pre.forward_activity if fwd else q.pre.activity
+            else:
+                pre = q.pre.forward_prev_activity if fwd else q.pre.prev_activity
+            c = torch.tensor(float(self.learning_rate if self.sign > 0 else -self.learning_rate), dtype=torch.float32)
+            q.weight.data += torch.outer(post * c, pre)
+
+        def dl_step(self):
+            q = self.projection
+            d = torch.clamp(q.post.forward_dendritic_state.detach().clone(), min=-1, max=1)
+            pre = q.pre.forward_activity if q.direction in ['forward', 'F'] else q.pre.forward_prev_activity
+            c = torch.tensor(float(self.sign * self.learning_rate), dtype=torch.float32)
+            q.weight.data += torch.outer(d * c, torch.clamp(pre, min=0, max=1))
+        R.Hebb_WeightNorm.step = hebb_step
+        R.DendriticLoss_6.step = dl_step
+    dtype = torch.float64 if patch == 'float64' else torch.float32
+    torch.set_default_dtype(dtype)
+    tf = torchvision.transforms.Compose([torchvision.transforms.ToTensor(), torchvision.transforms.Lambda(torch.flatten)])
+    train = torchvision.datasets.FashionMNIST(root=env('FMNIST_ROOT'), train=True, download=False, transform=tf)
+    net = ut.build_EIANN_from_config(env('CONFIG'), network_seed=66049)
+    for k, p in net.projections.items():
+        p.weight.data = torch.from_numpy(np.load(os.path.join(env('WEIGHTS'), k + '.npy'))).to(dtype).clone()
+    if patch == 'q':
+        for p in net.projections.values():
+            rule = getattr(p, 'learning_rule', None)
+            if rule is not None and hasattr(rule, 'q_dep'):
+                rule.q_dep = (lambda x, f=rule.q_dep: f(x.double()).float())
+    order = np.load(env('ORDER'))[A:B]
+
+    def samples():
+        for idx in order:
+            x, label = train[int(idx)]
+            y = torch.zeros(10, dtype=dtype); y[label] = 1
+            yield (torch.tensor([int(idx)]), x.to(dtype).unsqueeze(0), y.unsqueeze(0))
+    net.train(list(samples()), epochs=1, samples_per_epoch=B - A)
+    print('EIANN from %s on order[%d:%d]%s: test accuracy %.2f' % (env('WEIGHTS'), A, B, ' (' + patch + ')' if patch else '',
+                                                                 test_accuracy(net)))
+    sys.exit(0)
+
+START, N = int(sys.argv[2]), int(sys.argv[3])
 OUT = env('OUT'); os.makedirs(OUT, exist_ok=True)
 lib_path = os.path.join(OUT, 'libcmp.so')
 srcs = glob.glob(os.path.join(REPO, 'src', '*.c')) + glob.glob(os.path.join(REPO, 'src', 'io', '*.c'))
