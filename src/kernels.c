@@ -484,6 +484,73 @@ void btsp_k_zero_diag(size_t n, float *W, size_t ldw)
         W[i * ldw + i] = 0.0f;
 }
 
+/* ceil(log2(n)) for n >= 1. */
+static size_t ceil_log2(size_t n)
+{
+    size_t k = 0;
+    while (((size_t)1 << k) < n)
+        k++;
+    return k;
+}
+
+/* sum_j |x[j]| in float32, evaluated in exactly the order of PyTorch's CPU sum over a contiguous
+ * row (torch.sum(torch.abs(W), axis=1) in EIANN's normalize_weight; torch 1.13 cascade_sum, 8-float
+ * vectors as in its AVX2 and default builds):
+ *  - n >= 8: loads of 8 lanes; groups of 4 loads go to 4 vector accumulators, summed in a cascade of
+ *    up to 4 levels of max(4, ceil_log2(groups) / 4) bits; leftover whole loads are added to
+ *    accumulator 0, accumulators 1..3 are then added to it; the scalar tail (n mod 8 values, from 0)
+ *    is summed first and the 8 lanes are added to it in lane order;
+ *  - n < 8: the same with 1-float loads and no tail.
+ * Why not a plain or double sum: the order decides the last bit of the sum, and for a row whose
+ * only asymmetry is where its zero (the removed autapse) sits, that bit is the only thing that
+ * makes the rows of a collapsed population differ. EIANN relies on it (docs/model.md). */
+static float sum_abs_reference_order(const float *x, size_t n)
+{
+    enum { V = 8, ILP = 4, LEVELS = 4 };
+    const size_t width = n >= V ? V : 1;
+    const size_t nload = n / width, ngroup = nload / ILP;
+    float acc[LEVELS][ILP * V];
+    memset(acc, 0, sizeof acc);
+    size_t power = ceil_log2(ngroup ? ngroup : 1) / LEVELS;
+    if (power < 4)
+        power = 4;
+    const size_t step = (size_t)1 << power, mask = step - 1;
+    size_t g = 0;
+    while (g + step <= ngroup) {
+        for (size_t t = 0; t < step; t++, g++)
+            for (size_t i = 0; i < ILP * width; i++)
+                acc[0][i] += fabsf(x[g * ILP * width + i]);
+        for (size_t lv = 1; lv < LEVELS; lv++) {
+            for (size_t i = 0; i < ILP * width; i++) {
+                acc[lv][i] += acc[lv - 1][i];
+                acc[lv - 1][i] = 0.0f;
+            }
+            if (g & (mask << (lv * power)))
+                break;
+        }
+    }
+    for (; g < ngroup; g++)
+        for (size_t i = 0; i < ILP * width; i++)
+            acc[0][i] += fabsf(x[g * ILP * width + i]);
+    for (size_t lv = 1; lv < LEVELS; lv++)
+        for (size_t i = 0; i < ILP * width; i++)
+            acc[0][i] += acc[lv][i];
+    for (size_t t = ngroup * ILP; t < nload; t++) /* whole loads left after the groups */
+        for (size_t l = 0; l < width; l++)
+            acc[0][l] += fabsf(x[t * width + l]);
+    for (size_t k = 1; k < ILP; k++)
+        for (size_t l = 0; l < width; l++)
+            acc[0][l] += acc[0][k * width + l];
+    if (width == 1)
+        return acc[0][0];
+    float s = 0.0f;
+    for (size_t j = nload * width; j < n; j++)
+        s += fabsf(x[j]);
+    for (size_t l = 0; l < width; l++)
+        s += acc[0][l];
+    return s;
+}
+
 void btsp_k_row_l1_normalize(size_t rows, size_t cols, float *W, size_t ldw, float scale, int zero_diag)
 {
     assert(ldw >= cols);
@@ -492,15 +559,12 @@ void btsp_k_row_l1_normalize(size_t rows, size_t cols, float *W, size_t ldw, flo
         btsp_k_zero_diag(rows < cols ? rows : cols, W, ldw);
     for (size_t i = 0; i < rows; i++) {
         float *w = W + i * ldw;
-        /* The L1 norm in double: at least as accurate as the reference's float sum. */
-        double s = 0.0;
-        for (size_t j = 0; j < cols; j++)
-            s += fabs((double)w[j]);
-        if (s == 0.0)
+        const float s = sum_abs_reference_order(w, cols);
+        if (s == 0.0f)
             continue; /* an all-zero row stays zero (no 0/0) */
-        const double f = (double)scale / s;
+        /* Two float roundings, divide then scale, as the reference does. */
         for (size_t j = 0; j < cols; j++)
-            w[j] = (float)((double)w[j] * f);
+            w[j] = (w[j] / s) * scale;
     }
 }
 

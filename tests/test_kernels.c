@@ -886,6 +886,96 @@ static void test_row_l1_normalize(void **state)
     }
 }
 
+/* btsp_k_row_l1_normalize sums each row in PyTorch's CPU order (kernels.c); the order is written
+ * out here by hand for three row lengths, one per branch, as the reference. */
+static float ref_sum50(const float *x) /* 6 loads of 8 lanes (one group of 4 + 2 left) + 2 tail */
+{
+    float s = 0.0f, lane[8];
+    for (int l = 0; l < 8; l++) {
+        float a0 = fabsf(x[l]), a1 = fabsf(x[8 + l]), a2 = fabsf(x[16 + l]), a3 = fabsf(x[24 + l]);
+        a0 += fabsf(x[32 + l]);
+        a0 += fabsf(x[40 + l]);
+        lane[l] = ((a0 + a1) + a2) + a3;
+    }
+    s += fabsf(x[48]);
+    s += fabsf(x[49]);
+    for (int l = 0; l < 8; l++)
+        s += lane[l];
+    return s;
+}
+
+static float ref_sum5(const float *x) /* under 8: scalar loads, 4 accumulators, 1 left */
+{
+    return (((fabsf(x[0]) + fabsf(x[4])) + fabsf(x[1])) + fabsf(x[2])) + fabsf(x[3]);
+}
+
+static float ref_sum784(const float *x) /* 98 loads: 24 groups of 4 (a cascade carry after 16) + 2 */
+{
+    float s = 0.0f, lane[8];
+    for (int l = 0; l < 8; l++) {
+        float a[4];
+        for (int k = 0; k < 4; k++) {
+            float hi = 0.0f, lo = 0.0f;
+            for (int g = 0; g < 16; g++)
+                hi += fabsf(x[(g * 4 + k) * 8 + l]);
+            for (int g = 16; g < 24; g++)
+                lo += fabsf(x[(g * 4 + k) * 8 + l]);
+            a[k] = lo + hi;
+        }
+        a[0] += fabsf(x[96 * 8 + l]);
+        a[0] += fabsf(x[97 * 8 + l]);
+        lane[l] = ((a[0] + a[1]) + a[2]) + a[3];
+    }
+    for (int l = 0; l < 8; l++)
+        s += lane[l];
+    return s;
+}
+
+/* Normalise W (rows x n, zero_diag if square and asked) and check every element against
+ * (W / s_ref) * scale with the hand-written row sum; returns how many row sums differ from row 0's. */
+static int check_row_order(float *W, size_t rows, size_t n, int zero_diag, float (*ref)(const float *))
+{
+    static float W0[50 * 784];
+    const float scale = 1.8388547f;
+    if (zero_diag)
+        btsp_k_zero_diag(n, W, n);
+    memcpy(W0, W, rows * n * sizeof *W);
+    btsp_k_row_l1_normalize(rows, n, W, n, scale, zero_diag);
+    int differ = 0;
+    const float s0 = ref(W0);
+    for (size_t i = 0; i < rows; i++) {
+        const float s = ref(W0 + i * n);
+        differ += s != s0;
+        for (size_t j = 0; j < n; j++)
+            assert_true(W[i * n + j] == (W0[i * n + j] / s) * scale);
+    }
+    return differ;
+}
+
+static void test_row_l1_order(void **state)
+{
+    (void)state;
+    trng r = {77};
+    static float W[50 * 784];
+    /* A collapsed recurrent population: all off-diagonal weights equal, the removed autapse the
+     * only difference between rows. For some values the sums differ in the last bit with the
+     * position of the zero; that pattern is what EIANN's DendI populations grow from. */
+    int differ = 0;
+    for (int trial = 0; trial < 100; trial++) {
+        const float v = -(float)(0.03 + 0.01 * trng_uniform(&r));
+        for (int k = 0; k < 50 * 50; k++)
+            W[k] = v;
+        differ += check_row_order(W, 50, 50, 1, ref_sum50);
+    }
+    assert_true(differ > 0); /* the position of the zero does matter, as in the reference */
+    fill(&r, W, 50 * 50, 0.0, 0.05, 0.1);
+    check_row_order(W, 50, 50, 0, ref_sum50);
+    fill(&r, W, 50 * 784, 0.0, 0.01, 0.3);
+    check_row_order(W, 50, 784, 0, ref_sum784);
+    fill(&r, W, 3 * 5, -1.0, 1.0, 0.0);
+    check_row_order(W, 3, 5, 0, ref_sum5);
+}
+
 static void test_zero_diag(void **state)
 {
     (void)state;
@@ -1146,6 +1236,7 @@ int main(void)
         cmocka_unit_test(test_clip_matrix),
         cmocka_unit_test(test_trace_decay_and_add),
         cmocka_unit_test(test_row_l1_normalize),
+        cmocka_unit_test(test_row_l1_order),
         cmocka_unit_test(test_zero_diag),
         cmocka_unit_test(test_outer_acc),
         cmocka_unit_test(test_rng_pinned),

@@ -70,8 +70,14 @@ BTSP_API void btsp_k_trace_decay(size_t n, float factor, float *trace);
 BTSP_API void btsp_k_trace_add(size_t n, float *trace, const float *x, float gain);
 
 /** @brief Row L1 normalisation: if zero_diag (square matrices only) W[i, i] = 0 first; then every
- *  row with non-zero L1 norm s_i = sum_j |W[i, j]| becomes W[i, j] * scale / s_i. Rows that are
- *  all zero stay zero. Signs are preserved. @since 0.1 */
+ *  row with non-zero L1 norm s_i = sum_j |W[i, j]| becomes (W[i, j] / s_i) * scale. Rows that are
+ *  all zero stay zero. Signs are preserved.
+ *
+ *  Rounding is the reference implementation's (EIANN on PyTorch's CPU backend): s_i is a float32
+ *  sum in PyTorch's order (8-float lanes, 4 accumulators, scalar tail first) and the division and
+ *  the scaling round separately. The last bit of s_i matters to the published networks: it is
+ *  what lets a population whose rows have converged onto each other differentiate again
+ *  (docs/model.md, "Further details"). @since 0.1 */
 BTSP_API void btsp_k_row_l1_normalize(size_t rows, size_t cols, float *W, size_t ldw, float scale, int zero_diag);
 /** @brief Zero the diagonal of a square n x n block. @since 0.1 */
 BTSP_API void btsp_k_zero_diag(size_t n, float *W, size_t ldw);
