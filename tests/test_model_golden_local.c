@@ -1,7 +1,9 @@
-/* Golden trajectories of the non-BTSP local rules: for every EIANN configuration built from
- * BP_like_2E, BP_like_2L, Top_Layer_BP_like_2L, Hebbian_Temporal_Contrast,
- * Top_Down_Hebbian_Temporal_Contrast_1, Supervised_BCM_4 and Hebb_WeightNorm_4 (with the
- * co-active DendriticLoss_6 and Hebb_WeightNorm), libbtsp starts from EIANN's own initial
+/* Golden trajectories of the non-BTSP local rules and of the BTSP networks test_model_golden
+ * does not cover: for every EIANN configuration built from BP_like_2E, BP_like_2L,
+ * Top_Layer_BP_like_2L, Hebbian_Temporal_Contrast, Top_Down_Hebbian_Temporal_Contrast_1,
+ * Supervised_BCM_4 and Hebb_WeightNorm_4 (with the co-active DendriticLoss_6 and Hebb_WeightNorm),
+ * and for the BTSP 5L learned top-down (Top_Down_Hebbian_Temporal_Contrast_3) and MNIST 5L
+ * symmetric / fixed / learned top-down networks, libbtsp starts from EIANN's own initial
  * weights (seed 66049), trains on the same three samples and must reproduce EIANN's weights
  * after each step to float rounding.
  *
@@ -39,6 +41,10 @@ static const char *const configs[] = {
     "mnist/20241114_EIANN_2_hidden_mnist_BP_like_config_5J_fixed_TD_complete_optimized",
     "mnist/20241120_EIANN_2_hidden_mnist_BP_like_config_5J_learn_TD_HTCWN_2_complete_optimized",
     "mnist/20241125_EIANN_2_hidden_mnist_Hebb_Temp_Contrast_config_2_complete_optimized",
+    "fmnist/20250619_EIANN_2_hidden_fmnist_BTSP_config_5L_learn_TD_HTCWN_3_zero_bias_complete_optimized",
+    "mnist/20241212_EIANN_2_hidden_mnist_BTSP_config_5L_complete_optimized",
+    "mnist/20241216_EIANN_2_hidden_mnist_BTSP_config_5L_fixed_TD_complete_optimized",
+    "mnist/20241216_EIANN_2_hidden_mnist_BTSP_config_5L_learn_TD_HTCWN_3_complete_optimized",
 };
 #define N_CONFIGS (sizeof configs / sizeof configs[0])
 #define N_STEPS 3
