@@ -61,6 +61,43 @@ static void test_simple_stats(void **state)
     assert_int_equal(btsp_an_bin_means(x, 5, 0, b), 0);
 }
 
+static void test_distinct_rows(void **state)
+{
+    (void)state;
+    /* 5 rows x 3: rows 0, 2 and 4 equal; row 3 differs from row 1 by 1e-5 (the largest
+     * magnitude is 2, so 1e-5 is 5e-6 of it). */
+    const float W[15] = {1, 2, 0, -1, 0.5f, 0, 1, 2, 0, -1, 0.50001f, 0, 1, 2, 0};
+    size_t lab[5];
+    assert_int_equal(btsp_an_distinct_rows(W, 5, 3, 0.0, lab), 3);
+    const size_t exact[5] = {0, 1, 0, 3, 0};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(lab[i], exact[i]);
+    assert_int_equal(btsp_an_distinct_rows(W, 5, 3, 1e-5, lab), 2); /* 5e-6 <= 1e-5: rows 1, 3 merge */
+    assert_int_equal(lab[3], 1);
+    assert_int_equal(btsp_an_distinct_rows(W, 5, 3, 1e-6, NULL), 3);
+    /* Closeness is not transitive: 0, 0.6, 1.2 with tolerance 0.5 x 1.2 = 0.6 -> rows 1 and 2
+     * join row 0's and row 1's group, which is row 0's: one group. */
+    const float chain[3] = {0.0f, 0.6f, 1.2f};
+    assert_int_equal(btsp_an_distinct_rows(chain, 3, 1, 0.5, lab), 1);
+    assert_true(lab[0] == 0 && lab[1] == 0 && lab[2] == 0);
+    /* A collapsed population (all rows equal) is one unit; the zero matrix too. */
+    float same[4 * 6];
+    for (int k = 0; k < 24; k++)
+        same[k] = (float)(k % 6) * 0.25f;
+    assert_int_equal(btsp_an_distinct_rows(same, 4, 6, 0.0, NULL), 1);
+    const float zero[6] = {0, 0, 0, 0, 0, 0};
+    assert_int_equal(btsp_an_distinct_rows(zero, 3, 2, 0.0, NULL), 1);
+    /* NaN rows are distinct from everything, themselves included. */
+    const float nan[6] = {1, NAN, 1, NAN, 1, 2};
+    assert_int_equal(btsp_an_distinct_rows(nan, 3, 2, 0.1, NULL), 3);
+    /* Misuse. */
+    assert_int_equal(btsp_an_distinct_rows(NULL, 5, 3, 0.0, lab), 0);
+    assert_int_equal(btsp_an_distinct_rows(W, 0, 3, 0.0, lab), 0);
+    assert_int_equal(btsp_an_distinct_rows(W, 5, 0, 0.0, lab), 0);
+    assert_int_equal(btsp_an_distinct_rows(W, 5, 3, -1.0, lab), 0);
+    assert_int_equal(btsp_an_distinct_rows(W, 5, 3, NAN, lab), 0);
+}
+
 static void test_sparsity_selectivity(void **state)
 {
     (void)state;
@@ -424,6 +461,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_argmax_accuracy_mse),
         cmocka_unit_test(test_simple_stats),
+        cmocka_unit_test(test_distinct_rows),
         cmocka_unit_test(test_sparsity_selectivity),
         cmocka_unit_test(test_discriminability),
         cmocka_unit_test(test_rsm),

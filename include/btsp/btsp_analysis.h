@@ -73,6 +73,23 @@ BTSP_IO_API double btsp_an_mean_abs(const float *v, size_t n);
  *  @return the norm (0 for n = 0), NaN if v is NULL and n > 0. @since 0.1 */
 BTSP_IO_API double btsp_an_norm(const float *v, size_t n);
 
+/** @brief Number of distinct rows of a row-major rows x cols matrix, e.g. the distinct units of
+ *  a population judged by their incoming weights. Rows i and k count as one when
+ *  max_j |W[i, j] - W[k, j]| <= rel_tol * max_ij |W[i, j]|. A row that is close to no earlier row
+ *  starts a group; any other row joins the group of the first earlier row it is close to (with
+ *  rel_tol > 0 closeness is not transitive, so the grouping follows row order; with rel_tol = 0 the
+ *  count is the exact number of distinct rows). A NaN element makes its row distinct from every
+ *  other. A count below `rows` for a learned projection flags a collapsed population:
+ *  units that receive identical updates stay identical unless rounding tells them apart (the
+ *  H1.DendI populations of the published BTSP networks, docs/model.md). Cost: O(rows x groups x
+ *  cols) in the worst case, usually far less (a comparison stops at the first differing column).
+ *  @param W the matrix (contiguous rows). @param rows rows. @param cols columns.
+ *  @param rel_tol tolerance relative to the largest magnitude (>= 0; 1e-4 in `btsp analyze`).
+ *  @param[out] labels optional (rows values): for every row the index of the first row of its
+ *  group (a row that starts a group gets its own index).
+ *  @return the number of groups; 0 if W is NULL, a size is 0 or rel_tol is negative or NaN. @since 0.1 */
+BTSP_IO_API size_t btsp_an_distinct_rows(const float *W, size_t rows, size_t cols, double rel_tol, size_t *labels);
+
 /** @brief Means of consecutive bins of `bin` values (EIANN bins loss and dendritic-state
  *  histories by 100 samples). The last bin may be shorter and is averaged over its length.
  *  NaN values are skipped; a bin without finite values gives NaN.

@@ -60,6 +60,38 @@ double btsp_an_norm(const float *v, size_t n)
     return sqrt(s);
 }
 
+/* Rows a and b (cols values) within tol everywhere; NaN compares as different. */
+static int rows_close(const float *a, const float *b, size_t cols, double tol)
+{
+    for (size_t j = 0; j < cols; j++)
+        if (!(fabs((double)a[j] - (double)b[j]) <= tol))
+            return 0;
+    return 1;
+}
+
+size_t btsp_an_distinct_rows(const float *W, size_t rows, size_t cols, double rel_tol, size_t *labels)
+{
+    if (!W || rows == 0 || cols == 0 || !(rel_tol >= 0.0))
+        return 0;
+    double wmax = 0.0;
+    for (size_t i = 0; i < rows * cols; i++) {
+        double v = fabs((double)W[i]);
+        if (v > wmax)
+            wmax = v; /* NaN never wins a comparison, so it does not poison the scale */
+    }
+    const double tol = rel_tol * wmax;
+    size_t groups = 0;
+    for (size_t i = 0; i < rows; i++) {
+        size_t k = 0;
+        while (k < i && !rows_close(W + i * cols, W + k * cols, cols, tol))
+            k++;
+        if (labels)
+            labels[i] = k < i ? labels[k] : i;
+        groups += k == i;
+    }
+    return groups;
+}
+
 size_t btsp_an_bin_means(const float *x, size_t n, size_t bin, float *out)
 {
     if (!x || bin == 0)

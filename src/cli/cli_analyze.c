@@ -5,6 +5,8 @@
  *   weight_norms.csv          samples, Frobenius norm of every projection per snapshot
  *   feedback_angles.csv       samples, angle(W, B^T) for every learned forward projection W
  *                             whose reverse projection B targets the dendrite, and "all"
+ *   distinct_units.csv        samples, number of distinct rows (postsynaptic units told apart
+ *                             by their incoming weights) of every projection per snapshot
  *   update_angles.csv         samples, per learned inter-layer soma projection: mean angle
  *                             between the actual update of a training step and the backprop
  *                             update (-dL/dW, btsp_net_loss_gradient) from the same weights and
@@ -38,6 +40,10 @@
 #include <sys/stat.h>
 
 #define BIN 100 /* samples per bin of the loss and dendritic histories (EIANN) */
+/* Rows of a projection closer than this (relative to its largest weight) count as one unit in
+ * distinct_units.csv: far above float32 rounding of normalised rows, far below learned
+ * differences. */
+#define DISTINCT_TOL 1e-4
 
 /* ------------------------------------------------------------------------------------------ */
 /* run.json (written by cli_run.c; a flat object, keys unique) */
@@ -319,7 +325,31 @@ static size_t feedback_pairs(const btsp_net *net, fb_pair *pairs)
     return n;
 }
 
-/* Test accuracy and loss, weight norms and feedback angles for every snapshot. */
+/* `samples,<proj>...` with one row per snapshot: columns col0 .. col0 + projections - 1 of the
+ * snapshot-major table hist (w values per snapshot). */
+static int proj_table(an_ctx *a, const char *name, const unsigned long long *snaps, size_t n_snap,
+                      const float *hist, size_t w, size_t col0)
+{
+    size_t n_proj = btsp_net_proj_count(a->net);
+    FILE *f = open_out(a, name);
+    if (!f)
+        return 0;
+    fputs("samples", f);
+    for (size_t i = 0; i < n_proj; i++)
+        fprintf(f, ",%s", btsp_proj_name(btsp_net_proj_at(a->net, i)));
+    fputc('\n', f);
+    for (size_t s = 0; s < n_snap; s++) {
+        fprintf(f, "%llu", snaps[s]);
+        for (size_t i = 0; i < n_proj; i++) {
+            fputc(',', f);
+            cli_csv_number(f, hist[s * w + col0 + i]);
+        }
+        fputc('\n', f);
+    }
+    return close_out(a, f, name);
+}
+
+/* Test accuracy and loss, weight norms, feedback angles and distinct units for every snapshot. */
 static int snapshot_histories(an_ctx *a, const csv_table *val)
 {
     size_t n_snap = 0;
@@ -333,7 +363,7 @@ static int snapshot_histories(an_ctx *a, const csv_table *val)
     size_t n_proj = btsp_net_proj_count(net), n_out = btsp_pop_size(btsp_net_output(net));
     fb_pair *pairs = malloc((n_proj ? n_proj : 1) * sizeof *pairs);
     float *out = malloc((a->test.n ? a->test.n : 1) * n_out * sizeof *out);
-    float *hist = malloc(n_snap * (3 + n_proj + n_proj + 1) * sizeof *hist);
+    float *hist = malloc(n_snap * (3 + n_proj + n_proj + 1 + n_proj) * sizeof *hist);
     float *xs = malloc(n_snap * sizeof *xs);
     int ok = 0;
     if (!pairs || !out || !hist || !xs) {
@@ -341,8 +371,9 @@ static int snapshot_histories(an_ctx *a, const csv_table *val)
         goto done;
     }
     size_t n_pairs = feedback_pairs(net, pairs);
-    /* hist columns: test_acc, test_loss, val_acc | norms (n_proj) | angles (n_pairs) | all */
-    size_t w = 3 + n_proj + n_pairs + 1;
+    /* hist columns: test_acc, test_loss, val_acc | norms (n_proj) | angles (n_pairs) | all |
+     * distinct rows (n_proj) */
+    size_t w = 3 + n_proj + n_pairs + 1 + n_proj, d0 = 3 + n_proj + n_pairs + 1;
     for (size_t s = 0; s < n_snap; s++) {
         char dir[4096], name[64], err[1024];
         snprintf(name, sizeof name, "snapshots/%llu", snaps[s]);
@@ -366,6 +397,7 @@ static int snapshot_histories(an_ctx *a, const csv_table *val)
             size_t rr, cc;
             btsp_proj_weights(btsp_net_proj_at(net, i), &wt, &rr, &cc);
             row[3 + i] = (float)btsp_an_norm(wt, rr * cc);
+            row[d0 + i] = (float)btsp_an_distinct_rows(wt, rr, cc, DISTINCT_TOL, NULL);
         }
         double cos_sum = 0.0;
         for (size_t k = 0; k < n_pairs; k++) {
@@ -399,22 +431,7 @@ static int snapshot_histories(an_ctx *a, const csv_table *val)
     }
     if (!close_out(a, f, "accuracy_history.csv"))
         goto done;
-    f = open_out(a, "weight_norms.csv");
-    if (!f)
-        goto done;
-    fputs("samples", f);
-    for (size_t i = 0; i < n_proj; i++)
-        fprintf(f, ",%s", btsp_proj_name(btsp_net_proj_at(net, i)));
-    fputc('\n', f);
-    for (size_t s = 0; s < n_snap; s++) {
-        fprintf(f, "%llu", snaps[s]);
-        for (size_t i = 0; i < n_proj; i++) {
-            fputc(',', f);
-            cli_csv_number(f, hist[s * w + 3 + i]);
-        }
-        fputc('\n', f);
-    }
-    if (!close_out(a, f, "weight_norms.csv"))
+    if (!proj_table(a, "weight_norms.csv", snaps, n_snap, hist, w, 3))
         goto done;
     if (n_pairs) {
         f = open_out(a, "feedback_angles.csv");
@@ -435,6 +452,8 @@ static int snapshot_histories(an_ctx *a, const csv_table *val)
         if (!close_out(a, f, "feedback_angles.csv"))
             goto done;
     }
+    if (!proj_table(a, "distinct_units.csv", snaps, n_snap, hist, w, d0))
+        goto done;
     /* line plots: series-major copies */
     float *series = malloc(n_snap * (n_proj + n_pairs + 2) * sizeof *series);
     if (!series)

@@ -46,7 +46,7 @@ an=$("$btsp" analyze "$r" --angle-samples 10 --rsm-patterns 100 2>"$tmp/analyze.
   { cat "$tmp/analyze.log" >&2; fail "analyze failed"; }
 [[ $(json test_accuracy "$an") == "$acc" ]] || fail "analyze test accuracy $(json test_accuracy "$an") != $acc"
 a=$r/analysis
-need "$a/accuracy_history.csv" "$a/weight_norms.csv" "$a/feedback_angles.csv" "$a/update_angles.csv" \
+need "$a/accuracy_history.csv" "$a/weight_norms.csv" "$a/feedback_angles.csv" "$a/distinct_units.csv" "$a/update_angles.csv" \
   "$a/representation.csv" "$a/loss_binned.csv" "$a/dend_history_binned.csv" "$a/rsm_labels.npy"
 for p in H1E H1SomaI H1DendI OutputE OutputSomaI; do
   need "$a/sparsity_$p.npy" "$a/selectivity_$p.npy" "$a/class_activity_$p.npy" "$a/rsm_class_$p.npy" "$a/rsm_$p.npy"
@@ -62,6 +62,12 @@ awk -F, -v acc="$acc" '{ exit !($1 == 1000 && ($2 - acc) < 1e-3 && (acc - $2) < 
 # the demo's top-down weights are a transposed clone of the forward ones: angle 0
 awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "OutputE_H1E~H1E_OutputE") c = i; if (!c) exit 1; next }
          { if ($c > 0.01) exit 1 }' "$a/feedback_angles.csv" || fail "feedback angle of the cloned B is not 0"
+# distinct units: one row per snapshot, every count between 1 and the projection's rows; the
+# demo's DendI population (10 units) starts with distinct rows (it collapses to 1 by 200 samples)
+[[ $(lines "$a/distinct_units.csv") -eq 6 ]] || fail "distinct_units.csv rows"
+awk -F, 'NR == 1 { for (i = 2; i <= NF; i++) if ($i == "H1DendI_H1E") c = i; if (!c) exit 1; next }
+         { for (i = 2; i <= NF; i++) if ($i < 1 || $i != int($i)) exit 1 }
+         NR == 2 && $c < 2 { exit 1 }' "$a/distinct_units.csv" || fail "distinct_units.csv values"
 # metrics are in range
 awk -F, 'NR > 1 { for (i = 4; i <= 6; i++) if ($i < 0 || $i > 1.000001) exit 1 }' "$a/representation.csv" ||
   fail "sparsity/selectivity/discriminability out of [0, 1]"
