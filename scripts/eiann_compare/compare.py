@@ -8,6 +8,8 @@
                               libbtsp's weights before every sample.
   compare.py order DATA_SEED FILE
                               save the training order EIANN's DataLoader uses for DATA_SEED (int64 .npy).
+  compare.py init SEED DIR    save EIANN's initial weights for network seed SEED as DIR/<proj>.npy
+                              (float32, post x pre), for `btsp train --init-weights DIR`.
   compare.py train SEED DATA_SEED SAMPLES
                               EIANN's own run (network seed SEED, data seed DATA_SEED): test accuracy.
   compare.py continue START END [PATCH]
@@ -50,6 +52,12 @@ if mode == 'order':
     train_dl, _, _, gen = ut.get_FashionMNIST_dataloaders(data_dir=env('FMNIST_ROOT'))
     gen.manual_seed(int(sys.argv[2]))
     np.save(sys.argv[3], np.array([int(b[0]) for b in train_dl], dtype=np.int64))
+    sys.exit(0)
+if mode == 'init':
+    net = ut.build_EIANN_from_config(env('CONFIG'), network_seed=int(sys.argv[2]))
+    os.makedirs(sys.argv[3], exist_ok=True)
+    for k, p in net.projections.items():
+        np.save(os.path.join(sys.argv[3], k + '.npy'), np.ascontiguousarray(p.weight.data.numpy(), dtype=np.float32))
     sys.exit(0)
 if mode == 'train':
     train_dl, _, _, gen = ut.get_FashionMNIST_dataloaders(data_dir=env('FMNIST_ROOT'))
