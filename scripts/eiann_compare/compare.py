@@ -10,13 +10,19 @@
                               save the training order EIANN's DataLoader uses for DATA_SEED (int64 .npy).
   compare.py init SEED DIR    save EIANN's initial weights for network seed SEED as DIR/<proj>.npy
                               (float32, post x pre), for `btsp train --init-weights DIR`.
+  compare.py distinct DIR...   distinct units (btsp_an_distinct_rows, tolerance 1e-4) of every projection
+                              in each weight directory (EIANN's or libbtsp's snapshots).
+  compare.py torchsum [SEED]  libbtsp's row normalisation against torch's, bit for bit (exit 1 on a
+                              difference), and how often a collapsed block gets row-dependent sums.
   compare.py train SEED DATA_SEED SAMPLES
                               EIANN's own run (network seed SEED, data seed DATA_SEED): test accuracy.
   compare.py continue START END [PATCH]
                               EIANN from WEIGHTS on ORDER[START:END]: test accuracy. PATCH swaps in one of
                               libbtsp's arithmetic choices: norm (row normalisation in double, one
                               rounding), outer (Hebbian/DendriticLoss updates as (c a_post) a_pre), q (q of
-                              BTSP_19 in double), float64 (the whole network in double).
+                              BTSP_19 in double), float64 (the whole network in double). With
+                              SAVE_EVERY=K the weights after every K samples (and at END) go to
+                              OUT/after<N>/, N counted from the start of ORDER.
 
 Per step and projection it records max|dW_libbtsp - dW_EIANN| / max|dW| (floor: 1e-4 of max|W|) in
 OUT/rows.npy and writes OUT/step_<k>.npz (weights before, both results, sample) for every step above
@@ -48,17 +54,85 @@ def test_accuracy(net):
     return 100.0 * (out.argmax(1) == y.argmax(1)).double().mean().item()
 
 
+def save_weights(net, d):
+    """Every projection of an EIANN network as d/<proj>.npy (float32, post x pre)."""
+    os.makedirs(d, exist_ok=True)
+    for k, p in net.projections.items():
+        np.save(os.path.join(d, k + '.npy'), np.ascontiguousarray(p.weight.data.numpy(), dtype=np.float32))
+
+
+def build_lib():
+    """libbtsp (core, io and the metrics of the analyses) plus shim.c as OUT/libcmp.so, via ctypes."""
+    out = env('OUT')
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, 'libcmp.so')
+    srcs = glob.glob(os.path.join(REPO, 'src', '*.c')) + glob.glob(os.path.join(REPO, 'src', 'io', '*.c'))
+    srcs.append(os.path.join(REPO, 'src', 'analysis', 'metrics.c'))
+    subprocess.check_call(['cc', '-O2', '-fPIC', '-shared', '-std=c11', '-D_POSIX_C_SOURCE=200809L',
+                           '-I' + os.path.join(REPO, 'include'), '-I' + os.path.join(REPO, 'src'),
+                           os.path.join(HERE, 'shim.c')] + srcs + ['-o', path, '-lyaml', '-lz', '-lm'])
+    return ctypes.CDLL(path)
+
+
 if mode == 'order':
     train_dl, _, _, gen = ut.get_FashionMNIST_dataloaders(data_dir=env('FMNIST_ROOT'))
     gen.manual_seed(int(sys.argv[2]))
     np.save(sys.argv[3], np.array([int(b[0]) for b in train_dl], dtype=np.int64))
     sys.exit(0)
 if mode == 'init':
-    net = ut.build_EIANN_from_config(env('CONFIG'), network_seed=int(sys.argv[2]))
-    os.makedirs(sys.argv[3], exist_ok=True)
-    for k, p in net.projections.items():
-        np.save(os.path.join(sys.argv[3], k + '.npy'), np.ascontiguousarray(p.weight.data.numpy(), dtype=np.float32))
+    save_weights(ut.build_EIANN_from_config(env('CONFIG'), network_seed=int(sys.argv[2])), sys.argv[3])
     sys.exit(0)
+if mode == 'distinct':
+    lib = build_lib()
+    lib.btsp_an_distinct_rows.restype = ctypes.c_size_t
+    lib.btsp_an_distinct_rows.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_double,
+                                          ctypes.c_void_p]
+    dirs = sys.argv[2:]
+    names = sorted(os.path.basename(f)[:-4] for f in glob.glob(os.path.join(dirs[0], '*.npy')))
+    print('%-24s %s' % ('projection', ' '.join('%10s' % os.path.basename(d.rstrip('/')) for d in dirs)))
+    for k in names:
+        counts = []
+        for d in dirs:
+            w = np.ascontiguousarray(np.load(os.path.join(d, k + '.npy')), dtype=np.float32)
+            n = lib.btsp_an_distinct_rows(w.ctypes.data_as(ctypes.c_void_p), w.shape[0], w.shape[1], 1e-4, None)
+            counts.append('%6d/%-3d' % (n, w.shape[0]))
+        print('%-24s %s' % (k, ' '.join(counts)))
+    sys.exit(0)
+if mode == 'torchsum':
+    # libbtsp's row normalisation against EIANN's normalize_weight arithmetic (torch.sum of |W| over
+    # rows, then W / s * scale), bit for bit: random rows of every length 1..800, and constant square
+    # blocks with a zeroed diagonal (a collapsed recurrent population), where it counts how often the
+    # position of the zero changes the row sums.
+    lib = build_lib()
+    lib.btsp_k_row_l1_normalize.argtypes = [ctypes.c_size_t, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t,
+                                            ctypes.c_float, ctypes.c_int]
+    rng = np.random.default_rng(int(sys.argv[2]) if len(sys.argv) > 2 else 0)
+    scale = 1.838854683815819
+
+    def both(w, zero_diag):
+        t = torch.from_numpy(w.copy())
+        if zero_diag:
+            t.fill_diagonal_(0.)
+        t /= torch.sum(torch.abs(t), axis=1).unsqueeze(1)
+        t *= scale
+        mine = np.ascontiguousarray(w.copy())
+        lib.btsp_k_row_l1_normalize(mine.shape[0], mine.shape[1], mine.ctypes.data_as(ctypes.c_void_p),
+                                    mine.shape[1], scale, int(zero_diag))
+        return t.numpy(), mine
+    bad = 0
+    for n in range(1, 801):
+        e, m = both(rng.random((4, n), dtype=np.float32) * np.float32(0.05), False)
+        bad += not np.array_equal(e, m)
+    differ = trials = 0
+    for _ in range(2000):
+        w = np.full((50, 50), -(0.03 + 0.01 * rng.random()), dtype=np.float32)
+        e, m = both(w, True)
+        bad += not np.array_equal(e, m)
+        trials += 1
+        differ += len(np.unique(e[~np.eye(50, dtype=bool)])) > 1
+    print('row lengths 1..800 and %d collapsed 50 x 50 blocks: %d differ from torch bit for bit' % (trials, bad))
+    print('collapsed blocks whose rows come out different (position of the zero): %d of %d' % (differ, trials))
+    sys.exit(bad != 0)
 if mode == 'train':
     train_dl, _, _, gen = ut.get_FashionMNIST_dataloaders(data_dir=env('FMNIST_ROOT'))
     net = ut.build_EIANN_from_config(env('CONFIG'), network_seed=int(sys.argv[2]))
@@ -114,24 +188,29 @@ if mode == 'continue':
                 rule.q_dep = (lambda x, f=rule.q_dep: f(x.double()).float())
     order = np.load(env('ORDER'))[A:B]
 
-    def samples():
-        for idx in order:
-            x, label = train[int(idx)]
-            y = torch.zeros(10, dtype=dtype); y[label] = 1
-            yield (torch.tensor([int(idx)]), x.to(dtype).unsqueeze(0), y.unsqueeze(0))
-    net.train(list(samples()), epochs=1, samples_per_epoch=B - A)
+    every = int(os.environ.get('SAVE_EVERY', '0'))
+
+    class Samples:  # a lazy list: the weights after A + j samples are saved before sample j is handed out
+        def __len__(self):
+            return B - A
+
+        def __iter__(self):
+            for j, idx in enumerate(order):
+                if every and j and j % every == 0:
+                    save_weights(net, os.path.join(env('OUT'), 'after%d' % (A + j)))
+                x, label = train[int(idx)]
+                y = torch.zeros(10, dtype=dtype); y[label] = 1
+                yield (torch.tensor([int(idx)]), x.to(dtype).unsqueeze(0), y.unsqueeze(0))
+    net.train(Samples(), epochs=1, samples_per_epoch=B - A)
+    if every:
+        save_weights(net, os.path.join(env('OUT'), 'after%d' % B))
     print('EIANN from %s on order[%d:%d]%s: test accuracy %.2f' % (env('WEIGHTS'), A, B, ' (' + patch + ')' if patch else '',
                                                                  test_accuracy(net)))
     sys.exit(0)
 
 START, N = int(sys.argv[2]), int(sys.argv[3])
-OUT = env('OUT'); os.makedirs(OUT, exist_ok=True)
-lib_path = os.path.join(OUT, 'libcmp.so')
-srcs = glob.glob(os.path.join(REPO, 'src', '*.c')) + glob.glob(os.path.join(REPO, 'src', 'io', '*.c'))
-subprocess.check_call(['cc', '-O2', '-fPIC', '-shared', '-std=c11', '-D_POSIX_C_SOURCE=200809L',
-                       '-I' + os.path.join(REPO, 'include'), '-I' + os.path.join(REPO, 'src'),
-                       os.path.join(HERE, 'shim.c')] + srcs + ['-o', lib_path, '-lyaml', '-lz', '-lm'])
-lib = ctypes.CDLL(lib_path)
+OUT = env('OUT')
+lib = build_lib()
 lib.cmp_create.restype = ctypes.c_void_p
 for f in (lib.cmp_set_w, lib.cmp_get_w):
     f.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t]
