@@ -17,8 +17,14 @@ static btsp_status check_name(btsp_net *net, const char *fn, const char *name)
     size_t len = strlen(name);
     if (len == 0 || len >= BTSP_NAME_MAX)
         return btsp__net_error(net, BTSP_E_INVALID_ARG, "%s: name must have 1 to %d characters", fn, BTSP_NAME_MAX - 1);
-    if (strchr(name, '.'))
-        return btsp__net_error(net, BTSP_E_INVALID_ARG, "%s: name '%s' must not contain '.'", fn, name);
+    /* Names become parts of file names (<Layer><Pop>_<Layer><Pop>.npy) and of one-line
+     * messages, so path separators and control characters are refused; '.' separates layer and
+     * population in "Layer.Pop" references. */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p == '.' || *p == '/' || *p == '\\' || *p < 0x20 || *p == 0x7f)
+            return btsp__net_error(net, BTSP_E_INVALID_ARG,
+                                   "%s: name '%s' must not contain '.', '/', '\\' or control characters", fn,
+                                   name);
     return BTSP_OK;
 }
 

@@ -65,6 +65,10 @@ btsp_status btsp__net_error(btsp_net *net, btsp_status code, const char *fmt, ..
     va_start(ap, fmt);
     vsnprintf(net->errmsg, sizeof net->errmsg, fmt, ap);
     va_end(ap);
+    /* Messages are one line whatever the caller's strings hold (names, file contents). */
+    for (char *p = net->errmsg; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
     return code;
 }
 

@@ -190,6 +190,13 @@ static void test_layer_names(void **state)
     EXPECT_FAIL(net, btsp_layer_add(net, name, &l), BTSP_E_INVALID_ARG, "btsp_layer_add");
     EXPECT_FAIL(net, btsp_layer_add(net, "In.put", &l), BTSP_E_INVALID_ARG, "In.put");
     EXPECT_FAIL(net, btsp_layer_add(net, ".", &l), BTSP_E_INVALID_ARG, "'.'");
+    /* Names become file names and message text: no path separators, no control characters
+     * (the message quotes the name with '?' in place of the newline). */
+    EXPECT_FAIL(net, btsp_layer_add(net, "../x", &l), BTSP_E_INVALID_ARG, "'/'");
+    EXPECT_FAIL(net, btsp_layer_add(net, "a/b", &l), BTSP_E_INVALID_ARG, "'a/b'");
+    EXPECT_FAIL(net, btsp_layer_add(net, "a\\b", &l), BTSP_E_INVALID_ARG, "control characters");
+    EXPECT_FAIL(net, btsp_layer_add(net, "a\nb", &l), BTSP_E_INVALID_ARG, "'a?b'");
+    EXPECT_FAIL(net, btsp_layer_add(net, "a\x7f", &l), BTSP_E_INVALID_ARG, "control characters");
     assert_int_equal(btsp_net_layer_count(net), 0);
 
     fill_name(name, 63, 'L');

@@ -374,6 +374,7 @@ static void expect_error(const char *text, btsp_status status, size_t line, cons
         return;
     }
     assert_null(net);
+    assert_null(strchr(err, '\n')); /* one line, whatever the file holds */
     char prefix[64];
     if (line) {
         snprintf(prefix, sizeof prefix, "cfg.yaml:%zu:", line);
@@ -558,6 +559,9 @@ static void test_malformed(void **state)
                        "      bias_init_args: [0.5]\n      bias_bounds: [-1, null]\n      tau: 2",
                    BTSP_OK, 0, NULL);
     expect_variant(5, "  H1.x:", BTSP_E_FORMAT, 5, "must not contain '.'");
+    /* names become file names of saved weights; a quoted YAML key may hold any character */
+    expect_variant(5, "  H1/x:", BTSP_E_FORMAT, 5, "'/'");
+    expect_variant(5, "  \"H\\n1\":", BTSP_E_FORMAT, 5, "name 'H?1'");
     expect_error("", BTSP_E_FORMAT, 1, "empty document");
     expect_error("- 1\n- 2\n", BTSP_E_FORMAT, 1, "expected a mapping");
     expect_error("layer_config: {}\nprojection_config: {}\n", BTSP_E_FORMAT, 1, "at least two layers");

@@ -449,7 +449,8 @@ typedef enum btsp_pop_param {
     BTSP_POP_OUTPUT = 204
 } btsp_pop_param;
 
-/** @brief Append a layer (bottom-up order). Names are unique, 1-63 characters, no '.'.
+/** @brief Append a layer (bottom-up order). Names are unique, 1-63 bytes, without '.', '/', '\\' or
+ *  control characters (names become file names, e.g. of saved weights).
  *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_EXISTS, ::BTSP_E_STATE, ::BTSP_E_NOMEM. @since 0.1 */
 BTSP_API btsp_status btsp_layer_add(btsp_net *net, const char *name, btsp_layer **out);
 /** @brief Layer name (owned by the layer). @since 0.1 */
@@ -460,7 +461,8 @@ BTSP_API size_t btsp_layer_pop_count(const btsp_layer *layer);
 BTSP_API btsp_pop *btsp_layer_pop_at(const btsp_layer *layer, size_t i);
 
 /** @brief Append a population of `size` rate units (1 to 2^24) to a layer (linear activation,
- *  no bias). Names are unique within the layer, 1-63 characters, no '.'.
+ *  no bias). Names are unique within the layer, 1-63 bytes, with the
+ *  same character rules as layer names.
  *  @since 0.1 */
 BTSP_API btsp_status btsp_pop_add(btsp_layer *layer, const char *name, size_t size, btsp_pop **out);
 /** @brief Set the activation function; p0, p1 as documented for ::btsp_activation (ignored by

@@ -1,5 +1,6 @@
 /* EIANN config loader: the kwarg table, memory and messages (see config_internal.h). */
 #include "config_internal.h"
+#include "io_util.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Learning-rule kwargs                                                                        */
@@ -70,6 +71,7 @@ static void msg_vadd(msgbuf *b, const char *fmt, va_list ap)
     int n = vsnprintf(b->p + b->used, b->len - b->used, fmt, ap);
     if (n < 0)
         return;
+    btsp__io_one_line(b->p + b->used, b->len - b->used);
     b->used += (size_t)n;
     if (b->used > b->len - 1)
         b->used = b->len - 1;

@@ -476,8 +476,15 @@ btsp_status check_name(cfg_ctx *c, const yaml_node_t *k, const char *where, cons
     if (len == 0 || len > CFG_NAME_MAX)
         return cfg_fail(c, BTSP_E_FORMAT, mark_of(k), where, NULL, "%s name '%s' must have 1 to %d characters",
                         what, s, CFG_NAME_MAX);
-    if (strchr(s, '.'))
-        return cfg_fail(c, BTSP_E_FORMAT, mark_of(k), where, NULL, "%s name '%s' must not contain '.'", what, s);
+    /* The core's rules (btsp_layer_add): names become file names, so no path separators or
+     * control characters (a quoted YAML key may hold any, even NUL); '.' separates layer and
+     * population in references. Checked here so that the message points at the key. */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '.' || ch == '/' || ch == '\\' || ch < 0x20 || ch == 0x7f)
+            return cfg_fail(c, BTSP_E_FORMAT, mark_of(k), where, NULL,
+                            "%s name '%s' must not contain '.', '/', '\\' or control characters", what, s);
+    }
     return BTSP_OK;
 }
 

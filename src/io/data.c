@@ -29,6 +29,7 @@ static void data_append_err(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err + used, errlen - used, fmt, ap);
     va_end(ap);
+    btsp__io_one_line(err + used, errlen - used);
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -13,4 +13,8 @@
 /* Write a formatted message into the caller's error buffer (err may be NULL, errlen 0). */
 void btsp__io_set_err(char *err, size_t errlen, const char *fmt, ...) IO_PRINTF(3, 4);
 
+/* Replace control characters (newlines, tabs, escape sequences from file contents or names)
+ * with '?' in s[0..len) up to its NUL, so that every message stays one printable line. */
+void btsp__io_one_line(char *s, size_t len);
+
 #endif
