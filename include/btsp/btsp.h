@@ -543,7 +543,13 @@ BTSP_API btsp_status btsp_proj_set_phase(btsp_proj *proj, btsp_phase phase);
 /** @brief Weight bounds, applied after init and after every update (Dale's law: lo = 0 for
  *  excitatory, hi = 0 for inhibitory presynaptic populations). Infinite values mean unbounded;
  *  lo <= hi. Any time; after finalize the weights are clamped to the new bounds at once (and
- *  clones of this projection re-derived). @since 0.1 */
+ *  clones of this projection re-derived). Weights are float32 and are clamped to the floats
+ *  nearest to lo and hi (as torch.clamp does in EIANN), so a weight at a bound that is not a
+ *  float, e.g. 1e-3, can lie outside [lo, hi] by half a float32 ulp. As in EIANN, clamping
+ *  comes first and the constraints follow: a normalisation (btsp_proj_set_normalize())
+ *  rescales rows, which keeps every sign (so Dale's law) but not a non-zero bound, and
+ *  btsp_proj_set_no_autapses() zeroes the diagonal even if 0 is outside the bounds; a clone
+ *  (btsp_proj_set_clone()) is not clamped. @since 0.1 */
 BTSP_API btsp_status btsp_proj_set_bounds(btsp_proj *proj, double lo, double hi);
 /** @brief Read the weight bounds. @since 0.1 */
 BTSP_API btsp_status btsp_proj_get_bounds(const btsp_proj *proj, double *lo, double *hi);

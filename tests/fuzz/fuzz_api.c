@@ -1,0 +1,305 @@
+/* Fuzz target: the core API used wrongly. The input is read as a program of up to 96 calls on
+ * one network: building layers, populations, dendrites, projections, rules and gates with
+ * arbitrary (often invalid: NaN, +-inf, out-of-range, wrong enum) arguments, setting network
+ * parameters, finalizing, training, evaluating, writing weights, resetting. Properties checked:
+ * no crash, no sanitizer report, no leak and every byte returned to the allocator; every failing
+ * call leaves a non-empty one-line message and never returns BTSP_E_INTERNAL; once finalized,
+ * while only the library has written weights, after finalize and after every training step
+ * every weight keeps the sign its bounds demand (Dale's law), and lies within the bounds unless
+ * its projection is normalised or a clone, or it is a removed autapse (the exceptions
+ * btsp_proj_set_bounds() documents). */
+#include "fuzz_common.h"
+
+#include <math.h>
+
+#define MAX_LAYERS 4
+#define MAX_POPS 10
+#define MAX_PROJS 16
+#define MAX_RULES 12
+#define MAX_GATES 6
+#define MAX_OPS 96
+#define MAX_UNITS 9 /* population sizes 0..8 (0 is invalid) */
+
+typedef struct {
+    const uint8_t *p;
+    size_t n;
+} reader;
+
+static unsigned byte(reader *r)
+{
+    if (r->n == 0)
+        return 0;
+    r->n--;
+    return *r->p++;
+}
+
+/* Values that sit on or next to the documented bounds, plus non-finite ones. */
+static double value(reader *r)
+{
+    static const double table[] = {0.0, 1.0, -1.0, 0.5, 2.0, 1e-3, 15.0, 3.0, 0.1, -0.5, 1e6, 1.0000001e6,
+                                   -1e6, 1e300, -1e300, 100000.0, 100001.0, 65536.0, 65537.0, -0.0, 1e-300,
+                                   0.99, 1.01, 64.0};
+    unsigned b = byte(r);
+    if (b == 255)
+        return NAN;
+    if (b == 254)
+        return INFINITY;
+    if (b == 253)
+        return -INFINITY;
+    return table[b % (sizeof table / sizeof table[0])];
+}
+
+typedef struct {
+    btsp_net *net;
+    btsp_layer *layers[MAX_LAYERS];
+    btsp_pop *pops[MAX_POPS];
+    btsp_proj *projs[MAX_PROJS];
+    btsp_rule *rules[MAX_RULES];
+    btsp_gate *gates[MAX_GATES];
+    size_t n_layers, n_pops, n_projs, n_rules, n_gates;
+    /* Constraints applied after clamping (btsp_proj_set_bounds()): 1 normalised (only the sign
+     * bounds hold), 2 a clone (not clamped), 4 no autapses (zeroed diagonal). */
+    unsigned char rescaled[MAX_PROJS];
+    int user_weights; /* the caller wrote weights, so bounds hold only after btsp_net_constrain */
+} world;
+
+/* `null_arg`: a handle passed to the call was NULL, so the library had no network to put a
+ * message on; the call must still fail cleanly, and the message must stay one line. */
+static void check(world *w, btsp_status st, int null_arg)
+{
+#ifdef FUZZ_TRACE /* -DFUZZ_TRACE: print every call's outcome, to read what an input does */
+    fprintf(stderr, "%s%s%s\n", btsp_status_name(st), st < 0 ? ": " : "", st < 0 ? btsp_net_errmsg(w->net) : "");
+#endif
+    FUZZ_EXPECT(st != BTSP_E_INTERNAL);
+    const char *msg = btsp_net_errmsg(w->net);
+    FUZZ_EXPECT(strchr(msg, '\n') == NULL);
+    if (null_arg)
+        FUZZ_EXPECT(st != BTSP_OK);
+    else if (st < 0)
+        fuzz_expect_message(msg, 4096);
+}
+
+/* An object from a list, or NULL (invalid handle use) when the byte says so or none exists. */
+#define PICK(r, arr, n) ((n) == 0 || byte(r) % 8 == 7 ? NULL : (arr)[byte(r) % (n)])
+
+static size_t proj_slot(const world *w, const btsp_proj *pj)
+{
+    for (size_t i = 0; i < w->n_projs; i++)
+        if (w->projs[i] == pj)
+            return i;
+    return MAX_PROJS;
+}
+
+static void check_bounds(world *w)
+{
+    if (w->user_weights || !btsp_net_is_finalized(w->net))
+        return;
+    for (size_t i = 0; i < btsp_net_proj_count(w->net); i++) {
+        btsp_proj *pj = btsp_net_proj_at(w->net, i);
+        double lo, hi;
+        const float *v;
+        size_t rows, cols;
+        FUZZ_EXPECT(btsp_proj_get_bounds(pj, &lo, &hi) == BTSP_OK);
+        FUZZ_EXPECT(btsp_proj_weights(pj, &v, &rows, &cols) == BTSP_OK);
+        size_t slot = proj_slot(w, pj);
+        int zeros_ok = slot < MAX_PROJS && (w->rescaled[slot] & 4);
+        if (slot < MAX_PROJS && (w->rescaled[slot] & 3)) {
+            /* Only the signs are promised; clones of a projection are not clamped at all. */
+            if (w->rescaled[slot] & 2)
+                continue;
+            lo = lo >= 0 ? 0 : -INFINITY;
+            hi = hi <= 0 ? 0 : INFINITY;
+        }
+        /* Clamping happens in float32, to the nearest floats of the bounds (btsp.h). */
+        const float flo = (float)lo, fhi = (float)hi;
+        for (size_t k = 0; k < rows * cols; k++) {
+#ifdef FUZZ_TRACE
+            if (isfinite(v[k]) && !(v[k] >= flo && v[k] <= fhi) && !(zeros_ok && v[k] == 0.0f))
+                fprintf(stderr, "%s[%zu] = %g outside [%g, %g]\n", btsp_proj_name(pj), k, v[k], lo, hi);
+#endif
+            if (isfinite(v[k]) && !(zeros_ok && v[k] == 0.0f))
+                FUZZ_EXPECT(v[k] >= flo && v[k] <= fhi);
+        }
+    }
+}
+
+static void op_train(world *w, reader *r, int evaluate)
+{
+    btsp_pop *in = btsp_net_input(w->net), *out = btsp_net_output(w->net);
+    size_t nx = in ? btsp_pop_size(in) : 0, ny = out ? btsp_pop_size(out) : 0;
+    float x[MAX_UNITS + 1], y[MAX_UNITS + 1];
+    double xv = value(r);
+    double yv = value(r);
+    for (size_t i = 0; i <= MAX_UNITS; i++) {
+        x[i] = (float)(xv * (double)(i % 4) / 3.0); /* a graded input pattern */
+        y[i] = i == 0 ? (float)yv : 0.0f;
+    }
+    /* Sometimes the wrong length, to exercise the shape checks. */
+    if (byte(r) % 8 == 0)
+        nx++;
+    if (nx > MAX_UNITS + 1 || ny > MAX_UNITS + 1)
+        return;
+    btsp_status st;
+    if (evaluate) {
+        st = btsp_net_evaluate(w->net, x, 1, nx, y, ny);
+    } else {
+        st = btsp_net_train_sample(w->net, x, nx, y, ny);
+        if (st == BTSP_OK)
+            check_bounds(w);
+    }
+    check(w, st, 0);
+}
+
+static void step(world *w, reader *r)
+{
+    /* Every call reads the same fields in this order (declarations are sequenced, function
+     * arguments are not), so an input means the same program with every compiler. */
+    btsp_pop *pop = PICK(r, w->pops, w->n_pops);
+    btsp_pop *pre = PICK(r, w->pops, w->n_pops);
+    btsp_proj *proj = PICK(r, w->projs, w->n_projs);
+    btsp_proj *src = PICK(r, w->projs, w->n_projs);
+    btsp_rule *rule = PICK(r, w->rules, w->n_rules);
+    btsp_gate *gate = PICK(r, w->gates, w->n_gates);
+    btsp_layer *layer = PICK(r, w->layers, w->n_layers);
+    unsigned op = byte(r) % 26;
+    unsigned a0 = byte(r), a1 = byte(r), a2 = byte(r);
+    double v0 = value(r);
+    double v1 = value(r);
+#ifdef FUZZ_TRACE
+    fprintf(stderr, "op %u (%u %u %u; %g %g) ", op, a0, a1, a2, v0, v1);
+#endif
+    btsp_status st = BTSP_OK;
+    int null_arg = 0; /* set by each case: a handle it passes is NULL */
+    switch (op) {
+    case 0: {
+        static const char *names[] = {"Input", "H1", "Output", "H2", "", "a.b", "x/y"};
+        btsp_layer *l = NULL;
+        st = btsp_layer_add(w->net, names[a0 % 7], &l);
+        if (st == BTSP_OK && w->n_layers < MAX_LAYERS)
+            w->layers[w->n_layers++] = l;
+        break;
+    }
+    case 1: {
+        static const char *names[] = {"E", "SomaI", "DendI", "E"};
+        btsp_pop *p = NULL;
+        null_arg = !layer;
+        st = btsp_pop_add(layer, names[a0 % 4], a1 % MAX_UNITS, &p);
+        if (st == BTSP_OK && w->n_pops < MAX_POPS)
+            w->pops[w->n_pops++] = p;
+        break;
+    }
+    case 2: null_arg = !pop; st = btsp_pop_set_activation(pop, (btsp_activation)(a0 % 10), v0, v1); break;
+    case 3: null_arg = !pop; st = btsp_pop_set(pop, (btsp_pop_param)(199 + a0 % 7), v0); break;
+    case 4: null_arg = !pop; st = btsp_pop_set_bias_init(pop, (btsp_init)(a0 % 7), v0, v1); break;
+    case 5: {
+        btsp_dend *d = NULL;
+        null_arg = !pop;
+        st = btsp_pop_dend(pop, &d);
+        if (st == BTSP_OK)
+            st = btsp_dend_set(d, (btsp_dend_param)(299 + a0 % 3), v0);
+        break;
+    }
+    case 6: {
+        btsp_proj *pj = NULL;
+        null_arg = !pre || !pop;
+        st = btsp_proj_add(pre, pop, (btsp_compartment)(a0 % 3), &pj);
+        if (st == BTSP_OK && w->n_projs < MAX_PROJS)
+            w->projs[w->n_projs++] = pj;
+        break;
+    }
+    case 7: null_arg = !proj; st = btsp_proj_set_direction(proj, (btsp_direction)(a0 % 3)); break;
+    case 8: null_arg = !proj; st = btsp_proj_set_phase(proj, (btsp_phase)(a0 % 4)); break;
+    case 9: null_arg = !proj; st = btsp_proj_set_bounds(proj, v0, v1); break;
+    case 10: null_arg = !proj; st = btsp_proj_set_init(proj, (btsp_init)(a0 % 7), v0, v1); break;
+    case 11:
+        null_arg = !proj;
+        st = btsp_proj_set_normalize(proj, v0, (int)(a0 % 3));
+        if (st == BTSP_OK)
+            w->rescaled[proj_slot(w, proj)] |= 1;
+        break;
+    case 12:
+        null_arg = !proj;
+        st = btsp_proj_set_no_autapses(proj);
+        if (st == BTSP_OK)
+            w->rescaled[proj_slot(w, proj)] |= 4;
+        break;
+    case 13:
+        null_arg = !proj || !src;
+        st = btsp_proj_set_clone(proj, src, v0, (int)(a0 % 3));
+        if (st == BTSP_OK)
+            w->rescaled[proj_slot(w, proj)] = 2;
+        break;
+    case 14: {
+        btsp_rule *ru = NULL;
+        st = btsp_rule_create(w->net, (btsp_rule_kind)(a0 % 32), &ru);
+        if (st == BTSP_OK && w->n_rules < MAX_RULES)
+            w->rules[w->n_rules++] = ru;
+        break;
+    }
+    case 15: null_arg = !rule || (a0 % 2 ? !proj : !pop); st = a0 % 2 ? btsp_proj_set_rule(proj, rule) : btsp_pop_set_bias_rule(pop, rule); break;
+    case 16: null_arg = !rule; st = btsp_rule_set(rule, (btsp_rule_param)(399 + a0 % 14), v0); break;
+    case 17: null_arg = !rule || (a0 % 2 && !pop); st = a0 % 2 ? btsp_rule_set_source(rule, pop) : btsp_rule_enable(rule, (int)(a1 % 3)); break;
+    case 18: {
+        btsp_gate *g = NULL;
+        st = btsp_gate_create(w->net, (btsp_gate_kind)(a0 % 4), &g);
+        if (st == BTSP_OK && w->n_gates < MAX_GATES)
+            w->gates[w->n_gates++] = g;
+        break;
+    }
+    case 19:
+        null_arg = !gate || (a0 % 2 == 0 && !pop);
+        st = a0 % 2 ? btsp_gate_set(gate, (btsp_gate_param)(499 + a1 % 6), v0) : btsp_gate_attach(gate, pop);
+        break;
+    case 20:
+        st = a0 % 4 ? btsp_net_set(w->net, (btsp_net_param)(99 + a1 % 8), v0)
+                    : btsp_net_set_backward(w->net, (btsp_backward_mode)(a1 % 5));
+        break;
+    case 21: {
+        btsp_monitor *m = NULL;
+        null_arg = !pop;
+        st = btsp_monitor_add_pop(pop, (btsp_var)(a0 % 13), a1 % 4, a2 % 8, &m);
+        break;
+    }
+    case 22:
+        st = btsp_net_finalize(w->net);
+        if (st == BTSP_OK)
+            check_bounds(w);
+        break;
+    case 23: op_train(w, r, a0 % 4 == 0); return; /* checks its own status */
+    case 24: {
+        float v[MAX_UNITS * MAX_UNITS];
+        for (size_t i = 0; i < MAX_UNITS * MAX_UNITS; i++)
+            v[i] = (float)(i % 5 == 4 ? v1 : v0) * (float)(i % 3);
+        null_arg = !proj;
+        st = btsp_proj_set_weights(proj, v, a0 % MAX_UNITS, a1 % MAX_UNITS);
+        if (st == BTSP_OK)
+            w->user_weights = 1;
+        break;
+    }
+    default:
+        if (a0 % 2) {
+            st = btsp_net_reset(w->net, a1 % 9);
+        } else {
+            st = btsp_net_constrain(w->net);
+            if (st == BTSP_OK)
+                w->user_weights = 0;
+        }
+        break;
+    }
+    check(w, st, null_arg);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_budget budget = {0, (size_t)64 << 20};
+    btsp_allocator alloc = {fuzz_alloc, fuzz_free, &budget};
+    world w;
+    memset(&w, 0, sizeof w);
+    FUZZ_EXPECT(btsp_net_create_with_allocator(&alloc, &w.net) == BTSP_OK);
+    reader r = {data, size};
+    for (int i = 0; i < MAX_OPS && r.n > 0; i++)
+        step(&w, &r);
+    btsp_net_destroy(w.net);
+    FUZZ_EXPECT(budget.used == 0);
+    return 0;
+}
