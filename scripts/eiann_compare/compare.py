@@ -10,6 +10,9 @@
                               save the training order EIANN's DataLoader uses for DATA_SEED (int64 .npy).
   compare.py init SEED DIR    save EIANN's initial weights for network seed SEED as DIR/<proj>.npy
                               (float32, post x pre), for `btsp train --init-weights DIR`.
+  compare.py perturb SRC DST SEED EPS
+                              copy the weight directory SRC to DST with every weight multiplied by
+                              1 + EPS * N(0, 1) (numpy default_rng(SEED)); signs and zeros are kept.
   compare.py distinct DIR...   distinct units (btsp_an_distinct_rows, tolerance 1e-4) of every projection
                               in each weight directory (EIANN's or libbtsp's snapshots).
   compare.py torchsum [SEED]  libbtsp's row normalisation against torch's, bit for bit (exit 1 on a
@@ -81,6 +84,15 @@ if mode == 'order':
     sys.exit(0)
 if mode == 'init':
     save_weights(ut.build_EIANN_from_config(env('CONFIG'), network_seed=int(sys.argv[2])), sys.argv[3])
+    sys.exit(0)
+if mode == 'perturb':
+    # every weight times (1 + EPS * N(0, 1)): keeps signs and exact zeros (removed autapses)
+    src, dst, seed, eps = sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
+    rng = np.random.default_rng(seed)
+    os.makedirs(dst, exist_ok=True)
+    for f in sorted(glob.glob(os.path.join(src, '*.npy'))):
+        w = np.load(f)
+        np.save(os.path.join(dst, os.path.basename(f)), (w * (1 + eps * rng.standard_normal(w.shape))).astype(np.float32))
     sys.exit(0)
 if mode == 'distinct':
     lib = build_lib()
