@@ -7,7 +7,9 @@
  * while only the library has written weights, after finalize and after every training step
  * every weight keeps the sign its bounds demand (Dale's law), and lies within the bounds unless
  * its projection is normalised or a clone, or it is a removed autapse (the exceptions
- * btsp_proj_set_bounds() documents). */
+ * btsp_proj_set_bounds() documents). Every program runs twice, on two networks with their own
+ * budgets, and both must end with bitwise the same weights, activities, biases and plateaus
+ * (determinism). */
 #include "fuzz_common.h"
 
 #include <math.h>
@@ -289,17 +291,55 @@ static void step(world *w, reader *r)
     check(w, st, null_arg);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Runs the program on a fresh network; returns it (the caller destroys it). */
+static btsp_net *run_program(const uint8_t *data, size_t size, btsp_allocator *alloc)
 {
-    fuzz_budget budget = {0, (size_t)64 << 20};
-    btsp_allocator alloc = {fuzz_alloc, fuzz_free, &budget};
     world w;
     memset(&w, 0, sizeof w);
-    FUZZ_EXPECT(btsp_net_create_with_allocator(&alloc, &w.net) == BTSP_OK);
+    FUZZ_EXPECT(btsp_net_create_with_allocator(alloc, &w.net) == BTSP_OK);
     reader r = {data, size};
     for (int i = 0; i < MAX_OPS && r.n > 0; i++)
         step(&w, &r);
-    btsp_net_destroy(w.net);
-    FUZZ_EXPECT(budget.used == 0);
+    return w.net;
+}
+
+/* Determinism: the same calls give bitwise the same weights, biases and state. */
+static void expect_same(const btsp_net *a, const btsp_net *b)
+{
+    FUZZ_EXPECT(btsp_net_is_finalized(a) == btsp_net_is_finalized(b));
+    FUZZ_EXPECT(btsp_net_proj_count(a) == btsp_net_proj_count(b));
+    FUZZ_EXPECT(btsp_net_pop_count(a) == btsp_net_pop_count(b));
+    if (!btsp_net_is_finalized(a))
+        return;
+    for (size_t i = 0; i < btsp_net_proj_count(a); i++) {
+        const float *va, *vb;
+        size_t ra, ca, rb, cb;
+        FUZZ_EXPECT(btsp_proj_weights(btsp_net_proj_at(a, i), &va, &ra, &ca) == BTSP_OK);
+        FUZZ_EXPECT(btsp_proj_weights(btsp_net_proj_at(b, i), &vb, &rb, &cb) == BTSP_OK);
+        FUZZ_EXPECT(ra == rb && ca == cb);
+        FUZZ_EXPECT(memcmp(va, vb, ra * ca * sizeof *va) == 0);
+    }
+    static const btsp_var vars[] = {BTSP_VAR_ACTIVITY, BTSP_VAR_BIAS, BTSP_VAR_PLATEAU};
+    for (size_t i = 0; i < btsp_net_pop_count(a); i++)
+        for (size_t k = 0; k < sizeof vars / sizeof vars[0]; k++) {
+            const float *sa, *sb;
+            size_t na, nb;
+            btsp_status st = btsp_pop_state(btsp_net_pop_at(a, i), vars[k], &sa, &na);
+            FUZZ_EXPECT(btsp_pop_state(btsp_net_pop_at(b, i), vars[k], &sb, &nb) == st);
+            if (st == BTSP_OK)
+                FUZZ_EXPECT(na == nb && memcmp(sa, sb, na * sizeof *sa) == 0);
+        }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_budget ba = {0, (size_t)64 << 20}, bb = ba;
+    btsp_allocator alloc_a = {fuzz_alloc, fuzz_free, &ba}, alloc_b = {fuzz_alloc, fuzz_free, &bb};
+    btsp_net *a = run_program(data, size, &alloc_a);
+    btsp_net *b = run_program(data, size, &alloc_b);
+    expect_same(a, b);
+    btsp_net_destroy(a);
+    btsp_net_destroy(b);
+    FUZZ_EXPECT(ba.used == 0 && bb.used == 0);
     return 0;
 }
