@@ -3,7 +3,8 @@
  * arbitrary (often invalid: NaN, +-inf, out-of-range, wrong enum) arguments, setting network
  * parameters, finalizing, training, evaluating, writing weights, resetting. Properties checked:
  * no crash, no sanitizer report, no leak and every byte returned to the allocator; every failing
- * call leaves a non-empty one-line message and never returns BTSP_E_INTERNAL; once finalized,
+ * call leaves a non-empty one-line message, never returns BTSP_E_INTERNAL and changes no object
+ * count, weight or bias (except a non-finite training update, BTSP_E_NUMERIC); once finalized,
  * while only the library has written weights, after finalize and after every training step
  * every weight keeps the sign its bounds demand (Dale's law), and lies within the bounds unless
  * its projection is normalised or a clone, or it is a removed autapse (the exceptions
@@ -125,7 +126,7 @@ static void check_bounds(world *w)
     }
 }
 
-static void op_train(world *w, reader *r, int evaluate)
+static btsp_status op_train(world *w, reader *r, int evaluate)
 {
     btsp_pop *in = btsp_net_input(w->net), *out = btsp_net_output(w->net);
     size_t nx = in ? btsp_pop_size(in) : 0, ny = out ? btsp_pop_size(out) : 0;
@@ -140,7 +141,7 @@ static void op_train(world *w, reader *r, int evaluate)
     if (byte(r) % 8 == 0)
         nx++;
     if (nx > MAX_UNITS + 1 || ny > MAX_UNITS + 1)
-        return;
+        return BTSP_OK;
     btsp_status st;
     if (evaluate) {
         st = btsp_net_evaluate(w->net, x, 1, nx, y, ny);
@@ -149,11 +150,43 @@ static void op_train(world *w, reader *r, int evaluate)
         if (st == BTSP_OK)
             check_bounds(w);
     }
-    check(w, st, 0);
+    return st;
+}
+
+/* FNV-1a over the object counts and, once finalized, every weight and bias: what a failing
+ * call must leave as it was (docs/design.md, "Errors"). */
+static uint64_t fingerprint(const btsp_net *net)
+{
+    uint64_t h = 1469598103934665603ull;
+    size_t counts[3] = {btsp_net_layer_count(net), btsp_net_pop_count(net), btsp_net_proj_count(net)};
+    const unsigned char *c = (const unsigned char *)counts;
+    for (size_t i = 0; i < sizeof counts; i++)
+        h = (h ^ c[i]) * 1099511628211ull;
+    if (!btsp_net_is_finalized(net))
+        return h;
+    for (size_t i = 0; i < counts[2]; i++) {
+        const float *v;
+        size_t rows, cols;
+        FUZZ_EXPECT(btsp_proj_weights(btsp_net_proj_at(net, i), &v, &rows, &cols) == BTSP_OK);
+        const unsigned char *b = (const unsigned char *)v;
+        for (size_t k = 0; k < rows * cols * sizeof *v; k++)
+            h = (h ^ b[k]) * 1099511628211ull;
+    }
+    for (size_t i = 0; i < counts[1]; i++) {
+        const float *v;
+        size_t n;
+        if (btsp_pop_state(btsp_net_pop_at(net, i), BTSP_VAR_BIAS, &v, &n) != BTSP_OK)
+            continue;
+        const unsigned char *b = (const unsigned char *)v;
+        for (size_t k = 0; k < n * sizeof *v; k++)
+            h = (h ^ b[k]) * 1099511628211ull;
+    }
+    return h;
 }
 
 static void step(world *w, reader *r)
 {
+    const uint64_t before = fingerprint(w->net);
     /* Every call reads the same fields in this order (declarations are sequenced, function
      * arguments are not), so an input means the same program with every compiler. */
     btsp_pop *pop = PICK(r, w->pops, w->n_pops);
@@ -267,7 +300,7 @@ static void step(world *w, reader *r)
         if (st == BTSP_OK)
             check_bounds(w);
         break;
-    case 23: op_train(w, r, a0 % 4 == 0); return; /* checks its own status */
+    case 23: st = op_train(w, r, a0 % 4 == 0); break;
     case 24: {
         float v[MAX_UNITS * MAX_UNITS];
         for (size_t i = 0; i < MAX_UNITS * MAX_UNITS; i++)
@@ -289,6 +322,9 @@ static void step(world *w, reader *r)
         break;
     }
     check(w, st, null_arg);
+    /* A failing call changes nothing; a non-finite training update is the documented exception. */
+    if (st < 0 && st != BTSP_E_NUMERIC)
+        FUZZ_EXPECT(fingerprint(w->net) == before);
 }
 
 /* Runs the program on a fresh network; returns it (the caller destroys it). */
