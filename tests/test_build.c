@@ -783,6 +783,60 @@ static void test_clone(void **state)
     btsp_net_destroy(other);
 }
 
+/* What btsp_proj_set_bounds() promises about the order of clamping and constraints (EIANN's):
+ * clamping goes to the nearest float of a bound; normalisation and autapse removal follow it
+ * and may leave non-sign bounds; clones are not clamped. */
+static void test_bounds_then_constraints(void **state)
+{
+    (void)state;
+    btsp_net *net = new_net();
+    btsp_layer *l0, *l1, *l2;
+    btsp_pop *in, *h, *o;
+    EXPECT_OK(net, btsp_layer_add(net, "In", &l0));
+    EXPECT_OK(net, btsp_pop_add(l0, "E", 4, &in));
+    EXPECT_OK(net, btsp_layer_add(net, "H", &l1));
+    EXPECT_OK(net, btsp_pop_add(l1, "E", 4, &h));
+    EXPECT_OK(net, btsp_layer_add(net, "Out", &l2));
+    EXPECT_OK(net, btsp_pop_add(l2, "E", 2, &o));
+    btsp_proj *tiny_hi, *rec, *norm, *clone;
+    EXPECT_OK(net, btsp_proj_add(in, h, BTSP_SOMA, &tiny_hi));
+    EXPECT_OK(net, btsp_proj_set_bounds(tiny_hi, 0.0, 1e-3)); /* 1e-3 is not a float */
+    EXPECT_OK(net, btsp_proj_set_init(tiny_hi, BTSP_INIT_CONSTANT, 1.0, 0.0));
+    EXPECT_OK(net, btsp_proj_add(h, h, BTSP_SOMA, &rec));
+    EXPECT_OK(net, btsp_proj_set_direction(rec, BTSP_DIR_RECURRENT));
+    EXPECT_OK(net, btsp_proj_set_bounds(rec, 1.0, 2.0));
+    EXPECT_OK(net, btsp_proj_set_init(rec, BTSP_INIT_CONSTANT, 1.5, 0.0));
+    EXPECT_OK(net, btsp_proj_set_no_autapses(rec));
+    EXPECT_OK(net, btsp_proj_add(in, o, BTSP_SOMA, &norm));
+    EXPECT_OK(net, btsp_proj_set_bounds(norm, 3.0, 3.0));
+    EXPECT_OK(net, btsp_proj_set_normalize(norm, 3.0, 0));
+    EXPECT_OK(net, btsp_proj_add(o, h, BTSP_DEND, &clone));
+    EXPECT_OK(net, btsp_proj_set_bounds(clone, 0.0, 0.1));
+    EXPECT_OK(net, btsp_proj_set_clone(clone, norm, 1.0, 1));
+    EXPECT_OK(net, btsp_net_finalize(net));
+
+    const float *w;
+    size_t r, c;
+    EXPECT_OK(net, btsp_proj_weights(tiny_hi, &w, &r, &c));
+    for (size_t i = 0; i < r * c; i++)
+        assert_true(w[i] == (float)1e-3 && (double)w[i] > 1e-3); /* nearest float, above the bound */
+    EXPECT_OK(net, btsp_proj_weights(rec, &w, &r, &c));
+    for (size_t i = 0; i < r; i++)
+        for (size_t j = 0; j < c; j++)
+            assert_true(w[i * c + j] == (i == j ? 0.0f : 1.5f)); /* autapse 0 below the bound 1 */
+    EXPECT_OK(net, btsp_proj_weights(norm, &w, &r, &c));
+    for (size_t i = 0; i < r * c; i++)
+        assert_true(w[i] == 0.75f); /* clamped to 3, then each row of four rescaled to sum 3 */
+    EXPECT_OK(net, btsp_proj_weights(clone, &w, &r, &c));
+    for (size_t i = 0; i < r * c; i++)
+        assert_true(w[i] == 0.75f); /* the clone keeps 0.75 above its bound 0.1 */
+    /* btsp_net_constrain applies the same order again. */
+    EXPECT_OK(net, btsp_net_constrain(net));
+    EXPECT_OK(net, btsp_proj_weights(norm, &w, &r, &c));
+    assert_true(w[0] == 0.75f);
+    btsp_net_destroy(net);
+}
+
 static void test_set_rule(void **state)
 {
     (void)state;
@@ -1158,6 +1212,7 @@ int main(void)
         cmocka_unit_test(test_set_init),
         cmocka_unit_test(test_normalize_and_autapses),
         cmocka_unit_test(test_clone),
+        cmocka_unit_test(test_bounds_then_constraints),
         cmocka_unit_test(test_set_rule),
         cmocka_unit_test(test_finalize_no_layers),
         cmocka_unit_test(test_finalize_input_layer),

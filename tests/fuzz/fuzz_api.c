@@ -52,6 +52,20 @@ static double value(reader *r)
     return table[b % (sizeof table / sizeof table[0])];
 }
 
+/* Constraints that act after clamping, so that bounds hold only in part (btsp_proj_set_bounds()). */
+enum {
+    CON_NORMALIZED = 1, /* rows rescaled: only the sign bounds hold */
+    CON_CLONE = 2,      /* not clamped at all */
+    CON_NO_AUTAPSES = 4 /* the diagonal is 0 whatever the bounds */
+};
+
+/* Keep a newly created object in its list (objects beyond the list's size stay untracked). */
+#define KEEP(list, count, max, obj)                                                                \
+    do {                                                                                           \
+        if ((count) < (max))                                                                       \
+            (list)[(count)++] = (obj);                                                             \
+    } while (0)
+
 typedef struct {
     btsp_net *net;
     btsp_layer *layers[MAX_LAYERS];
@@ -60,9 +74,7 @@ typedef struct {
     btsp_rule *rules[MAX_RULES];
     btsp_gate *gates[MAX_GATES];
     size_t n_layers, n_pops, n_projs, n_rules, n_gates;
-    /* Constraints applied after clamping (btsp_proj_set_bounds()): 1 normalised (only the sign
-     * bounds hold), 2 a clone (not clamped), 4 no autapses (zeroed diagonal). */
-    unsigned char rescaled[MAX_PROJS];
+    unsigned char constraint[MAX_PROJS]; /* CON_* flags of each tracked projection */
     int user_weights; /* the caller wrote weights, so bounds hold only after btsp_net_constrain */
 } world;
 
@@ -105,23 +117,22 @@ static void check_bounds(world *w)
         FUZZ_EXPECT(btsp_proj_get_bounds(pj, &lo, &hi) == BTSP_OK);
         FUZZ_EXPECT(btsp_proj_weights(pj, &v, &rows, &cols) == BTSP_OK);
         size_t slot = proj_slot(w, pj);
-        int zeros_ok = slot < MAX_PROJS && (w->rescaled[slot] & 4);
-        if (slot < MAX_PROJS && (w->rescaled[slot] & 3)) {
-            /* Only the signs are promised; clones of a projection are not clamped at all. */
-            if (w->rescaled[slot] & 2)
-                continue;
+        unsigned con = slot < MAX_PROJS ? w->constraint[slot] : 0;
+        if (con & CON_CLONE)
+            continue;
+        if (con & CON_NORMALIZED) {
             lo = lo >= 0 ? 0 : -INFINITY;
             hi = hi <= 0 ? 0 : INFINITY;
         }
         /* Clamping happens in float32, to the nearest floats of the bounds (btsp.h). */
         const float flo = (float)lo, fhi = (float)hi;
         for (size_t k = 0; k < rows * cols; k++) {
+            int ok = !isfinite(v[k]) || (v[k] >= flo && v[k] <= fhi) || ((con & CON_NO_AUTAPSES) && v[k] == 0.0f);
 #ifdef FUZZ_TRACE
-            if (isfinite(v[k]) && !(v[k] >= flo && v[k] <= fhi) && !(zeros_ok && v[k] == 0.0f))
+            if (!ok)
                 fprintf(stderr, "%s[%zu] = %g outside [%g, %g]\n", btsp_proj_name(pj), k, v[k], lo, hi);
 #endif
-            if (isfinite(v[k]) && !(zeros_ok && v[k] == 0.0f))
-                FUZZ_EXPECT(v[k] >= flo && v[k] <= fhi);
+            FUZZ_EXPECT(ok);
         }
     }
 }
@@ -140,8 +151,7 @@ static btsp_status op_train(world *w, reader *r, int evaluate)
     /* Sometimes the wrong length, to exercise the shape checks. */
     if (byte(r) % 8 == 0)
         nx++;
-    if (nx > MAX_UNITS + 1 || ny > MAX_UNITS + 1)
-        return BTSP_OK;
+    FUZZ_EXPECT(nx <= MAX_UNITS + 1 && ny <= MAX_UNITS + 1); /* sizes are at most MAX_UNITS - 1 */
     btsp_status st;
     if (evaluate) {
         st = btsp_net_evaluate(w->net, x, 1, nx, y, ny);
@@ -153,33 +163,34 @@ static btsp_status op_train(world *w, reader *r, int evaluate)
     return st;
 }
 
-/* FNV-1a over the object counts and, once finalized, every weight and bias: what a failing
- * call must leave as it was (docs/design.md, "Errors"). */
+/* FNV-1a of n bytes, continuing from h. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+/* A hash of the object counts and, once finalized, every weight and bias: what a failing call
+ * must leave as it was (docs/design.md, "Errors"). */
 static uint64_t fingerprint(const btsp_net *net)
 {
-    uint64_t h = 1469598103934665603ull;
     size_t counts[3] = {btsp_net_layer_count(net), btsp_net_pop_count(net), btsp_net_proj_count(net)};
-    const unsigned char *c = (const unsigned char *)counts;
-    for (size_t i = 0; i < sizeof counts; i++)
-        h = (h ^ c[i]) * 1099511628211ull;
+    uint64_t h = fnv(1469598103934665603ull, counts, sizeof counts);
     if (!btsp_net_is_finalized(net))
         return h;
     for (size_t i = 0; i < counts[2]; i++) {
         const float *v;
         size_t rows, cols;
         FUZZ_EXPECT(btsp_proj_weights(btsp_net_proj_at(net, i), &v, &rows, &cols) == BTSP_OK);
-        const unsigned char *b = (const unsigned char *)v;
-        for (size_t k = 0; k < rows * cols * sizeof *v; k++)
-            h = (h ^ b[k]) * 1099511628211ull;
+        h = fnv(h, v, rows * cols * sizeof *v);
     }
     for (size_t i = 0; i < counts[1]; i++) {
         const float *v;
         size_t n;
-        if (btsp_pop_state(btsp_net_pop_at(net, i), BTSP_VAR_BIAS, &v, &n) != BTSP_OK)
-            continue;
-        const unsigned char *b = (const unsigned char *)v;
-        for (size_t k = 0; k < n * sizeof *v; k++)
-            h = (h ^ b[k]) * 1099511628211ull;
+        if (btsp_pop_state(btsp_net_pop_at(net, i), BTSP_VAR_BIAS, &v, &n) == BTSP_OK)
+            h = fnv(h, v, n * sizeof *v);
     }
     return h;
 }
@@ -210,8 +221,8 @@ static void step(world *w, reader *r)
         static const char *names[] = {"Input", "H1", "Output", "H2", "", "a.b", "x/y"};
         btsp_layer *l = NULL;
         st = btsp_layer_add(w->net, names[a0 % 7], &l);
-        if (st == BTSP_OK && w->n_layers < MAX_LAYERS)
-            w->layers[w->n_layers++] = l;
+        if (st == BTSP_OK)
+            KEEP(w->layers, w->n_layers, MAX_LAYERS, l);
         break;
     }
     case 1: {
@@ -219,8 +230,8 @@ static void step(world *w, reader *r)
         btsp_pop *p = NULL;
         null_arg = !layer;
         st = btsp_pop_add(layer, names[a0 % 4], a1 % MAX_UNITS, &p);
-        if (st == BTSP_OK && w->n_pops < MAX_POPS)
-            w->pops[w->n_pops++] = p;
+        if (st == BTSP_OK)
+            KEEP(w->pops, w->n_pops, MAX_POPS, p);
         break;
     }
     case 2: null_arg = !pop; st = btsp_pop_set_activation(pop, (btsp_activation)(a0 % 10), v0, v1); break;
@@ -238,8 +249,8 @@ static void step(world *w, reader *r)
         btsp_proj *pj = NULL;
         null_arg = !pre || !pop;
         st = btsp_proj_add(pre, pop, (btsp_compartment)(a0 % 3), &pj);
-        if (st == BTSP_OK && w->n_projs < MAX_PROJS)
-            w->projs[w->n_projs++] = pj;
+        if (st == BTSP_OK)
+            KEEP(w->projs, w->n_projs, MAX_PROJS, pj);
         break;
     }
     case 7: null_arg = !proj; st = btsp_proj_set_direction(proj, (btsp_direction)(a0 % 3)); break;
@@ -250,35 +261,41 @@ static void step(world *w, reader *r)
         null_arg = !proj;
         st = btsp_proj_set_normalize(proj, v0, (int)(a0 % 3));
         if (st == BTSP_OK)
-            w->rescaled[proj_slot(w, proj)] |= 1;
+            w->constraint[proj_slot(w, proj)] |= CON_NORMALIZED;
         break;
     case 12:
         null_arg = !proj;
         st = btsp_proj_set_no_autapses(proj);
         if (st == BTSP_OK)
-            w->rescaled[proj_slot(w, proj)] |= 4;
+            w->constraint[proj_slot(w, proj)] |= CON_NO_AUTAPSES;
         break;
     case 13:
         null_arg = !proj || !src;
         st = btsp_proj_set_clone(proj, src, v0, (int)(a0 % 3));
         if (st == BTSP_OK)
-            w->rescaled[proj_slot(w, proj)] = 2;
+            w->constraint[proj_slot(w, proj)] |= CON_CLONE;
         break;
     case 14: {
         btsp_rule *ru = NULL;
         st = btsp_rule_create(w->net, (btsp_rule_kind)(a0 % 32), &ru);
-        if (st == BTSP_OK && w->n_rules < MAX_RULES)
-            w->rules[w->n_rules++] = ru;
+        if (st == BTSP_OK)
+            KEEP(w->rules, w->n_rules, MAX_RULES, ru);
         break;
     }
-    case 15: null_arg = !rule || (a0 % 2 ? !proj : !pop); st = a0 % 2 ? btsp_proj_set_rule(proj, rule) : btsp_pop_set_bias_rule(pop, rule); break;
+    case 15:
+        null_arg = !rule || (a0 % 2 ? !proj : !pop);
+        st = a0 % 2 ? btsp_proj_set_rule(proj, rule) : btsp_pop_set_bias_rule(pop, rule);
+        break;
     case 16: null_arg = !rule; st = btsp_rule_set(rule, (btsp_rule_param)(399 + a0 % 14), v0); break;
-    case 17: null_arg = !rule || (a0 % 2 && !pop); st = a0 % 2 ? btsp_rule_set_source(rule, pop) : btsp_rule_enable(rule, (int)(a1 % 3)); break;
+    case 17:
+        null_arg = !rule || (a0 % 2 && !pop);
+        st = a0 % 2 ? btsp_rule_set_source(rule, pop) : btsp_rule_enable(rule, (int)(a1 % 3));
+        break;
     case 18: {
         btsp_gate *g = NULL;
         st = btsp_gate_create(w->net, (btsp_gate_kind)(a0 % 4), &g);
-        if (st == BTSP_OK && w->n_gates < MAX_GATES)
-            w->gates[w->n_gates++] = g;
+        if (st == BTSP_OK)
+            KEEP(w->gates, w->n_gates, MAX_GATES, g);
         break;
     }
     case 19:
