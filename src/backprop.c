@@ -326,12 +326,34 @@ static void zero_floats(float *x, size_t n)
     memset(x, 0, n * sizeof *x);
 }
 
-/* Backpropagate one loss through the recorded window and write dL/dW into bp->dest[q] and dL/db
- * into bp->bdest[p] (zeroed first; entries that are NULL are skipped).
- * source == NULL: L = mean (a_out(T) - target)^2. Otherwise L = mean d_source^2 with d_source
- * the forward dendritic state left by the forward snapshot (training only). */
-static void sweep(btsp_net *net, size_t K, const btsp_pop *source, const float *target)
+/* What a sweep differentiates. Exactly one of: the output loss (target), the dendritic loss of
+ * `source`, or a cotangent `cot` on a_pop(T) (input gradients, then `gx` receives dL/dx). */
+typedef struct sweep_seed {
+    const float *target;    /* L = mean (a_out(T) - target)^2 */
+    const btsp_pop *source; /* L = mean d_source^2, d_source the forward dendritic state (training) */
+    const btsp_pop *pop;    /* L = cot . a_pop(T) */
+    const float *cot;       /* pop->size values */
+    float *gx;              /* input-size accumulator of dL/dx, or NULL */
+} sweep_seed;
+
+/* y += W^T g over the rows with g[i] != 0 only. Used for input gradients, where the cotangent
+ * of one unit reaches few rows in the last steps of the window; training keeps the dense kernel
+ * (and its IEEE semantics for non-finite weights). */
+static void matvec_t_acc_nz(const btsp_proj *q, const float *g, float *y)
 {
+    for (size_t i = 0; i < q->rows; i++)
+        if (g[i] != 0.0f)
+            btsp_k_matvec_t_acc(1, q->cols, q->W + i * q->cols, q->cols, g + i, y);
+}
+
+/* Backpropagate one loss through the recorded window and write dL/dW into bp->dest[q] and dL/db
+ * into bp->bdest[p] (zeroed first; entries that are NULL are skipped), and dL/dx into seed->gx
+ * (not zeroed: the caller clears it). */
+static void sweep(btsp_net *net, size_t K, const sweep_seed *seed)
+{
+    const btsp_pop *source = seed->source;
+    const float *target = seed->target;
+    float *gx = seed->gx;
     struct btsp_bp *bp = net->bp;
     const btsp_pop *in = net->input;
     size_t T = steps_T(net), t0 = T - K;
@@ -351,7 +373,11 @@ static void sweep(btsp_net *net, size_t K, const btsp_pop *source, const float *
     }
 
     /* Seed dL/da at the end of the forward phase. */
-    if (!source) {
+    if (seed->pop) {
+        if (K == 0)
+            return;
+        memcpy(bp->pops[seed->pop->index].ga, seed->cot, seed->pop->size * sizeof(float));
+    } else if (!source) {
         if (K == 0)
             return;
         const btsp_pop *o = net->output;
@@ -404,7 +430,9 @@ static void sweep(btsp_net *net, size_t K, const btsp_pop *source, const float *
                 const float *s;
                 float *tgt = NULL;
                 if (pre == in) {
-                    s = in->a; /* the sample, constant over the phase */
+                    s = in->a; /* the sample, constant over the phase: its gradient sums over steps */
+                    if (gx)
+                        matvec_t_acc_nz(q, b->gi, gx);
                 } else {
                     bp_pop *bq = &bp->pops[pre->index];
                     int now = q->dir == BTSP_DIR_FORWARD && pre->index < p->index; /* reads a_pre(t) */
@@ -413,7 +441,9 @@ static void sweep(btsp_net *net, size_t K, const btsp_pop *source, const float *
                 }
                 if (bp->dest[q->index])
                     btsp_k_outer_acc(q->rows, q->cols, bp->dest[q->index], q->cols, 1.0f, b->gi, s);
-                if (tgt)
+                if (tgt && gx)
+                    matvec_t_acc_nz(q, b->gi, tgt);
+                else if (tgt)
                     btsp_k_matvec_t_acc(q->rows, q->cols, q->W, q->cols, b->gi, tgt);
             }
         }
@@ -470,8 +500,10 @@ void btsp__backprop_train_step(btsp_net *net)
             any = 1;
         }
     }
-    if (any)
-        sweep(net, K, NULL, net->target);
+    if (any) {
+        const sweep_seed seed = {.target = net->target};
+        sweep(net, K, &seed);
+    }
     /* 2. One dendritic loss per distinct source, for the enabled rules naming it. All gradients
      *    are taken with the weights of the forward phase: nothing is applied before step 3. */
     for (size_t i = 0; i < net->rules.n; i++) {
@@ -491,7 +523,8 @@ void btsp__backprop_train_step(btsp_net *net)
             if (e->enabled && e->kind == BTSP_RULE_BACKPROP_DENDRITIC_LOSS && e->proj && e->source == r->source)
                 bp->dest[e->proj->index] = bp->gw[e->proj->index];
         }
-        sweep(net, K, r->source, NULL);
+        const sweep_seed seed = {.source = r->source};
+        sweep(net, K, &seed);
     }
     /* 3. SGD: W <- W - lr * dL/dW (bounds and constraints follow in the training step). */
     for (size_t i = 0; i < net->rules.n; i++) {
@@ -517,6 +550,23 @@ void btsp__backprop_train_step(btsp_net *net)
 /* ------------------------------------------------------------------------------------------ */
 /* Public analysis API */
 
+/* Forward phase on x recording the last K = min(backward_steps, T) steps for a gradient sweep
+ * (the analysis functions below; the history is enlarged if the window is longer than
+ * training's, which is the only allocation). */
+static btsp_status forward_recorded(btsp_net *net, const char *fn, const float *x, size_t nx, unsigned backward_steps,
+                                    size_t *K)
+{
+    size_t T = steps_T(net);
+    *K = backward_steps < T ? backward_steps : T;
+    struct btsp_bp *bp = net->bp;
+    if (reserve(net, *K))
+        return btsp__net_error(net, BTSP_E_NOMEM, "%s: out of memory for a %zu-step history", fn, *K);
+    bp->t0 = *K ? T - *K : SIZE_MAX;
+    btsp_status st = btsp_net_forward(net, x, nx);
+    bp->t0 = bp->train_t0;
+    return st;
+}
+
 btsp_status btsp_net_loss_gradient(btsp_net *net, const float *x, size_t nx, const float *target, size_t ny,
                                    unsigned backward_steps, const btsp_proj *proj, float *grad, size_t rows,
                                    size_t cols)
@@ -540,20 +590,59 @@ btsp_status btsp_net_loss_gradient(btsp_net *net, const float *x, size_t nx, con
     if (rows != proj->rows || cols != proj->cols)
         return btsp__net_error(net, BTSP_E_SHAPE, "%s(%s): expected %zux%zu, got %zux%zu", fn, proj->name, proj->rows,
                          proj->cols, rows, cols);
-    size_t T = steps_T(net), K = backward_steps < T ? backward_steps : T;
-    struct btsp_bp *bp = net->bp;
-    if (reserve(net, K))
-        return btsp__net_error(net, BTSP_E_NOMEM, "%s: out of memory for a %zu-step history", fn, K);
-    bp->t0 = K ? T - K : SIZE_MAX;
-    btsp_status st = btsp_net_forward(net, x, nx);
-    bp->t0 = bp->train_t0;
+    size_t K;
+    btsp_status st = forward_recorded(net, fn, x, nx, backward_steps, &K);
     if (st)
         return st;
+    struct btsp_bp *bp = net->bp;
     clear_dest(bp, net);
     bp->dest[proj->index] = grad;
-    sweep(net, K, NULL, target);
+    const sweep_seed seed = {.target = target};
+    sweep(net, K, &seed);
     if (K == 0)
         zero_floats(grad, rows * cols);
     bp->dest[proj->index] = NULL;
+    return BTSP_OK;
+}
+
+btsp_status btsp_net_input_gradient(btsp_net *net, const float *x, size_t nx, const btsp_pop *pop, const float *cot,
+                                    size_t m, size_t n, unsigned backward_steps, float *grad, size_t n_grad)
+{
+    if (!net)
+        return BTSP_E_INVALID_ARG;
+    const char *fn = "btsp_net_input_gradient";
+    if (!net->finalized)
+        return btsp__net_error(net, BTSP_E_STATE, "%s: finalize the network first", fn);
+    if (!x || !pop || !cot || !grad)
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "%s: NULL %s", fn,
+                               !x ? "input" : !pop ? "population" : !cot ? "cotangent" : "gradient buffer");
+    if (pop->net != net)
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "%s: population '%s' belongs to another network", fn,
+                               pop->full_name);
+    if (nx != net->input->size)
+        return btsp__net_error(net, BTSP_E_SHAPE, "%s: input has %zu values, '%s' has %zu units", fn, nx,
+                               net->input->full_name, net->input->size);
+    if (m == 0)
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "%s: no cotangent rows (m = 0)", fn);
+    if (n != pop->size)
+        return btsp__net_error(net, BTSP_E_SHAPE, "%s: cotangent rows have %zu values, '%s' has %zu units", fn, n,
+                               pop->full_name, pop->size);
+    if (m > SIZE_MAX / nx || n_grad != m * nx)
+        return btsp__net_error(net, BTSP_E_SHAPE, "%s: gradient buffer has %zu values, expected %zu x %zu", fn, n_grad,
+                               m, nx);
+    if (pop == net->input) { /* a_in(T) = x: the Jacobian is the identity */
+        memcpy(grad, cot, n_grad * sizeof *grad);
+        return BTSP_OK;
+    }
+    size_t K;
+    btsp_status st = forward_recorded(net, fn, x, nx, backward_steps, &K);
+    if (st)
+        return st;
+    clear_dest(net->bp, net);
+    zero_floats(grad, n_grad);
+    for (size_t r = 0; r < m; r++) { /* one forward phase, one reverse sweep per cotangent */
+        const sweep_seed seed = {.pop = pop, .cot = cot + r * n, .gx = grad + r * nx};
+        sweep(net, K, &seed);
+    }
     return BTSP_OK;
 }

@@ -647,6 +647,8 @@ const char *btsp_proj_name(const btsp_proj *proj) { return proj ? proj->name : N
 btsp_pop *btsp_proj_pre(const btsp_proj *proj) { return proj ? proj->pre : NULL; }
 btsp_pop *btsp_proj_post(const btsp_proj *proj) { return proj ? proj->post : NULL; }
 btsp_compartment btsp_proj_compartment(const btsp_proj *proj) { return proj ? proj->comp : BTSP_SOMA; }
+btsp_direction btsp_proj_direction(const btsp_proj *proj) { return proj ? proj->dir : BTSP_DIR_FORWARD; }
+btsp_phase btsp_proj_phase(const btsp_proj *proj) { return proj ? proj->phase : BTSP_PHASE_FORWARD; }
 
 btsp_status btsp_proj_weights(const btsp_proj *proj, const float **w, size_t *rows, size_t *cols)
 {

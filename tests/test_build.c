@@ -144,6 +144,8 @@ static void test_null_handles(void **state)
     assert_null(btsp_proj_pre(NULL));
     assert_null(btsp_proj_post(NULL));
     assert_int_equal(btsp_proj_compartment(NULL), BTSP_SOMA);
+    assert_int_equal(btsp_proj_direction(NULL), BTSP_DIR_FORWARD);
+    assert_int_equal(btsp_proj_phase(NULL), BTSP_PHASE_FORWARD);
 
     /* NULL out-parameters and arguments with valid handles: message set. */
     l = (btsp_layer *)net;
@@ -528,6 +530,12 @@ static void test_dendrites(void **state)
     EXPECT_OK(net, btsp_pop_dend(side, &d2));
     assert_ptr_equal(d, d2);
     assert_int_equal(btsp_proj_compartment(qd), BTSP_DEND);
+    assert_int_equal(btsp_proj_direction(qd), BTSP_DIR_FORWARD); /* defaults */
+    assert_int_equal(btsp_proj_phase(qd), BTSP_PHASE_FORWARD);
+    EXPECT_OK(net, btsp_proj_set_direction(qd, BTSP_DIR_RECURRENT));
+    EXPECT_OK(net, btsp_proj_set_phase(qd, BTSP_PHASE_BACKWARD));
+    assert_int_equal(btsp_proj_direction(qd), BTSP_DIR_RECURRENT);
+    assert_int_equal(btsp_proj_phase(qd), BTSP_PHASE_BACKWARD);
     EXPECT_OK(net, btsp_net_finalize(net));
     btsp_dend *none = (btsp_dend *)net;
     EXPECT_FAIL(net, btsp_pop_dend(out, &none), BTSP_E_NOT_FOUND, "Output.E");

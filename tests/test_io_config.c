@@ -407,10 +407,17 @@ static void test_base_valid(void **state)
     double lo, hi;
     assert_int_equal(btsp_net_find_proj(net, "H1E_OutputE", &q), BTSP_OK);
     assert_int_equal(btsp_proj_compartment(q), BTSP_DEND);
+    assert_int_equal(btsp_proj_direction(q), BTSP_DIR_FORWARD); /* the default (line 32-38) */
+    assert_int_equal(btsp_proj_phase(q), BTSP_PHASE_BACKWARD);  /* update_phase: B */
     assert_null(btsp_proj_rule(q));
+    assert_int_equal(btsp_net_find_proj(net, "H1E_H1DendI", &q), BTSP_OK);
+    assert_int_equal(btsp_proj_direction(q), BTSP_DIR_RECURRENT); /* direction: R (line 29) */
+    assert_int_equal(btsp_proj_phase(q), BTSP_PHASE_BACKWARD);
     assert_int_equal(btsp_net_find_proj(net, "H1DendI_H1E", &q), BTSP_OK);
     assert_int_equal(btsp_proj_get_bounds(q, &lo, &hi), BTSP_OK);
     assert_true(lo == 0.0 && hi == INFINITY);
+    assert_int_equal(btsp_proj_direction(q), BTSP_DIR_RECURRENT); /* line 43 */
+    assert_int_equal(btsp_proj_phase(q), BTSP_PHASE_FORWARD);     /* the default */
     assert_int_equal(btsp_net_find_proj(net, "OutputE_H1E", &q), BTSP_OK);
     assert_int_equal(btsp_rule_get_kind(btsp_proj_rule(q)), BTSP_RULE_BTSP);
     double v;
@@ -478,10 +485,16 @@ static void test_simplified_form(void **state)
     assert_int_equal(btsp_proj_get_bounds(q, &lo, &hi), BTSP_OK);
     assert_true(lo == -INFINITY && hi == 0.0);
     assert_int_equal(btsp_proj_compartment(q), BTSP_DEND);
+    assert_int_equal(btsp_proj_direction(q), BTSP_DIR_RECURRENT); /* direction: R */
+    assert_int_equal(btsp_proj_phase(q), BTSP_PHASE_BACKWARD);    /* update_phase: B */
     assert_null(btsp_proj_rule(q));
     assert_int_equal(btsp_net_find_proj(net, "H1DendI_H1E", &q), BTSP_OK);
     assert_int_equal(btsp_proj_get_bounds(q, &lo, &hi), BTSP_OK);
     assert_true(lo == 0.0 && hi == INFINITY);
+    assert_int_equal(btsp_proj_direction(q), BTSP_DIR_RECURRENT); /* direction: recurrent */
+    assert_int_equal(btsp_proj_phase(q), BTSP_PHASE_FORWARD);     /* the default */
+    assert_int_equal(btsp_net_find_proj(net, "H1E_OutputE", &q), BTSP_OK);
+    assert_int_equal(btsp_proj_direction(q), BTSP_DIR_FORWARD);
     btsp_pop *pop;
     assert_int_equal(btsp_net_find_pop(net, "Output.E", &pop), BTSP_OK);
     double v;

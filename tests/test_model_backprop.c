@@ -123,6 +123,11 @@ typedef struct ref {
     const spec *s;
     double *W0[MAXQ], *W1[MAXQ]; /* before the window / inside it */
     double *b0[MAXP], *b1[MAXP];
+    /* input gradients: the window reads x1 (when set) instead of the sample, and the objective
+     * is cot . a_cot_pop(T) (when cot is set) instead of a loss */
+    double *x1;
+    const double *cot;
+    int cot_pop;
 } ref;
 
 static double *dup_f(const float *x, size_t n)
@@ -243,7 +248,7 @@ static double ref_forward(const ref *r, const float *x, const float *y, int sour
                 const proj_spec *q = &s->q[j];
                 if (q->post != (int)p || q->comp != BTSP_SOMA || q->phase == BTSP_PHASE_BACKWARD)
                     continue;
-                const double *src = q->pre == 0 ? a[0]
+                const double *src = q->pre == 0 ? (win && r->x1 ? r->x1 : a[0])
                                     : (q->dir == BTSP_DIR_FORWARD && q->pre < (int)p) ? a[q->pre]
                                                                                         : pv[q->pre];
                 const double *W = win ? r->W1[j] : r->W0[j];
@@ -265,6 +270,11 @@ static double ref_forward(const ref *r, const float *x, const float *y, int sour
     if (out)
         memcpy(out, a[o], s->p[o].n * sizeof *out);
     double L = 0.0;
+    if (r->cot) {
+        for (size_t i = 0; i < s->p[r->cot_pop].n; i++)
+            L += r->cot[i] * a[r->cot_pop][i];
+        return L;
+    }
     if (source < 0) {
         for (size_t i = 0; i < s->p[o].n; i++)
             L += (a[o][i] - y[i]) * (a[o][i] - y[i]);
@@ -821,6 +831,116 @@ static void gradient_api(void **state)
     btsp_net_destroy(b.net);
 }
 
+/* btsp_net_input_gradient against finite differences of cot . a_pop(T) with respect to the
+ * input copy the window reads (the state entering the window is a constant), for every
+ * population, several windows and two cotangent rows at once (a random one and a unit vector). */
+static void input_gradient_fd(void **state)
+{
+    (void)state;
+    const unsigned windows[][2] = {{6, 3}, {5, 1}, {4, 4}, {4, 9}};
+    double worst = 0.0;
+    for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
+        spec s = ei_spec(windows[w][0], windows[w][1], BTSP_ACT_RELU, BTSP_ACT_SIGMOID);
+        built b;
+        build(&s, &b, 1);
+        float x[4];
+        fill(x, 4, 5);
+        ref r;
+        ref_init(&r, &s, &b);
+        double x1[4];
+        for (size_t i = 0; i < 4; i++)
+            x1[i] = x[i];
+        r.x1 = x1;
+        for (int p = 0; p < (int)s.np; p++) {
+            size_t n = s.p[p].n;
+            float cot[2 * MAXN], g[2 * 4];
+            fill(cot, n, 7u + (unsigned)p);
+            for (size_t i = 0; i < n; i++)
+                cot[i] -= 0.5f; /* mixed signs */
+            memset(cot + n, 0, n * sizeof *cot);
+            cot[n + n / 2] = 1.0f; /* row 2: d a_p,j / dx for the middle unit j */
+            assert_int_equal(btsp_net_input_gradient(b.net, x, 4, b.p[p], cot, 2, n, s.K, g, 8), BTSP_OK);
+            for (size_t row = 0; row < 2; row++) {
+                double c[MAXN], gr[4];
+                for (size_t i = 0; i < n; i++)
+                    c[i] = cot[row * n + i];
+                r.cot = c;
+                r.cot_pop = p;
+                if (p == 0) /* the input itself: identity, whatever the window */
+                    for (size_t i = 0; i < 4; i++)
+                        gr[i] = c[i];
+                else
+                    fd(&r, x1, 4, x, NULL, -1, gr);
+                double e = rel_err(g + row * 4, gr, 4);
+                worst = fmax(worst, e);
+                if (!(e <= 1e-3))
+                    fail_msg("T %u window %u population %d row %zu: relative error %.3g", windows[w][0],
+                             windows[w][1], p, row, e);
+            }
+        }
+        /* the input gradient is not trivially zero here: the output depends on x */
+        float cot[3] = {1, 1, 1}, g[4];
+        assert_int_equal(btsp_net_input_gradient(b.net, x, 4, btsp_net_output(b.net), cot, 1, 3, s.K, g, 4), BTSP_OK);
+        assert_true(fabs(g[0]) + fabs(g[1]) + fabs(g[2]) + fabs(g[3]) > 1e-4);
+        ref_free(&r);
+        btsp_net_destroy(b.net);
+    }
+    print_message("input gradients: worst relative error %.2e\n", worst);
+    worst_rel = fmax(worst_rel, worst);
+}
+
+/* Argument checks, the zero window, and nothing but activities changes. */
+static void input_gradient_api(void **state)
+{
+    (void)state;
+    spec s = ei_spec(5, 2, BTSP_ACT_RELU, BTSP_ACT_LINEAR);
+    built b;
+    build(&s, &b, 0);
+    btsp_pop *o = b.p[3];
+    float x[4], c[6] = {1, 0, 0, 0, 1, 0}, g[8];
+    fill(x, 4, 1);
+    assert_int_equal(btsp_net_input_gradient(b.net, x, 4, o, c, 2, 3, 2, g, 8), BTSP_E_STATE);
+    assert_int_equal(btsp_net_finalize(b.net), BTSP_OK);
+    assert_int_equal(btsp_net_input_gradient(NULL, x, 4, o, c, 2, 3, 2, g, 8), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_net_input_gradient(b.net, NULL, 4, o, c, 2, 3, 2, g, 8), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_net_input_gradient(b.net, x, 4, NULL, c, 2, 3, 2, g, 8), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_net_input_gradient(b.net, x, 4, o, NULL, 2, 3, 2, g, 8), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_net_input_gradient(b.net, x, 4, o, c, 2, 3, 2, NULL, 8), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_net_input_gradient(b.net, x, 4, o, c, 0, 3, 2, g, 0), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_net_input_gradient(b.net, x, 3, o, c, 2, 3, 2, g, 6), BTSP_E_SHAPE);
+    assert_int_equal(btsp_net_input_gradient(b.net, x, 4, o, c, 2, 2, 2, g, 8), BTSP_E_SHAPE);
+    assert_int_equal(btsp_net_input_gradient(b.net, x, 4, o, c, 2, 3, 2, g, 7), BTSP_E_SHAPE);
+    assert_non_null(strstr(btsp_net_errmsg(b.net), "expected 2 x 4"));
+    assert_int_equal(btsp_net_input_gradient(b.net, x, 4, o, c, SIZE_MAX / 2, 3, 2, g, 8), BTSP_E_SHAPE);
+    built other;
+    build(&s, &other, 1);
+    assert_int_equal(btsp_net_input_gradient(b.net, x, 4, other.p[3], c, 2, 3, 2, g, 8), BTSP_E_INVALID_ARG);
+    btsp_net_destroy(other.net);
+
+    assert_int_equal(btsp_net_train_sample(b.net, x, 4, c, 3), BTSP_OK);
+    double loss = btsp_net_last_loss(b.net);
+    uint64_t count = btsp_net_sample_count(b.net);
+    const float *w;
+    size_t r, cc;
+    btsp_proj_weights(b.q[0], &w, &r, &cc);
+    float keep[20], fwd_before[5], fwd_after[5];
+    memcpy(keep, w, sizeof keep);
+    assert_int_equal(btsp_pop_copy_state(b.p[1], BTSP_VAR_FORWARD_ACTIVITY, fwd_before, 5), BTSP_OK);
+    fill(x, 4, 2);
+    assert_int_equal(btsp_net_input_gradient(b.net, x, 4, o, c, 2, 3, 2, g, 8), BTSP_OK);
+    assert_memory_equal(keep, w, sizeof keep);
+    assert_true(btsp_net_last_loss(b.net) == loss);
+    assert_true(btsp_net_sample_count(b.net) == count);
+    assert_int_equal(btsp_pop_copy_state(b.p[1], BTSP_VAR_FORWARD_ACTIVITY, fwd_after, 5), BTSP_OK);
+    assert_memory_equal(fwd_before, fwd_after, sizeof fwd_before);
+    /* a zero window gives zeros; a window longer than the network's works (history enlarged) */
+    assert_int_equal(btsp_net_input_gradient(b.net, x, 4, o, c, 2, 3, 0, g, 8), BTSP_OK);
+    for (size_t k = 0; k < 8; k++)
+        assert_true(g[k] == 0.0f);
+    assert_int_equal(btsp_net_input_gradient(b.net, x, 4, o, c, 2, 3, 5, g, 8), BTSP_OK);
+    btsp_net_destroy(b.net);
+}
+
 /* Training never allocates; a gradient window longer than the network's enlarges the history
  * once. */
 static void allocations(void **state)
@@ -949,6 +1069,8 @@ int main(void)
         cmocka_unit_test(dale_after_step),
         cmocka_unit_test(van_bp_closed_form),
         cmocka_unit_test(gradient_api),
+        cmocka_unit_test(input_gradient_fd),
+        cmocka_unit_test(input_gradient_api),
         cmocka_unit_test(allocations),
         cmocka_unit_test(source_and_validation),
         cmocka_unit_test(report),

@@ -50,12 +50,12 @@
 /** @name Version
  *  @{ */
 #define BTSP_VERSION_MAJOR 0 /**< Major version: changes break API or ABI. */
-#define BTSP_VERSION_MINOR 1 /**< Minor version: additions only. */
+#define BTSP_VERSION_MINOR 2 /**< Minor version: additions only. */
 #define BTSP_VERSION_PATCH 0 /**< Patch version: fixes only. */
 /** Version as one integer: MAJOR*10000 + MINOR*100 + PATCH. */
 #define BTSP_VERSION_NUMBER (BTSP_VERSION_MAJOR * 10000 + BTSP_VERSION_MINOR * 100 + BTSP_VERSION_PATCH)
 /** Version as a string literal, "MAJOR.MINOR.PATCH". */
-#define BTSP_VERSION_STRING "0.1.0"
+#define BTSP_VERSION_STRING "0.2.0"
 /** @} */
 
 /** @name Export macros
@@ -392,6 +392,43 @@ BTSP_API btsp_status btsp_net_evaluate(btsp_net *net, const float *X, size_t n_s
 BTSP_API btsp_status btsp_net_loss_gradient(btsp_net *net, const float *x, size_t nx, const float *target,
                                             size_t ny, unsigned backward_steps, const btsp_proj *proj,
                                             float *grad, size_t rows, size_t cols);
+/** @brief Gradient of one or more weighted sums of a population's final activity with respect
+ *  to the input sample (vector-Jacobian products), for receptive fields by activation
+ *  maximisation and other input-saliency analyses.
+ *
+ *  For each of the `m` cotangent rows c_r (row-major `m` x `n`, n = size of `pop`), writes row r
+ *  of `grad` (`m` x nx): the gradient of L_r = c_r . a_pop(T) with respect to the input x, where
+ *  a_pop(T) is the activity at the end of a forward phase on `x` (exactly btsp_net_forward()).
+ *  With c_r = e_j (row j of the identity) row r is d a_pop,j(T) / d x, the input gradient of unit
+ *  j; EIANN's activation-maximisation receptive fields average it over test images
+ *  (`btsp analyze`, docs/analysis.md). The gradient runs through the last `backward_steps`
+ *  integration steps (capped at ::BTSP_NET_FORWARD_STEPS), the state entering that window being
+ *  a constant, as btsp_net_loss_gradient() and EIANN's `backward_steps` do; the input is the same
+ *  at every step, so its gradient sums the contributions of the steps of the window. With
+ *  `backward_steps` = 0 the gradient is zero; for `pop` = the input population it is c_r
+ *  itself (a_in = x). Activation derivatives are those of btsp_net_loss_gradient().
+ *
+ *  Cost: one forward phase plus one reverse sweep per row; the sweep skips rows of the weight
+ *  matrices whose gradient is exactly zero (silent units, units the cotangent does not reach).
+ *
+ *  State: as btsp_net_loss_gradient() (weights, biases, plateaus, traces and counters unchanged;
+ *  activities overwritten as by btsp_net_forward(); a window longer than the network's
+ *  ::BTSP_NET_BACKWARD_STEPS enlarges its history buffer on the first such call).
+ *  @param net the network (finalized).
+ *  @param x input sample, `nx` values.
+ *  @param nx number of values in `x`; must equal the input population's size.
+ *  @param pop a population of `net` whose final activity is differentiated.
+ *  @param cot cotangents, row-major `m` x `n`.
+ *  @param m number of cotangent rows (>= 1).
+ *  @param n values per cotangent row; must equal the size of `pop`.
+ *  @param backward_steps length of the truncated window in integration steps.
+ *  @param[out] grad receives the gradients, row-major `m` x `nx` (caller-owned).
+ *  @param n_grad number of values in `grad`; must equal `m` * `nx`.
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_STATE, ::BTSP_E_SHAPE or ::BTSP_E_NOMEM
+ *  (nothing changed). @since 0.2 */
+BTSP_API btsp_status btsp_net_input_gradient(btsp_net *net, const float *x, size_t nx, const btsp_pop *pop,
+                                             const float *cot, size_t m, size_t n, unsigned backward_steps,
+                                             float *grad, size_t n_grad);
 /** @brief Apply bounds and constraints to every projection and bias now (as after a training
  *  step). Useful after btsp_proj_set_weights(). @since 0.1 */
 BTSP_API btsp_status btsp_net_constrain(btsp_net *net);
@@ -584,6 +621,10 @@ BTSP_API btsp_pop *btsp_proj_pre(const btsp_proj *proj);
 BTSP_API btsp_pop *btsp_proj_post(const btsp_proj *proj);
 /** @brief Target compartment. @since 0.1 */
 BTSP_API btsp_compartment btsp_proj_compartment(const btsp_proj *proj);
+/** @brief Direction (btsp_proj_set_direction()); ::BTSP_DIR_FORWARD for NULL. @since 0.2 */
+BTSP_API btsp_direction btsp_proj_direction(const btsp_proj *proj);
+/** @brief Update phase (btsp_proj_set_phase()); ::BTSP_PHASE_FORWARD for NULL. @since 0.2 */
+BTSP_API btsp_phase btsp_proj_phase(const btsp_proj *proj);
 /** @} */
 
 /* ------------------------------------------------------------------------------------------ */

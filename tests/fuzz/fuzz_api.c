@@ -1,16 +1,17 @@
 /* Fuzz target: the core API used wrongly. The input is read as a program of up to 96 calls on
  * one network: building layers, populations, dendrites, projections, rules and gates with
  * arbitrary (often invalid: NaN, +-inf, out-of-range, wrong enum) arguments, setting network
- * parameters, finalizing, training, evaluating, writing weights, resetting. Properties checked:
- * no crash, no sanitizer report, no leak and every byte returned to the allocator; every failing
- * call leaves a non-empty one-line message, never returns BTSP_E_INTERNAL and changes no object
- * count, weight or bias (except a non-finite training update, BTSP_E_NUMERIC); once finalized,
- * while only the library has written weights, after finalize and after every training step
- * every weight keeps the sign its bounds demand (Dale's law), and lies within the bounds unless
- * its projection is normalised or a clone, or it is a removed autapse (the exceptions
- * btsp_proj_set_bounds() documents). Every program runs twice, on two networks with their own
- * budgets, and both must end with bitwise the same weights, activities, biases and plateaus
- * (determinism). */
+ * parameters, finalizing, training, evaluating, computing loss and input gradients, writing
+ * weights, resetting. Properties checked: no crash, no sanitizer report, no leak and every byte
+ * returned to the allocator; every failing call leaves a non-empty one-line message, never
+ * returns BTSP_E_INTERNAL and changes no object count, weight or bias (except a non-finite
+ * training update, BTSP_E_NUMERIC); the gradient calls change no weight or bias even when they
+ * succeed; once finalized, while only the library has written weights, after finalize and
+ * after every training step every weight keeps the sign its bounds demand (Dale's law), and
+ * lies within the bounds unless its projection is normalised or a clone, or it is a removed
+ * autapse (the exceptions btsp_proj_set_bounds() documents). Every program runs twice, on two
+ * networks with their own budgets, and both must end with bitwise the same weights,
+ * activities, biases and plateaus (determinism). */
 #include "fuzz_common.h"
 
 #include <math.h>
@@ -163,6 +164,32 @@ static btsp_status op_train(world *w, reader *r, int evaluate)
     return st;
 }
 
+/* btsp_net_loss_gradient or btsp_net_input_gradient on a graded input, sometimes with wrong
+ * lengths; both must leave weights and biases as they were (the caller checks). */
+static btsp_status op_gradient(world *w, reader *r, btsp_pop *pop, btsp_proj *proj, unsigned a)
+{
+    btsp_pop *in = btsp_net_input(w->net), *out = btsp_net_output(w->net);
+    size_t nx = in ? btsp_pop_size(in) : 0, ny = out ? btsp_pop_size(out) : 0;
+    float x[MAX_UNITS + 1], y[MAX_UNITS + 1], cot[3 * (MAX_UNITS + 1)], g[3 * (MAX_UNITS + 1) * (MAX_UNITS + 1)];
+    double xv = value(r);
+    double cv = value(r);
+    for (size_t i = 0; i <= MAX_UNITS; i++) {
+        x[i] = (float)(xv * (double)(i % 4) / 3.0);
+        y[i] = i == 1 ? 1.0f : 0.0f;
+    }
+    for (size_t i = 0; i < 3 * (MAX_UNITS + 1); i++)
+        cot[i] = (float)(cv * (double)(i % 3 == 0));
+    int wrong = byte(r) % 8 == 0; /* a wrong length, to exercise the shape checks */
+    unsigned steps = (a / 4) % 5;
+    if (a % 2) {
+        size_t rows = proj ? btsp_pop_size(btsp_proj_post(proj)) : 0, cols = proj ? btsp_pop_size(btsp_proj_pre(proj)) : 0;
+        return btsp_net_loss_gradient(w->net, x, nx, y, ny, steps, proj, g, rows + (size_t)wrong, cols);
+    }
+    size_t n = pop ? btsp_pop_size(pop) : 0, m = 1 + (a / 2) % 3;
+    FUZZ_EXPECT(nx <= MAX_UNITS + 1 && n <= MAX_UNITS + 1);
+    return btsp_net_input_gradient(w->net, x, nx, pop, cot, m, n, steps, g, m * nx - (size_t)wrong);
+}
+
 /* FNV-1a of n bytes, continuing from h. */
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
@@ -216,6 +243,7 @@ static void step(world *w, reader *r)
 #endif
     btsp_status st = BTSP_OK;
     int null_arg = 0; /* set by each case: a handle it passes is NULL */
+    int pure = 0;     /* set by calls that must not change weights or biases even on success */
     switch (op) {
     case 0: {
         static const char *names[] = {"Input", "H1", "Output", "H2", "", "a.b", "x/y"};
@@ -317,7 +345,15 @@ static void step(world *w, reader *r)
         if (st == BTSP_OK)
             check_bounds(w);
         break;
-    case 23: st = op_train(w, r, a0 % 4 == 0); break;
+    case 23:
+        if (a2 % 16 == 15) { /* gradients (read-only analyses) */
+            null_arg = a1 % 2 ? !proj : !pop;
+            st = op_gradient(w, r, pop, proj, a1);
+            pure = 1;
+        } else {
+            st = op_train(w, r, a0 % 4 == 0);
+        }
+        break;
     case 24: {
         float v[MAX_UNITS * MAX_UNITS];
         for (size_t i = 0; i < MAX_UNITS * MAX_UNITS; i++)
@@ -340,7 +376,7 @@ static void step(world *w, reader *r)
     }
     check(w, st, null_arg);
     /* A failing call changes nothing; a non-finite training update is the documented exception. */
-    if (st < 0 && st != BTSP_E_NUMERIC)
+    if ((st < 0 && st != BTSP_E_NUMERIC) || pure)
         FUZZ_EXPECT(fingerprint(w->net) == before);
 }
 
