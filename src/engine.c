@@ -266,35 +266,54 @@ btsp_status btsp_net_finalize(btsp_net *net)
 /* ------------------------------------------------------------------------------------------ */
 /* Initialisation and constraints */
 
-static void init_uniform(uint64_t seed, uint64_t stream, float *x, size_t n, double lo, double hi)
+/* Source of the initial values: libbtsp's counter-based stream (seed, stream of the object,
+ * element index) or, with BTSP_INIT_RNG_TORCH, PyTorch's sequential generator `torch`. */
+typedef struct filler {
+    btsp_k_mt19937 *torch;
+    uint64_t seed, stream;
+} filler;
+
+/* x[0..n) uniform in [lo, hi). Torch: float32 uniform_(lo, hi), the double bounds converted to
+ * float first as torch converts its arguments. */
+static void fill_uniform(const filler *f, float *x, size_t n, double lo, double hi)
 {
-    for (size_t i = 0; i < n; i++)
-        x[i] = (float)(lo + (hi - lo) * btsp_k_rand_uniform(seed, stream, i));
+    if (f->torch) {
+        const float a = (float)lo, b = (float)hi;
+        for (size_t i = 0; i < n; i++)
+            x[i] = btsp_k_torch_uniform(f->torch, a, b);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            x[i] = (float)(lo + (hi - lo) * btsp_k_rand_uniform(f->seed, f->stream, i));
+    }
 }
 
-/* Fill x (n values, fan-in `fan_in`) by scheme `init` with arguments a, b and sign bounds lo, hi. */
-static void init_values(uint64_t seed, uint64_t stream, float *x, size_t n, size_t fan_in, btsp_init init, double a,
-                        double b, double lo, double hi)
+/* Fill x (n values, fan-in `fan_in`) by scheme `init` with arguments a, b and sign bounds lo, hi.
+ * The Kaiming bound is 1 / sqrt(fan_in) in double (EIANN's weight_inits.py); for a fan-in of 0
+ * it is 0 with torch's draws, as EIANN's, and 1 with the counter-based ones. With torch's draws
+ * BTSP_INIT_DEFAULT_LINEAR keeps the values drawn at construction (init_params_torch). */
+static void init_values(const filler *f, float *x, size_t n, size_t fan_in, btsp_init init, double a, double b,
+                        double lo, double hi)
 {
-    double k = 1.0 / sqrt((double)(fan_in ? fan_in : 1));
+    double k = fan_in ? 1.0 / sqrt((double)fan_in) : f->torch ? 0.0 : 1.0;
     switch (init) {
     case BTSP_INIT_NONE:
         memset(x, 0, n * sizeof *x);
         break;
     case BTSP_INIT_HALF_KAIMING:
         if (lo >= 0.0)
-            init_uniform(seed, stream, x, n, lo, a * k);
+            fill_uniform(f, x, n, lo, a * k);
         else
-            init_uniform(seed, stream, x, n, -a * k, hi);
+            fill_uniform(f, x, n, -a * k, hi);
         break;
     case BTSP_INIT_SCALED_KAIMING:
-        init_uniform(seed, stream, x, n, -a * k, a * k);
+        fill_uniform(f, x, n, -a * k, a * k);
         break;
     case BTSP_INIT_UNIFORM:
-        init_uniform(seed, stream, x, n, a, b);
+        fill_uniform(f, x, n, a, b);
         break;
     case BTSP_INIT_DEFAULT_LINEAR:
-        init_uniform(seed, stream, x, n, -k, k);
+        if (!f->torch)
+            fill_uniform(f, x, n, -k, k);
         break;
     case BTSP_INIT_CONSTANT:
         for (size_t i = 0; i < n; i++)
@@ -303,12 +322,49 @@ static void init_values(uint64_t seed, uint64_t stream, float *x, size_t n, size
     }
 }
 
-void btsp__engine_init_params(btsp_net *net)
+/* EIANN's sequence of draws (BTSP_INIT_RNG_TORCH in btsp.h): nn.Linear construction of every
+ * projection in creation order, then per population (sweep order) its incoming projections'
+ * initialisations in creation order and its bias. */
+static void init_params_torch(btsp_net *net)
 {
+    btsp_k_mt19937 g;
+    btsp_k_mt19937_seed(&g, net->seed);
+    const filler f = {&g, 0, 0};
     for (size_t i = 0; i < net->projs.n; i++) {
         btsp_proj *q = net->projs.items[i];
-        init_values(net->seed, BTSP_STREAM_WEIGHTS + i, q->W, q->rows * q->cols, q->cols, q->init, q->init_a, q->init_b,
-                    q->lo, q->hi);
+        /* kaiming_uniform_(W, a = sqrt(5)): gain = sqrt(2 / (1 + a^2)), bound = sqrt(3) gain / sqrt(fan_in) */
+        const double a = sqrt(5.0), gain = sqrt(2.0 / (1.0 + a * a));
+        const double bound = sqrt(3.0) * (gain / sqrt((double)q->cols));
+        fill_uniform(&f, q->W, q->rows * q->cols, -bound, bound);
+    }
+    for (size_t i = 0; i < net->pops.n; i++) {
+        btsp_pop *p = net->pops.items[i];
+        size_t fan_in = 0;
+        for (size_t j = 0; j < p->in.n; j++) {
+            btsp_proj *q = p->in.items[j];
+            init_values(&f, q->W, q->rows * q->cols, q->cols, q->init, q->init_a, q->init_b, q->lo, q->hi);
+            fan_in += q->cols;
+        }
+        if (p->bias && p->bias_init == BTSP_INIT_DEFAULT_LINEAR) /* no construction draw: 0 */
+            memset(p->bias, 0, p->size * sizeof *p->bias);
+        else if (p->bias)
+            init_values(&f, p->bias, p->size, fan_in, p->bias_init, p->bias_a, p->bias_b, p->bias_lo, p->bias_hi);
+    }
+    for (size_t i = 0; i < net->projs.n; i++)
+        ((btsp_proj *)net->projs.items[i])->cache_valid = 0;
+    btsp__engine_constrain(net, 1);
+}
+
+void btsp__engine_init_params(btsp_net *net)
+{
+    if (net->init_rng == BTSP_INIT_RNG_TORCH) {
+        init_params_torch(net);
+        return;
+    }
+    for (size_t i = 0; i < net->projs.n; i++) {
+        btsp_proj *q = net->projs.items[i];
+        const filler f = {NULL, net->seed, BTSP_STREAM_WEIGHTS + i};
+        init_values(&f, q->W, q->rows * q->cols, q->cols, q->init, q->init_a, q->init_b, q->lo, q->hi);
         q->cache_valid = 0;
     }
     for (size_t i = 0; i < net->pops.n; i++) {
@@ -318,8 +374,8 @@ void btsp__engine_init_params(btsp_net *net)
         size_t fan_in = 0; /* every incoming projection counts, dendritic ones included */
         for (size_t j = 0; j < p->in.n; j++)
             fan_in += ((btsp_proj *)p->in.items[j])->cols;
-        init_values(net->seed, BTSP_STREAM_BIAS + i, p->bias, p->size, fan_in, p->bias_init, p->bias_a, p->bias_b,
-                    p->bias_lo, p->bias_hi);
+        const filler f = {NULL, net->seed, BTSP_STREAM_BIAS + i};
+        init_values(&f, p->bias, p->size, fan_in, p->bias_init, p->bias_a, p->bias_b, p->bias_lo, p->bias_hi);
     }
     btsp__engine_constrain(net, 1);
 }

@@ -159,6 +159,7 @@ struct btsp_net {
     double lr;
     int check_finite;
     size_t eval_block;
+    int init_rng; /* btsp_init_rng of the initial weights and biases */
     uint64_t seed;
     btsp_backward_mode backward;
     btsp_step_fn hook;

@@ -826,3 +826,62 @@ void btsp_k_permutation(uint64_t seed, uint64_t stream, uint32_t *perm, size_t n
         perm[j] = t;
     }
 }
+
+/* ========================================================================================= */
+/* PyTorch-compatible random numbers: MT19937 (Matsumoto & Nishimura 1998, the generator of  */
+/* PyTorch's CPU backend) and the float32 uniform and randperm transformations of torch 1.13. */
+/* ========================================================================================= */
+
+void btsp_k_mt19937_seed(btsp_k_mt19937 *g, uint64_t seed)
+{
+    g->state[0] = (uint32_t)seed; /* torch's mt19937(seed) keeps the low 32 bits */
+    for (uint32_t j = 1; j < 624; j++)
+        g->state[j] = UINT32_C(1812433253) * (g->state[j - 1] ^ (g->state[j - 1] >> 30)) + j;
+    g->index = 624;
+}
+
+uint32_t btsp_k_mt19937_next(btsp_k_mt19937 *g)
+{
+    if (g->index >= 624) { /* regenerate all 624 words */
+        for (size_t k = 0; k < 624; k++) {
+            const uint32_t y = (g->state[k] & UINT32_C(0x80000000)) | (g->state[(k + 1) % 624] & UINT32_C(0x7fffffff));
+            g->state[k] = g->state[(k + 397) % 624] ^ (y >> 1) ^ ((y & 1u) ? UINT32_C(0x9908b0df) : 0u);
+        }
+        g->index = 0;
+    }
+    uint32_t y = g->state[g->index++];
+    y ^= y >> 11;
+    y ^= (y << 7) & UINT32_C(0x9d2c5680);
+    y ^= (y << 15) & UINT32_C(0xefc60000);
+    y ^= y >> 18;
+    return y;
+}
+
+float btsp_k_torch_uniform(btsp_k_mt19937 *g, float from, float to)
+{
+    /* 24 random bits: every float k / 2^24 in [0, 1) exactly */
+    const float x = (float)(btsp_k_mt19937_next(g) & UINT32_C(0xFFFFFF)) * 0x1.0p-24f;
+    return fmaf(x, to - from, from);
+}
+
+void btsp_k_torch_randperm(btsp_k_mt19937 *g, uint32_t *perm, size_t n)
+{
+    assert((uint64_t)n <= (uint64_t)UINT32_MAX + 1u);
+    for (size_t i = 0; i < n; i++)
+        perm[i] = (uint32_t)i;
+    for (size_t i = 0; i + 1 < n; i++) {
+        const size_t z = (size_t)((uint64_t)btsp_k_mt19937_next(g) % (uint64_t)(n - i));
+        const uint32_t t = perm[i];
+        perm[i] = perm[z + i];
+        perm[z + i] = t;
+    }
+}
+
+void btsp_k_torch_shuffle_epoch(btsp_k_mt19937 *g, uint32_t *perm, size_t n)
+{
+    /* _BaseDataLoaderIter: base_seed = torch.empty((), dtype=torch.int64).random_(generator),
+     * one random64() = two outputs, before the sampler's first randperm */
+    (void)btsp_k_mt19937_next(g);
+    (void)btsp_k_mt19937_next(g);
+    btsp_k_torch_randperm(g, perm, n);
+}

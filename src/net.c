@@ -192,6 +192,7 @@ btsp_status btsp_net_set(btsp_net *net, btsp_net_param param, double value)
     case BTSP_NET_FORWARD_STEPS:
     case BTSP_NET_BACKWARD_STEPS:
     case BTSP_NET_EVAL_BLOCK:
+    case BTSP_NET_INIT_RNG:
         if (net->finalized)
             return btsp__net_error(net, BTSP_E_STATE, "btsp_net_set: parameter %d can only be set before finalize",
                              (int)param);
@@ -236,6 +237,12 @@ btsp_status btsp_net_set(btsp_net *net, btsp_net_param param, double value)
             return btsp__net_error(net, BTSP_E_RANGE, "BTSP_NET_EVAL_BLOCK = %g is not an integer", value);
         net->eval_block = (size_t)value;
         return BTSP_OK;
+    case BTSP_NET_INIT_RNG:
+        if (value != BTSP_INIT_RNG_COUNTER && value != BTSP_INIT_RNG_TORCH)
+            return btsp__net_error(net, BTSP_E_RANGE, "BTSP_NET_INIT_RNG must be %d (counter) or %d (torch), got %g",
+                                   BTSP_INIT_RNG_COUNTER, BTSP_INIT_RNG_TORCH, value);
+        net->init_rng = (int)value;
+        return BTSP_OK;
     }
     return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_net_set: unknown parameter %d", (int)param);
 }
@@ -255,6 +262,7 @@ btsp_status btsp_net_get(const btsp_net *net, btsp_net_param param, double *valu
     case BTSP_NET_LEARNING_RATE: *value = net->lr; return BTSP_OK;
     case BTSP_NET_CHECK_FINITE: *value = net->check_finite; return BTSP_OK;
     case BTSP_NET_EVAL_BLOCK: *value = (double)net->eval_block; return BTSP_OK;
+    case BTSP_NET_INIT_RNG: *value = (double)net->init_rng; return BTSP_OK;
     }
     return btsp__net_error((btsp_net *)net, BTSP_E_INVALID_ARG, "btsp_net_get: unknown parameter %d", (int)param);
 }

@@ -1039,6 +1039,76 @@ static void test_rng_pinned(void **state)
     assert_memory_equal(perm, pinned, sizeof perm);
 }
 
+/* MT19937 against the C++ standard's own check ([rand.predef]: the 10000th output of
+ * std::mt19937 default-seeded with 5489 is 4123659995), and torch's float32 uniform_ and
+ * randperm against values printed by PyTorch 1.13.1 (x86-64, AVX2):
+ *   torch.manual_seed(66049); torch.empty(6).uniform_(-0.25, 0.0625)   (float bits below)
+ *   torch.manual_seed(123); torch.empty(700).uniform_(0.0, 0.0680)[[0, 1, 623, 624, 699]]
+ *   g = torch.Generator(); g.manual_seed(257); torch.randperm(10, generator=g) twice
+ *   g.manual_seed(2**32 + 257); torch.randperm(10, generator=g)        (low 32 bits only)
+ *   g.manual_seed(257); dl = DataLoader(list(range(10)), batch_size=1, shuffle=True,
+ *   generator=g); list(dl) twice; and the first 5 of range(50000) (EIANN's order, data seed 257) */
+static float f32_bits(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static void test_torch_rng(void **state)
+{
+    (void)state;
+    btsp_k_mt19937 g;
+    btsp_k_mt19937_seed(&g, 5489);
+    uint32_t v = 0;
+    for (int i = 0; i < 10000; i++)
+        v = btsp_k_mt19937_next(&g);
+    assert_int_equal(v, UINT32_C(4123659995));
+
+    const uint32_t u1[6] = {3190284489u, 3188272616u, 3194243568u, 3194337083u, 1028133904u, 3157567376u};
+    btsp_k_mt19937_seed(&g, 66049);
+    for (int i = 0; i < 6; i++)
+        assert_true(btsp_k_torch_uniform(&g, -0.25f, 0.0625f) == f32_bits(u1[i]));
+    /* across the regeneration of the state (outputs 623, 624) */
+    const uint32_t u2[5] = {1017443185u, 1024450695u, 1001119260u, 1019440503u, 1031733698u};
+    const int at[5] = {0, 1, 623, 624, 699};
+    btsp_k_mt19937_seed(&g, 123);
+    for (int i = 0, k = 0; i < 700; i++) {
+        float x = btsp_k_torch_uniform(&g, 0.0f, (float)0.0680);
+        if (k < 5 && i == at[k])
+            assert_true(x == f32_bits(u2[k++]));
+    }
+
+    const uint32_t p1[10] = {8, 5, 0, 4, 1, 7, 9, 2, 3, 6}, p2[10] = {6, 9, 0, 2, 1, 3, 5, 8, 4, 7};
+    uint32_t perm[10];
+    btsp_k_mt19937_seed(&g, 257);
+    btsp_k_torch_randperm(&g, perm, 10);
+    assert_memory_equal(perm, p1, sizeof perm);
+    btsp_k_torch_randperm(&g, perm, 10); /* the next epoch continues the generator */
+    assert_memory_equal(perm, p2, sizeof perm);
+    btsp_k_mt19937_seed(&g, (UINT64_C(1) << 32) + 257);
+    btsp_k_torch_randperm(&g, perm, 10);
+    assert_memory_equal(perm, p1, sizeof perm);
+    btsp_k_torch_randperm(&g, perm, 1); /* n = 1 and 0 draw nothing */
+    assert_int_equal(perm[0], 0);
+    btsp_k_torch_randperm(&g, perm, 0);
+
+    const uint32_t d1[10] = {4, 6, 3, 0, 9, 1, 8, 2, 7, 5}, d2[10] = {8, 2, 3, 9, 1, 4, 7, 5, 6, 0};
+    btsp_k_mt19937_seed(&g, 257);
+    btsp_k_torch_shuffle_epoch(&g, perm, 10);
+    assert_memory_equal(perm, d1, sizeof perm);
+    btsp_k_torch_randperm(&g, perm, 10); /* the exhausted iterator's trailing randperm */
+    btsp_k_torch_shuffle_epoch(&g, perm, 10);
+    assert_memory_equal(perm, d2, sizeof perm);
+    uint32_t *big = malloc(50000 * sizeof *big);
+    assert_non_null(big);
+    const uint32_t e[5] = {11814, 30217, 3279, 40689, 27463};
+    btsp_k_mt19937_seed(&g, 257);
+    btsp_k_torch_shuffle_epoch(&g, big, 50000);
+    assert_memory_equal(big, e, sizeof e);
+    free(big);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -1225,6 +1295,7 @@ int main(void)
         cmocka_unit_test(test_btsp_rows_without_plateau),
         cmocka_unit_test(test_btsp_clipping),
         cmocka_unit_test(test_btsp_random_vs_reference),
+        cmocka_unit_test(test_torch_rng),
         cmocka_unit_test(test_leaky_closed_form),
         cmocka_unit_test(test_rate_update),
         cmocka_unit_test(test_activations),

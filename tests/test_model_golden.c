@@ -119,9 +119,62 @@ static void golden_trajectory(void **state)
     btsp_net_destroy(net);
 }
 
+/* BTSP_INIT_RNG_TORCH: built from the same configuration with EIANN's network seed, libbtsp
+ * draws EIANN's initial weights (golden/init, written by EIANN with torch.manual_seed(66049))
+ * bit for bit. Needs only the golden data (no data set). */
+static void golden_init_torch_rng(void **state)
+{
+    (void)state;
+    const char *refdir = test_reference_dir();
+    char init[1100], cfg[1024], path[1400], err[512];
+    if (!refdir) {
+        print_message("SKIP: ../shared/reference not found (set BTSP_SHARED_REFERENCE)\n");
+        skip();
+    }
+    snprintf(init, sizeof init, "%s/golden/fmnist-btsp5L-img0/init", refdir);
+    if (!test_path_exists(init)) {
+        print_message("SKIP: golden data %s not found\n", init);
+        skip();
+    }
+    snprintf(cfg, sizeof cfg, "%s/%s", test_source_dir(), CONFIG);
+    for (int mode = 0; mode < 2; mode++) {
+        btsp_net *net = NULL;
+        if (btsp_config_load(cfg, NULL, &net, err, sizeof err) != BTSP_OK)
+            fail_msg("%s", err);
+        btsp_net_seed(net, 66049);
+        assert_int_equal(btsp_net_set(net, BTSP_NET_INIT_RNG, mode ? BTSP_INIT_RNG_TORCH : BTSP_INIT_RNG_COUNTER),
+                         BTSP_OK);
+        assert_int_equal(btsp_net_finalize(net), BTSP_OK);
+        size_t equal_projs = 0, n_proj = btsp_net_proj_count(net);
+        for (size_t i = 0; i < n_proj; i++) {
+            btsp_proj *p = btsp_net_proj_at(net, i);
+            snprintf(path, sizeof path, "%s/%s.npy", init, btsp_proj_name(p));
+            float *ref = NULL;
+            size_t shape[2] = {0, 0}, ndim = 0;
+            if (btsp_npy_read_f32(path, &ref, shape, &ndim, err, sizeof err) != BTSP_OK)
+                fail_msg("%s", err);
+            const float *w;
+            size_t rows, cols;
+            assert_int_equal(btsp_proj_weights(p, &w, &rows, &cols), BTSP_OK);
+            assert_int_equal(shape[0] * shape[1], rows * cols);
+            int same = memcmp(ref, w, rows * cols * sizeof *w) == 0;
+            if (mode && !same)
+                fail_msg("torch-compatible init: %s differs from EIANN's (max |diff| %.3g)", btsp_proj_name(p),
+                         test_max_abs_diff(ref, w, rows * cols));
+            equal_projs += same;
+            btsp_npy_free(ref);
+        }
+        /* the counter-based stream draws other weights (only constant projections agree) */
+        if (!mode)
+            assert_true(equal_projs < n_proj / 2);
+        btsp_net_destroy(net);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(golden_init_torch_rng),
         cmocka_unit_test(golden_trajectory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,8 @@
 #include "test_support.h"
 #include "test_nets.h"
 
+#include "btsp/btsp_kernels.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +273,7 @@ static void test_structure_after_finalize(void **state)
         {BTSP_NET_FORWARD_STEPS, 9.0, 3.0},
         {BTSP_NET_BACKWARD_STEPS, 4.0, 1.0},
         {BTSP_NET_EVAL_BLOCK, 17.0, 64.0},
+        {BTSP_NET_INIT_RNG, 1.0, 0.0},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         double v = -1.0;
@@ -349,6 +352,8 @@ static void test_param_defaults(void **state)
     assert_true(v == 0.0);
     assert_int_equal(btsp_net_get(net, BTSP_NET_EVAL_BLOCK, &v), BTSP_OK);
     assert_true(v == 64.0);
+    assert_int_equal(btsp_net_get(net, BTSP_NET_INIT_RNG, &v), BTSP_OK);
+    assert_true(v == BTSP_INIT_RNG_COUNTER);
     assert_true(btsp_net_get_seed(net) == 0);
     EXPECT_OK(net, btsp_net_seed(net, UINT64_MAX));
     assert_true(btsp_net_get_seed(net) == UINT64_MAX);
@@ -400,6 +405,7 @@ static void test_param_bounds(void **state)
          {1.0, 65536.0},
          {0.0, 65537.0, 3.5, -13.0, nan, inf, -inf},
          7},
+        {BTSP_NET_INIT_RNG, "BTSP_NET_INIT_RNG", 1.0, {0.0, 1.0}, {2.0, -1.0, 0.5, nan, inf, -inf}, 6},
     };
     btsp_net *net;
     assert_int_equal(btsp_net_create(&net), BTSP_OK);
@@ -423,9 +429,9 @@ static void test_param_bounds(void **state)
     /* Unknown parameters. */
     double v = 2.385;
     EXPECT_FAIL(net, btsp_net_set(net, (btsp_net_param)99, 1.0), BTSP_E_INVALID_ARG, "99");
-    EXPECT_FAIL(net, btsp_net_set(net, (btsp_net_param)106, 1.0), BTSP_E_INVALID_ARG, "106");
+    EXPECT_FAIL(net, btsp_net_set(net, (btsp_net_param)107, 1.0), BTSP_E_INVALID_ARG, "107");
     EXPECT_FAIL(net, btsp_net_set(net, (btsp_net_param)200, 1.0), BTSP_E_INVALID_ARG, "200");
-    EXPECT_FAIL(net, btsp_net_get(net, (btsp_net_param)106, &v), BTSP_E_INVALID_ARG, "106");
+    EXPECT_FAIL(net, btsp_net_get(net, (btsp_net_param)107, &v), BTSP_E_INVALID_ARG, "107");
     assert_true(v == 0.0);
     /* Backward mode: unknown values refused, previous mode kept (checked below: the tiny BTSP
      * network needs a backward phase to finalize). */
@@ -844,6 +850,75 @@ static void test_enumeration(void **state)
     btsp_net_destroy(net);
 }
 
+/* BTSP_INIT_RNG_TORCH draws in the documented order: construction of every projection in
+ * creation order, then per population (sweep order) its incoming projections in creation order
+ * and its bias; DEFAULT_LINEAR keeps the construction values, CONSTANT draws nothing. The
+ * expected values are drawn here from the kernels, following btsp.h. */
+static void fill_torch(btsp_k_mt19937 *g, float *x, size_t n, double from, double to)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = btsp_k_torch_uniform(g, (float)from, (float)to);
+}
+
+static void test_init_rng_torch_order(void **state)
+{
+    (void)state;
+    btsp_net *net;
+    assert_int_equal(btsp_net_create(&net), BTSP_OK);
+    btsp_layer *lin, *lh, *lo;
+    btsp_pop *in, *he, *hi, *oe;
+    btsp_proj *q[4];
+    EXPECT_OK(net, btsp_layer_add(net, "In", &lin));
+    EXPECT_OK(net, btsp_layer_add(net, "H", &lh));
+    EXPECT_OK(net, btsp_layer_add(net, "Out", &lo));
+    EXPECT_OK(net, btsp_pop_add(lin, "E", 3, &in));
+    EXPECT_OK(net, btsp_pop_add(lh, "E", 4, &he));
+    EXPECT_OK(net, btsp_pop_add(lh, "I", 2, &hi));
+    EXPECT_OK(net, btsp_pop_add(lo, "E", 2, &oe));
+    EXPECT_OK(net, btsp_proj_add(in, he, BTSP_SOMA, &q[0]));
+    EXPECT_OK(net, btsp_proj_add(he, hi, BTSP_SOMA, &q[1]));
+    EXPECT_OK(net, btsp_proj_add(hi, he, BTSP_SOMA, &q[2]));
+    EXPECT_OK(net, btsp_proj_add(he, oe, BTSP_SOMA, &q[3]));
+    EXPECT_OK(net, btsp_proj_set_direction(q[2], BTSP_DIR_RECURRENT));
+    EXPECT_OK(net, btsp_proj_set_init(q[0], BTSP_INIT_HALF_KAIMING, 1.5, 0));
+    EXPECT_OK(net, btsp_proj_set_bounds(q[0], 0.0, INFINITY));
+    EXPECT_OK(net, btsp_proj_set_init(q[1], BTSP_INIT_UNIFORM, -0.3, 0.1));
+    /* q[2]: BTSP_INIT_DEFAULT_LINEAR (the default) */
+    EXPECT_OK(net, btsp_proj_set_init(q[3], BTSP_INIT_CONSTANT, 0.25, 0));
+    EXPECT_OK(net, btsp_pop_set_bias_init(hi, BTSP_INIT_UNIFORM, -0.2, 0.2));
+    EXPECT_OK(net, btsp_pop_set(oe, BTSP_POP_INCLUDE_BIAS, 1.0)); /* scaled Kaiming, fan-in 4 */
+    EXPECT_OK(net, btsp_net_seed(net, 4242));
+    EXPECT_OK(net, btsp_net_set(net, BTSP_NET_INIT_RNG, BTSP_INIT_RNG_TORCH));
+    EXPECT_OK(net, btsp_net_finalize(net));
+
+    const size_t rows[4] = {4, 2, 4, 2}, cols[4] = {3, 4, 2, 4};
+    float w[4][12], bhi[2], boe[2];
+    btsp_k_mt19937 g;
+    btsp_k_mt19937_seed(&g, 4242);
+    for (size_t k = 0; k < 4; k++) {
+        double bound = sqrt(3.0) * (sqrt(2.0 / (1.0 + sqrt(5.0) * sqrt(5.0))) / sqrt((double)cols[k]));
+        fill_torch(&g, w[k], rows[k] * cols[k], -bound, bound);
+    }
+    fill_torch(&g, w[0], 12, 0.0, 1.5 / sqrt(3.0)); /* H.E: q[0]; q[2] keeps its values */
+    fill_torch(&g, w[1], 8, -0.3, 0.1);             /* H.I: q[1], then its bias */
+    fill_torch(&g, bhi, 2, -0.2, 0.2);
+    for (size_t i = 0; i < 8; i++)                  /* Out.E: q[3] constant, then its bias */
+        w[3][i] = 0.25f;
+    fill_torch(&g, boe, 2, -0.5, 0.5);
+    for (size_t k = 0; k < 4; k++) {
+        const float *wk;
+        size_t r, c;
+        assert_int_equal(btsp_proj_weights(q[k], &wk, &r, &c), BTSP_OK);
+        assert_memory_equal(wk, w[k], r * c * sizeof *wk);
+    }
+    float b[2];
+    assert_int_equal(btsp_pop_copy_state(hi, BTSP_VAR_BIAS, b, 2), BTSP_OK);
+    assert_memory_equal(b, bhi, sizeof b);
+    assert_int_equal(btsp_pop_copy_state(oe, BTSP_VAR_BIAS, b, 2), BTSP_OK);
+    assert_memory_equal(b, boe, sizeof b);
+    btsp_net_destroy(net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -864,6 +939,7 @@ int main(void)
         cmocka_unit_test(test_memory_bytes),
         cmocka_unit_test(test_find),
         cmocka_unit_test(test_enumeration),
+        cmocka_unit_test(test_init_rng_torch_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

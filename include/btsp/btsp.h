@@ -248,8 +248,33 @@ typedef enum btsp_net_param {
     BTSP_NET_CHECK_FINITE = 104,
     /** Samples per block in btsp_net_evaluate(): larger is faster, uses more memory;
      *  default 64, bounds [1, 65536]. Before finalize only. */
-    BTSP_NET_EVAL_BLOCK = 105
+    BTSP_NET_EVAL_BLOCK = 105,
+    /** Random numbers of the initial weights and biases, a ::btsp_init_rng; default
+     *  ::BTSP_INIT_RNG_COUNTER. Before finalize only. @since 0.2 */
+    BTSP_NET_INIT_RNG = 106
 } btsp_net_param;
+
+/** Where the random initial weights and biases come from (::BTSP_NET_INIT_RNG). Both are
+ *  deterministic for a seed; they give different weights from the same distributions. */
+typedef enum btsp_init_rng {
+    /** libbtsp's counter-based stream: element i of projection q is
+     *  btsp_k_rand_uniform(seed, stream of q, i), independent of every other object, so adding a
+     *  projection changes no other projection's weights. */
+    BTSP_INIT_RNG_COUNTER = 0,
+    /** PyTorch's CPU generator as EIANN consumes it, so that a network built from an EIANN
+     *  configuration starts from EIANN's weights for the same seed (`torch.manual_seed(seed)`):
+     *  MT19937 seeded with the low 32 bits of the seed (btsp_k_mt19937_seed()); first every
+     *  projection, in creation order, draws its dense-layer default (`nn.Linear`'s
+     *  `kaiming_uniform_(a = sqrt 5)`, U(-b, b) with b = sqrt(3) sqrt(2 / 6) / sqrt(fan_in)),
+     *  which ::BTSP_INIT_DEFAULT_LINEAR keeps; then every population in sweep order draws the
+     *  initialisation of its incoming projections in creation order (::BTSP_INIT_HALF_KAIMING,
+     *  ::BTSP_INIT_SCALED_KAIMING and ::BTSP_INIT_UNIFORM: one btsp_k_torch_uniform() per element,
+     *  row-major; ::BTSP_INIT_CONSTANT and ::BTSP_INIT_NONE draw nothing), then its bias (the
+     *  Kaiming bound being 0 for a fan-in of 0, as EIANN's). Bit-exact with EIANN on PyTorch
+     *  1.13.1 (tests/test_model_golden.c). Training-time draws (stochastic plateau selection) are
+     *  the counter-based ones in both modes. */
+    BTSP_INIT_RNG_TORCH = 1
+} btsp_init_rng;
 
 /** How the backward (top-down, nudged) phase of a training step runs. */
 typedef enum btsp_backward_mode {

@@ -163,6 +163,50 @@ BTSP_API double btsp_k_rand_uniform(uint64_t seed, uint64_t stream, uint64_t cou
 BTSP_API void btsp_k_permutation(uint64_t seed, uint64_t stream, uint32_t *perm, size_t n);
 /** @} */
 
+/* ----------------------------------------------------------------------------------------- */
+/** @name PyTorch-compatible random numbers
+ *  The sequential generator of PyTorch's CPU backend (a 32-bit Mersenne Twister, MT19937) and
+ *  the two ways EIANN consumes it: float32 `Tensor.uniform_` for initial weights and
+ *  `torch.randperm` for the sample order of each epoch. With them a network initialised with
+ *  ::BTSP_INIT_RNG_TORCH, trained in the order of btsp_k_torch_randperm(), starts from EIANN's
+ *  weights and sees EIANN's samples for the same seeds (checked bit for bit against PyTorch
+ *  1.13.1 and against EIANN's own initial weights in tests/test_kernels.c and
+ *  tests/test_model_golden.c).
+ *  @{ */
+
+/** MT19937 state (624 words and the position of the next one); initialise with
+ *  btsp_k_mt19937_seed(). @since 0.2 */
+typedef struct btsp_k_mt19937 {
+    uint32_t state[624]; /**< The twister's state words. */
+    uint32_t index;      /**< Next word to temper; 624: regenerate first. */
+} btsp_k_mt19937;
+
+/** @brief Seed as `torch.manual_seed(seed)` (or `torch.Generator().manual_seed(seed)`) does:
+ *  the standard MT19937 initialisation with the low 32 bits of `seed`. @since 0.2 */
+BTSP_API void btsp_k_mt19937_seed(btsp_k_mt19937 *g, uint64_t seed);
+/** @brief Next 32-bit output (`std::mt19937`'s sequence; PyTorch's `random()`). @since 0.2 */
+BTSP_API uint32_t btsp_k_mt19937_next(btsp_k_mt19937 *g);
+/** @brief One float32 value of `Tensor.uniform_(from, to)` on the CPU: the low 24 bits of one
+ *  output scaled by 2^-24, then `x * (to - from) + from` in float32 with one rounding (a fused
+ *  multiply-add, as PyTorch's AVX2 kernels compute it; PyTorch builds running on CPUs without
+ *  AVX2 round twice and differ in the last bit of some values). `from` and `to` are the
+ *  float32 conversions of the double arguments torch receives. @since 0.2 */
+BTSP_API float btsp_k_torch_uniform(btsp_k_mt19937 *g, float from, float to);
+/** @brief `torch.randperm(n, generator=g)` on the CPU (PyTorch 1.13): perm = 0..n-1, then for
+ *  i = 0 .. n-2 swap positions i and i + (next output mod (n - i)). n - 1 outputs; the mod
+ *  makes it slightly non-uniform, as PyTorch's. @since 0.2 */
+BTSP_API void btsp_k_torch_randperm(btsp_k_mt19937 *g, uint32_t *perm, size_t n);
+/** @brief One epoch of `DataLoader(dataset, shuffle=True, generator=g)` (PyTorch 1.13), the
+ *  sample order EIANN trains in: every new iterator first draws its 64-bit base seed from the
+ *  generator (two outputs, discarded), then RandomSampler takes btsp_k_torch_randperm(). Call
+ *  once per epoch on one generator seeded with the data seed. An iterator read to exhaustion
+ *  also evaluates RandomSampler's trailing `randperm(n)[:0]` (num_samples % n = 0): after a
+ *  complete epoch, before the next one, call btsp_k_torch_randperm() once more and discard
+ *  the result (EIANN's full-epoch runs do this; its runs cut short within the epoch, such as
+ *  the 20,000-sample ones, do not). @since 0.2 */
+BTSP_API void btsp_k_torch_shuffle_epoch(btsp_k_mt19937 *g, uint32_t *perm, size_t n);
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif
