@@ -352,6 +352,272 @@ static void test_morans_i(void **state)
     assert_true(isnan(btsp_an_morans_i(NULL, 2, 2)));
 }
 
+static void test_weighted_average_input(void **state)
+{
+    (void)state;
+    /* 3 patterns x 2 units, inputs [1,2], [3,0], [-1,4].
+     * unit 0, activities 1, 2, 1: total 4, sum a x = [1 + 6 - 1, 2 + 0 + 4] = [6, 6] -> [1.5, 1.5];
+     * unit 1, activities 0.5, 0, 1.5: total 2, sum a x = [0.5 - 1.5, 1 + 6] = [-1, 7] -> [-0.5, 3.5] */
+    const float act[6] = {1, 0.5f, 2, 0, 1, 1.5f};
+    const float X[6] = {1, 2, 3, 0, -1, 4};
+    float out[4];
+    assert_int_equal(btsp_an_weighted_average_input(act, 3, 2, X, 2, 0.0, out), BTSP_OK);
+    assert_true(out[0] == 1.5f && out[1] == 1.5f && out[2] == -0.5f && out[3] == 3.5f);
+    /* EIANN's eps: sums divided by total + 1e-4 */
+    assert_int_equal(btsp_an_weighted_average_input(act, 3, 2, X, 2, BTSP_AN_WEIGHTED_AVERAGE_EPS, out), BTSP_OK);
+    const double want[4] = {6.0 / 4.0001, 6.0 / 4.0001, -1.0 / 2.0001, 7.0 / 2.0001};
+    for (int i = 0; i < 4; i++)
+        assert_true(fabs(out[i] - want[i]) <= 1e-7 * fabs(want[i]));
+
+    /* A silent unit (all zeros, or activities summing to exactly 0) gives 0 with eps = 0, not
+     * NaN; with eps > 0, 0 / eps = 0 as well. */
+    const float act2[9] = {2, 0, 0, 1, 1, 0, 0, -1, 0}; /* 3 patterns x 3 units: u1 sums to 0, u2 silent */
+    const float X2[6] = {1, 2, 4, 8, 16, 32};            /* 3 patterns x 2 inputs */
+    float out2[6];
+    for (int k = 0; k < 2; k++) {
+        const double eps = k ? BTSP_AN_WEIGHTED_AVERAGE_EPS : 0.0;
+        assert_int_equal(btsp_an_weighted_average_input(act2, 3, 3, X2, 2, eps, out2), BTSP_OK);
+        /* unit 0: activities 2, 1, 0: (2 [1,2] + [4,8]) / (3 + eps) */
+        assert_true(fabs(out2[0] - 6.0 / (3.0 + eps)) < 1e-6 && fabs(out2[1] - 12.0 / (3.0 + eps)) < 1e-6);
+        if (k == 0)
+            assert_true(out2[2] == 0.0f && out2[3] == 0.0f); /* 0 / 0 -> 0 */
+        else /* ([4,8] - [16,32]) / 1e-4 */
+            assert_true(fabs(out2[2] + 12.0 / 1e-4) <= 1e-6 * 12.0 / 1e-4 &&
+                        fabs(out2[3] + 24.0 / 1e-4) <= 1e-6 * 24.0 / 1e-4);
+        assert_true(out2[4] == 0.0f && out2[5] == 0.0f);
+    }
+
+    /* Sparse random activity against the formula evaluated densely. */
+    enum { P = 40, U = 6, I = 5 };
+    float ra[P * U], rx[P * I], ro[U * I];
+    unsigned seed = 12345u;
+    for (int k = 0; k < P * U; k++) {
+        seed = seed * 1664525u + 1013904223u;
+        ra[k] = (seed >> 30) ? 0.0f : (float)(seed >> 8) / 16777216.0f; /* 3 of 4 are 0 */
+    }
+    for (int k = 0; k < P * I; k++) {
+        seed = seed * 1664525u + 1013904223u;
+        rx[k] = (float)(seed >> 8) / 16777216.0f - 0.5f;
+    }
+    assert_int_equal(btsp_an_weighted_average_input(ra, P, U, rx, I, BTSP_AN_WEIGHTED_AVERAGE_EPS, ro), BTSP_OK);
+    for (int u = 0; u < U; u++)
+        for (int i = 0; i < I; i++) {
+            double num = 0.0, den = BTSP_AN_WEIGHTED_AVERAGE_EPS;
+            for (int p = 0; p < P; p++) {
+                num += (double)ra[p * U + u] * (double)rx[p * I + i];
+                den += (double)ra[p * U + u];
+            }
+            assert_true(fabs(ro[u * I + i] - num / den) <= 1e-6 * (1.0 + fabs(num / den)));
+        }
+
+    /* Misuse: NULL pointers, zero sizes, bad eps, sizes whose products overflow. */
+    assert_int_equal(btsp_an_weighted_average_input(NULL, 3, 2, X, 2, 0.0, out), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_weighted_average_input(act, 3, 2, NULL, 2, 0.0, out), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_weighted_average_input(act, 3, 2, X, 2, 0.0, NULL), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_weighted_average_input(act, 0, 2, X, 2, 0.0, out), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_weighted_average_input(act, 3, 0, X, 2, 0.0, out), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_weighted_average_input(act, 3, 2, X, 0, 0.0, out), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_weighted_average_input(act, 3, 2, X, 2, -1e-4, out), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_weighted_average_input(act, 3, 2, X, 2, NAN, out), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_weighted_average_input(act, 3, 2, X, 2, INFINITY, out), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_weighted_average_input(act, SIZE_MAX / 2, 3, X, 2, 0.0, out), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_weighted_average_input(act, 3, SIZE_MAX / 2, X, 3, 0.0, out), BTSP_E_INVALID_ARG);
+}
+
+/* Reference for btsp_an_power_spectrum(): the 2-D DFT summed directly (O(side^4)) and binned
+ * with floating-point edges 0.5, 1.5, ..., side/2 + 0.5 as scipy's binned_statistic (last bin
+ * closed). */
+static void reference_spectrum(const float *img, size_t side, double *ref)
+{
+    const size_t nb = side / 2;
+    double sum[64] = {0}, cnt[64] = {0};
+    const double two_pi = 2.0 * acos(-1.0);
+    for (size_t ky = 0; ky < side; ky++)
+        for (size_t kx = 0; kx < side; kx++) {
+            double re = 0.0, im = 0.0;
+            for (size_t y = 0; y < side; y++)
+                for (size_t x = 0; x < side; x++) {
+                    double t = two_pi * (double)((ky * y + kx * x) % side) / (double)side;
+                    re += (double)img[y * side + x] * cos(t);
+                    im -= (double)img[y * side + x] * sin(t);
+                }
+            /* numpy fftfreq(side) * side: 0, 1, ..., ceil(side/2) - 1, -floor(side/2), ..., -1 */
+            double fx = kx < (side + 1) / 2 ? (double)kx : (double)kx - (double)side;
+            double fy = ky < (side + 1) / 2 ? (double)ky : (double)ky - (double)side;
+            double k = sqrt(fx * fx + fy * fy);
+            for (size_t b = 0; b < nb; b++) {
+                double lo = (double)b + 0.5, hi = lo + 1.0;
+                if (k >= lo && (k < hi || (b + 1 == nb && k <= hi))) {
+                    sum[b] += re * re + im * im;
+                    cnt[b] += 1.0;
+                    break;
+                }
+            }
+        }
+    const double pi = acos(-1.0);
+    for (size_t b = 0; b < nb; b++) {
+        double lo = (double)b + 0.5, hi = lo + 1.0;
+        ref[b] = cnt[b] > 0.0 ? sum[b] / cnt[b] * pi * (hi * hi - lo * lo) : 0.0;
+    }
+}
+
+/* Trajectory PCA on points whose standardised covariance is known in closed form: columns 0 and
+ * 1 are the same zero-mean pattern up to scale and offset (standardised: identical), column 2 an
+ * orthogonal pattern, column 3 constant. The standardised covariance (times n - 1 = 3) is
+ * [[3,3,0,0],[3,3,0,0],[0,0,3,0],[0,0,0,0]]: eigenvalues 6, 3, 0 -> explained 2/3, 1/3; axis 1
+ * = (1,1,0,0)/sqrt2, axis 2 = (0,0,1,0); the scores are the standardised patterns projected. */
+static void test_trajectory_pca(void **state)
+{
+    (void)state;
+    const double p1[4] = {-3, -1, 1, 3}, p2[4] = {1, -1, -1, 1};
+    float X[4 * 4];
+    for (size_t i = 0; i < 4; i++) {
+        X[i * 4 + 0] = (float)(10.0 + p1[i]);
+        X[i * 4 + 1] = (float)(2.0 * p1[i] - 5.0);
+        X[i * 4 + 2] = (float)(5.0 * p2[i]);
+        X[i * 4 + 3] = 7.0f;
+    }
+    float coords[4 * 2], axes[2 * 4], mean[4], sd[4];
+    double ex[2];
+    assert_int_equal(btsp_an_trajectory_pca(X, 4, 4, 2, coords, axes, mean, sd, ex), BTSP_OK);
+    /* the points, means and deviations are floats: agreement to float rounding */
+    assert_true(fabs(ex[0] - 2.0 / 3.0) < 1e-6 && fabs(ex[1] - 1.0 / 3.0) < 1e-6);
+    const double s1 = sqrt(20.0 / 3.0), s2 = sqrt(4.0 / 3.0); /* unbiased std of p1 and p2 */
+    assert_true(fabs(mean[0] - 10.0) < 1e-6 && fabs(mean[1] + 5.0) < 1e-6 && fabs(mean[3] - 7.0) < 1e-6);
+    assert_true(fabs(sd[0] - s1) < 1e-6 && fabs(sd[1] - 2.0 * s1) < 1e-6 && fabs(sd[2] - 5.0 * s2) < 1e-5);
+    assert_true(sd[3] == 0.0f);
+    const double r = sqrt(0.5);
+    const double ax1[4] = {r, r, 0, 0}, ax2[4] = {0, 0, 1, 0};
+    for (size_t d = 0; d < 4; d++) {
+        assert_true(fabs(axes[d] - ax1[d]) < 1e-6);
+        assert_true(fabs(axes[4 + d] - ax2[d]) < 1e-6);
+    }
+    /* scores: z . axis; the largest-magnitude score is positive (svd_flip) */
+    for (size_t i = 0; i < 4; i++) {
+        assert_true(fabs(coords[i * 2] - 2.0 * r * p1[i] / s1) < 1e-5);
+        assert_true(fabs(coords[i * 2 + 1] - p2[i] / s2) < 1e-5);
+    }
+    /* mapping a point's scores back gives the point */
+    for (size_t i = 0; i < 4; i++)
+        for (size_t d = 0; d < 4; d++) {
+            double x = mean[d] + sd[d] * (coords[i * 2] * axes[d] + coords[i * 2 + 1] * axes[4 + d]);
+            assert_true(fabs(x - X[i * 4 + d]) < 1e-4);
+        }
+    /* all points equal: no variance, zero axes, explained 0 */
+    float same[3 * 2] = {1, 2, 1, 2, 1, 2}, c3[3], a3[2], m3[2], s3[2];
+    double e3;
+    assert_int_equal(btsp_an_trajectory_pca(same, 3, 2, 1, c3, a3, m3, s3, &e3), BTSP_OK);
+    assert_true(e3 == 0.0 && a3[0] == 0.0f && a3[1] == 0.0f && c3[0] == 0.0f);
+    /* bad arguments */
+    assert_int_equal(btsp_an_trajectory_pca(NULL, 4, 4, 2, coords, axes, mean, sd, ex), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_trajectory_pca(X, 1, 4, 1, coords, axes, mean, sd, ex), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_trajectory_pca(X, 4, 0, 2, coords, axes, mean, sd, ex), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_trajectory_pca(X, 4, 4, 0, coords, axes, mean, sd, ex), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_trajectory_pca(X, 4, 4, 5, coords, axes, mean, sd, ex), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_trajectory_pca(X, 4, 4, 2, coords, axes, mean, sd, NULL), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_trajectory_pca(X, SIZE_MAX / 2, 4, 2, coords, axes, mean, sd, ex), BTSP_E_INVALID_ARG);
+}
+
+/* A random trajectory: the axes are orthonormal, the explained ratios decrease and sum to <= 1,
+ * and the scores equal z . axis computed here directly. */
+static void test_trajectory_pca_random(void **state)
+{
+    (void)state;
+    enum { N = 7, D = 40, K = 3 };
+    float X[N * D], coords[N * K], axes[K * D], mean[D], sd[D];
+    double ex[K];
+    uint64_t st = 12345;
+    for (size_t i = 0; i < N * D; i++) {
+        st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+        X[i] = (float)((double)(st >> 11) / 9007199254740992.0) * (float)(1 + i % 5);
+    }
+    assert_int_equal(btsp_an_trajectory_pca(X, N, D, K, coords, axes, mean, sd, ex), BTSP_OK);
+    assert_true(ex[0] >= ex[1] && ex[1] >= ex[2] && ex[0] + ex[1] + ex[2] <= 1.0 + 1e-12 && ex[2] > 0.0);
+    for (size_t a = 0; a < K; a++)
+        for (size_t b = 0; b < K; b++) {
+            double dot = 0.0;
+            for (size_t d = 0; d < D; d++)
+                dot += (double)axes[a * D + d] * axes[b * D + d];
+            assert_true(fabs(dot - (a == b)) < 1e-5);
+        }
+    double var_total = 0.0;
+    for (size_t i = 0; i < N; i++)
+        for (size_t c = 0; c < K; c++) {
+            double score = 0.0;
+            for (size_t d = 0; d < D; d++)
+                score += (X[i * D + d] - (double)mean[d]) / ((double)sd[d] + 1e-10) * axes[c * D + d];
+            assert_true(fabs(score - coords[i * K + c]) < 1e-4);
+        }
+    /* the explained ratio of component 1 is its score variance over the total variance (= D) */
+    for (size_t i = 0; i < N; i++)
+        var_total += (double)coords[i * K] * coords[i * K];
+    assert_true(fabs(var_total / (double)(N - 1) / D - ex[0]) < 1e-5);
+}
+
+static void test_power_spectrum(void **state)
+{
+    (void)state;
+    /* (a) random 6 x 6 and 7 x 7 images against the direct DFT. The result is float: the check
+     * allows 1e-9 relative for the double computation plus the float rounding (2^-24 relative). */
+    unsigned seed = 777u;
+    for (size_t side = 6; side <= 7; side++) {
+        float img[49];
+        for (size_t i = 0; i < side * side; i++) {
+            seed = seed * 1664525u + 1013904223u;
+            img[i] = (float)(seed >> 8) / 16777216.0f - 0.3f;
+        }
+        double ref[3];
+        reference_spectrum(img, side, ref);
+        float power[3];
+        size_t peak = 99, want_peak = 0;
+        assert_int_equal(btsp_an_power_spectrum(img, side, power, side / 2, &peak), BTSP_OK);
+        for (size_t b = 0; b < side / 2; b++) {
+            assert_true(ref[b] > 0.0);
+            assert_true(fabs((double)power[b] - ref[b]) <= (1e-9 + 0x1p-24) * ref[b]);
+            if (ref[b] > ref[want_peak])
+                want_peak = b;
+        }
+        assert_int_equal(peak, want_peak);
+        assert_int_equal(btsp_an_power_spectrum(img, side, power, side / 2, NULL), BTSP_OK);
+    }
+
+    /* (b) img[y][x] = cos(2 pi 3 x / 28): F = 28 * 28 / 2 at (kx, ky) = (+-3, 0), 0 elsewhere, so
+     * only bin 2 ([2.5, 3.5)) has power: P = 392^2 at 2 of its frequencies, 0 at the others. */
+    enum { S = 28 };
+    static float wave[S * S];
+    for (int y = 0; y < S; y++)
+        for (int x = 0; x < S; x++)
+            wave[y * S + x] = (float)cos(2.0 * acos(-1.0) * 3.0 * x / S);
+    size_t in_bin2 = 0;
+    for (int ky = 0; ky < S; ky++)
+        for (int kx = 0; kx < S; kx++) {
+            int fx = kx < S / 2 ? kx : kx - S, fy = ky < S / 2 ? ky : ky - S;
+            double k = sqrt((double)(fx * fx + fy * fy));
+            in_bin2 += k >= 2.5 && k < 3.5;
+        }
+    const double p3 = (S * S / 2.0) * (S * S / 2.0);
+    const double want2 = 2.0 * p3 / (double)in_bin2 * acos(-1.0) * (3.5 * 3.5 - 2.5 * 2.5);
+    float power[S / 2];
+    size_t peak = 99;
+    assert_int_equal(btsp_an_power_spectrum(wave, S, power, S / 2, &peak), BTSP_OK);
+    assert_int_equal(peak, 2);
+    /* 1e-6: the image is stored in float, so the cosine is off by up to half a float ulp */
+    assert_true(fabs(power[2] - want2) <= 1e-6 * want2);
+    for (int b = 0; b < S / 2; b++)
+        if (b != 2)
+            assert_true(fabs(power[b]) <= 1e-9 * want2);
+
+    /* (c) misuse */
+    float p1[1];
+    assert_int_equal(btsp_an_power_spectrum(wave, 2, p1, 1, &peak), BTSP_OK); /* smallest image */
+    assert_int_equal(btsp_an_power_spectrum(NULL, S, power, S / 2, &peak), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_power_spectrum(wave, S, NULL, S / 2, &peak), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_power_spectrum(wave, S, power, S / 2 - 1, &peak), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_power_spectrum(wave, S, power, S / 2 + 1, &peak), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_power_spectrum(wave, 1, p1, 0, &peak), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_power_spectrum(wave, 0, p1, 0, &peak), BTSP_E_INVALID_ARG);
+}
+
 static void test_render_grid(void **state)
 {
     (void)state;
@@ -472,6 +738,10 @@ int main(void)
         cmocka_unit_test(test_equilibration),
         cmocka_unit_test(test_class_order),
         cmocka_unit_test(test_morans_i),
+        cmocka_unit_test(test_weighted_average_input),
+        cmocka_unit_test(test_power_spectrum),
+        cmocka_unit_test(test_trajectory_pca),
+        cmocka_unit_test(test_trajectory_pca_random),
         cmocka_unit_test(test_render_grid),
         cmocka_unit_test(test_render_lines_png),
     };

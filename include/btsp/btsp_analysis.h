@@ -255,7 +255,8 @@ BTSP_IO_API double btsp_an_angle_transposed_deg(const float *w, size_t rows, siz
 /** @} */
 
 /* ------------------------------------------------------------------------------------------ */
-/** @name Training diagnostics: representation summaries, equilibration, ordering, RF structure
+/** @name Training diagnostics: representation summaries, equilibration, ordering, receptive fields,
+ *  trajectories
  *  @{ */
 
 /** @brief Mean sparsity, mean selectivity and mean discriminability of an activity matrix in
@@ -304,6 +305,86 @@ BTSP_IO_API btsp_status btsp_an_class_order(const uint8_t *labels, size_t n, siz
  *  @param height rows.
  *  @return I; NaN if img is NULL, a size is 0, the image is constant or 1 x 1. @since 0.1 */
 BTSP_IO_API double btsp_an_morans_i(const float *img, size_t width, size_t height);
+
+/** Default `eps` of btsp_an_weighted_average_input(): EIANN's `compute_act_weighted_avg` adds
+ *  1e-4 to every unit's total activity. @since 0.2 */
+#define BTSP_AN_WEIGHTED_AVERAGE_EPS 1e-4
+
+/** @brief Activity-weighted average input of every unit, a receptive-field estimate (EIANN's
+ *  `compute_act_weighted_avg`): `out[u][i] = sum_p act[p][u] X[p][i] / (sum_p act[p][u] + eps)`.
+ *
+ *  EIANN uses eps = 1e-4 (::BTSP_AN_WEIGHTED_AVERAGE_EPS); eps = 0 gives the exact weighted mean.
+ *  Where the denominator is exactly 0 (a silent unit with eps = 0) the unit's row is 0, not NaN.
+ *  Sums are accumulated in double; patterns where a unit's activity is 0 are skipped, so the
+ *  cost is O(non-zero activities x n_inputs) (sparse hidden layers are cheap).
+ *  @param act n_patterns x n_units activity, row-major.
+ *  @param n_patterns number of patterns (rows of act and X).
+ *  @param n_units number of units (columns of act).
+ *  @param X n_patterns x n_inputs inputs (e.g. flattened 28 x 28 images), row-major.
+ *  @param n_inputs values per input pattern.
+ *  @param eps added to every unit's total activity; finite and >= 0.
+ *  @param[out] out n_units x n_inputs averages, row-major (one input-shaped row per unit).
+ *  @return ::BTSP_OK; ::BTSP_E_INVALID_ARG for a NULL pointer, a zero size, a negative or
+ *  non-finite eps, or sizes whose products overflow; ::BTSP_E_NOMEM when the double
+ *  accumulator (n_units x n_inputs) cannot be allocated. @since 0.2 */
+BTSP_IO_API btsp_status btsp_an_weighted_average_input(const float *act, size_t n_patterns, size_t n_units,
+                                                       const float *X, size_t n_inputs, double eps, float *out);
+
+/** @brief Radially binned spatial power spectrum of a square image (EIANN's `compute_PSD`, after
+ *  numpy `fftn` and scipy `binned_statistic`).
+ *
+ *  With F the 2-D DFT, `F[ky][kx] = sum_y sum_x img[y][x] exp(-2 pi i (ky y + kx x) / side)`, and
+ *  P = |F|^2, every frequency has the wave-number norm `k = sqrt(fx^2 + fy^2)`, fx and fy being
+ *  numpy's `fftfreq(side) * side` (0, 1, ..., ceil(side/2) - 1, -floor(side/2), ..., -1). The
+ *  bin edges are 0.5, 1.5, ..., side/2 + 0.5 (integer division, numpy
+ *  `arange(0.5, side//2 + 1, 1.)`): side/2 bins, bin b = [b + 0.5, b + 1.5) (the last one closed,
+ *  as in scipy; no integer frequency lies on an edge). The DC term (k = 0) and frequencies
+ *  with k > side/2 + 0.5 are in no bin. `power[b] = mean(P over the bin) * pi * (hi^2 - lo^2)`.
+ *  The frequency of bin b is b + 1 (numpy's bin centres `kvals`). An empty bin gives 0 (numpy
+ *  gives NaN; with integer frequencies no bin is empty for side >= 2).
+ *
+ *  The DFT is computed directly as a separable transform (rows, then columns) with cos/sin
+ *  tables in double: O(side^3), fine for side <= 512 (a 28 x 28 image takes about 44k complex
+ *  multiply-adds).
+ *  @param img side x side values, row-major.
+ *  @param side image width and height (>= 2).
+ *  @param[out] power n_bins values.
+ *  @param n_bins number of bins, must equal side / 2.
+ *  @param[out] peak receives the index of the largest power (ties to the lowest index, as numpy
+ *  `argmax`; its frequency is peak + 1); may be NULL.
+ *  @return ::BTSP_OK; ::BTSP_E_INVALID_ARG for a NULL img or power, side < 2, n_bins !=
+ *  side / 2 or a size overflow; ::BTSP_E_NOMEM. @since 0.2 */
+BTSP_IO_API btsp_status btsp_an_power_spectrum(const float *img, size_t side, float *power, size_t n_bins,
+                                               size_t *peak);
+
+/** @brief Principal components of a trajectory of points, e.g. parameter snapshots (EIANN's
+ *  loss landscape, `plot_loss_landscape`).
+ *
+ *  Every coordinate d is standardised over the n points, `z = (x - mean_d) / (std_d + 1e-10)`
+ *  with the unbiased standard deviation (as torch.std; a constant coordinate gives z = 0), and
+ *  the first k principal axes of the standardised points are found (scikit-learn's PCA: the
+ *  data are already centred). Outputs: the scores `coords[i][c] = z_i . axes[c]` (the points in
+ *  PC space), the unit axes in standardised space, and the ratios of explained variance. A
+ *  point with PC coordinates (c_1 .. c_k) maps back to `x = mean + std * sum_c c_c axes[c]`
+ *  (element-wise; EIANN's grid of the loss landscape). Signs follow scikit-learn's `svd_flip`:
+ *  the largest-magnitude score of every component is positive.
+ *
+ *  Computed from the n x n Gram matrix of the standardised points (Jacobi eigen-decomposition
+ *  in double): O(n^2 dim + n^3) time, O(n^2) extra memory, so dim can be the size of a whole
+ *  network while n (snapshots) stays at most a few hundred.
+ *  @param X n x dim points, row-major.
+ *  @param n number of points (>= 2).
+ *  @param dim coordinates per point (>= 1).
+ *  @param k number of components (1 <= k <= n).
+ *  @param[out] coords n x k scores, row-major.
+ *  @param[out] axes k x dim unit axes, row-major (zero for a component of zero variance).
+ *  @param[out] mean dim means of the coordinates.
+ *  @param[out] std dim unbiased standard deviations.
+ *  @param[out] explained k ratios of explained variance (0 if the points are all equal).
+ *  @return ::BTSP_OK; ::BTSP_E_INVALID_ARG for a NULL pointer, n < 2, dim = 0, k = 0, k > n or
+ *  sizes whose products overflow; ::BTSP_E_NOMEM. @since 0.2 */
+BTSP_IO_API btsp_status btsp_an_trajectory_pca(const float *X, size_t n, size_t dim, size_t k, float *coords,
+                                               float *axes, float *mean, float *std, double *explained);
 /** @} */
 
 /* ------------------------------------------------------------------------------------------ */

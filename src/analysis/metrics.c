@@ -1,8 +1,10 @@
 /* Analyses: accuracy, loss, simple statistics, Vinje-Gallant sparseness, discriminability,
- * angles (btsp_analysis.h). Pure functions on plain arrays, double accumulation. */
+ * angles, activity-weighted average input (btsp_analysis.h). Pure functions on plain arrays,
+ * double accumulation. */
 #include "btsp/btsp_analysis.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 size_t btsp_an_argmax(const float *v, size_t n)
@@ -284,4 +286,57 @@ double btsp_an_angle_transposed_deg(const float *w, size_t rows, size_t cols, co
             s2 += (x + y) * (x + y);
         }
     return angle_kahan(d2, s2);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Activity-weighted average input (EIANN's compute_act_weighted_avg) */
+
+btsp_status btsp_an_weighted_average_input(const float *act, size_t n_patterns, size_t n_units, const float *X,
+                                           size_t n_inputs, double eps, float *out)
+{
+    if (!act || !X || !out || n_patterns == 0 || n_units == 0 || n_inputs == 0 || !isfinite(eps) || eps < 0.0)
+        return BTSP_E_INVALID_ARG;
+    /* act, X and out cannot exist when their element counts overflow */
+    if (n_units > SIZE_MAX / n_patterns || n_inputs > SIZE_MAX / n_patterns || n_inputs > SIZE_MAX / n_units)
+        return BTSP_E_INVALID_ARG;
+    const size_t n_acc = n_units * n_inputs;
+    /* one block: the accumulator (units x inputs), the totals (units), one input row in double */
+    const size_t max_doubles = SIZE_MAX / sizeof(double);
+    if (n_acc > max_doubles || n_units > max_doubles - n_acc || n_inputs > max_doubles - n_acc - n_units)
+        return BTSP_E_NOMEM;
+    double *acc = calloc(n_acc + n_units + n_inputs, sizeof *acc);
+    if (!acc)
+        return BTSP_E_NOMEM;
+    double *total = acc + n_acc, *xrow = total + n_units;
+    /* Pattern by pattern: convert the input row once, then add it to the row of every unit that
+     * is active for it. Silent (unit, pattern) pairs, most of them in sparse hidden layers, cost
+     * one comparison. */
+    for (size_t p = 0; p < n_patterns; p++) {
+        const float *a = act + p * n_units;
+        int converted = 0;
+        for (size_t u = 0; u < n_units; u++) {
+            if (a[u] == 0.0f)
+                continue;
+            if (!converted) {
+                const float *x = X + p * n_inputs;
+                for (size_t i = 0; i < n_inputs; i++)
+                    xrow[i] = (double)x[i];
+                converted = 1;
+            }
+            const double w = (double)a[u];
+            double *r = acc + u * n_inputs;
+            total[u] += w;
+            for (size_t i = 0; i < n_inputs; i++)
+                r[i] += w * xrow[i];
+        }
+    }
+    for (size_t u = 0; u < n_units; u++) {
+        const double den = total[u] + eps;
+        const double *r = acc + u * n_inputs;
+        float *o = out + u * n_inputs;
+        for (size_t i = 0; i < n_inputs; i++)
+            o[i] = den == 0.0 ? 0.0f : (float)(r[i] / den);
+    }
+    free(acc);
+    return BTSP_OK;
 }
