@@ -4,15 +4,16 @@
 # summary tables), validation accuracy and training speed, with an optional target check.
 #
 #   bench/accuracy.sh [--data fashion-mnist|mnist|DIR] [--samples N] [--seeds K]
-#                     [--target PERCENT] CONFIG...
+#                     [--rng counter|torch] [--target PERCENT] CONFIG...
 #
 # Seed pair i (0-based) is network seed 66049+i with data seed 257+i, the pairing EIANN's
-# optimisation used. Builds build/release if needed. Exit status 1 if a --target is given and
-# the mean test accuracy is below it. Results of each run are appended to bench/results/*.jsonl
-# (not tracked) for later inspection.
+# optimisation used; with --rng torch every run starts from EIANN's initial weights and trains in
+# EIANN's sample order for that pair (btsp train --rng torch). Builds build/release if needed.
+# Exit status 1 if a --target is given and the mean test accuracy is below it. Results of each
+# run are appended to bench/results/*.jsonl (not tracked) for later inspection.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-data=fashion-mnist samples=20000 seeds=3 target=""
+data=fashion-mnist samples=20000 seeds=3 target="" rng=counter
 configs=()
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -20,7 +21,8 @@ while [[ $# -gt 0 ]]; do
     --samples) samples=$2; shift 2 ;;
     --seeds) seeds=$2; shift 2 ;;
     --target) target=$2; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --rng) rng=$2; shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) configs+=("$1"); shift ;;
   esac
 done
@@ -38,13 +40,13 @@ mkdir -p "$root/bench/results"
 status=0
 for cfg in "${configs[@]}"; do
   name=$(basename "$cfg" .yaml)
-  log=$root/bench/results/$name.$data.$samples.jsonl
-  printf '\n%s\n  data %s, %s samples, %s seed pairs\n' "$name" "$data" "$samples" "$seeds"
+  log=$root/bench/results/$name.$data.$samples.$rng.jsonl
+  printf '\n%s\n  data %s, %s samples, %s seed pairs, rng %s\n' "$name" "$data" "$samples" "$seeds" "$rng"
   printf '  %-12s %-9s %-9s %-9s %-10s\n' seed data_seed test_acc val_acc samples/s
   accs=() vals=() speeds=()
   for ((i = 0; i < seeds; i++)); do
     line=$("$btsp" train "$cfg" --data "$data" --samples "$samples" --seed $((66049 + i)) \
-      --data-seed $((257 + i)) --quiet | tail -n 1)
+      --data-seed $((257 + i)) --rng "$rng" --quiet | tail -n 1)
     echo "$line" >> "$log"
     get() { sed -n "s/.*\"$1\": \([^,}]*\).*/\1/p" <<<"$line"; }
     acc=$(get test_accuracy) val=$(get val_accuracy) sps=$(get samples_per_second)

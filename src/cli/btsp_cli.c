@@ -3,11 +3,12 @@
  *
  *   btsp train CONFIG --data fashion-mnist|mnist|demo|DIR [--samples N] [--seed S] [--data-seed D]
  *                     [--out DIR [--history-interval K] [--plateau-pop L.P]]
- *                     [--init-weights DIR] [--order FILE.npy] [--quiet]
+ *                     [--init-weights DIR] [--order FILE.npy] [--rng counter|torch] [--quiet]
  *   btsp eval CONFIG WEIGHTS_DIR --data NAME
  *   btsp info CONFIG
  *   btsp analyze RUN_DIR [--data NAME] [--max-test N] [--rsm-patterns N] [--angle-samples N] [--bp-steps K]
- *   btsp compare --data NAME [--samples N] [--seeds K] [--out DIR] CONFIG...
+ *                        [--rf-images N] [--landscape-points K] [--landscape-rows N]
+ *   btsp compare --data NAME [--samples N] [--seeds K] [--out DIR] [--rng counter|torch] CONFIG...
  *   btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR ...]
  *
  * CONFIG is an EIANN YAML file or "@demo", the embedded demo network; the data set "demo" is
@@ -19,6 +20,9 @@
  * Online learning, batch 1, a fresh seeded shuffle of the training rows for every epoch
  * (btsp_k_permutation(data_seed, epoch)), or the fixed order of training-row indices given with
  * --order (a 1-D .npy, e.g. the order another implementation used; repeated if too short).
+ * --rng torch draws the initial weights and the epoch permutations with PyTorch's generator as
+ * EIANN does (BTSP_INIT_RNG_TORCH, btsp_k_torch_randperm), so that a run starts from EIANN's
+ * weights and sees EIANN's samples for the same seed pair.
  * Accuracies are percentages; argmax ties go to the lowest index, so an all-silent output
  * predicts class 0.
  *
@@ -43,18 +47,22 @@ static int usage(FILE *f)
             "usage:\n"
             "  btsp train CONFIG --data fashion-mnist|mnist|demo|DIR [--samples N] [--seed S] [--data-seed D]\n"
             "                    [--out DIR [--history-interval K] [--plateau-pop LAYER.POP]]\n"
-            "                    [--init-weights DIR] [--order FILE.npy] [--quiet]\n"
+            "                    [--init-weights DIR] [--order FILE.npy] [--rng counter|torch] [--quiet]\n"
             "  btsp eval CONFIG WEIGHTS_DIR --data NAME\n"
             "  btsp info CONFIG\n"
             "  btsp analyze RUN_DIR [--data NAME] [--max-test N] [--rsm-patterns N] [--angle-samples N]\n"
-            "                       [--bp-steps K]\n"
-            "  btsp compare --data NAME [--samples N] [--seeds K] [--out DIR [--history-interval K]] CONFIG...\n"
+            "                       [--bp-steps K] [--rf-images N] [--landscape-points K] [--landscape-rows N]\n"
+            "  btsp compare --data NAME [--samples N] [--seeds K] [--out DIR [--history-interval K]]\n"
+            "               [--rng counter|torch] CONFIG...\n"
             "  btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR [--history-interval K]] [--quiet]\n"
             "CONFIG is an EIANN YAML file or @demo (the embedded demo network; data set 'demo').\n"
-            "defaults: --samples 20000 (demo 3000), --seed 66049, --data-seed 257, --seeds 5,\n"
+            "defaults: --samples 20000 (demo 3000), --seed 66049, --data-seed 257, --seeds 5, --rng counter\n"
+            "          (torch: EIANN's initial weights and sample order for the same seeds),\n"
             "          --history-interval %u with --out (0: no snapshots), --rsm-patterns 500,\n"
             "          --angle-samples 100 (0: no update angles), --bp-steps: the network's backward\n"
-            "          steps, or 3 if it has none (EIANN's bpDale networks)\n",
+            "          steps, or 3 if it has none (EIANN's bpDale networks), --rf-images 1000 (test\n"
+            "          images per activation-maximisation receptive field; 0: none),\n"
+            "          --landscape-points 11 (loss-landscape grid per axis; 0: none), --landscape-rows 500\n",
             CLI_DEFAULT_HISTORY_INTERVAL);
     return 2;
 }
@@ -82,6 +90,9 @@ static const num_opt num_opts[] = {
     {"--rsm-patterns", offsetof(options, rsm_patterns), 0},
     {"--angle-samples", offsetof(options, angle_samples), 0},
     {"--bp-steps", offsetof(options, bp_steps), 1},
+    {"--rf-images", offsetof(options, rf_images), 0},
+    {"--landscape-points", offsetof(options, landscape_points), 0},
+    {"--landscape-rows", offsetof(options, landscape_rows), 1},
     {"--seeds", offsetof(options, seeds), 1},
 };
 
@@ -121,6 +132,13 @@ static int parse_options(int argc, char **argv, int first, options *o, const cha
             o->order = val;
         else if (strcmp(a, "--plateau-pop") == 0 && val)
             o->plateau_pop = val;
+        else if (strcmp(a, "--rng") == 0 && val) {
+            if (strcmp(val, "counter") != 0 && strcmp(val, "torch") != 0) {
+                fprintf(stderr, "btsp: --rng must be 'counter' or 'torch', got '%s'\n", val);
+                return 0;
+            }
+            o->rng = val;
+        }
         else if (strcmp(a, "--quiet") == 0) {
             o->quiet = 1;
             takes = 0;
@@ -169,6 +187,7 @@ static void spec_from_options(const options *o, run_spec *s)
     s->init_weights = o->init_weights;
     s->order = o->order;
     s->plateau_pop = o->plateau_pop;
+    s->torch_rng = o->rng && strcmp(o->rng, "torch") == 0;
     s->history_interval = o->out ? o->history_interval : 0;
     s->quiet = o->quiet;
 }
@@ -300,6 +319,9 @@ int main(int argc, char **argv)
     o.history_interval = CLI_DEFAULT_HISTORY_INTERVAL;
     o.rsm_patterns = 500;
     o.angle_samples = 100;
+    o.rf_images = CLI_DEFAULT_RF_IMAGES;
+    o.landscape_points = CLI_DEFAULT_LANDSCAPE_POINTS;
+    o.landscape_rows = CLI_DEFAULT_LANDSCAPE_ROWS;
     o.seeds = 5;
     int first = 2;
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {

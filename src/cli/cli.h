@@ -4,6 +4,7 @@
 
 #include "btsp/btsp.h"
 #include "btsp/btsp_io.h"
+#include "btsp/btsp_kernels.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +16,9 @@
 
 /* Default interval (training samples) of weight snapshots and validation in run directories. */
 #define CLI_DEFAULT_HISTORY_INTERVAL 1000u
+#define CLI_DEFAULT_RF_IMAGES 1000u /* analyze --rf-images: EIANN averages 1,000 test images */
+#define CLI_DEFAULT_LANDSCAPE_POINTS 11u /* analyze --landscape-points (EIANN: 20, see docs/analysis.md) */
+#define CLI_DEFAULT_LANDSCAPE_ROWS 500u  /* analyze --landscape-rows */
 
 typedef struct options {
     const char *config;
@@ -23,6 +27,7 @@ typedef struct options {
     const char *out;
     const char *init_weights;
     const char *order;       /* .npy of training-row indices (replaces the seeded shuffle) */
+    const char *rng;         /* --rng counter|torch (NULL: counter) */
     const char *plateau_pop; /* run directories: population of the plateau raster */
     const char **configs;    /* compare: the configs (argv pointers) */
     size_t n_configs;
@@ -34,6 +39,9 @@ typedef struct options {
     unsigned long long rsm_patterns; /* analyze: patterns of the pattern x pattern RSMs */
     unsigned long long angle_samples;/* analyze: samples per snapshot for update angles vs backprop */
     unsigned long long bp_steps;     /* analyze: backprop window (0: the network's, else 3) */
+    unsigned long long rf_images;    /* analyze: test images per activation-maximisation RF */
+    unsigned long long landscape_points; /* analyze: loss-landscape grid points per axis (0: none) */
+    unsigned long long landscape_rows;   /* analyze: test rows per loss-landscape evaluation */
     unsigned long long seeds;        /* compare: seed pairs */
     int quiet;
     int history_set; /* --history-interval given */
@@ -81,8 +89,10 @@ int cli_plot_lines(const char *path, const float *x, const float *y, size_t n_se
 const char *cli_net_rule_name(const btsp_net *net);
 
 /* The training-sample order of a run: a fixed order read from a 1-D .npy of row indices
- * (repeated when shorter than the run), else btsp_k_permutation(data_seed, epoch) for every
- * epoch of n_rows samples, as `btsp train` uses it. */
+ * (repeated when shorter than the run), else a seeded permutation of the n_rows training rows
+ * for every epoch, as `btsp train` uses it: btsp_k_permutation(data_seed, epoch), or with
+ * --rng torch the epoch-th btsp_k_torch_shuffle_epoch() of one MT19937 seeded with data_seed
+ * (EIANN's DataLoader(shuffle=True) with a generator seeded with the data seed). */
 typedef struct cli_order {
     uint32_t *fixed; /* NULL: seeded permutations */
     size_t n_fixed;
@@ -90,11 +100,16 @@ typedef struct cli_order {
     size_t n_rows;
     unsigned long long data_seed;
     uint64_t epoch;
+    int torch;            /* permutations from torch.randperm */
+    btsp_k_mt19937 gen;   /* torch: the generator after the permutation of `epoch` */
 } cli_order;
 /* Read `file` (may be NULL: permutations only). Every entry must be an integer row index below
- * n_rows. Returns BTSP_OK or an error with a message in err. */
-btsp_status cli_order_open(cli_order *o, const char *file, size_t n_rows, unsigned long long data_seed, char *err,
-                           size_t errlen);
+ * n_rows. torch: the permutations follow torch.randperm. Returns BTSP_OK or an error with a
+ * message in err. */
+btsp_status cli_order_open(cli_order *o, const char *file, size_t n_rows, unsigned long long data_seed, int torch,
+                           char *err, size_t errlen);
+/* The permutation of training rows for `epoch` (n_rows entries; not for a fixed order). */
+const uint32_t *cli_order_epoch(cli_order *o, uint64_t epoch);
 /* Row of training sample t (0-based), t in increasing order within an epoch is cheapest. */
 size_t cli_order_row(cli_order *o, uint64_t t);
 void cli_order_close(cli_order *o);
@@ -111,6 +126,7 @@ typedef struct run_spec {
     unsigned long long history_interval; /* 0: no snapshots */
     int quiet;
     int report_before; /* evaluate the test set before training too (demo) */
+    int torch_rng;     /* --rng torch: EIANN's initial weights and sample order for the seeds */
 } run_spec;
 
 typedef struct run_result {

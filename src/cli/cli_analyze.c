@@ -24,6 +24,13 @@
  *   plateaus_sorted_<P>.npy   plateau raster sorted by class (+ _labels, _units, .png)
  *   dend_history_binned.csv   mean |forward dendritic state| in bins of 100 samples
  *   loss_binned.csv           training loss in bins of 100 samples
+ *   train_accuracy_binned.csv training accuracy in bins of 100 samples (from train_output.npy)
+ *   feedback_update_angles.csv angle between the updates of W and B^T between snapshots
+ *   landscape_*.{npy,csv,png} loss landscape along the first two PCs of the weight trajectory
+ *   maxact_rf_<P>.npy         activation-maximisation receptive fields (input gradients)
+ *   act_weighted_rf_<P>.npy   activity-weighted average inputs
+ *   rf_metrics.csv, rf_spectrum.csv  structure and spatial power spectra of the receptive fields
+ *   total_input.csv           excitatory and inhibitory input per projection (+ _<P>.npy)
  *   *.png                     receptive fields, heat maps and line plots (with libpng)
  */
 #define _POSIX_C_SOURCE 200809L
@@ -172,6 +179,13 @@ static int csv_read(const char *path, csv_table *t)
     return 1;
 }
 
+/* The run's sample order used torch.randperm (run.json "rng": "torch", `btsp train --rng torch`). */
+static int run_torch_rng(const char *run_json)
+{
+    char rng[32];
+    return json_string(run_json, "rng", rng, sizeof rng) && strcmp(rng, "torch") == 0;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 
 typedef struct an_ctx {
@@ -182,6 +196,8 @@ typedef struct an_ctx {
     btsp_dataset test; /* possibly truncated copy */
     int png;
     size_t n_outputs;
+    FILE *rfm; /* rf_metrics.csv and rf_spectrum.csv, open while the receptive-field analyses run */
+    FILE *rfs;
 } an_ctx;
 
 static int out_path(const an_ctx *a, char *buf, size_t len, const char *name)
@@ -349,6 +365,29 @@ static int proj_table(an_ctx *a, const char *name, const unsigned long long *sna
     return close_out(a, f, name);
 }
 
+/* `samples,<W~B>...,all` with one row per snapshot s in [first, n_snap): the n_pairs + 1 values
+ * at v + s * stride. */
+static int pair_table(an_ctx *a, const char *name, const fb_pair *pairs, size_t n_pairs,
+                      const unsigned long long *snaps, size_t first, size_t n_snap, const float *v, size_t stride)
+{
+    FILE *f = open_out(a, name);
+    if (!f)
+        return 0;
+    fputs("samples", f);
+    for (size_t k = 0; k < n_pairs; k++)
+        fprintf(f, ",%s~%s", btsp_proj_name(pairs[k].w), btsp_proj_name(pairs[k].b));
+    fputs(",all\n", f);
+    for (size_t s = first; s < n_snap; s++) {
+        fprintf(f, "%llu", snaps[s]);
+        for (size_t k = 0; k <= n_pairs; k++) {
+            fputc(',', f);
+            cli_csv_number(f, v[s * stride + k]);
+        }
+        fputc('\n', f);
+    }
+    return close_out(a, f, name);
+}
+
 /* Test accuracy and loss, weight norms, feedback angles and distinct units for every snapshot. */
 static int snapshot_histories(an_ctx *a, const csv_table *val)
 {
@@ -365,6 +404,7 @@ static int snapshot_histories(an_ctx *a, const csv_table *val)
     float *out = malloc((a->test.n ? a->test.n : 1) * n_out * sizeof *out);
     float *hist = malloc(n_snap * (3 + n_proj + n_proj + 1 + n_proj) * sizeof *hist);
     float *xs = malloc(n_snap * sizeof *xs);
+    float *prev_wb = NULL, *delta = NULL, *upd = NULL;
     int ok = 0;
     if (!pairs || !out || !hist || !xs) {
         fprintf(stderr, "btsp: out of memory\n");
@@ -374,6 +414,17 @@ static int snapshot_histories(an_ctx *a, const csv_table *val)
     /* hist columns: test_acc, test_loss, val_acc | norms (n_proj) | angles (n_pairs) | all |
      * distinct rows (n_proj) */
     size_t w = 3 + n_proj + n_pairs + 1 + n_proj, d0 = 3 + n_proj + n_pairs + 1;
+    /* the previous snapshot's W and B of every pair, for the angles between their updates */
+    size_t pair_floats = 0;
+    for (size_t k = 0; k < n_pairs; k++)
+        pair_floats += 2 * btsp_pop_size(btsp_proj_pre(pairs[k].w)) * btsp_pop_size(btsp_proj_post(pairs[k].w));
+    prev_wb = malloc((pair_floats ? pair_floats : 1) * sizeof *prev_wb);
+    delta = malloc((pair_floats ? pair_floats : 1) * sizeof *delta);
+    upd = malloc(n_snap * (n_pairs + 1) * sizeof *upd);
+    if (!prev_wb || !delta || !upd) {
+        fprintf(stderr, "btsp: out of memory\n");
+        goto done;
+    }
     for (size_t s = 0; s < n_snap; s++) {
         char dir[4096], name[64], err[1024];
         snprintf(name, sizeof name, "snapshots/%llu", snaps[s]);
@@ -399,7 +450,8 @@ static int snapshot_histories(an_ctx *a, const csv_table *val)
             row[3 + i] = (float)btsp_an_norm(wt, rr * cc);
             row[d0 + i] = (float)btsp_an_distinct_rows(wt, rr, cc, DISTINCT_TOL, NULL);
         }
-        double cos_sum = 0.0;
+        double cos_sum = 0.0, dcos_sum = 0.0;
+        size_t off = 0, n_moved = 0;
         for (size_t k = 0; k < n_pairs; k++) {
             const float *ww, *bb;
             size_t r1, c1, r2, c2;
@@ -408,7 +460,28 @@ static int snapshot_histories(an_ctx *a, const csv_table *val)
             double ang = btsp_an_angle_transposed_deg(ww, r1, c1, bb);
             row[3 + n_proj + k] = (float)ang;
             cos_sum += cos(ang * acos(-1.0) / 180.0);
+            /* update angle: angle(W_s - W_{s-1}, (B_s - B_{s-1})^T); NaN if either did not move */
+            float *pw = prev_wb + off, *pb = pw + r1 * c1, *dw = delta + off, *db = dw + r1 * c1;
+            double dang = NAN;
+            if (s > 0) {
+                for (size_t e = 0; e < r1 * c1; e++) {
+                    dw[e] = ww[e] - pw[e];
+                    db[e] = bb[e] - pb[e];
+                }
+                dang = btsp_an_angle_transposed_deg(dw, r1, c1, db);
+                if (isfinite(dang)) {
+                    dcos_sum += cos(dang * acos(-1.0) / 180.0);
+                    n_moved++;
+                }
+            }
+            upd[s * (n_pairs + 1) + k] = (float)dang;
+            memcpy(pw, ww, r1 * c1 * sizeof *pw);
+            memcpy(pb, bb, r1 * c1 * sizeof *pb);
+            off += 2 * r1 * c1;
         }
+        double dc = n_moved ? dcos_sum / (double)n_moved : NAN;
+        upd[s * (n_pairs + 1) + n_pairs] = n_moved ? (float)(acos(dc > 1 ? 1 : dc < -1 ? -1 : dc) * 180.0 / acos(-1.0))
+                                                   : NAN;
         /* EIANN's "all_params": the angle between the concatenations of the normalized W and
          * B^T, whose cosine is the mean of the individual cosines. */
         double c_all = n_pairs ? cos_sum / (double)n_pairs : NAN;
@@ -434,22 +507,11 @@ static int snapshot_histories(an_ctx *a, const csv_table *val)
     if (!proj_table(a, "weight_norms.csv", snaps, n_snap, hist, w, 3))
         goto done;
     if (n_pairs) {
-        f = open_out(a, "feedback_angles.csv");
-        if (!f)
-            goto done;
-        fputs("samples", f);
-        for (size_t k = 0; k < n_pairs; k++)
-            fprintf(f, ",%s~%s", btsp_proj_name(pairs[k].w), btsp_proj_name(pairs[k].b));
-        fputs(",all\n", f);
-        for (size_t s = 0; s < n_snap; s++) {
-            fprintf(f, "%llu", snaps[s]);
-            for (size_t k = 0; k <= n_pairs; k++) {
-                fputc(',', f);
-                cli_csv_number(f, hist[s * w + 3 + n_proj + k]);
-            }
-            fputc('\n', f);
-        }
-        if (!close_out(a, f, "feedback_angles.csv"))
+        /* and the angles between the updates of W and B^T from one snapshot to the next (EIANN
+         * also compares the updates, not only the weights); the row of snapshot s covers the
+         * samples since the previous snapshot, so the first snapshot has none */
+        if (!pair_table(a, "feedback_angles.csv", pairs, n_pairs, snaps, 0, n_snap, hist + 3 + n_proj, w) ||
+            !pair_table(a, "feedback_update_angles.csv", pairs, n_pairs, snaps, 1, n_snap, upd, n_pairs + 1))
             goto done;
     }
     if (!proj_table(a, "distinct_units.csv", snaps, n_snap, hist, w, d0))
@@ -481,7 +543,193 @@ done:
     free(out);
     free(hist);
     free(xs);
+    free(prev_wb);
+    free(delta);
+    free(upd);
     return ok;
+}
+
+/* Parameters of the loss landscape: every projection's weights (creation order) and every bias,
+ * concatenated. With x == NULL returns the length; with get != 0 copies the network's values
+ * into x, else sets them from x (no bounds or constraints applied, as EIANN's landscape loads
+ * its grid points as state dicts) and sets *bad if the network refused a value (not finite). */
+static size_t landscape_params(btsp_net *net, float *x, int get, int *bad)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < btsp_net_proj_count(net); i++) {
+        btsp_proj *q = btsp_net_proj_at(net, i);
+        const float *w;
+        size_t r, c;
+        btsp_proj_weights(q, &w, &r, &c);
+        if (x && get)
+            memcpy(x + off, w, r * c * sizeof *x);
+        else if (x && btsp_proj_set_weights(q, x + off, r, c))
+            *bad = 1;
+        off += r * c;
+    }
+    for (size_t i = 0; i < btsp_net_pop_count(net); i++) {
+        btsp_pop *p = btsp_net_pop_at(net, i);
+        const float *b;
+        size_t n;
+        if (btsp_pop_state(p, BTSP_VAR_BIAS, &b, &n) != BTSP_OK)
+            continue;
+        if (x && get)
+            memcpy(x + off, b, n * sizeof *x);
+        else if (x && btsp_pop_set_bias(p, x + off, n))
+            *bad = 1;
+        off += n;
+    }
+    return off;
+}
+
+/* Largest snapshot matrix of the loss landscape (floats): 64 M = 256 MB; with more snapshots
+ * than fit, an evenly spaced subset (always the first and the last) is used. */
+#define LANDSCAPE_BUDGET ((size_t)64 << 20)
+
+/* Loss landscape along the first two principal components of the parameter trajectory
+ * (EIANN's plot_loss_landscape): the snapshots, standardised per parameter, give two axes
+ * (btsp_an_trajectory_pca()); a points x points grid spanning the trajectory's range plus 20 %
+ * on each side is mapped back to parameters, and the test loss (MSE) over the first `rows`
+ * test rows is evaluated at every grid point and at every snapshot. Writes landscape_loss.npy
+ * (points x points, row i = i-th PC2 value, column j = j-th PC1 value, both increasing),
+ * landscape_axes.csv (explained variance ratio and grid range per axis),
+ * landscape_trajectory.csv (samples, pc1, pc2, loss per snapshot) and landscape.png. */
+static int loss_landscape(an_ctx *a, size_t points, size_t rows)
+{
+    btsp_net *net = a->net;
+    size_t n_all = 0;
+    unsigned long long *snaps = points ? list_snapshots(a->run, &n_all) : NULL;
+    if (n_all < 3) {
+        if (points)
+            fprintf(stderr, "  loss landscape skipped: it needs at least 3 snapshots\n");
+        free(snaps);
+        return 1;
+    }
+    size_t D = landscape_params(net, NULL, 0, NULL), n = n_all;
+    if (D == 0) {
+        free(snaps);
+        return 1;
+    }
+    if (n > LANDSCAPE_BUDGET / D)
+        n = LANDSCAPE_BUDGET / D < 3 ? 3 : LANDSCAPE_BUDGET / D;
+    btsp_dataset sub;
+    memset(&sub, 0, sizeof sub);
+    size_t nr = rows < a->test.n ? rows : a->test.n, n_out = btsp_pop_size(btsp_net_output(net));
+    float *X = malloc(n * D * sizeof *X), *axes = malloc(2 * D * sizeof *axes), *mean = malloc(D * sizeof *mean);
+    float *sd = malloc(D * sizeof *sd), *coords = malloc(n * 2 * sizeof *coords), *x = malloc(D * sizeof *x);
+    float *grid = malloc(points * points * sizeof *grid), *out = malloc((nr ? nr : 1) * n_out * sizeof *out);
+    float *tloss = malloc(n * sizeof *tloss);
+    size_t *pick = malloc(n * sizeof *pick);
+    double ex[2];
+    int ok = 0;
+    char dir[4096], name[256], err[1024];
+    if (!X || !axes || !mean || !sd || !coords || !x || !grid || !out || !tloss || !pick ||
+        btsp_dataset_subset(&a->test, 0, nr, &sub)) {
+        fprintf(stderr, "btsp: out of memory for the loss landscape (%zu parameters x %zu snapshots)\n", D, n);
+        goto done;
+    }
+    fprintf(stderr, "  loss landscape: %zu x %zu grid, %zu snapshots, %zu parameters, %zu test rows\n", points, points,
+            n, D, nr);
+    for (size_t k = 0; k < n; k++) { /* evenly spaced, first and last included */
+        pick[k] = n == n_all ? k : (size_t)((double)k * (double)(n_all - 1) / (double)(n - 1) + 0.5);
+        snprintf(name, sizeof name, "snapshots/%llu", snaps[pick[k]]);
+        if (!cli_path(dir, sizeof dir, a->run, name))
+            goto done;
+        if (btsp_io_load_weights(net, dir, 1, err, sizeof err)) {
+            fprintf(stderr, "btsp: %s\n", err);
+            goto done;
+        }
+        landscape_params(net, X + k * D, 1, NULL);
+        double loss;
+        cli_accuracy(net, &sub, out, NULL, &loss);
+        tloss[k] = (float)loss;
+    }
+    btsp_status st = btsp_an_trajectory_pca(X, n, D, 2, coords, axes, mean, sd, ex);
+    if (st) {
+        fprintf(stderr, "btsp: loss landscape: %s\n", btsp_status_string(st));
+        goto done;
+    }
+    double lo[2], hi[2];
+    for (size_t c = 0; c < 2; c++) {
+        lo[c] = hi[c] = coords[c];
+        for (size_t k = 1; k < n; k++) {
+            lo[c] = fmin(lo[c], coords[k * 2 + c]);
+            hi[c] = fmax(hi[c], coords[k * 2 + c]);
+        }
+        double ext = 0.2 * (hi[c] - lo[c]); /* EIANN's extension */
+        lo[c] -= ext;
+        hi[c] += ext;
+    }
+    for (size_t i = 0; i < points; i++)
+        for (size_t j = 0; j < points; j++) {
+            double t1 = points > 1 ? (double)j / (double)(points - 1) : 0.5;
+            double t2 = points > 1 ? (double)i / (double)(points - 1) : 0.5;
+            double c1 = lo[0] + t1 * (hi[0] - lo[0]), c2 = lo[1] + t2 * (hi[1] - lo[1]);
+            for (size_t d = 0; d < D; d++)
+                x[d] = (float)(mean[d] + (double)sd[d] * (c1 * axes[d] + c2 * axes[D + d]));
+            int bad = 0;
+            landscape_params(net, x, 0, &bad);
+            double loss = NAN;
+            if (!bad) /* NaN where a grid point has no finite weights */
+                cli_accuracy(net, &sub, out, NULL, &loss);
+            grid[i * points + j] = (float)loss;
+        }
+    char path[4096];
+    if (!out_path(a, path, sizeof path, "landscape_loss.npy") || !cli_write_npy(path, grid, points, points))
+        goto done;
+    a->n_outputs++;
+    FILE *f = open_out(a, "landscape_axes.csv");
+    if (!f)
+        goto done;
+    fputs("axis,explained_variance_ratio,grid_min,grid_max\n", f);
+    for (size_t c = 0; c < 2; c++) {
+        fprintf(f, "pc%zu,", c + 1);
+        cli_csv_number(f, ex[c]);
+        fputc(',', f);
+        cli_csv_number(f, lo[c]);
+        fputc(',', f);
+        cli_csv_number(f, hi[c]);
+        fputc('\n', f);
+    }
+    if (!close_out(a, f, "landscape_axes.csv") || !(f = open_out(a, "landscape_trajectory.csv")))
+        goto done;
+    fputs("samples,pc1,pc2,test_loss\n", f);
+    for (size_t k = 0; k < n; k++) {
+        fprintf(f, "%llu,", snaps[pick[k]]);
+        cli_csv_number(f, coords[k * 2]);
+        fputc(',', f);
+        cli_csv_number(f, coords[k * 2 + 1]);
+        fputc(',', f);
+        cli_csv_number(f, tloss[k]);
+        fputc('\n', f);
+    }
+    if (!close_out(a, f, "landscape_trajectory.csv"))
+        goto done;
+    ok = write_png_gray(a, "landscape.png", grid, 1, points, points, 1, points < 400 ? 400 / points : 1, 0);
+    fprintf(stderr, "  loss landscape: PC1 %.1f %%, PC2 %.1f %% of the variance\n", 100.0 * ex[0], 100.0 * ex[1]);
+done:
+    free(snaps);
+    free(X);
+    free(axes);
+    free(mean);
+    free(sd);
+    free(coords);
+    free(x);
+    free(grid);
+    free(out);
+    free(tloss);
+    free(pick);
+    btsp_dataset_free(&sub);
+    return ok;
+}
+
+/* Window of the gradient analyses: --bp-steps, else the network's backward steps, else 3
+ * (EIANN's bpDale networks have none; its activation-maximisation RFs also fall back to 3). */
+static unsigned grad_window(const btsp_net *net, unsigned long long opt)
+{
+    double bps = 0.0;
+    btsp_net_get(net, BTSP_NET_BACKWARD_STEPS, &bps);
+    return opt ? (unsigned)opt : bps >= 1.0 ? (unsigned)bps : 3u;
 }
 
 /* Angle between local-rule updates and backprop updates (EIANN's compute_dW_angles_vs_BP):
@@ -511,9 +759,7 @@ static int update_angles(an_ctx *a, const char *run_json, unsigned long long dat
             total += btsp_pop_size(btsp_proj_pre(q)) * btsp_pop_size(btsp_proj_post(q));
         }
     }
-    double bps = 0.0;
-    btsp_net_get(net, BTSP_NET_BACKWARD_STEPS, &bps);
-    unsigned bp_steps = bp_steps_opt ? (unsigned)bp_steps_opt : bps >= 1.0 ? (unsigned)bps : 3u;
+    unsigned bp_steps = grad_window(net, bp_steps_opt);
     float *grad = malloc((total ? total : 1) * sizeof *grad), *before = malloc((total ? total : 1) * sizeof *before);
     double *res = calloc(n_snap * (np ? 2 * np : 1), sizeof *res); /* per snapshot: mean, count */
     cli_order ord;
@@ -529,7 +775,7 @@ static int update_angles(an_ctx *a, const char *run_json, unsigned long long dat
         goto done;
     }
     if (cli_order_open(&ord, json_string(run_json, "order", order, sizeof order) ? order : NULL, tr->n, data_seed,
-                       err, sizeof err)) {
+                       run_torch_rng(run_json), err, sizeof err)) {
         fprintf(stderr, "btsp analyze: update angles need the sample order: %s\n", err);
         goto done;
     }
@@ -614,6 +860,34 @@ done:
     return ok;
 }
 
+/* A per-sample series in bins of BIN samples: `csv` with columns samples (end of the bin) and
+ * `column`, and the line plot `png` with y range [lo, hi] (lo = hi: automatic). */
+static int binned_series(an_ctx *a, const float *x, size_t n, const char *csv, const char *column, const char *png,
+                         double lo, double hi)
+{
+    size_t nb = n / BIN + (n % BIN != 0);
+    float *b = malloc((nb ? nb : 1) * 2 * sizeof *b);
+    FILE *f = b ? open_out(a, csv) : NULL;
+    if (!f) {
+        if (!b)
+            fprintf(stderr, "btsp: out of memory\n");
+        free(b);
+        return 0;
+    }
+    btsp_an_bin_means(x, n, BIN, b);
+    fprintf(f, "samples,%s\n", column);
+    for (size_t i = 0; i < nb; i++) {
+        size_t end = (i + 1) * BIN < n ? (i + 1) * BIN : n;
+        fprintf(f, "%zu,", end);
+        cli_csv_number(f, b[i]);
+        fputc('\n', f);
+        b[nb + i] = (float)end;
+    }
+    int ok = close_out(a, f, csv) && write_png_lines(a, png, b + nb, b, 1, nb, lo, hi);
+    free(b);
+    return ok;
+}
+
 /* Binned training histories: loss_history.npy and dend_history.csv. */
 static int binned_histories(an_ctx *a)
 {
@@ -622,25 +896,7 @@ static int binned_histories(an_ctx *a)
     size_t shape[2], nd;
     if (cli_path(path, sizeof path, a->run, "loss_history.npy") &&
         btsp_npy_read_f32(path, &loss, shape, &nd, err, sizeof err) == BTSP_OK) {
-        size_t n = shape[0] * shape[1], nb = btsp_an_bin_means(loss, n, BIN, NULL);
-        float *b = malloc((nb ? nb : 1) * 2 * sizeof *b);
-        FILE *f = b ? open_out(a, "loss_binned.csv") : NULL;
-        if (!f) {
-            free(b);
-            btsp_npy_free(loss);
-            return 0;
-        }
-        btsp_an_bin_means(loss, n, BIN, b);
-        fputs("samples,train_loss\n", f);
-        for (size_t i = 0; i < nb; i++) {
-            size_t end = (i + 1) * BIN < n ? (i + 1) * BIN : n;
-            fprintf(f, "%zu,", end);
-            cli_csv_number(f, b[i]);
-            fputc('\n', f);
-            b[nb + i] = (float)end;
-        }
-        int ok = close_out(a, f, "loss_binned.csv") && write_png_lines(a, "loss.png", b + nb, b, 1, nb, 0.0, 0.0);
-        free(b);
+        int ok = binned_series(a, loss, shape[0] * shape[1], "loss_binned.csv", "train_loss", "loss.png", 0.0, 0.0);
         btsp_npy_free(loss);
         if (!ok)
             return 0;
@@ -726,6 +982,9 @@ static int receptive_fields(an_ctx *a, double *rf_structure)
             }
         }
         *rf_structure = k ? sum / (double)k : NAN;
+        fprintf(a->rfm, "%s,weights,%zu,%zu,", btsp_pop_full_name(btsp_proj_post(best)), rows, k);
+        cli_csv_number(a->rfm, *rf_structure);
+        fputs(",\n", a->rfm);
         fputs("mean,,", f);
         cli_csv_number(f, *rf_structure);
         fputc('\n', f);
@@ -742,6 +1001,250 @@ static int receptive_fields(an_ctx *a, double *rf_structure)
         symmetric |= w[i] < 0.0f;
     fprintf(stderr, "  receptive fields: %s (%zu units, %zux%zu)\n", btsp_proj_name(best), rows, tw, th);
     return write_png_gray(a, "receptive_fields.png", w, rows, tw, th, gcols ? gcols : 1, zoom, symmetric);
+}
+
+/* Receptive-field populations: every population named E outside the input layer (EIANN's
+ * generate_figures computes RFs for exactly these). */
+static int rf_population(const btsp_net *net, const btsp_pop *p)
+{
+    return btsp_pop_layer(p) != btsp_pop_layer(btsp_net_input(net)) && strcmp(btsp_pop_name(p), "E") == 0;
+}
+
+/* Outputs of one kind of receptive field of one population (units x input, row-major):
+ * <kind>_rf_<P>.npy, <kind>_rf_<P>.png, and a row of rf_metrics.csv with the mean |Moran's I|
+ * over units with a non-constant field (square inputs only). */
+static int rf_outputs(an_ctx *a, const char *kind, const btsp_pop *p, const float *rf, size_t units,
+                      size_t dim)
+{
+    char pname[160], name[256], path[4096];
+    cli_pop_file_name(p, pname, sizeof pname);
+    snprintf(name, sizeof name, "%s_rf_%s.npy", kind, pname);
+    if (!out_path(a, path, sizeof path, name) || !cli_write_npy(path, rf, units, dim))
+        return 0;
+    a->n_outputs++;
+    size_t side = (size_t)lround(sqrt((double)dim));
+    int square = side * side == dim && side > 1;
+    double sum = 0.0, peak_sum = 0.0;
+    size_t k = 0, n_bins = side / 2, kp = 0;
+    /* spatial power spectrum (EIANN's compute_PSD): mean over units with a non-zero field */
+    float *pw = square ? malloc(n_bins * sizeof *pw) : NULL;
+    double *mean_pw = square ? calloc(n_bins, sizeof *mean_pw) : NULL;
+    if (square && (!pw || !mean_pw)) {
+        free(pw);
+        free(mean_pw);
+        fprintf(stderr, "btsp: out of memory\n");
+        return 0;
+    }
+    for (size_t u = 0; square && u < units; u++) {
+        double mi = btsp_an_morans_i(rf + u * dim, side, side);
+        if (isfinite(mi)) {
+            sum += fabs(mi);
+            k++;
+        }
+        size_t peak;
+        double total = 0.0;
+        if (btsp_an_power_spectrum(rf + u * dim, side, pw, n_bins, &peak) == BTSP_OK) {
+            for (size_t b = 0; b < n_bins; b++)
+                total += pw[b];
+            if (total > 0.0) {
+                for (size_t b = 0; b < n_bins; b++)
+                    mean_pw[b] += pw[b];
+                peak_sum += (double)(peak + 1); /* bin b holds frequency b + 1 */
+                kp++;
+            }
+        }
+    }
+    fprintf(a->rfm, "%s,%s,%zu,%zu,", btsp_pop_full_name(p), kind, units, k);
+    cli_csv_number(a->rfm, k ? sum / (double)k : NAN);
+    fputc(',', a->rfm);
+    cli_csv_number(a->rfm, kp ? peak_sum / (double)kp : NAN);
+    fputc('\n', a->rfm);
+    for (size_t b = 0; kp && b < n_bins; b++) {
+        fprintf(a->rfs, "%s,%s,%zu,", btsp_pop_full_name(p), kind, b + 1);
+        cli_csv_number(a->rfs, mean_pw[b] / (double)kp);
+        fputc('\n', a->rfs);
+    }
+    free(pw);
+    free(mean_pw);
+    snprintf(name, sizeof name, "%s_rf_%s.png", kind, pname);
+    size_t tw = square ? side : dim, th = square ? side : 1, gcols = (size_t)ceil(sqrt((double)units));
+    int symmetric = 0; /* grey = 0 when the fields have both signs, else black = 0 */
+    for (size_t i = 0; i < units * dim; i++)
+        symmetric |= rf[i] < 0.0f;
+    return write_png_gray(a, name, rf, units, tw, th, gcols ? gcols : 1, tw < 28 ? 28 / tw : 1, symmetric);
+}
+
+/* Activation-maximisation receptive fields (EIANN's compute_maxact_receptive_fields): for every
+ * RF population, the input gradient d a_j(T) / d x of every unit j (btsp_net_input_gradient with
+ * the identity as cotangents, one forward phase and one reverse sweep per unit) averaged over
+ * n_img test rows drawn with replacement, row i = btsp_k_rand_u64(seed, RF_STREAM, i) mod rows.
+ * EIANN also averages in one uniform(-0.01, 0.01) image; its expected contribution is zero and
+ * it is left out. */
+#define RF_STREAM 0x7266u /* "rf": a stream of the run's network seed used only here */
+static int maxact_rfs(an_ctx *a, size_t n_img, unsigned window, uint64_t seed)
+{
+    btsp_net *net = a->net;
+    const btsp_dataset *t = &a->test;
+    size_t dim = t->dim;
+    if (!n_img || !t->n)
+        return 1;
+    fprintf(stderr, "  activation-maximisation receptive fields (%zu test images, %u backward steps)\n", n_img, window);
+    for (size_t i = 0; i < btsp_net_pop_count(net); i++) {
+        const btsp_pop *p = btsp_net_pop_at(net, i);
+        if (!rf_population(net, p))
+            continue;
+        size_t n = btsp_pop_size(p);
+        float *cot = calloc(n * n, sizeof *cot), *g = malloc(n * dim * sizeof *g), *rf = malloc(n * dim * sizeof *rf);
+        double *sum = calloc(n * dim, sizeof *sum);
+        int ok = cot && g && rf && sum;
+        if (!ok)
+            fprintf(stderr, "btsp: out of memory\n");
+        for (size_t u = 0; ok && u < n; u++)
+            cot[u * n + u] = 1.0f;
+        for (size_t k = 0; ok && k < n_img; k++) {
+            size_t row = (size_t)(btsp_k_rand_u64(seed, RF_STREAM, k) % t->n);
+            if (btsp_net_input_gradient(net, t->x + row * dim, dim, p, cot, n, n, window, g, n * dim)) {
+                fprintf(stderr, "btsp: %s\n", btsp_net_errmsg(net));
+                ok = 0;
+            }
+            for (size_t j = 0; ok && j < n * dim; j++)
+                sum[j] += g[j];
+        }
+        for (size_t j = 0; ok && j < n * dim; j++)
+            rf[j] = (float)(sum[j] / (double)n_img);
+        ok = ok && rf_outputs(a, "maxact", p, rf, n, dim);
+        free(cot);
+        free(g);
+        free(rf);
+        free(sum);
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/* Activity-weighted average test input of every unit of the RF populations (EIANN's
+ * compute_act_weighted_avg, eps BTSP_AN_WEIGHTED_AVERAGE_EPS), from the test activities. */
+static int act_weighted_rfs(an_ctx *a, float **act)
+{
+    const btsp_dataset *t = &a->test;
+    if (!t->n)
+        return 1;
+    for (size_t i = 0; i < btsp_net_pop_count(a->net); i++) {
+        const btsp_pop *p = btsp_net_pop_at(a->net, i);
+        if (!act[i] || !rf_population(a->net, p))
+            continue;
+        size_t n = btsp_pop_size(p);
+        float *rf = malloc(n * t->dim * sizeof *rf);
+        btsp_status st = rf ? btsp_an_weighted_average_input(act[i], t->n, n, t->x, t->dim,
+                                                             BTSP_AN_WEIGHTED_AVERAGE_EPS, rf)
+                            : BTSP_E_NOMEM;
+        int ok = st == BTSP_OK && rf_outputs(a, "act_weighted", p, rf, n, t->dim);
+        if (st)
+            fprintf(stderr, "btsp: activity-weighted inputs: %s\n", btsp_status_string(st));
+        free(rf);
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/* Somatic input per projection (EIANN's plot_total_input): over the test set, the term W s that
+ * each forward-phase somatic projection adds to its population's input at the last forward
+ * step, with the reads of the dynamics: s = a_pre(T) for the input and for forward projections
+ * from a population earlier in the sweep, a_pre(T-1) otherwise (EIANN's plot averages the last
+ * four steps for recurrent projections). total_input.csv: per population and projection the
+ * mean over patterns and units of W s and of |W s|, and the fraction of (pattern, unit) pairs
+ * where it is positive; then per population the sums over its excitatory (mean > 0) and
+ * inhibitory projections. total_input_<P>.npy: projections (in the CSV's order) x units, the
+ * per-unit mean over patterns. */
+static int total_inputs(an_ctx *a, float **act, float **prev)
+{
+    btsp_net *net = a->net;
+    const btsp_dataset *t = &a->test;
+    const btsp_pop *in = btsp_net_input(net);
+    size_t P = t->n, nq = btsp_net_proj_count(net);
+    if (!P)
+        return 1;
+    FILE *f = open_out(a, "total_input.csv");
+    if (!f)
+        return 0;
+    fputs("population,projection,mean_input,mean_abs_input,positive_fraction\n", f);
+    int ok = 1;
+    for (size_t i = 0; ok && i < btsp_net_pop_count(net); i++) {
+        const btsp_pop *p = btsp_net_pop_at(net, i);
+        if (p == in)
+            continue;
+        size_t n = btsp_pop_size(p), k = 0;
+        float *y = malloc(P * n * sizeof *y), *per_unit = malloc((nq ? nq : 1) * n * sizeof *per_unit);
+        if (!y || !per_unit) {
+            fprintf(stderr, "btsp: out of memory\n");
+            ok = 0;
+        }
+        double exc = 0.0, inh = 0.0;
+        for (size_t j = 0; ok && j < nq; j++) {
+            const btsp_proj *q = btsp_net_proj_at(net, j);
+            if (btsp_proj_post(q) != p || btsp_proj_compartment(q) != BTSP_SOMA ||
+                btsp_proj_phase(q) == BTSP_PHASE_BACKWARD)
+                continue;
+            const btsp_pop *pre = btsp_proj_pre(q);
+            size_t pi = 0;
+            while (btsp_net_pop_at(net, pi) != pre)
+                pi++;
+            const float *S = pre == in ? t->x
+                             : btsp_proj_direction(q) == BTSP_DIR_FORWARD && pi < i ? act[pi] : prev[pi];
+            const float *w;
+            size_t rows, cols;
+            btsp_proj_weights(q, &w, &rows, &cols);
+            memset(y, 0, P * n * sizeof *y);
+            btsp_k_matmat_acc(rows, cols, P, w, cols, S, cols, y, n);
+            double sum = 0.0, sum_abs = 0.0;
+            size_t pos = 0;
+            for (size_t u = 0; u < n; u++) {
+                double su = 0.0;
+                for (size_t r = 0; r < P; r++) {
+                    double v = y[r * n + u];
+                    su += v;
+                    sum_abs += fabs(v);
+                    pos += v > 0.0;
+                }
+                per_unit[k * n + u] = (float)(su / (double)P);
+                sum += su;
+            }
+            double mean = sum / ((double)P * (double)n);
+            if (mean > 0.0)
+                exc += mean;
+            else
+                inh += mean;
+            fprintf(f, "%s,%s,", btsp_pop_full_name(p), btsp_proj_name(q));
+            cli_csv_number(f, mean);
+            fputc(',', f);
+            cli_csv_number(f, sum_abs / ((double)P * (double)n));
+            fputc(',', f);
+            cli_csv_number(f, (double)pos / ((double)P * (double)n));
+            fputc('\n', f);
+            k++;
+        }
+        if (ok && k) {
+            fprintf(f, "%s,excitatory,", btsp_pop_full_name(p));
+            cli_csv_number(f, exc);
+            fprintf(f, ",,\n%s,inhibitory,", btsp_pop_full_name(p));
+            cli_csv_number(f, inh);
+            fputs(",,\n", f);
+            char pname[160], name[256], path[4096];
+            cli_pop_file_name(p, pname, sizeof pname);
+            snprintf(name, sizeof name, "total_input_%s.npy", pname);
+            ok = out_path(a, path, sizeof path, name) && cli_write_npy(path, per_unit, k, n);
+            a->n_outputs += ok;
+        }
+        free(y);
+        free(per_unit);
+    }
+    if (!ok) {
+        fclose(f);
+        return 0;
+    }
+    return close_out(a, f, "total_input.csv");
 }
 
 /* Balanced, class-sorted subset of at most m test rows for the pattern x pattern RSMs. */
@@ -929,7 +1432,8 @@ static int population_analyses(an_ctx *a, size_t rsm_max, double *eq_residual)
     if (!act || !prev || !pm || !sub)
         goto done;
     fprintf(stderr, "  forward pass over %zu test rows for population activities\n", P);
-    if (!test_activities(a, act, prev) || !write_equilibration(a, act, prev, eq_residual))
+    if (!test_activities(a, act, prev) || !write_equilibration(a, act, prev, eq_residual) ||
+        !act_weighted_rfs(a, act) || !total_inputs(a, act, prev))
         goto done;
     size_t M = rsm_max ? rsm_subset(t, rsm_max < P ? rsm_max : P, sub) : 0;
     char path[4096], name[256], pname[160];
@@ -1101,14 +1605,46 @@ static int record_labels(const an_ctx *a, const char *run_json, unsigned long lo
     if (!tr->n || !stride)
         return 0;
     if (cli_order_open(&ord, json_string(run_json, "order", order, sizeof order) ? order : NULL, tr->n, data_seed,
-                       err, sizeof err)) {
-        fprintf(stderr, "btsp analyze: sorted plateaus need the sample order: %s\n", err);
+                       run_torch_rng(run_json), err, sizeof err)) {
+        fprintf(stderr, "btsp analyze: cannot rebuild the sample order: %s\n", err);
         return 0;
     }
     for (size_t k = 0; k < recs; k++)
         lab[k] = tr->labels[cli_order_row(&ord, (uint64_t)(k + 1) * stride - 1)];
     cli_order_close(&ord);
     return 1;
+}
+
+/* Training accuracy in bins of 100 samples (EIANN recomputes it from its output history): the
+ * forward output of every training sample (train_output.npy, written by btsp train --out)
+ * against the label of that sample in the run's order. train_accuracy_binned.csv:
+ * samples (end of the bin), train_accuracy (percent); also drawn into train_accuracy.png. */
+static int train_accuracy(an_ctx *a, const char *run_json, unsigned long long data_seed)
+{
+    char path[4096], err[1024];
+    float *out = NULL;
+    size_t shape[2], nd;
+    if (!cli_path(path, sizeof path, a->run, "train_output.npy") ||
+        btsp_npy_read_f32(path, &out, shape, &nd, err, sizeof err) != BTSP_OK)
+        return 1; /* an older run directory, or a run too long to record */
+    size_t n = shape[0], w = nd == 2 ? shape[1] : 1;
+    uint8_t *lab = malloc(n ? n : 1);
+    float *correct = malloc((n ? n : 1) * sizeof *correct);
+    int ok = lab && correct;
+    if (!ok) {
+        fprintf(stderr, "btsp: out of memory\n");
+    } else if (!record_labels(a, run_json, data_seed, 1, n, lab)) { /* stride 1: sample k's label */
+        fprintf(stderr, "btsp analyze: training accuracy skipped\n");
+    } else {
+        for (size_t k = 0; k < n; k++)
+            correct[k] = btsp_an_argmax(out + k * w, w) == lab[k] ? 100.0f : 0.0f;
+        ok = binned_series(a, correct, n, "train_accuracy_binned.csv", "train_accuracy", "train_accuracy.png", 0.0,
+                           100.0);
+    }
+    free(lab);
+    free(correct);
+    btsp_npy_free(out);
+    return ok;
 }
 
 /* The plateau raster recorded during training, as an image (units x records), and sorted by
@@ -1259,7 +1795,7 @@ int cli_cmd_analyze(options *o)
         have_val = csv_read(path, &val);
     if (!snapshot_histories(&a, have_val ? &val : NULL) || !binned_histories(&a) ||
         !update_angles(&a, run_json, (unsigned long long)data_seed, (size_t)o->angle_samples, o->bp_steps) ||
-        !representation_history(&a))
+        !representation_history(&a) || !loss_landscape(&a, (size_t)o->landscape_points, (size_t)o->landscape_rows))
         goto done;
     /* final weights */
     char err[1024];
@@ -1274,8 +1810,19 @@ int cli_cmd_analyze(options *o)
     free(out);
     double eq_residual = NAN;
     double rf_structure = NAN;
-    if (!receptive_fields(&a, &rf_structure) || !population_analyses(&a, (size_t)o->rsm_patterns, &eq_residual) ||
-        !plateau_picture(&a, run_json, (unsigned long long)data_seed))
+    if (!(a.rfm = open_out(&a, "rf_metrics.csv")) || !(a.rfs = open_out(&a, "rf_spectrum.csv")))
+        goto done;
+    fputs("population,kind,units,structured_units,structure,peak_frequency\n", a.rfm);
+    fputs("population,kind,frequency,power\n", a.rfs);
+    if (!receptive_fields(&a, &rf_structure) ||
+        !maxact_rfs(&a, (size_t)o->rf_images, grad_window(a.net, o->bp_steps), (uint64_t)seed) ||
+        !population_analyses(&a, (size_t)o->rsm_patterns, &eq_residual))
+        goto done;
+    int closed = close_out(&a, a.rfm, "rf_metrics.csv");
+    closed &= close_out(&a, a.rfs, "rf_spectrum.csv");
+    a.rfm = a.rfs = NULL;
+    if (!closed || !plateau_picture(&a, run_json, (unsigned long long)data_seed) ||
+        !train_accuracy(&a, run_json, (unsigned long long)data_seed))
         goto done;
     printf("{");
     cli_json_string(stdout, "command", "analyze", 0);
@@ -1290,6 +1837,10 @@ int cli_cmd_analyze(options *o)
     printf("\"png\": %s, \"files\": %zu}\n", a.png ? "true" : "false", a.n_outputs);
     rc = 0;
 done:
+    if (a.rfm)
+        fclose(a.rfm);
+    if (a.rfs)
+        fclose(a.rfs);
     csv_free(&val);
     free(run_json);
     btsp_net_destroy(a.net);

@@ -335,13 +335,14 @@ const char *cli_net_rule_name(const btsp_net *net)
     return "-";
 }
 
-btsp_status cli_order_open(cli_order *o, const char *file, size_t n_rows, unsigned long long data_seed, char *err,
-                           size_t errlen)
+btsp_status cli_order_open(cli_order *o, const char *file, size_t n_rows, unsigned long long data_seed, int torch,
+                           char *err, size_t errlen)
 {
     memset(o, 0, sizeof *o);
     o->n_rows = n_rows;
     o->data_seed = data_seed;
     o->epoch = UINT64_MAX;
+    o->torch = torch;
     if (n_rows == 0) {
         snprintf(err, errlen, "no training rows");
         return BTSP_E_SHAPE;
@@ -381,15 +382,33 @@ btsp_status cli_order_open(cli_order *o, const char *file, size_t n_rows, unsign
     return BTSP_OK;
 }
 
+const uint32_t *cli_order_epoch(cli_order *o, uint64_t epoch)
+{
+    if (epoch == o->epoch)
+        return o->perm;
+    if (!o->torch) {
+        btsp_k_permutation(o->data_seed, epoch, o->perm, o->n_rows);
+    } else {
+        /* one generator for all epochs, as the DataLoader's: replay from the seed when going back */
+        if (o->epoch == UINT64_MAX || epoch < o->epoch) {
+            btsp_k_mt19937_seed(&o->gen, o->data_seed);
+            o->epoch = UINT64_MAX;
+        }
+        for (uint64_t e = o->epoch == UINT64_MAX ? 0 : o->epoch + 1; e <= epoch; e++) {
+            if (e > 0) /* the previous epoch ran to exhaustion: the sampler's trailing randperm */
+                btsp_k_torch_randperm(&o->gen, o->perm, o->n_rows);
+            btsp_k_torch_shuffle_epoch(&o->gen, o->perm, o->n_rows);
+        }
+    }
+    o->epoch = epoch;
+    return o->perm;
+}
+
 size_t cli_order_row(cli_order *o, uint64_t t)
 {
     if (o->fixed)
         return o->fixed[t % o->n_fixed];
-    if (t / o->n_rows != o->epoch) {
-        o->epoch = t / o->n_rows;
-        btsp_k_permutation(o->data_seed, o->epoch, o->perm, o->n_rows);
-    }
-    return o->perm[t % o->n_rows];
+    return cli_order_epoch(o, t / o->n_rows)[t % o->n_rows];
 }
 
 void cli_order_close(cli_order *o)

@@ -270,6 +270,7 @@ int cli_cmd_compare(options *o)
             s.seed = SEED0 + i;
             s.data_seed = DATA_SEED0 + i;
             s.quiet = 1;
+            s.torch_rng = o->rng && strcmp(o->rng, "torch") == 0;
             if (o->out) {
                 snprintf(out, sizeof out, "%s/%s/seed%zu", o->out, r->name, i);
                 s.out = out;

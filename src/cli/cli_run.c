@@ -3,6 +3,7 @@
  *   DIR/<projection>.npy, DIR/<Layer><Pop>_bias.npy   final weights (btsp_io_save_weights)
  *   DIR/config.yaml                                    copy of the configuration
  *   DIR/loss_history.npy                               per-sample training loss
+ *   DIR/train_output.npy                               per-sample forward output (samples x outputs)
  *   DIR/snapshots/<samples>/<projection>.npy           weights every --history-interval samples
  *                                                      (and at 0 and at the end)
  *   DIR/val_history.csv                                samples,val_accuracy,val_loss per snapshot
@@ -29,6 +30,9 @@
 
 /* Largest plateau raster kept in memory (floats): 4 M floats = 16 MB. */
 #define PLATEAU_BUDGET ((size_t)4 << 20)
+/* Largest training-output record (floats): 16 M floats = 64 MB (1.6 M samples of 10 outputs);
+ * longer runs do not write train_output.npy. */
+#define OUTPUT_BUDGET ((size_t)16 << 20)
 /* Largest number of training samples a run directory records per-sample histories for. */
 #define MAX_HISTORY_SAMPLES ((unsigned long long)1 << 28)
 
@@ -133,7 +137,7 @@ static int take_snapshot(run_ctx *c, unsigned long long samples)
 /* Epochs of seeded permutations (or the fixed order) until spec->samples are done, in chunks
  * of at most 1000 samples that end at every snapshot. Returns the training seconds (snapshot
  * time excluded) or a negative value on failure. */
-static double train_loop(run_ctx *c, const uint32_t *fixed, size_t n_fixed)
+static double train_loop(run_ctx *c, cli_order *ord)
 {
     const btsp_dataset *train = &c->d->train;
     const run_spec *s = c->spec;
@@ -152,11 +156,11 @@ static double train_loop(run_ctx *c, const uint32_t *fixed, size_t n_fixed)
     size_t n_out = btsp_pop_size(btsp_net_output(net));
     for (uint64_t epoch = 0; done < s->samples; epoch++) {
         size_t n = train->n;
-        if (fixed) {
-            n = n_fixed;
-            memcpy(perm, fixed, n * sizeof *perm);
+        if (ord->fixed) {
+            n = ord->n_fixed;
+            memcpy(perm, ord->fixed, n * sizeof *perm);
         } else {
-            btsp_k_permutation(s->data_seed, epoch, perm, train->n);
+            memcpy(perm, cli_order_epoch(ord, epoch), n * sizeof *perm);
         }
         if (s->samples - done < n)
             n = (size_t)(s->samples - done);
@@ -301,6 +305,7 @@ static int write_run_json(const run_ctx *c, const dend_rec *dr, const btsp_pop *
     char abs_order[PATH_MAX];
     cli_json_string(f, "order", s->order && realpath(s->order, abs_order) ? abs_order : s->order, 0);
     cli_json_string(f, "init_weights", s->init_weights, 0);
+    cli_json_string(f, "rng", s->torch_rng ? "torch" : "counter", 0);
     fputs("\n  ", f);
     fprintf(f, "\"history_interval\": %llu, \"snapshots\": [", s->history_interval);
     for (size_t i = 0; i < c->n_snaps; i++)
@@ -343,10 +348,10 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
     c.res = res;
     dend_rec dr;
     memset(&dr, 0, sizeof dr);
-    btsp_monitor *loss_mon = NULL, *plat_mon = NULL;
+    btsp_monitor *loss_mon = NULL, *plat_mon = NULL, *out_mon = NULL;
     btsp_pop *ppop = NULL;
     unsigned long long pstride = 0;
-    cli_order ord; /* only the fixed --order is used here; train_loop draws its permutations */
+    cli_order ord; /* the fixed --order, or the seeded permutation of every epoch */
     memset(&ord, 0, sizeof ord);
     char err[1024], path[4096];
     int ok = 0;
@@ -384,6 +389,15 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
             fail(res, st, "%s", btsp_net_errmsg(c.net));
             goto done;
         }
+        /* the forward output of every training sample (before its update), for the training
+         * accuracy in bins that analyze computes (EIANN recomputes it from its output history) */
+        btsp_pop *outp = btsp_net_output(c.net);
+        size_t n_o = outp ? btsp_pop_size(outp) : 0;
+        if (n_o && cap <= OUTPUT_BUDGET / n_o &&
+            (st = btsp_monitor_add_pop(outp, BTSP_VAR_FORWARD_ACTIVITY, 1, cap, &out_mon))) {
+            fail(res, st, "%s", btsp_net_errmsg(c.net));
+            goto done;
+        }
         ppop = plateau_pop(c.net, s->plateau_pop, res);
         if (!ppop && s->plateau_pop)
             goto done;
@@ -406,6 +420,10 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
             }
         }
     }
+    if (s->torch_rng && (st = btsp_net_set(c.net, BTSP_NET_INIT_RNG, BTSP_INIT_RNG_TORCH))) {
+        fail(res, st, "%s", btsp_net_errmsg(c.net));
+        goto done;
+    }
     if ((st = btsp_net_finalize(c.net))) {
         fail(res, st, "%s", btsp_net_errmsg(c.net));
         goto done;
@@ -414,7 +432,7 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
         fail(res, st, "%s", err);
         goto done;
     }
-    if (s->order && (st = cli_order_open(&ord, s->order, d->train.n, s->data_seed, err, sizeof err))) {
+    if ((st = cli_order_open(&ord, s->order, d->train.n, s->data_seed, s->torch_rng, err, sizeof err))) {
         fail(res, st, "%s", err);
         goto done;
     }
@@ -487,7 +505,7 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
     if (!s->quiet)
         fprintf(stderr, "btsp: training %s on %zu rows (%s), %llu samples, seed %llu, data seed %llu\n", s->config,
                 d->train.n, s->data, s->samples, s->seed, s->data_seed);
-    double train_s = train_loop(&c, ord.fixed, ord.n_fixed);
+    double train_s = train_loop(&c, &ord);
     if (train_s < 0)
         goto done;
     res->train_s = train_s;
@@ -504,6 +522,12 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
         size_t n_rec, width;
         if (btsp_monitor_data(loss_mon, &rec, &n_rec, &width, NULL) == BTSP_OK) {
             if (!cli_path(path, sizeof path, s->out, "loss_history.npy") || !cli_write_npy(path, rec, n_rec, 0)) {
+                fail(res, BTSP_E_IO, "cannot write %s", path);
+                goto done;
+            }
+        }
+        if (out_mon && btsp_monitor_data(out_mon, &rec, &n_rec, &width, NULL) == BTSP_OK) {
+            if (!cli_path(path, sizeof path, s->out, "train_output.npy") || !cli_write_npy(path, rec, n_rec, width)) {
                 fail(res, BTSP_E_IO, "cannot write %s", path);
                 goto done;
             }

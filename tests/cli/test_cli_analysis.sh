@@ -42,7 +42,8 @@ out2=$("$btsp" train @demo --data demo --seed 1 --data-seed 2 --samples 1000 --q
 [[ $(json test_accuracy "$out2") == "$acc" ]] || fail "train @demo differs from demo: $out2"
 
 # 3. analyze
-an=$("$btsp" analyze "$r" --angle-samples 10 --rsm-patterns 100 2>"$tmp/analyze.log" | tail -n 1) ||
+an=$("$btsp" analyze "$r" --angle-samples 10 --rsm-patterns 100 --landscape-rows 1000 --landscape-points 3 \
+  --rf-images 50 2>"$tmp/analyze.log" | tail -n 1) ||
   { cat "$tmp/analyze.log" >&2; fail "analyze failed"; }
 [[ $(json test_accuracy "$an") == "$acc" ]] || fail "analyze test accuracy $(json test_accuracy "$an") != $acc"
 a=$r/analysis
@@ -103,11 +104,58 @@ need "$a/plateaus_sorted_H1E.npy" "$a/plateaus_sorted_labels_H1E.npy" "$a/platea
 tail -c 4000 "$a/plateaus_sorted_labels_H1E.npy" | od -An -v -tf4 -w4 |
   awk 'NR > 1 && $1 < prev { exit 1 } { prev = $1 } END { exit !(NR == 1000 && prev == 9) }' ||
   fail "plateaus_sorted_labels not sorted"
+# training accuracy in bins of 100 (1000 samples: 10 bins); the
+# recorded outputs line up with the labels of the run's order: the demo learns its task, so the
+# last bin is far above chance (a misaligned label would give about 10 %)
+need "$r/train_output.npy" "$a/train_accuracy_binned.csv"
+[[ $(stat -c %s "$r/train_output.npy") -eq $((128 + 1000 * 10 * 4)) ]] || fail "train_output.npy size"
+[[ $(lines "$a/train_accuracy_binned.csv") -eq 11 ]] || fail "train_accuracy_binned.csv rows"
+awk -F, 'NR == 11 { exit !($1 == 1000 && $2 >= 80) }' "$a/train_accuracy_binned.csv" ||
+  fail "last training-accuracy bin: $(tail -n 1 "$a/train_accuracy_binned.csv")"
+# updates of the cloned B are the transposed updates of W: angle 0, one row per later snapshot
+need "$a/feedback_update_angles.csv"
+[[ $(lines "$a/feedback_update_angles.csv") -eq 5 ]] || fail "feedback_update_angles.csv rows"
+awk -F, 'NR > 1 { if ($2 > 0.01 || $2 != $2 + 0) exit 1 }' "$a/feedback_update_angles.csv" ||
+  fail "update angle of the cloned B is not 0"
+# loss landscape: 3 x 3 grid (11 x 11 by default; small here because sanitizer builds are
+# slow); the trajectory's losses on all 1000 test rows (--landscape-rows 1000) are the test
+# losses of accuracy_history.csv
+need "$a/landscape_loss.npy" "$a/landscape_axes.csv" "$a/landscape_trajectory.csv"
+[[ $(stat -c %s "$a/landscape_loss.npy") -eq $((128 + 9 * 4)) ]] || fail "landscape_loss.npy size"
+[[ $(lines "$a/landscape_trajectory.csv") -eq 6 ]] || fail "landscape_trajectory.csv rows"
+awk -F, 'NR > 1 { s += $2 } END { exit !(NR == 3 && s > 0.5 && s <= 1.000001) }' "$a/landscape_axes.csv" ||
+  fail "landscape explained variance: $(cat "$a/landscape_axes.csv")"
+paste -d, <(cut -d, -f1,4 "$a/landscape_trajectory.csv") <(cut -d, -f1,3 "$a/accuracy_history.csv") |
+  awk -F, 'NR > 1 { d = $2 - $4; if (d < 0) d = -d; if ($1 != $3 || d > 1e-6 * (1 + $4)) exit 1 }' ||
+  fail "landscape trajectory losses differ from accuracy_history.csv"
+# receptive fields: maxact and activity-weighted for H1.E and Output.E (8 x 8 inputs), metrics
+for p in H1E OutputE; do need "$a/maxact_rf_$p.npy" "$a/act_weighted_rf_$p.npy"; done
+[[ $(stat -c %s "$a/maxact_rf_H1E.npy") -eq $((128 + 100 * 64 * 4)) ]] || fail "maxact_rf_H1E.npy size"
+head -n 1 "$a/rf_metrics.csv" | grep -qx 'population,kind,units,structured_units,structure,peak_frequency' ||
+  fail "rf_metrics.csv header"
+for row in 'H1.E,weights,100,' 'H1.E,maxact,100,' 'Output.E,maxact,10,' 'H1.E,act_weighted,100,' \
+  'Output.E,act_weighted,10,'; do
+  grep -q "^$row" "$a/rf_metrics.csv" || fail "rf_metrics.csv lacks $row"
+done
+awk -F, 'NR > 1 && $2 != "weights" { if ($6 < 1 || $6 > 4) exit 1 }' "$a/rf_metrics.csv" ||
+  fail "rf_metrics.csv peak frequency outside 1..4 (8 x 8 images)"
+grep -q '^H1.E,maxact,4,' "$a/rf_spectrum.csv" || fail "rf_spectrum.csv"
+# the activation-maximisation fields are seeded: a second analyze gives the same file
+cp "$a/maxact_rf_H1E.npy" "$tmp/maxact1.npy"
+# total input: Dale's law holds for the means (E projections add, I projections subtract)
+need "$a/total_input.csv" "$a/total_input_H1E.npy"
+grep -q '^H1.E,H1E_InputE,' "$a/total_input.csv" || fail "total_input.csv lacks H1E_InputE"
+awk -F, '$2 == "excitatory" && $3 < 0 { exit 1 } $2 == "inhibitory" && $3 > 0 { exit 1 }' "$a/total_input.csv" ||
+  fail "total_input.csv signs"
 if [[ $(json png "$an") == true ]]; then
   need "$a/receptive_fields.png" "$a/accuracy_history.png" "$a/class_activity_H1E.png" "$a/plateaus_H1E.png" \
     "$a/plateaus_sorted_H1E.png"
   [[ $(head -c 4 "$a/receptive_fields.png" | od -An -tx1 | tr -d ' \n') == 89504e47 ]] || fail "not a PNG"
 fi
+
+"$btsp" analyze "$r" --angle-samples 0 --rsm-patterns 0 --landscape-points 0 --rf-images 50 >/dev/null 2>&1 ||
+  fail "second analyze failed"
+cmp -s "$tmp/maxact1.npy" "$a/maxact_rf_H1E.npy" || fail "maxact receptive fields differ between two analyze runs"
 
 # 4. compare, with a config this build cannot run
 cat >"$tmp/unsup.yaml" <<'YAML'
@@ -160,11 +208,36 @@ npy_i8 "$tmp/order.npy" 5 4 3 2 1 0 9 8 7 6
 ord_run=$("$btsp" train @demo --data demo --samples 40 --order "$tmp/order.npy" --out "$tmp/ordrun" \
   --history-interval 20 --quiet | tail -n 1) || fail "train with --order"
 [[ $(json samples "$ord_run") == 40 ]] || fail "--order run: $ord_run"
-"$btsp" analyze "$tmp/ordrun" --angle-samples 5 --rsm-patterns 50 >/dev/null 2>"$tmp/err.log" ||
+"$btsp" analyze "$tmp/ordrun" --angle-samples 5 --rsm-patterns 50 --rf-images 5 --landscape-points 0 \
+  >/dev/null 2>"$tmp/err.log" ||
   fail "analyze of a --order run: $(tail -n 3 "$tmp/err.log")"
 npy_i8 "$tmp/bad_order.npy" 1 2 60000
 if "$btsp" train @demo --data demo --samples 10 --order "$tmp/bad_order.npy" 2>"$tmp/err.log"; then
   fail "--order with an index outside the training rows accepted"
 fi
 grep -q "entry 2 (60000) is not a training-row index" "$tmp/err.log" || fail "--order error: $(cat "$tmp/err.log")"
+# 7. --rng torch: PyTorch's generator for the initial weights and the sample order (EIANN's
+# draws; bit-exact checks in test_kernels and test_model_golden). Recorded in run.json, rebuilt
+# by analyze, deterministic, and different from the default counter-based draws.
+for run in trng trng2 crng; do
+  rng=torch; [[ $run == crng ]] && rng=counter
+  "$btsp" train @demo --data demo --samples 600 --rng $rng --out "$tmp/$run" --history-interval 200 --quiet \
+    >/dev/null || fail "train --rng $rng"
+done
+grep -q '"rng": "torch"' "$tmp/trng/run.json" || fail "run.json lacks rng torch"
+grep -q '"rng": "counter"' "$tmp/crng/run.json" || fail "run.json lacks rng counter"
+for f in "$tmp/trng"/*.npy; do
+  cmp -s "$f" "$tmp/trng2/$(basename "$f")" || fail "--rng torch is not deterministic: $(basename "$f")"
+done
+cmp -s "$tmp/trng/snapshots/0/H1E_InputE.npy" "$tmp/crng/snapshots/0/H1E_InputE.npy" &&
+  fail "--rng torch and counter draw the same initial weights"
+"$btsp" analyze "$tmp/trng" --angle-samples 5 --rsm-patterns 50 --rf-images 5 --landscape-points 0 \
+  >/dev/null 2>"$tmp/err.log" ||
+  fail "analyze of a --rng torch run: $(tail -n 3 "$tmp/err.log")"
+# analyze rebuilt the torch order: the recorded outputs match their labels once learned (with
+# the counter order's labels the last bin would be near chance)
+awk -F, 'NR == 7 { exit !($1 == 600 && $2 >= 80) }' "$tmp/trng/analysis/train_accuracy_binned.csv" ||
+  fail "training accuracy of the --rng torch run: $(tail -n 1 "$tmp/trng/analysis/train_accuracy_binned.csv")"
+if "$btsp" train @demo --data demo --samples 10 --rng mersenne 2>"$tmp/err.log"; then fail "--rng mersenne accepted"; fi
+grep -q "rng must be 'counter' or 'torch'" "$tmp/err.log" || fail "--rng error: $(cat "$tmp/err.log")"
 echo "test_cli_analysis: all checks passed"
