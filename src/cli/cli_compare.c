@@ -315,7 +315,9 @@ int cli_cmd_compare(options *o)
     size_t wname = 6;
     for (size_t c = 0; c < n_cfg; c++)
         wname = strlen(res[c].name) > wname ? strlen(res[c].name) : wname;
-    printf("%s accuracy (%llu samples), mean +- SEM over %zu seed pairs\n", o->data, o->samples, K);
+    const char *rng = o->rng ? o->rng : "counter";
+    printf("%s accuracy (%llu samples), mean +- SEM over %zu seed pairs, %s random numbers\n", o->data, o->samples,
+           K, rng);
     printf("%-*s  %-28s  %-18s  %-8s  %s\n", (int)wname, "config", "rule", "test acc (%)", "val acc", "samples/s");
     for (size_t c = 0; c < n_cfg; c++) {
         const cfg_result *r = res + c;
@@ -340,6 +342,7 @@ int cli_cmd_compare(options *o)
     cli_json_string(stdout, "command", "compare", 0);
     cli_json_string(stdout, "data", o->data, 0);
     printf("\"samples\": %llu, \"seeds\": %zu, ", o->samples, K);
+    cli_json_string(stdout, "rng", rng, 0);
     if (o->out)
         cli_json_string(stdout, "out", o->out, 0);
     printf("\"results\": [");
