@@ -255,7 +255,8 @@ typedef enum btsp_net_param {
 } btsp_net_param;
 
 /** Where the random initial weights and biases come from (::BTSP_NET_INIT_RNG). Both are
- *  deterministic for a seed; they give different weights from the same distributions. */
+ *  deterministic for a seed; they give different weights from the same distributions (one
+ *  exception: a bias initialised with ::BTSP_INIT_DEFAULT_LINEAR, see ::BTSP_INIT_RNG_TORCH). */
 typedef enum btsp_init_rng {
     /** libbtsp's counter-based stream: element i of projection q is
      *  btsp_k_rand_uniform(seed, stream of q, i), independent of every other object, so adding a
@@ -270,7 +271,9 @@ typedef enum btsp_init_rng {
      *  initialisation of its incoming projections in creation order (::BTSP_INIT_HALF_KAIMING,
      *  ::BTSP_INIT_SCALED_KAIMING and ::BTSP_INIT_UNIFORM: one btsp_k_torch_uniform() per element,
      *  row-major; ::BTSP_INIT_CONSTANT and ::BTSP_INIT_NONE draw nothing), then its bias (the
-     *  Kaiming bound being 0 for a fan-in of 0, as EIANN's). Bit-exact with EIANN on PyTorch
+     *  Kaiming bound being 0 for a fan-in of 0, as EIANN's; a bias set to
+     *  ::BTSP_INIT_DEFAULT_LINEAR has no construction draw, as EIANN has no such bias
+     *  initialisation, and is 0). Bit-exact with EIANN on PyTorch
      *  1.13.1 (tests/test_model_golden.c). Training-time draws (stochastic plateau selection) are
      *  the counter-based ones in both modes. */
     BTSP_INIT_RNG_TORCH = 1
@@ -430,8 +433,9 @@ BTSP_API btsp_status btsp_net_loss_gradient(btsp_net *net, const float *x, size_
  *  integration steps (capped at ::BTSP_NET_FORWARD_STEPS), the state entering that window being
  *  a constant, as btsp_net_loss_gradient() and EIANN's `backward_steps` do; the input is the same
  *  at every step, so its gradient sums the contributions of the steps of the window. With
- *  `backward_steps` = 0 the gradient is zero; for `pop` = the input population it is c_r
- *  itself (a_in = x). Activation derivatives are those of btsp_net_loss_gradient().
+ *  `backward_steps` = 0 the gradient is zero, except for `pop` = the input population: there
+ *  it is c_r itself for any window (a_in = x), and no forward phase runs (nothing changes).
+ *  Activation derivatives are those of btsp_net_loss_gradient().
  *
  *  Cost: one forward phase plus one reverse sweep per row; the sweep skips rows of the weight
  *  matrices whose gradient is exactly zero (silent units, units the cotangent does not reach).

@@ -79,21 +79,22 @@ typedef struct num_opt {
     const char *name;
     size_t offset;
     int positive;
+    unsigned long long max; /* largest accepted value; 0: no limit */
 } num_opt;
 
 static const num_opt num_opts[] = {
-    {"--samples", offsetof(options, samples), 1},
-    {"--seed", offsetof(options, seed), 0},
-    {"--data-seed", offsetof(options, data_seed), 0},
-    {"--history-interval", offsetof(options, history_interval), 0},
-    {"--max-test", offsetof(options, max_test), 1},
-    {"--rsm-patterns", offsetof(options, rsm_patterns), 0},
-    {"--angle-samples", offsetof(options, angle_samples), 0},
-    {"--bp-steps", offsetof(options, bp_steps), 1},
-    {"--rf-images", offsetof(options, rf_images), 0},
-    {"--landscape-points", offsetof(options, landscape_points), 0},
-    {"--landscape-rows", offsetof(options, landscape_rows), 1},
-    {"--seeds", offsetof(options, seeds), 1},
+    {"--samples", offsetof(options, samples), 1, 0},
+    {"--seed", offsetof(options, seed), 0, 0},
+    {"--data-seed", offsetof(options, data_seed), 0, 0},
+    {"--history-interval", offsetof(options, history_interval), 0, 0},
+    {"--max-test", offsetof(options, max_test), 1, 0},
+    {"--rsm-patterns", offsetof(options, rsm_patterns), 0, 0},
+    {"--angle-samples", offsetof(options, angle_samples), 0, 0},
+    {"--bp-steps", offsetof(options, bp_steps), 1, 100000}, /* BTSP_NET_FORWARD_STEPS' bound */
+    {"--rf-images", offsetof(options, rf_images), 0, 0},
+    {"--landscape-points", offsetof(options, landscape_points), 0, 1000},
+    {"--landscape-rows", offsetof(options, landscape_rows), 1, 0},
+    {"--seeds", offsetof(options, seeds), 1, 0},
 };
 
 /* Options from argv[first]; with `positional` non-NULL, other arguments are collected there
@@ -111,6 +112,10 @@ static int parse_options(int argc, char **argv, int first, options *o, const cha
             if (!val || !parse_u64(val, &v) || (num_opts[k].positive && v == 0)) {
                 fprintf(stderr, "btsp: %s needs a %s integer, got '%s'\n", a,
                         num_opts[k].positive ? "positive" : "non-negative", val ? val : "");
+                return 0;
+            }
+            if (num_opts[k].max && v > num_opts[k].max) {
+                fprintf(stderr, "btsp: %s is at most %llu, got %llu\n", a, num_opts[k].max, v);
                 return 0;
             }
             *(unsigned long long *)(void *)((char *)o + num_opts[k].offset) = v;

@@ -1425,6 +1425,8 @@ static int population_analyses(an_ctx *a, size_t rsm_max, double *eq_residual)
     btsp_net *net = a->net;
     const btsp_dataset *t = &a->test;
     size_t P = t->n, C = t->n_classes, np = btsp_net_pop_count(net);
+    if (rsm_max > P) /* at most every test row (and no size overflow below) */
+        rsm_max = P;
     float **act = calloc(np, sizeof *act), **prev = calloc(np, sizeof *prev);
     pop_metrics *pm = calloc(np, sizeof *pm);
     size_t *sub = malloc((rsm_max ? rsm_max : 1) * sizeof *sub);

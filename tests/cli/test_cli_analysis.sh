@@ -188,6 +188,11 @@ head -n 1 "$tmp/cmp/val_history_mean.csv" | grep -qx 'samples,demo,unsup' || fai
 # 5. errors are reported, not crashes
 if "$btsp" analyze "$tmp/nonexistent" 2>"$tmp/err.log"; then fail "analyze of a missing directory succeeded"; fi
 grep -q 'run.json' "$tmp/err.log" || fail "analyze error message"
+# sizes that would overflow buffers or wrap a window are refused before anything runs
+for opt in "--landscape-points 1001" "--bp-steps 4294967296"; do
+  if "$btsp" analyze "$r" $opt 2>"$tmp/err.log"; then fail "analyze $opt accepted"; fi
+  grep -q "is at most" "$tmp/err.log" || fail "analyze $opt: $(head -n 1 "$tmp/err.log")"
+done
 if "$btsp" train @demo --data demo --samples 10 --out "$tmp/x" --plateau-pop Nope.E 2>"$tmp/err.log"; then
   fail "bad --plateau-pop accepted"
 fi
