@@ -4,7 +4,8 @@
  * each forward phase its plateau is clip(target - rate, -1, 1) on units that were active, and
  * BTSP rewrites the input weights of units with a plateau in one shot (potentiation towards
  * w_max for eligible inputs, depression for the rest). Four classes, each a block of 4 active
- * inputs, are learned within a few presentations. */
+ * inputs, are learned within a few presentations; input gradients then show what each output
+ * unit has become tuned to. */
 #include <btsp/btsp.h>
 
 #include <stdio.h>
@@ -82,6 +83,28 @@ int main(void)
     size_t n, width;
     CHECK(btsp_monitor_data(loss, &hist, &n, &width, NULL));
     printf("loss: first sample %.4f, last sample %.4f; %d/4 correct\n", hist[0], hist[n - 1], correct);
+
+    /* What each output unit responds to: the gradient of its final rate with respect to the
+     * input (a receptive field by activation maximisation), through all 10 integration steps,
+     * at its own class pattern. One call gives all four units (cotangents = identity rows).
+     * Without biases a relu network's rate is homogeneous of degree 1 in its input, so with the
+     * window covering the whole phase x . grad equals the rate (Euler): each unit's block sum
+     * below reproduces its output above. */
+    float eye[4][4] = {{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}}, grad[4][16];
+    int tuned = 0;
+    for (int c = 0; c < 4; c++) {
+        CHECK(btsp_net_input_gradient(net, x[c], 16, out, &eye[0][0], 4, 4, 10, &grad[0][0], 4 * 16));
+        float block[4] = {0}; /* unit c's sensitivity to each block of 4 inputs */
+        for (int i = 0; i < 16; i++)
+            block[i / 4] += grad[c][i];
+        int best = 0;
+        for (int b = 1; b < 4; b++)
+            if (block[b] > block[best])
+                best = b;
+        printf("unit %d: d rate / d input summed per block [%.3f %.3f %.3f %.3f]\n", c, block[0], block[1],
+               block[2], block[3]);
+        tuned += best == c;
+    }
     btsp_net_destroy(net);
-    return correct == 4 ? 0 : 1;
+    return correct == 4 && tuned == 4 ? 0 : 1;
 }
