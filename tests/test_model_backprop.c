@@ -773,6 +773,32 @@ static void van_bp_closed_form(void **state)
 /* ------------------------------------------------------------------------------------------ */
 /* API contract */
 
+/* What the gradient functions promise to leave alone on the E/I test network: the first
+ * projection's weights (5 x 4), the last loss, the sample count and the forward snapshot of H.E. */
+typedef struct state_probe {
+    float w[20], fwd[5];
+    double loss;
+    uint64_t count;
+} state_probe;
+
+static void probe_take(const built *b, state_probe *p)
+{
+    assert_int_equal(btsp_proj_copy_weights(b->q[0], p->w, 5, 4), BTSP_OK);
+    assert_int_equal(btsp_pop_copy_state(b->p[1], BTSP_VAR_FORWARD_ACTIVITY, p->fwd, 5), BTSP_OK);
+    p->loss = btsp_net_last_loss(b->net);
+    p->count = btsp_net_sample_count(b->net);
+}
+
+static void probe_expect_same(const built *b, const state_probe *before)
+{
+    state_probe now;
+    probe_take(b, &now);
+    assert_memory_equal(before->w, now.w, sizeof now.w);
+    assert_true(now.loss == before->loss);
+    assert_true(now.count == before->count);
+    assert_memory_equal(before->fwd, now.fwd, sizeof now.fwd);
+}
+
 static void gradient_api(void **state)
 {
     (void)state;
@@ -798,22 +824,11 @@ static void gradient_api(void **state)
 
     /* nothing but activities changes */
     assert_int_equal(btsp_net_train_sample(b.net, x, 4, y, 3), BTSP_OK);
-    double loss = btsp_net_last_loss(b.net);
-    uint64_t count = btsp_net_sample_count(b.net);
-    const float *w;
-    size_t r, c;
-    btsp_proj_weights(b.q[0], &w, &r, &c);
-    float keep[20];
-    memcpy(keep, w, sizeof keep);
-    float fwd_before[5], fwd_after[5];
-    assert_int_equal(btsp_pop_copy_state(b.p[1], BTSP_VAR_FORWARD_ACTIVITY, fwd_before, 5), BTSP_OK);
+    state_probe before;
+    probe_take(&b, &before);
     fill(x, 4, 2);
     assert_int_equal(btsp_net_loss_gradient(b.net, x, 4, y, 3, 2, b.q[0], g, 5, 4), BTSP_OK);
-    assert_memory_equal(keep, w, sizeof keep);
-    assert_true(btsp_net_last_loss(b.net) == loss);
-    assert_true(btsp_net_sample_count(b.net) == count);
-    assert_int_equal(btsp_pop_copy_state(b.p[1], BTSP_VAR_FORWARD_ACTIVITY, fwd_after, 5), BTSP_OK);
-    assert_memory_equal(fwd_before, fwd_after, sizeof fwd_before);
+    probe_expect_same(&b, &before);
     /* the output holds a_out(T) as after btsp_net_forward */
     float o1[3], o2[3];
     assert_int_equal(btsp_pop_copy_state(btsp_net_output(b.net), BTSP_VAR_ACTIVITY, o1, 3), BTSP_OK);
@@ -918,21 +933,11 @@ static void input_gradient_api(void **state)
     btsp_net_destroy(other.net);
 
     assert_int_equal(btsp_net_train_sample(b.net, x, 4, c, 3), BTSP_OK);
-    double loss = btsp_net_last_loss(b.net);
-    uint64_t count = btsp_net_sample_count(b.net);
-    const float *w;
-    size_t r, cc;
-    btsp_proj_weights(b.q[0], &w, &r, &cc);
-    float keep[20], fwd_before[5], fwd_after[5];
-    memcpy(keep, w, sizeof keep);
-    assert_int_equal(btsp_pop_copy_state(b.p[1], BTSP_VAR_FORWARD_ACTIVITY, fwd_before, 5), BTSP_OK);
+    state_probe before;
+    probe_take(&b, &before);
     fill(x, 4, 2);
     assert_int_equal(btsp_net_input_gradient(b.net, x, 4, o, c, 2, 3, 2, g, 8), BTSP_OK);
-    assert_memory_equal(keep, w, sizeof keep);
-    assert_true(btsp_net_last_loss(b.net) == loss);
-    assert_true(btsp_net_sample_count(b.net) == count);
-    assert_int_equal(btsp_pop_copy_state(b.p[1], BTSP_VAR_FORWARD_ACTIVITY, fwd_after, 5), BTSP_OK);
-    assert_memory_equal(fwd_before, fwd_after, sizeof fwd_before);
+    probe_expect_same(&b, &before);
     /* a zero window gives zeros; a window longer than the network's works (history enlarged) */
     assert_int_equal(btsp_net_input_gradient(b.net, x, 4, o, c, 2, 3, 0, g, 8), BTSP_OK);
     for (size_t k = 0; k < 8; k++)

@@ -388,6 +388,18 @@ static int pair_table(an_ctx *a, const char *name, const fb_pair *pairs, size_t 
     return close_out(a, f, name);
 }
 
+#define DEG (3.14159265358979323846 / 180.0) /* radians per degree */
+
+/* EIANN's "all_params" angle: the angle between the concatenations of the normalized W and B^T
+ * of n pairs, whose cosine is the mean of the pairs' cosines (cos_sum); NaN for n = 0. */
+static double mean_angle_deg(double cos_sum, size_t n)
+{
+    if (!n)
+        return NAN;
+    double c = cos_sum / (double)n;
+    return acos(c > 1 ? 1 : c < -1 ? -1 : c) / DEG;
+}
+
 /* Test accuracy and loss, weight norms, feedback angles and distinct units for every snapshot. */
 static int snapshot_histories(an_ctx *a, const csv_table *val)
 {
@@ -459,7 +471,7 @@ static int snapshot_histories(an_ctx *a, const csv_table *val)
             btsp_proj_weights(pairs[k].b, &bb, &r2, &c2);
             double ang = btsp_an_angle_transposed_deg(ww, r1, c1, bb);
             row[3 + n_proj + k] = (float)ang;
-            cos_sum += cos(ang * acos(-1.0) / 180.0);
+            cos_sum += cos(ang * DEG);
             /* update angle: angle(W_s - W_{s-1}, (B_s - B_{s-1})^T); NaN if either did not move */
             float *pw = prev_wb + off, *pb = pw + r1 * c1, *dw = delta + off, *db = dw + r1 * c1;
             double dang = NAN;
@@ -470,7 +482,7 @@ static int snapshot_histories(an_ctx *a, const csv_table *val)
                 }
                 dang = btsp_an_angle_transposed_deg(dw, r1, c1, db);
                 if (isfinite(dang)) {
-                    dcos_sum += cos(dang * acos(-1.0) / 180.0);
+                    dcos_sum += cos(dang * DEG);
                     n_moved++;
                 }
             }
@@ -479,15 +491,8 @@ static int snapshot_histories(an_ctx *a, const csv_table *val)
             memcpy(pb, bb, r1 * c1 * sizeof *pb);
             off += 2 * r1 * c1;
         }
-        double dc = n_moved ? dcos_sum / (double)n_moved : NAN;
-        upd[s * (n_pairs + 1) + n_pairs] = n_moved ? (float)(acos(dc > 1 ? 1 : dc < -1 ? -1 : dc) * 180.0 / acos(-1.0))
-                                                   : NAN;
-        /* EIANN's "all_params": the angle between the concatenations of the normalized W and
-         * B^T, whose cosine is the mean of the individual cosines. */
-        double c_all = n_pairs ? cos_sum / (double)n_pairs : NAN;
-        row[3 + n_proj + n_pairs] = n_pairs ? (float)(acos(c_all > 1 ? 1 : c_all < -1 ? -1 : c_all) * 180.0 /
-                                                      acos(-1.0))
-                                            : NAN;
+        row[3 + n_proj + n_pairs] = (float)mean_angle_deg(cos_sum, n_pairs);
+        upd[s * (n_pairs + 1) + n_pairs] = (float)mean_angle_deg(dcos_sum, n_moved);
         fprintf(stderr, "  snapshot %llu: test accuracy %.2f%%\n", snaps[s], (double)row[0]);
     }
     FILE *f = open_out(a, "accuracy_history.csv");
@@ -938,90 +943,11 @@ static int binned_histories(an_ctx *a)
     return ok;
 }
 
-/* First-layer receptive fields: the rows of the soma projection from the input population into
- * the first E population of the next layer (else the first such projection), as image tiles. */
-static int receptive_fields(an_ctx *a, double *rf_structure)
+/* Metrics of one kind of receptive field of one population (units x input, row-major): a row of
+ * rf_metrics.csv with the mean |Moran's I| over units with a non-constant field and the mean
+ * spectral peak, and the mean power spectrum in rf_spectrum.csv (square inputs only). */
+static int rf_metrics(an_ctx *a, const char *kind, const btsp_pop *p, const float *rf, size_t units, size_t dim)
 {
-    btsp_net *net = a->net;
-    const btsp_pop *in = btsp_net_input(net);
-    const btsp_proj *best = NULL;
-    for (size_t i = 0; i < btsp_net_proj_count(net); i++) {
-        const btsp_proj *q = btsp_net_proj_at(net, i);
-        if (btsp_proj_pre(q) != in || btsp_proj_compartment(q) != BTSP_SOMA)
-            continue;
-        if (!best || (strcmp(btsp_pop_name(btsp_proj_post(q)), "E") == 0 &&
-                      strcmp(btsp_pop_name(btsp_proj_post(best)), "E") != 0))
-            best = q;
-    }
-    *rf_structure = NAN;
-    if (!best)
-        return 1;
-    const float *w;
-    size_t rows, cols;
-    btsp_proj_weights(best, &w, &rows, &cols);
-    size_t side = (size_t)lround(sqrt((double)cols));
-    size_t tw = side * side == cols ? side : cols, th = side * side == cols ? side : 1;
-    if (th > 1) {
-        /* receptive-field structure: |Moran's I| of every unit's weight image (8 neighbours) */
-        FILE *f = open_out(a, "rf_structure.csv");
-        if (!f)
-            return 0;
-        fprintf(f, "unit,morans_i,structure\n");
-        double sum = 0.0;
-        size_t k = 0;
-        for (size_t u = 0; u < rows; u++) {
-            double mi = btsp_an_morans_i(w + u * cols, tw, th);
-            fprintf(f, "%zu,", u);
-            cli_csv_number(f, mi);
-            fputc(',', f);
-            cli_csv_number(f, fabs(mi));
-            fputc('\n', f);
-            if (isfinite(mi)) {
-                sum += fabs(mi);
-                k++;
-            }
-        }
-        *rf_structure = k ? sum / (double)k : NAN;
-        fprintf(a->rfm, "%s,weights,%zu,%zu,", btsp_pop_full_name(btsp_proj_post(best)), rows, k);
-        cli_csv_number(a->rfm, *rf_structure);
-        fputs(",\n", a->rfm);
-        fputs("mean,,", f);
-        cli_csv_number(f, *rf_structure);
-        fputc('\n', f);
-        if (!close_out(a, f, "rf_structure.csv"))
-            return 0;
-        fprintf(stderr, "  receptive-field structure (mean |Moran's I|): %.4f\n", *rf_structure);
-    }
-    if (!a->png)
-        return 1;
-    size_t gcols = (size_t)ceil(sqrt((double)rows));
-    size_t zoom = tw < 28 ? 28 / tw : 1;
-    int symmetric = 0;
-    for (size_t i = 0; i < rows * cols; i++)
-        symmetric |= w[i] < 0.0f;
-    fprintf(stderr, "  receptive fields: %s (%zu units, %zux%zu)\n", btsp_proj_name(best), rows, tw, th);
-    return write_png_gray(a, "receptive_fields.png", w, rows, tw, th, gcols ? gcols : 1, zoom, symmetric);
-}
-
-/* Receptive-field populations: every population named E outside the input layer (EIANN's
- * generate_figures computes RFs for exactly these). */
-static int rf_population(const btsp_net *net, const btsp_pop *p)
-{
-    return btsp_pop_layer(p) != btsp_pop_layer(btsp_net_input(net)) && strcmp(btsp_pop_name(p), "E") == 0;
-}
-
-/* Outputs of one kind of receptive field of one population (units x input, row-major):
- * <kind>_rf_<P>.npy, <kind>_rf_<P>.png, and a row of rf_metrics.csv with the mean |Moran's I|
- * over units with a non-constant field (square inputs only). */
-static int rf_outputs(an_ctx *a, const char *kind, const btsp_pop *p, const float *rf, size_t units,
-                      size_t dim)
-{
-    char pname[160], name[256], path[4096];
-    cli_pop_file_name(p, pname, sizeof pname);
-    snprintf(name, sizeof name, "%s_rf_%s.npy", kind, pname);
-    if (!out_path(a, path, sizeof path, name) || !cli_write_npy(path, rf, units, dim))
-        return 0;
-    a->n_outputs++;
     size_t side = (size_t)lround(sqrt((double)dim));
     int square = side * side == dim && side > 1;
     double sum = 0.0, peak_sum = 0.0;
@@ -1066,12 +992,98 @@ static int rf_outputs(an_ctx *a, const char *kind, const btsp_pop *p, const floa
     }
     free(pw);
     free(mean_pw);
-    snprintf(name, sizeof name, "%s_rf_%s.png", kind, pname);
+    return 1;
+}
+
+/* Receptive fields (units x input) as image tiles: square inputs (28 x 28 for MNIST) as squares,
+ * others as rows; grey = 0 when the fields have both signs, else black = 0. */
+static int rf_png(an_ctx *a, const char *name, const float *rf, size_t units, size_t dim)
+{
+    size_t side = (size_t)lround(sqrt((double)dim));
+    int square = side * side == dim && side > 1;
     size_t tw = square ? side : dim, th = square ? side : 1, gcols = (size_t)ceil(sqrt((double)units));
-    int symmetric = 0; /* grey = 0 when the fields have both signs, else black = 0 */
+    int symmetric = 0;
     for (size_t i = 0; i < units * dim; i++)
         symmetric |= rf[i] < 0.0f;
     return write_png_gray(a, name, rf, units, tw, th, gcols ? gcols : 1, tw < 28 ? 28 / tw : 1, symmetric);
+}
+
+/* First-layer receptive fields: the rows of the soma projection from the input population into
+ * the first E population of the next layer (else the first such projection), as image tiles. */
+static int receptive_fields(an_ctx *a, double *rf_structure)
+{
+    btsp_net *net = a->net;
+    const btsp_pop *in = btsp_net_input(net);
+    const btsp_proj *best = NULL;
+    for (size_t i = 0; i < btsp_net_proj_count(net); i++) {
+        const btsp_proj *q = btsp_net_proj_at(net, i);
+        if (btsp_proj_pre(q) != in || btsp_proj_compartment(q) != BTSP_SOMA)
+            continue;
+        if (!best || (strcmp(btsp_pop_name(btsp_proj_post(q)), "E") == 0 &&
+                      strcmp(btsp_pop_name(btsp_proj_post(best)), "E") != 0))
+            best = q;
+    }
+    *rf_structure = NAN;
+    if (!best)
+        return 1;
+    const float *w;
+    size_t rows, cols;
+    btsp_proj_weights(best, &w, &rows, &cols);
+    size_t side = (size_t)lround(sqrt((double)cols));
+    size_t tw = side * side == cols ? side : cols, th = side * side == cols ? side : 1;
+    if (th > 1) {
+        /* receptive-field structure: |Moran's I| of every unit's weight image (8 neighbours) */
+        FILE *f = open_out(a, "rf_structure.csv");
+        if (!f)
+            return 0;
+        fprintf(f, "unit,morans_i,structure\n");
+        double sum = 0.0;
+        size_t k = 0;
+        for (size_t u = 0; u < rows; u++) {
+            double mi = btsp_an_morans_i(w + u * cols, tw, th);
+            fprintf(f, "%zu,", u);
+            cli_csv_number(f, mi);
+            fputc(',', f);
+            cli_csv_number(f, fabs(mi));
+            fputc('\n', f);
+            if (isfinite(mi)) {
+                sum += fabs(mi);
+                k++;
+            }
+        }
+        *rf_structure = k ? sum / (double)k : NAN;
+        fputs("mean,,", f);
+        cli_csv_number(f, *rf_structure);
+        fputc('\n', f);
+        if (!close_out(a, f, "rf_structure.csv") || !rf_metrics(a, "weights", btsp_proj_post(best), w, rows, cols))
+            return 0;
+        fprintf(stderr, "  receptive-field structure (mean |Moran's I|): %.4f\n", *rf_structure);
+    }
+    fprintf(stderr, "  receptive fields: %s (%zu units, %zux%zu)\n", btsp_proj_name(best), rows, tw, th);
+    return rf_png(a, "receptive_fields.png", w, rows, cols);
+}
+
+/* Receptive-field populations: every population named E outside the input layer (EIANN's
+ * generate_figures computes RFs for exactly these). */
+static int rf_population(const btsp_net *net, const btsp_pop *p)
+{
+    return btsp_pop_layer(p) != btsp_pop_layer(btsp_net_input(net)) && strcmp(btsp_pop_name(p), "E") == 0;
+}
+
+/* Outputs of one kind of receptive field of one population: <kind>_rf_<P>.npy,
+ * <kind>_rf_<P>.png and its rf_metrics() rows. */
+static int rf_outputs(an_ctx *a, const char *kind, const btsp_pop *p, const float *rf, size_t units,
+                      size_t dim)
+{
+    char pname[160], name[256], path[4096];
+    cli_pop_file_name(p, pname, sizeof pname);
+    snprintf(name, sizeof name, "%s_rf_%s.npy", kind, pname);
+    if (!out_path(a, path, sizeof path, name) || !cli_write_npy(path, rf, units, dim) ||
+        !rf_metrics(a, kind, p, rf, units, dim))
+        return 0;
+    a->n_outputs++;
+    snprintf(name, sizeof name, "%s_rf_%s.png", kind, pname);
+    return rf_png(a, name, rf, units, dim);
 }
 
 /* Activation-maximisation receptive fields (EIANN's compute_maxact_receptive_fields): for every

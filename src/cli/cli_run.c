@@ -142,26 +142,16 @@ static double train_loop(run_ctx *c, cli_order *ord)
     const btsp_dataset *train = &c->d->train;
     const run_spec *s = c->spec;
     btsp_net *net = c->net;
-    uint32_t *perm = malloc((train->n ? train->n : 1) * sizeof *perm);
-    if (!perm) {
-        fail(c->res, BTSP_E_NOMEM, "out of memory");
-        return -1.0;
-    }
     unsigned long long K = s->out ? s->history_interval : 0, done = 0;
-    if (K && !take_snapshot(c, 0)) {
-        free(perm);
+    if (K && !take_snapshot(c, 0))
         return -1.0;
-    }
     double train_s = 0.0, t_print = cli_now();
     size_t n_out = btsp_pop_size(btsp_net_output(net));
     for (uint64_t epoch = 0; done < s->samples; epoch++) {
-        size_t n = train->n;
-        if (ord->fixed) {
-            n = ord->n_fixed;
-            memcpy(perm, ord->fixed, n * sizeof *perm);
-        } else {
-            memcpy(perm, cli_order_epoch(ord, epoch), n * sizeof *perm);
-        }
+        /* the rows of this epoch: the fixed --order, or the epoch's seeded permutation (owned by
+         * ord, valid until the next epoch is asked for) */
+        const uint32_t *rows = ord->fixed ? ord->fixed : cli_order_epoch(ord, epoch);
+        size_t n = ord->fixed ? ord->n_fixed : train->n;
         if (s->samples - done < n)
             n = (size_t)(s->samples - done);
         for (size_t i = 0; i < n;) {
@@ -169,20 +159,17 @@ static double train_loop(run_ctx *c, cli_order *ord)
             if (K && K - done % K < m)
                 m = (size_t)(K - done % K);
             double t0 = cli_now();
-            btsp_status st = btsp_net_train(net, train->x, train->y, train->n, train->dim, n_out, perm + i, m);
+            btsp_status st = btsp_net_train(net, train->x, train->y, train->n, train->dim, n_out, rows + i, m);
             train_s += cli_now() - t0;
             if (st) {
                 fail(c->res, st, "training failed after %llu samples: %s",
                      (unsigned long long)btsp_net_sample_count(net), btsp_net_errmsg(net));
-                free(perm);
                 return -1.0;
             }
             done += m;
             i += m;
-            if (K && (done % K == 0 || done == s->samples) && !take_snapshot(c, done)) {
-                free(perm);
+            if (K && (done % K == 0 || done == s->samples) && !take_snapshot(c, done))
                 return -1.0;
-            }
             double t = cli_now();
             if (!s->quiet && (t - t_print > 5.0 || done == s->samples)) {
                 fprintf(stderr, "  %llu/%llu samples, %.1f s training, loss %.4f\n", done, s->samples, train_s,
@@ -191,7 +178,6 @@ static double train_loop(run_ctx *c, cli_order *ord)
             }
         }
     }
-    free(perm);
     return train_s;
 }
 

@@ -137,9 +137,10 @@ for row in 'H1.E,weights,100,' 'H1.E,maxact,100,' 'Output.E,maxact,10,' 'H1.E,ac
   'Output.E,act_weighted,10,'; do
   grep -q "^$row" "$a/rf_metrics.csv" || fail "rf_metrics.csv lacks $row"
 done
-awk -F, 'NR > 1 && $2 != "weights" { if ($6 < 1 || $6 > 4) exit 1 }' "$a/rf_metrics.csv" ||
+awk -F, 'NR > 1 { if ($6 < 1 || $6 > 4) exit 1 }' "$a/rf_metrics.csv" ||
   fail "rf_metrics.csv peak frequency outside 1..4 (8 x 8 images)"
-grep -q '^H1.E,maxact,4,' "$a/rf_spectrum.csv" || fail "rf_spectrum.csv"
+grep -q '^H1.E,maxact,4,' "$a/rf_spectrum.csv" && grep -q '^H1.E,weights,4,' "$a/rf_spectrum.csv" ||
+  fail "rf_spectrum.csv"
 # the activation-maximisation fields are seeded: a second analyze gives the same file
 cp "$a/maxact_rf_H1E.npy" "$tmp/maxact1.npy"
 # total input: Dale's law holds for the means (E projections add, I projections subtract)
