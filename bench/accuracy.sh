@@ -4,16 +4,20 @@
 # summary tables), validation accuracy and training speed, with an optional target check.
 #
 #   bench/accuracy.sh [--data fashion-mnist|mnist|DIR] [--samples N] [--seeds K]
-#                     [--rng counter|torch] [--target PERCENT] CONFIG...
+#                     [--rng counter|torch] [--val-window W [--val-step K]] [--target PERCENT]
+#                     [--first I] CONFIG...
 #
 # Seed pair i (0-based) is network seed 66049+i with data seed 257+i, the pairing EIANN's
 # optimisation used; with --rng torch every run starts from EIANN's initial weights and trains in
-# EIANN's sample order for that pair (btsp train --rng torch). Builds build/release if needed.
+# EIANN's sample order for that pair (btsp train --rng torch). --first I starts at pair I.
+# --val-window W (btsp train --val-window) adds the mean validation accuracy at the last W / K
+# points, K = --val-step (default 100) samples apart: with W = 1000 the figure EIANN's
+# optimisation recorded in its configs (mean over its five pairs 0-4). Builds build/release if needed.
 # Exit status 1 if a --target is given and the mean test accuracy is below it. Results of each
 # run are appended to bench/results/*.jsonl (not tracked) for later inspection.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-data=fashion-mnist samples=20000 seeds=3 target="" rng=counter
+data=fashion-mnist samples=20000 seeds=3 target="" rng=counter first=0 window=()
 configs=()
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -22,7 +26,9 @@ while [[ $# -gt 0 ]]; do
     --seeds) seeds=$2; shift 2 ;;
     --target) target=$2; shift 2 ;;
     --rng) rng=$2; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --first) first=$2; shift 2 ;;
+    --val-window|--val-step) window+=("$1" "$2"); shift 2 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) configs+=("$1"); shift ;;
   esac
 done
@@ -41,23 +47,29 @@ status=0
 for cfg in "${configs[@]}"; do
   name=$(basename "$cfg" .yaml)
   log=$root/bench/results/$name.$data.$samples.$rng.jsonl
-  printf '\n%s\n  data %s, %s samples, %s seed pairs, rng %s\n' "$name" "$data" "$samples" "$seeds" "$rng"
-  printf '  %-12s %-9s %-9s %-9s %-10s\n' seed data_seed test_acc val_acc samples/s
-  accs=() vals=() speeds=()
-  for ((i = 0; i < seeds; i++)); do
+  printf '\n%s\n  data %s, %s samples, %s seed pairs from pair %s, rng %s\n' "$name" "$data" "$samples" "$seeds" \
+    "$first" "$rng"
+  printf '  %-12s %-9s %-9s %-9s %-9s %-10s\n' seed data_seed test_acc val_acc val_win samples/s
+  accs=() vals=() wins=() speeds=()
+  for ((i = first; i < first + seeds; i++)); do
     line=$("$btsp" train "$cfg" --data "$data" --samples "$samples" --seed $((66049 + i)) \
-      --data-seed $((257 + i)) --rng "$rng" --quiet | tail -n 1)
+      --data-seed $((257 + i)) --rng "$rng" ${window[@]+"${window[@]}"} --quiet | tail -n 1)
     echo "$line" >> "$log"
     get() { sed -n "s/.*\"$1\": \([^,}]*\).*/\1/p" <<<"$line"; }
-    acc=$(get test_accuracy) val=$(get val_accuracy) sps=$(get samples_per_second)
-    printf '  %-12s %-9s %-9s %-9s %-10s\n' $((66049 + i)) $((257 + i)) "$acc" "$val" "$sps"
-    accs+=("$acc") vals+=("$val") speeds+=("$sps")
+    acc=$(get test_accuracy) val=$(get val_accuracy) win=$(get val_window_accuracy) sps=$(get samples_per_second)
+    [[ -n $win ]] || win=null
+    printf '  %-12s %-9s %-9s %-9s %-9s %-10s\n' $((66049 + i)) $((257 + i)) "$acc" "$val" "$win" "$sps"
+    accs+=("$acc") vals+=("$val") wins+=("$win") speeds+=("$sps")
   done
   summary=$(printf '%s\n' "${accs[@]}" | awk '{s+=$1; q+=$1*$1; n++} END {m=s/n; v=q/n-m*m; if (v<0) v=0; printf "%.2f %.2f", m, sqrt(v)/sqrt(n)}')
-  vmean=$(printf '%s\n' "${vals[@]}" | awk '$1!="null"{s+=$1; n++} END {if (n) printf "%.2f", s/n; else printf "n/a"}')
+  avg() { printf '%s\n' "$@" | awk '$1!="null"{s+=$1; n++} END {if (n) printf "%.2f", s/n; else printf "n/a"}'; }
+  vmean=$(avg "${vals[@]}") wmean=$(avg "${wins[@]}")
   smean=$(printf '%s\n' "${speeds[@]}" | awk '{s+=$1; n++} END {printf "%.0f", s/n}')
   read -r mean sem <<<"$summary"
-  printf '  mean test accuracy %s%% +- %s (SEM), mean validation %s%%, %s samples/s\n' "$mean" "$sem" "$vmean" "$smean"
+  wtext=""
+  [[ $wmean == n/a ]] || wtext=", mean windowed validation $wmean%"
+  printf '  mean test accuracy %s%% +- %s (SEM), mean validation %s%%%s, %s samples/s\n' \
+    "$mean" "$sem" "$vmean" "$wtext" "$smean"
   if [[ -n $target ]]; then
     if awk -v m="$mean" -v t="$target" 'BEGIN {exit !(m >= t)}'; then
       printf '  target %s%%: met\n' "$target"

@@ -3,12 +3,14 @@
  *
  *   btsp train CONFIG --data fashion-mnist|mnist|demo|DIR [--samples N] [--seed S] [--data-seed D]
  *                     [--out DIR [--history-interval K] [--plateau-pop L.P]]
- *                     [--init-weights DIR] [--order FILE.npy] [--rng counter|torch] [--quiet]
+ *                     [--init-weights DIR] [--order FILE.npy] [--rng counter|torch]
+ *                     [--val-window W [--val-step K]] [--quiet]
  *   btsp eval CONFIG WEIGHTS_DIR --data NAME
  *   btsp info CONFIG
  *   btsp analyze RUN_DIR [--data NAME] [--max-test N] [--rsm-patterns N] [--angle-samples N] [--bp-steps K]
  *                        [--rf-images N] [--landscape-points K] [--landscape-rows N]
- *   btsp compare --data NAME [--samples N] [--seeds K] [--out DIR] [--rng counter|torch] CONFIG...
+ *   btsp compare --data NAME [--samples N] [--seeds K] [--out DIR] [--rng counter|torch]
+ *                [--val-window W [--val-step K]] CONFIG...
  *   btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR ...]
  *
  * CONFIG is an EIANN YAML file or "@demo", the embedded demo network; the data set "demo" is
@@ -25,6 +27,12 @@
  * weights and sees EIANN's samples for the same seed pair.
  * Accuracies are percentages; argmax ties go to the lowest index, so an all-silent output
  * predicts class 0.
+ *
+ * --val-window W validates after samples N - W + K, N - W + 2K, ..., N (K = --val-step, default
+ * 100) and reports the mean of those W / K accuracies as val_window_accuracy: the objective
+ * EIANN's optimisation recorded in its configs (val_interval (-1000, -1, 100) with a 1,000-step
+ * accuracy window: validation after train steps 19099, 19199, ..., 19999 of a 20,000-step run).
+ * Validation runs on a copy of the weights, so it never changes learning.
  *
  * The last line printed on stdout is JSON with the results. Run directories (--out) are
  * described in cli_run.c, the analyses in cli_analyze.c and docs/analysis.md. */
@@ -47,13 +55,14 @@ static int usage(FILE *f)
             "usage:\n"
             "  btsp train CONFIG --data fashion-mnist|mnist|demo|DIR [--samples N] [--seed S] [--data-seed D]\n"
             "                    [--out DIR [--history-interval K] [--plateau-pop LAYER.POP]]\n"
-            "                    [--init-weights DIR] [--order FILE.npy] [--rng counter|torch] [--quiet]\n"
+            "                    [--init-weights DIR] [--order FILE.npy] [--rng counter|torch]\n"
+            "                    [--val-window W [--val-step K]] [--quiet]\n"
             "  btsp eval CONFIG WEIGHTS_DIR --data NAME\n"
             "  btsp info CONFIG\n"
             "  btsp analyze RUN_DIR [--data NAME] [--max-test N] [--rsm-patterns N] [--angle-samples N]\n"
             "                       [--bp-steps K] [--rf-images N] [--landscape-points K] [--landscape-rows N]\n"
             "  btsp compare --data NAME [--samples N] [--seeds K] [--out DIR [--history-interval K]]\n"
-            "               [--rng counter|torch] CONFIG...\n"
+            "               [--rng counter|torch] [--val-window W [--val-step K]] CONFIG...\n"
             "  btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR [--history-interval K]] [--quiet]\n"
             "CONFIG is an EIANN YAML file or @demo (the embedded demo network; data set 'demo').\n"
             "defaults: --samples 20000 (demo 3000), --seed 66049, --data-seed 257, --seeds 5, --rng counter\n"
@@ -62,8 +71,10 @@ static int usage(FILE *f)
             "          --angle-samples 100 (0: no update angles), --bp-steps: the network's backward\n"
             "          steps, or 3 if it has none (EIANN's bpDale networks), --rf-images 1000 (test\n"
             "          images per activation-maximisation receptive field; 0: none),\n"
-            "          --landscape-points 11 (loss-landscape grid per axis; 0: none), --landscape-rows 500\n",
-            CLI_DEFAULT_HISTORY_INTERVAL);
+            "          --landscape-points 11 (loss-landscape grid per axis; 0: none), --landscape-rows 500,\n"
+            "          --val-window 0 (W > 0: mean validation accuracy at the last W / K points, K apart,\n"
+            "          ending at the last sample, as EIANN's optimisation objective), --val-step %u\n",
+            CLI_DEFAULT_HISTORY_INTERVAL, CLI_DEFAULT_VAL_STEP);
     return 2;
 }
 
@@ -95,6 +106,8 @@ static const num_opt num_opts[] = {
     {"--landscape-points", offsetof(options, landscape_points), 0, 1000},
     {"--landscape-rows", offsetof(options, landscape_rows), 1, 0},
     {"--seeds", offsetof(options, seeds), 1, 0},
+    {"--val-window", offsetof(options, val_window), 0, 0},
+    {"--val-step", offsetof(options, val_step), 1, 0},
 };
 
 /* Options from argv[first]; with `positional` non-NULL, other arguments are collected there
@@ -172,6 +185,11 @@ static void print_train_json(const char *command, const options *o, const run_sp
     if (s->report_before)
         cli_json_number(stdout, "test_accuracy_before", r->test_acc_before, 0);
     cli_json_number(stdout, "val_accuracy", r->val_acc, 0);
+    if (s->val_window) {
+        cli_json_number(stdout, "val_window_accuracy", r->val_window_acc, 0);
+        printf("\"val_window\": %llu, \"val_step\": %llu, \"val_window_points\": %zu, ", s->val_window, s->val_step,
+               r->val_window_n);
+    }
     cli_json_number(stdout, "test_accuracy", r->test_acc, 0);
     cli_json_number(stdout, "final_loss", r->final_loss, 0);
     cli_json_number(stdout, "train_seconds", r->train_s, 0);
@@ -194,6 +212,8 @@ static void spec_from_options(const options *o, run_spec *s)
     s->plateau_pop = o->plateau_pop;
     s->torch_rng = o->rng && strcmp(o->rng, "torch") == 0;
     s->history_interval = o->out ? o->history_interval : 0;
+    s->val_window = o->val_window;
+    s->val_step = o->val_step;
     s->quiet = o->quiet;
 }
 
@@ -203,6 +223,8 @@ int cli_cmd_train(options *o)
         fprintf(stderr, "btsp train: CONFIG and --data are required\n");
         return usage(stderr);
     }
+    if (!cli_check_val_window(o->val_window, o->val_step, o->samples))
+        return 2;
     run_spec s;
     run_result r;
     spec_from_options(o, &s);
@@ -222,6 +244,8 @@ int cli_cmd_demo(options *o)
     run_result r;
     o->config = CLI_DEMO_CONFIG;
     o->data = CLI_DEMO_DATA;
+    if (!cli_check_val_window(o->val_window, o->val_step, o->samples))
+        return 2;
     spec_from_options(o, &s);
     s.report_before = 1;
     if (!cli_run(&s, NULL, &r)) {
@@ -328,6 +352,7 @@ int main(int argc, char **argv)
     o.landscape_points = CLI_DEFAULT_LANDSCAPE_POINTS;
     o.landscape_rows = CLI_DEFAULT_LANDSCAPE_ROWS;
     o.seeds = 5;
+    o.val_step = CLI_DEFAULT_VAL_STEP;
     int first = 2;
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);

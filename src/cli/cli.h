@@ -16,6 +16,9 @@
 
 /* Default interval (training samples) of weight snapshots and validation in run directories. */
 #define CLI_DEFAULT_HISTORY_INTERVAL 1000u
+/* Default spacing (training samples) of the windowed validation points (--val-step; EIANN's
+ * val_interval step in its optimisation configs). */
+#define CLI_DEFAULT_VAL_STEP 100u
 #define CLI_DEFAULT_RF_IMAGES 1000u /* analyze --rf-images: EIANN averages 1,000 test images */
 #define CLI_DEFAULT_LANDSCAPE_POINTS 11u /* analyze --landscape-points (EIANN: 20, see docs/analysis.md) */
 #define CLI_DEFAULT_LANDSCAPE_ROWS 500u  /* analyze --landscape-rows */
@@ -43,6 +46,8 @@ typedef struct options {
     unsigned long long landscape_points; /* analyze: loss-landscape grid points per axis (0: none) */
     unsigned long long landscape_rows;   /* analyze: test rows per loss-landscape evaluation */
     unsigned long long seeds;        /* compare: seed pairs */
+    unsigned long long val_window;   /* train/compare: samples of the windowed validation (0: none) */
+    unsigned long long val_step;     /* train/compare: samples between its validation points */
     int quiet;
     int history_set; /* --history-interval given */
 } options;
@@ -115,6 +120,8 @@ size_t cli_order_row(cli_order *o, uint64_t t);
 void cli_order_close(cli_order *o);
 
 /* ---- cli_run.c: training with an optional run directory ---- */
+/* 1 if --val-window / --val-step fit `samples` training samples; else prints why and returns 0. */
+int cli_check_val_window(unsigned long long window, unsigned long long step, unsigned long long samples);
 typedef struct run_spec {
     const char *config;
     const char *data;
@@ -124,6 +131,10 @@ typedef struct run_spec {
     const char *order;        /* or NULL */
     const char *plateau_pop;  /* or NULL (automatic) */
     unsigned long long history_interval; /* 0: no snapshots */
+    /* Windowed validation, EIANN's optimisation objective: the validation accuracy after
+     * samples - val_window + k * val_step, k = 1 .. val_window / val_step, and its mean
+     * (val_window 0: none; val_window a multiple of val_step, at most samples). */
+    unsigned long long val_window, val_step;
     int quiet;
     int report_before; /* evaluate the test set before training too (demo) */
     int torch_rng;     /* --rng torch: EIANN's initial weights and sample order for the seeds */
@@ -133,6 +144,8 @@ typedef struct run_result {
     btsp_status status; /* BTSP_OK, or why the run failed (e.g. BTSP_E_UNSUPPORTED) */
     char message[1024];
     double val_acc, test_acc, test_acc_before, final_loss, train_s, eval_s, samples_per_s;
+    double val_window_acc; /* mean of the windowed validation accuracies (NAN without a window) */
+    size_t val_window_n;   /* validation points taken in the window */
     size_t train_rows, val_rows, test_rows;
     char rule[64];
 } run_result;

@@ -2,7 +2,8 @@
  * with the seed pairs (66049 + i, 257 + i), i < K (EIANN's pairing), and prints a table like the
  * paper's accuracy tables: test accuracy mean +- SEM over seeds (SEM = population standard
  * deviation / sqrt(K), as EIANN's generate_model_summary_table), validation accuracy mean and
- * training speed. Configs that cannot run (e.g. a rule this build does not implement:
+ * training speed (with --val-window also the mean windowed validation accuracy, EIANN's
+ * optimisation objective, see btsp_cli.c). Configs that cannot run (e.g. a rule this build does not implement:
  * BTSP_E_UNSUPPORTED) are reported in their row. The last stdout line is JSON.
  *
  * With --out DIR every run keeps its run directory DIR/<name>/seed<i> (snapshots every
@@ -29,8 +30,8 @@ typedef struct cfg_result {
     btsp_status status;
     char message[1024];
     size_t runs;
-    double *test, *val, *sps;
-    double test_mean, test_sem, val_mean, sps_mean;
+    double *test, *val, *win, *sps;
+    double test_mean, test_sem, val_mean, win_mean, sps_mean;
 } cfg_result;
 
 static void config_name(const char *config, char *buf, size_t len)
@@ -207,7 +208,7 @@ static int write_summary(const options *o, const cfg_result *res, size_t n_cfg)
         return 0;
     }
     fputs("config,file,rule,status,runs,test_accuracy_mean,test_accuracy_sem,val_accuracy_mean,"
-          "samples_per_second,test_accuracies\n",
+          "val_window_accuracy_mean,samples_per_second,test_accuracies\n",
           f);
     for (size_t c = 0; c < n_cfg; c++) {
         const cfg_result *r = res + c;
@@ -217,6 +218,8 @@ static int write_summary(const options *o, const cfg_result *res, size_t n_cfg)
         cli_csv_number(f, r->test_sem);
         fputc(',', f);
         cli_csv_number(f, r->val_mean);
+        fputc(',', f);
+        cli_csv_number(f, r->win_mean);
         fputc(',', f);
         cli_csv_number(f, r->sps_mean);
         fputc(',', f);
@@ -233,6 +236,8 @@ int cli_cmd_compare(options *o)
         fprintf(stderr, "btsp compare: --data and at least one CONFIG are required\n");
         return 2;
     }
+    if (!cli_check_val_window(o->val_window, o->val_step, o->samples))
+        return 2;
     size_t n_cfg = o->n_configs, K = (size_t)o->seeds;
     cfg_result *res = calloc(n_cfg, sizeof *res);
     if (!res)
@@ -257,8 +262,9 @@ int cli_cmd_compare(options *o)
         snprintf(r->rule, sizeof r->rule, "-");
         r->test = calloc(K, sizeof *r->test);
         r->val = calloc(K, sizeof *r->val);
+        r->win = calloc(K, sizeof *r->win);
         r->sps = calloc(K, sizeof *r->sps);
-        if (!r->test || !r->val || !r->sps)
+        if (!r->test || !r->val || !r->win || !r->sps)
             goto done;
         for (size_t i = 0; i < K; i++) {
             char out[4096];
@@ -271,6 +277,8 @@ int cli_cmd_compare(options *o)
             s.data_seed = DATA_SEED0 + i;
             s.quiet = 1;
             s.torch_rng = o->rng && strcmp(o->rng, "torch") == 0;
+            s.val_window = o->val_window;
+            s.val_step = o->val_step;
             if (o->out) {
                 snprintf(out, sizeof out, "%s/%s/seed%zu", o->out, r->name, i);
                 s.out = out;
@@ -300,6 +308,7 @@ int cli_cmd_compare(options *o)
             }
             r->test[r->runs] = rr.test_acc;
             r->val[r->runs] = rr.val_acc;
+            r->win[r->runs] = rr.val_window_acc;
             r->sps[r->runs] = rr.samples_per_s;
             r->runs++;
             if (!o->quiet)
@@ -309,6 +318,7 @@ int cli_cmd_compare(options *o)
         r->test_mean = r->runs ? mean_of(r->test, r->runs) : NAN;
         r->test_sem = r->runs ? sem_of(r->test, r->runs) : NAN;
         r->val_mean = r->runs ? mean_of(r->val, r->runs) : NAN;
+        r->win_mean = r->runs ? mean_of(r->win, r->runs) : NAN;
         r->sps_mean = r->runs ? mean_of(r->sps, r->runs) : NAN;
     }
     /* the table */
@@ -318,20 +328,27 @@ int cli_cmd_compare(options *o)
     const char *rng = o->rng ? o->rng : "counter";
     printf("%s accuracy (%llu samples), mean +- SEM over %zu seed pairs, %s random numbers\n", o->data, o->samples,
            K, rng);
-    printf("%-*s  %-28s  %-18s  %-8s  %s\n", (int)wname, "config", "rule", "test acc (%)", "val acc", "samples/s");
+    int win = o->val_window > 0;
+    if (win)
+        printf("val window: mean validation accuracy after the last %llu samples, every %llu\n", o->val_window,
+               o->val_step);
+    printf("%-*s  %-28s  %-18s  %-8s  %s%s\n", (int)wname, "config", "rule", "test acc (%)", "val acc",
+           win ? "val win   " : "", "samples/s");
     for (size_t c = 0; c < n_cfg; c++) {
         const cfg_result *r = res + c;
         if (r->status) {
             printf("%-*s  %-28s  %s: %s\n", (int)wname, r->name, r->rule, status_word(r->status), r->message);
             continue;
         }
-        char acc[64], val[32];
+        char acc[64], val[32], wv[32] = "";
         snprintf(acc, sizeof acc, "%.2f +- %.2f", r->test_mean, r->test_sem);
         if (isfinite(r->val_mean))
             snprintf(val, sizeof val, "%.2f", r->val_mean);
         else
             snprintf(val, sizeof val, "n/a");
-        printf("%-*s  %-28s  %-18s  %-8s  %.0f\n", (int)wname, r->name, r->rule, acc, val, r->sps_mean);
+        if (win)
+            snprintf(wv, sizeof wv, "%-8.2f  ", r->win_mean);
+        printf("%-*s  %-28s  %-18s  %-8s  %s%.0f\n", (int)wname, r->name, r->rule, acc, val, wv, r->sps_mean);
     }
     int files_ok = 1;
     if (o->out) {
@@ -362,6 +379,8 @@ int cli_cmd_compare(options *o)
         cli_json_number(stdout, "test_accuracy_mean", r->test_mean, 0);
         cli_json_number(stdout, "test_accuracy_sem", r->test_sem, 0);
         cli_json_number(stdout, "val_accuracy_mean", r->val_mean, 0);
+        if (win)
+            cli_json_number(stdout, "val_window_accuracy_mean", r->win_mean, 0);
         cli_json_number(stdout, "samples_per_second", r->sps_mean, 1);
         printf("}");
     }
@@ -371,6 +390,7 @@ done:
     for (size_t c = 0; c < n_cfg; c++) {
         free(res[c].test);
         free(res[c].val);
+        free(res[c].win);
         free(res[c].sps);
     }
     free(res);

@@ -7,12 +7,14 @@
  *   DIR/snapshots/<samples>/<projection>.npy           weights every --history-interval samples
  *                                                      (and at 0 and at the end)
  *   DIR/val_history.csv                                samples,val_accuracy,val_loss per snapshot
+ *   DIR/val_window.csv                                 samples,val_accuracy,val_loss per point of
+ *                                                      the --val-window (if any)
  *   DIR/dend_history.csv                               per-sample mean |forward dendritic state|
  *   DIR/plateaus_<LayerPop>.npy                        plateau raster (records x units)
  *   DIR/run.json                                       what was run, and the results
  *
  * Memory stays bounded: snapshots go to disk as they are taken (training runs in chunks that
- * end at every snapshot), validation uses a second network holding a copy of the weights (so
+ * end at every snapshot and windowed validation point), validation uses a second network holding a copy of the weights (so
  * it cannot disturb learning), the dendritic means are reduced per sample in the step hook,
  * and the plateau raster's stride keeps it under PLATEAU_BUDGET floats. */
 #define _XOPEN_SOURCE 700 /* realpath */
@@ -75,6 +77,14 @@ typedef struct run_ctx {
     FILE *val_csv;
     unsigned long long *snaps;
     size_t n_snaps, cap_snaps;
+    /* windowed validation (spec->val_window > 0): one entry per point */
+    unsigned long long *win_samples;
+    double *win_acc, *win_loss;
+    size_t n_win;
+    /* the last validated point (samples + 1; 0: none), reused when a snapshot and a window
+     * point coincide */
+    unsigned long long val_at;
+    double val_acc_at, val_loss_at;
 } run_ctx;
 
 #if defined(__GNUC__)
@@ -87,6 +97,84 @@ static void fail(run_result *res, btsp_status st, const char *fmt, ...)
     res->status = st ? st : BTSP_E_INTERNAL;
     vsnprintf(res->message, sizeof res->message, fmt, ap);
     va_end(ap);
+}
+
+/* The validation copy of the network (same config, finalized; weights copied in before each
+ * validation). */
+static int make_eval_net(run_ctx *c)
+{
+    btsp_status est;
+    run_result *res = c->res;
+    c->eval_net = cli_load_net(c->spec->config, c->spec->seed, &est, res->message, sizeof res->message);
+    if (!c->eval_net) {
+        res->status = est ? est : BTSP_E_INTERNAL;
+        return 0;
+    }
+    if ((est = btsp_net_finalize(c->eval_net))) {
+        fail(res, est, "%s", btsp_net_errmsg(c->eval_net));
+        return 0;
+    }
+    return 1;
+}
+
+int cli_check_val_window(unsigned long long window, unsigned long long step, unsigned long long samples)
+{
+    if (!window)
+        return 1;
+    if (window % step != 0) {
+        fprintf(stderr, "btsp: --val-window %llu is not a multiple of --val-step %llu\n", window, step);
+        return 0;
+    }
+    if (window > samples) {
+        fprintf(stderr, "btsp: --val-window %llu is longer than the run (--samples %llu)\n", window, samples);
+        return 0;
+    }
+    return 1;
+}
+
+/* Validation accuracy and loss of the weights after `samples` samples, computed on the copy
+ * c->eval_net so that it cannot disturb learning. */
+static int validate_at(run_ctx *c, unsigned long long samples, double *acc, double *loss)
+{
+    if (c->val_at != samples + 1) {
+        btsp_status st = cli_copy_params(c->eval_net, c->net);
+        if (st) {
+            fail(c->res, st, "copying weights for validation: %s", btsp_net_errmsg(c->eval_net));
+            return 0;
+        }
+        c->val_acc_at = cli_accuracy(c->eval_net, &c->d->val, c->out, &c->res->eval_s, &c->val_loss_at);
+        c->val_at = samples + 1;
+    }
+    *acc = c->val_acc_at;
+    *loss = c->val_loss_at;
+    return 1;
+}
+
+/* First sample count after `done` (< spec->samples) that is a windowed validation point
+ * (samples - val_window + k * val_step, k >= 1); spec->samples + 1 without a window. */
+static unsigned long long next_window_point(const run_spec *s, unsigned long long done)
+{
+    if (!s->val_window)
+        return s->samples + 1;
+    unsigned long long start = s->samples - s->val_window; /* cli_check_val_window: window <= samples */
+    if (done < start)
+        return start + s->val_step;
+    return done + s->val_step - (done - start) % s->val_step;
+}
+
+/* Record the windowed validation point `samples`. */
+static int window_point(run_ctx *c, unsigned long long samples)
+{
+    double acc, loss;
+    if (!validate_at(c, samples, &acc, &loss))
+        return 0;
+    c->win_samples[c->n_win] = samples;
+    c->win_acc[c->n_win] = acc;
+    c->win_loss[c->n_win] = loss;
+    c->n_win++;
+    if (!c->spec->quiet)
+        fprintf(stderr, "  window %llu: validation accuracy %.2f%%\n", samples, acc);
+    return 1;
 }
 
 /* Save a snapshot of the weights after `samples` samples and validate it. */
@@ -115,13 +203,9 @@ static int take_snapshot(run_ctx *c, unsigned long long samples)
     }
     c->snaps[c->n_snaps++] = samples;
     if (c->val_csv) {
-        st = cli_copy_params(c->eval_net, c->net);
-        if (st) {
-            fail(c->res, st, "copying weights for validation: %s", btsp_net_errmsg(c->eval_net));
+        double acc, loss;
+        if (!validate_at(c, samples, &acc, &loss))
             return 0;
-        }
-        double loss;
-        double acc = cli_accuracy(c->eval_net, &c->d->val, c->out, &c->res->eval_s, &loss);
         fprintf(c->val_csv, "%llu,", samples);
         cli_csv_number(c->val_csv, acc);
         fputc(',', c->val_csv);
@@ -135,7 +219,7 @@ static int take_snapshot(run_ctx *c, unsigned long long samples)
 }
 
 /* Epochs of seeded permutations (or the fixed order) until spec->samples are done, in chunks
- * of at most 1000 samples that end at every snapshot. Returns the training seconds (snapshot
+ * of at most 1000 samples that end at every snapshot and windowed validation point. Returns the training seconds (snapshot
  * time excluded) or a negative value on failure. */
 static double train_loop(run_ctx *c, cli_order *ord)
 {
@@ -158,6 +242,9 @@ static double train_loop(run_ctx *c, cli_order *ord)
             size_t m = n - i < 1000 ? n - i : 1000;
             if (K && K - done % K < m)
                 m = (size_t)(K - done % K);
+            unsigned long long w = next_window_point(s, done);
+            if (w - done < m)
+                m = (size_t)(w - done);
             double t0 = cli_now();
             btsp_status st = btsp_net_train(net, train->x, train->y, train->n, train->dim, n_out, rows + i, m);
             train_s += cli_now() - t0;
@@ -169,6 +256,8 @@ static double train_loop(run_ctx *c, cli_order *ord)
             done += m;
             i += m;
             if (K && (done % K == 0 || done == s->samples) && !take_snapshot(c, done))
+                return -1.0;
+            if (s->val_window && done == w && !window_point(c, done))
                 return -1.0;
             double t = cli_now();
             if (!s->quiet && (t - t_print > 5.0 || done == s->samples)) {
@@ -265,6 +354,31 @@ static int write_dend_csv(const char *dir, const dend_rec *d, run_result *res)
     return 1;
 }
 
+static int write_window_csv(run_ctx *c)
+{
+    char path[4096];
+    if (!cli_path(path, sizeof path, c->spec->out, "val_window.csv"))
+        return 0;
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fail(c->res, BTSP_E_IO, "cannot write %s", path);
+        return 0;
+    }
+    fputs("samples,val_accuracy,val_loss\n", f);
+    for (size_t i = 0; i < c->n_win; i++) {
+        fprintf(f, "%llu,", c->win_samples[i]);
+        cli_csv_number(f, c->win_acc[i]);
+        fputc(',', f);
+        cli_csv_number(f, c->win_loss[i]);
+        fputc('\n', f);
+    }
+    if (fclose(f) != 0) {
+        fail(c->res, BTSP_E_IO, "cannot write %s", path);
+        return 0;
+    }
+    return 1;
+}
+
 static int write_run_json(const run_ctx *c, const dend_rec *dr, const btsp_pop *pp, unsigned long long pstride)
 {
     const run_spec *s = c->spec;
@@ -307,6 +421,15 @@ static int write_run_json(const run_ctx *c, const dend_rec *dr, const btsp_pop *
     fprintf(f, "\"train_rows\": %zu, \"val_rows\": %zu, \"test_rows\": %zu,\n  ", r->train_rows, r->val_rows,
             r->test_rows);
     cli_json_number(f, "val_accuracy", r->val_acc, 0);
+    if (s->val_window) {
+        fprintf(f, "\n  \"val_window\": %llu, \"val_step\": %llu, \"val_window_samples\": [", s->val_window,
+                s->val_step);
+        for (size_t i = 0; i < c->n_win; i++)
+            fprintf(f, "%s%llu", i ? ", " : "", c->win_samples[i]);
+        fputs("], ", f);
+        cli_json_number(f, "val_window_accuracy", r->val_window_acc, 0);
+        fputs("\n  ", f);
+    }
     cli_json_number(f, "test_accuracy", r->test_acc, 0);
     cli_json_number(f, "final_loss", r->final_loss, 0);
     cli_json_number(f, "train_seconds", r->train_s, 0);
@@ -322,7 +445,7 @@ static int write_run_json(const run_ctx *c, const dend_rec *dr, const btsp_pop *
 int cli_run(const run_spec *s, const data_split *data, run_result *res)
 {
     memset(res, 0, sizeof *res);
-    res->val_acc = res->test_acc = res->test_acc_before = res->final_loss = NAN;
+    res->val_acc = res->test_acc = res->test_acc_before = res->final_loss = res->val_window_acc = NAN;
     res->train_s = res->samples_per_s = NAN;
     snprintf(res->rule, sizeof res->rule, "-");
     data_split own;
@@ -342,6 +465,11 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
     char err[1024], path[4096];
     int ok = 0;
 
+    if (s->val_window && (!s->val_step || s->val_window % s->val_step || s->val_window > s->samples)) {
+        fail(res, BTSP_E_INVALID_ARG, "--val-window %llu must be a multiple of --val-step %llu and at most --samples %llu",
+             s->val_window, s->val_step, s->samples);
+        return 0;
+    }
     if (s->out && s->samples > MAX_HISTORY_SAMPLES) {
         fail(res, BTSP_E_RANGE, "--out records per-sample histories: at most 2^28 samples");
         return 0;
@@ -431,6 +559,22 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
     }
     if (s->report_before)
         res->test_acc_before = cli_accuracy(c.net, &d->test, c.out, &res->eval_s, NULL);
+    if (s->val_window) {
+        if (!d->val.n) {
+            fail(res, BTSP_E_INVALID_ARG, "--val-window: the data set '%s' has no validation rows", s->data);
+            goto done;
+        }
+        size_t n = (size_t)(s->val_window / s->val_step);
+        c.win_samples = malloc(n * sizeof *c.win_samples);
+        c.win_acc = malloc(n * sizeof *c.win_acc);
+        c.win_loss = malloc(n * sizeof *c.win_loss);
+        if (!c.win_samples || !c.win_acc || !c.win_loss) {
+            fail(res, BTSP_E_NOMEM, "out of memory");
+            goto done;
+        }
+        if (!make_eval_net(&c))
+            goto done;
+    }
     if (s->out) {
         char snapdir[4096];
         if (!cli_make_dir(s->out) || !cli_path(snapdir, sizeof snapdir, s->out, "snapshots") ||
@@ -468,16 +612,8 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
             btsp_net_set_step_hook(c.net, dend_hook, &dr);
         }
         if (s->history_interval && d->val.n) {
-            btsp_status est;
-            c.eval_net = cli_load_net(s->config, s->seed, &est, res->message, sizeof res->message);
-            if (!c.eval_net) {
-                res->status = est ? est : BTSP_E_INTERNAL;
+            if (!c.eval_net && !make_eval_net(&c))
                 goto done;
-            }
-            if ((est = btsp_net_finalize(c.eval_net))) {
-                fail(res, est, "%s", btsp_net_errmsg(c.eval_net));
-                goto done;
-            }
             if (!cli_path(path, sizeof path, s->out, "val_history.csv"))
                 goto done;
             c.val_csv = fopen(path, "w");
@@ -498,6 +634,13 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
     res->samples_per_s = train_s > 0 ? (double)s->samples / train_s : NAN;
     res->final_loss = btsp_net_last_loss(c.net);
     res->val_acc = d->val.n ? cli_accuracy(c.net, &d->val, c.out, &res->eval_s, NULL) : NAN;
+    if (c.n_win) {
+        double sum = 0.0;
+        for (size_t i = 0; i < c.n_win; i++)
+            sum += c.win_acc[i];
+        res->val_window_acc = sum / (double)c.n_win;
+        res->val_window_n = c.n_win;
+    }
     res->test_acc = cli_accuracy(c.net, &d->test, c.out, &res->eval_s, NULL);
     if (s->out) {
         if ((st = btsp_io_save_weights(c.net, s->out, err, sizeof err))) {
@@ -529,6 +672,8 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
         }
         if (dr.n_pops && !write_dend_csv(s->out, &dr, res))
             goto done;
+        if (c.n_win && !write_window_csv(&c))
+            goto done;
         if (!write_run_json(&c, &dr, ppop, pstride)) {
             fail(res, BTSP_E_IO, "cannot write %s/run.json", s->out);
             goto done;
@@ -541,6 +686,9 @@ done:
     if (c.val_csv)
         fclose(c.val_csv);
     free(c.snaps);
+    free(c.win_samples);
+    free(c.win_acc);
+    free(c.win_loss);
     free(c.out);
     cli_order_close(&ord);
     free(dr.pops);

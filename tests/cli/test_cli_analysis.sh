@@ -246,4 +246,38 @@ awk -F, 'NR == 7 { exit !($1 == 600 && $2 >= 80) }' "$tmp/trng/analysis/train_ac
   fail "training accuracy of the --rng torch run: $(tail -n 1 "$tmp/trng/analysis/train_accuracy_binned.csv")"
 if "$btsp" train @demo --data demo --samples 10 --rng mersenne 2>"$tmp/err.log"; then fail "--rng mersenne accepted"; fi
 grep -q "rng must be 'counter' or 'torch'" "$tmp/err.log" || fail "--rng error: $(cat "$tmp/err.log")"
+# 8. --val-window: validation after the last W samples every K, reported as their mean (EIANN's
+#    optimisation objective); the points agree with the snapshots' validation at the same sample
+#    counts, learning is unchanged, and bad windows are refused before training.
+out=$("$btsp" demo --samples 300 --val-window 100 --val-step 25 --out "$tmp/vw" --history-interval 50 --quiet |
+  tail -n 1)
+[[ $(json val_window_points "$out") == 4 ]] || fail "val window points: $out"
+need "$tmp/vw/val_window.csv"
+[[ $(lines "$tmp/vw/val_window.csv") -eq 5 ]] || fail "val_window.csv: header + 4 rows expected"
+cut -d, -f1 "$tmp/vw/val_window.csv" | tr '\n' ' ' | grep -qx 'samples 225 250 275 300 ' ||
+  fail "val_window.csv points: $(cut -d, -f1 "$tmp/vw/val_window.csv" | tr '\n' ' ')"
+for s in 250 300; do
+  [[ $(grep "^$s," "$tmp/vw/val_window.csv") == $(grep "^$s," "$tmp/vw/val_history.csv") ]] ||
+    fail "window and snapshot validation differ at $s"
+done
+m=$(awk -F, 'NR > 1 { s += $2; n++ } END { printf "%.4f", s / n }' "$tmp/vw/val_window.csv")
+awk -v a="$(json val_window_accuracy "$out")" -v m="$m" 'BEGIN { exit !((a - m) < 1e-3 && (m - a) < 1e-3) }' ||
+  fail "val_window_accuracy $(json val_window_accuracy "$out") is not the mean $m of val_window.csv"
+grep -q '"val_window_samples": \[225, 250, 275, 300\]' "$tmp/vw/run.json" || fail "run.json val window"
+"$btsp" demo --samples 300 --out "$tmp/vw0" --history-interval 0 --quiet >/dev/null
+for f in "$tmp/vw0"/*.npy; do
+  cmp -s "$f" "$tmp/vw/$(basename "$f")" || fail "--val-window changed learning: $(basename "$f")"
+done
+[[ ! -e $tmp/vw0/val_window.csv ]] || fail "val_window.csv written without --val-window"
+if "$btsp" demo --samples 300 --val-window 90 --val-step 25 2>"$tmp/err.log" >/dev/null; then
+  fail "--val-window 90 --val-step 25 accepted"
+fi
+grep -q "not a multiple of --val-step 25" "$tmp/err.log" || fail "val window error: $(cat "$tmp/err.log")"
+if "$btsp" demo --samples 300 --val-window 400 2>"$tmp/err.log" >/dev/null; then fail "--val-window > samples"; fi
+grep -q "longer than the run" "$tmp/err.log" || fail "val window length error: $(cat "$tmp/err.log")"
+if "$btsp" demo --samples 300 --val-window 100 --val-step 0 2>"$tmp/err.log" >/dev/null; then
+  fail "--val-step 0 accepted"
+fi
+out=$("$btsp" compare --data demo --samples 300 --seeds 1 --val-window 100 --quiet @demo | tail -n 1)
+[[ -n $(json val_window_accuracy_mean "$out") ]] || fail "compare lacks val_window_accuracy_mean: $out"
 echo "test_cli_analysis: all checks passed"
