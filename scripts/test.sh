@@ -3,7 +3,8 @@
 #   1. dependencies (scripts/deps.sh)
 #   2. Release build with warnings as errors in build/test; every ctest test (all labels)
 #   3. ASan + UBSan build in build/asan; ctest without the install, slow and bench labels
-#   4. Clang build in build/clang (when clang is installed; BTSP_TEST_CLANG=0 skips it)
+#   4. Clang build in build/clang (when clang is installed; BTSP_TEST_CLANG=0 skips it), without
+#      the AVX kernels (-DBTSP_AVX=OFF) so that the SSE2 path is tested on AVX machines too
 #   5. Doxygen documentation (fails on any warning, e.g. an undocumented public symbol)
 # Works from any directory. Exits non-zero on the first failure.
 # Environment: JOBS (default 2), BTSP_TEST_CLANG (default 1).
@@ -49,9 +50,10 @@ UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 
 if [[ ${BTSP_TEST_CLANG:-1} != 0 ]] && command -v clang >/dev/null 2>&1 && command -v clang++ >/dev/null 2>&1; then
   current="clang build"
-  section "Clang build (-DBTSP_WERROR=ON) in build/clang"
+  section "Clang build (-DBTSP_WERROR=ON -DBTSP_AVX=OFF) in build/clang"
   cmake -S . -B build/clang -DCMAKE_BUILD_TYPE=Release -DBTSP_WERROR=ON -DBTSP_SANITIZE=OFF \
-    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DBTSP_BUILD_TESTS=ON -DBTSP_BUILD_EXAMPLES=ON
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DBTSP_BUILD_TESTS=ON -DBTSP_BUILD_EXAMPLES=ON \
+    -DBTSP_AVX=OFF
   cmake --build build/clang -j "$jobs"
   current="clang tests"
   section "Tests: build/clang (excluding labels install, slow, bench)"

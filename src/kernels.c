@@ -17,6 +17,10 @@
  *   gcc -O2 vectorizes no loop of unknown trip count, and gcc -O3 turns lane-wise float
  *   reductions into order-preserving shuffle-heavy code 3x slower than the -O2 code. Lane
  *   arithmetic is IEEE per element, so both v4f implementations give bit-identical results.
+ * - On x86-64 CPUs with AVX (detected at run time; CMake option BTSP_AVX=OFF or -DBTSP_K_NO_AVX
+ *   removes the path), the eight-row dot products run two rows per 256-bit register with the
+ *   same lane arithmetic and summation order, so the results are the same bits as the SSE2 path
+ *   (tests/test_kernels.c test_product_order writes the order out in scalars).
  */
 #include "btsp/btsp_kernels.h"
 
@@ -313,7 +317,7 @@ static inline void dot_rows4(size_t cols, const float *W, size_t ldw, const floa
 }
 
 /* Eight rows at once; same per-row order as dot_row(). */
-static void dot_rows8(size_t cols, const float *W, size_t ldw, const float *x, float out[8])
+static void dot_rows8_v4(size_t cols, const float *W, size_t ldw, const float *x, float out[8])
 {
     const size_t cols4 = cols & ~(size_t)3;
     const float *w0 = W, *w1 = W + ldw, *w2 = W + 2 * ldw, *w3 = W + 3 * ldw;
@@ -338,6 +342,113 @@ static void dot_rows8(size_t cols, const float *W, size_t ldw, const float *x, f
     out[5] = dot_tail(v4_hsum(a5), cols4, cols, w5, x);
     out[6] = dot_tail(v4_hsum(a6), cols4, cols, w6, x);
     out[7] = dot_tail(v4_hsum(a7), cols4, cols, w7, x);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(BTSP_K_NO_VECTOR_EXT) && \
+    !defined(BTSP_K_NO_AVX)
+/* The same eight dot products with 256-bit AVX registers, for CPUs that have them (checked at
+ * run time, so the library stays an SSE2 baseline build). Each register holds the four lanes of
+ * two rows (rows 0|1, 2|3, 4|5, 6|7) and x[j..j+3] is broadcast into both halves, so every lane
+ * does exactly the multiply and add of dot_rows8_v4() (no FMA: target "avx" only) and the
+ * horizontal sums and tails are the same: the results are bit-identical, in half the
+ * arithmetic instructions. */
+#include <immintrin.h>
+
+__attribute__((target("avx"))) static inline __m256 load_pair(const float *p, const float *q)
+{
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p)), _mm_loadu_ps(q), 1);
+}
+
+__attribute__((target("avx"))) static void dot_rows8_avx(size_t cols, const float *W, size_t ldw, const float *x,
+                                                         float out[8])
+{
+    const size_t cols4 = cols & ~(size_t)3;
+    const float *w[8];
+    for (int r = 0; r < 8; r++)
+        w[r] = W + (size_t)r * ldw;
+    __m256 a01 = _mm256_setzero_ps(), a23 = a01, a45 = a01, a67 = a01;
+    for (size_t j = 0; j < cols4; j += 4) {
+        const __m256 xv = _mm256_broadcast_ps((const __m128 *)(const void *)(x + j));
+        a01 = _mm256_add_ps(a01, _mm256_mul_ps(load_pair(w[0] + j, w[1] + j), xv));
+        a23 = _mm256_add_ps(a23, _mm256_mul_ps(load_pair(w[2] + j, w[3] + j), xv));
+        a45 = _mm256_add_ps(a45, _mm256_mul_ps(load_pair(w[4] + j, w[5] + j), xv));
+        a67 = _mm256_add_ps(a67, _mm256_mul_ps(load_pair(w[6] + j, w[7] + j), xv));
+    }
+    float lanes[32];
+    _mm256_storeu_ps(lanes, a01);
+    _mm256_storeu_ps(lanes + 8, a23);
+    _mm256_storeu_ps(lanes + 16, a45);
+    _mm256_storeu_ps(lanes + 24, a67);
+    for (int r = 0; r < 8; r++) {
+        const float *l = lanes + 4 * r;
+        out[r] = dot_tail((l[0] + l[1]) + (l[2] + l[3]), cols4, cols, w[r], x);
+    }
+}
+
+/* dot_rows8_avx() for two vectors at once (out0 for x0, out1 for x1): every pair of weight rows
+ * loaded serves both vectors, which halves the loads per product in btsp_k_matmat_acc(). Each
+ * (row, vector) accumulates exactly as in dot_rows8_v4(). */
+__attribute__((target("avx"))) static void dot_rows8x2_avx(size_t cols, const float *W, size_t ldw, const float *x0,
+                                                           const float *x1, float out0[8], float out1[8])
+{
+    const size_t cols4 = cols & ~(size_t)3;
+    const float *w[8];
+    for (int r = 0; r < 8; r++)
+        w[r] = W + (size_t)r * ldw;
+    __m256 a01 = _mm256_setzero_ps(), a23 = a01, a45 = a01, a67 = a01;
+    __m256 b01 = a01, b23 = a01, b45 = a01, b67 = a01;
+    for (size_t j = 0; j < cols4; j += 4) {
+        const __m256 xa = _mm256_broadcast_ps((const __m128 *)(const void *)(x0 + j));
+        const __m256 xb = _mm256_broadcast_ps((const __m128 *)(const void *)(x1 + j));
+        __m256 p = load_pair(w[0] + j, w[1] + j);
+        a01 = _mm256_add_ps(a01, _mm256_mul_ps(p, xa));
+        b01 = _mm256_add_ps(b01, _mm256_mul_ps(p, xb));
+        p = load_pair(w[2] + j, w[3] + j);
+        a23 = _mm256_add_ps(a23, _mm256_mul_ps(p, xa));
+        b23 = _mm256_add_ps(b23, _mm256_mul_ps(p, xb));
+        p = load_pair(w[4] + j, w[5] + j);
+        a45 = _mm256_add_ps(a45, _mm256_mul_ps(p, xa));
+        b45 = _mm256_add_ps(b45, _mm256_mul_ps(p, xb));
+        p = load_pair(w[6] + j, w[7] + j);
+        a67 = _mm256_add_ps(a67, _mm256_mul_ps(p, xa));
+        b67 = _mm256_add_ps(b67, _mm256_mul_ps(p, xb));
+    }
+    float lanes[64];
+    _mm256_storeu_ps(lanes, a01);
+    _mm256_storeu_ps(lanes + 8, a23);
+    _mm256_storeu_ps(lanes + 16, a45);
+    _mm256_storeu_ps(lanes + 24, a67);
+    _mm256_storeu_ps(lanes + 32, b01);
+    _mm256_storeu_ps(lanes + 40, b23);
+    _mm256_storeu_ps(lanes + 48, b45);
+    _mm256_storeu_ps(lanes + 56, b67);
+    for (int r = 0; r < 8; r++) {
+        const float *l = lanes + 4 * r, *m = lanes + 32 + 4 * r;
+        out0[r] = dot_tail((l[0] + l[1]) + (l[2] + l[3]), cols4, cols, w[r], x0);
+        out1[r] = dot_tail((m[0] + m[1]) + (m[2] + m[3]), cols4, cols, w[r], x1);
+    }
+}
+
+static int have_avx(void)
+{
+#if defined(__AVX__)
+    return 1;
+#else
+    return __builtin_cpu_supports("avx");
+#endif
+}
+#define BTSP_K_HAVE_AVX_PATH 1
+#endif
+
+static void dot_rows8(size_t cols, const float *W, size_t ldw, const float *x, float out[8])
+{
+#ifdef BTSP_K_HAVE_AVX_PATH
+    if (have_avx()) {
+        dot_rows8_avx(cols, W, ldw, x, out);
+        return;
+    }
+#endif
+    dot_rows8_v4(cols, W, ldw, x, out);
 }
 
 /* y[i] += W[i, :] . x for i in [r0, rows): the tail of at most 7 rows after the 8-row blocks. */
@@ -381,7 +492,20 @@ void btsp_k_matmat_acc(size_t rows, size_t cols, size_t nb, const float *W, size
     size_t i = 0;
     for (; i + BTSP_K_ROWBLOCK <= rows; i += BTSP_K_ROWBLOCK) {
         const float *panel = W + i * ldw;
-        for (size_t b = 0; b < nb; b++) {
+        size_t b = 0;
+#ifdef BTSP_K_HAVE_AVX_PATH
+        if (have_avx())
+            for (; b + 2 <= nb; b += 2) {
+                float t0[BTSP_K_ROWBLOCK], t1[BTSP_K_ROWBLOCK];
+                float *y0 = Y + b * ldy + i, *y1 = y0 + ldy;
+                dot_rows8x2_avx(cols, panel, ldw, X + b * ldx, X + (b + 1) * ldx, t0, t1);
+                for (size_t r = 0; r < BTSP_K_ROWBLOCK; r++) {
+                    y0[r] += t0[r];
+                    y1[r] += t1[r];
+                }
+            }
+#endif
+        for (; b < nb; b++) {
             float t[BTSP_K_ROWBLOCK];
             float *yb = Y + b * ldy + i;
             dot_rows8(cols, panel, ldw, X + b * ldx, t);

@@ -669,6 +669,64 @@ static void test_matvec_t(void **state)
             }
 }
 
+/* The documented summation order of the dense products (kernels.c): four lane sums over column
+ * chunks of four, (l0 + l1) + (l2 + l3), then the trailing columns in order, then added to y.
+ * Written out in scalars; every path of the kernels (SSE2 four-lane, AVX two-rows-per-register,
+ * AVX two-vectors-at-once in matmat) must give exactly these bits. */
+static float order_dot(size_t cols, const float *w, const float *x)
+{
+    float l[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    const size_t c4 = cols & ~(size_t)3;
+    for (size_t j = 0; j < c4; j += 4)
+        for (size_t k = 0; k < 4; k++) {
+            const float p = w[j + k] * x[j + k];
+            l[k] = l[k] + p;
+        }
+    float s = (l[0] + l[1]) + (l[2] + l[3]);
+    for (size_t j = c4; j < cols; j++) {
+        const float p = w[j] * x[j];
+        s = s + p;
+    }
+    return s;
+}
+
+static void test_product_order(void **state)
+{
+    (void)state;
+    trng r = {4242};
+    const size_t cols_list[] = {1, 3, 4, 5, 8, 13, 19, 100, 784};
+    for (size_t rows = 1; rows <= 19; rows++)
+        for (size_t c = 0; c < sizeof cols_list / sizeof cols_list[0]; c++)
+            for (size_t nb = 1; nb <= 5; nb++) {
+                const size_t cols = cols_list[c], ldw = cols + 1, ldx = cols + 2, ldy = rows + 1;
+                float *W = fvec(rows * ldw), *X = fvec(nb * ldx), *Y = fvec(nb * ldy), *Y0 = fvec(nb * ldy);
+                fill(&r, W, rows * ldw, -1.0, 1.0, 0.0);
+                fill(&r, X, nb * ldx, -1.0, 2.0, nb == 3 ? 0.6 : 0.0);
+                fill(&r, Y, nb * ldy, -1.0, 1.0, 0.0);
+                memcpy(Y0, Y, nb * ldy * sizeof *Y);
+                btsp_k_matmat_acc(rows, cols, nb, W, ldw, X, ldx, Y, ldy);
+                for (size_t v = 0; v < nb; v++)
+                    for (size_t i = 0; i < rows; i++) {
+                        const float want = Y0[v * ldy + i] + order_dot(cols, W + i * ldw, X + v * ldx);
+                        if (memcmp(&want, &Y[v * ldy + i], sizeof want) != 0)
+                            fail_msg("matmat %zux%zu nb %zu: row %zu of vector %zu is %.9g, the documented order "
+                                     "gives %.9g", rows, cols, nb, i, v, (double)Y[v * ldy + i], (double)want);
+                    }
+                memcpy(Y, Y0, nb * ldy * sizeof *Y);
+                btsp_k_matvec_acc(rows, cols, W, ldw, X, Y);
+                for (size_t i = 0; i < rows; i++) {
+                    const float want = Y0[i] + order_dot(cols, W + i * ldw, X);
+                    if (memcmp(&want, &Y[i], sizeof want) != 0)
+                        fail_msg("matvec %zux%zu: row %zu is %.9g, the documented order gives %.9g", rows, cols, i,
+                                 (double)Y[i], (double)want);
+                }
+                free(W);
+                free(X);
+                free(Y);
+                free(Y0);
+            }
+}
+
 static void test_matmat(void **state)
 {
     (void)state;
@@ -1303,6 +1361,7 @@ int main(void)
         cmocka_unit_test(test_matvec),
         cmocka_unit_test(test_matvec_t),
         cmocka_unit_test(test_matmat),
+        cmocka_unit_test(test_product_order),
         cmocka_unit_test(test_clip),
         cmocka_unit_test(test_clip_matrix),
         cmocka_unit_test(test_trace_decay_and_add),
