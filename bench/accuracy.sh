@@ -5,11 +5,13 @@
 #
 #   bench/accuracy.sh [--data fashion-mnist|mnist|DIR] [--samples N] [--seeds K]
 #                     [--rng counter|torch] [--val-window W [--val-step K]] [--target PERCENT]
-#                     [--first I] CONFIG...
+#                     [--first I] [--jobs J] CONFIG...
 #
 # Seed pair i (0-based) is network seed 66049+i with data seed 257+i, the pairing EIANN's
 # optimisation used; with --rng torch every run starts from EIANN's initial weights and trains in
 # EIANN's sample order for that pair (btsp train --rng torch). --first I starts at pair I.
+# --jobs J runs J seed pairs at once (default 1; the runs are independent and single-threaded, so
+# J = number of cores divides the wall time, but each run's samples/s then includes contention).
 # --val-window W (btsp train --val-window) adds the mean validation accuracy at the last W / K
 # points, K = --val-step (default 100) samples apart: with W = 1000 the figure EIANN's
 # optimisation recorded in its configs (mean over its five pairs 0-4). Builds build/release if needed.
@@ -17,7 +19,7 @@
 # run are appended to bench/results/*.jsonl (not tracked) for later inspection.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-data=fashion-mnist samples=20000 seeds=3 target="" rng=counter first=0 window=()
+data=fashion-mnist samples=20000 seeds=3 target="" rng=counter first=0 window=() jobs=1
 configs=()
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -27,8 +29,9 @@ while [[ $# -gt 0 ]]; do
     --target) target=$2; shift 2 ;;
     --rng) rng=$2; shift 2 ;;
     --first) first=$2; shift 2 ;;
+    --jobs) jobs=$2; shift 2 ;;
     --val-window|--val-step) window+=("$1" "$2"); shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) configs+=("$1"); shift ;;
   esac
 done
@@ -42,7 +45,15 @@ if [[ ! -x $btsp ]]; then
   cmake -S "$root" -B "$root/build/release" -DCMAKE_BUILD_TYPE=Release -DBTSP_BUILD_TESTS=OFF >/dev/null
   cmake --build "$root/build/release" -j "${JOBS:-2}" --target btsp_cli >/dev/null
 fi
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "bench/accuracy.sh: --jobs needs a positive integer" >&2; exit 2; }
 mkdir -p "$root/bench/results"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/btsp_accuracy_XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+# run_pair CONFIG I: one training run; its last stdout line (JSON) goes to $tmp/I.json.
+run_pair() {
+  "$btsp" train "$1" --data "$data" --samples "$samples" --seed $((66049 + $2)) --data-seed $((257 + $2)) \
+    --rng "$rng" ${window[@]+"${window[@]}"} --quiet | tail -n 1 >"$tmp/$2.json"
+}
 status=0
 for cfg in "${configs[@]}"; do
   name=$(basename "$cfg" .yaml)
@@ -51,9 +62,21 @@ for cfg in "${configs[@]}"; do
     "$first" "$rng"
   printf '  %-12s %-9s %-9s %-9s %-9s %-10s\n' seed data_seed test_acc val_acc val_win samples/s
   accs=() vals=() wins=() speeds=()
+  rm -f "$tmp"/*.json
+  pids=()
   for ((i = first; i < first + seeds; i++)); do
-    line=$("$btsp" train "$cfg" --data "$data" --samples "$samples" --seed $((66049 + i)) \
-      --data-seed $((257 + i)) --rng "$rng" ${window[@]+"${window[@]}"} --quiet | tail -n 1)
+    if ((${#pids[@]} >= jobs)); then
+      wait "${pids[0]}" || { echo "bench/accuracy.sh: a run of $name failed" >&2; exit 1; }
+      pids=("${pids[@]:1}")
+    fi
+    run_pair "$cfg" "$i" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" || { echo "bench/accuracy.sh: a run of $name failed" >&2; exit 1; }
+  done
+  for ((i = first; i < first + seeds; i++)); do
+    line=$(cat "$tmp/$i.json")
     echo "$line" >> "$log"
     get() { sed -n "s/.*\"$1\": \([^,}]*\).*/\1/p" <<<"$line"; }
     acc=$(get test_accuracy) val=$(get val_accuracy) win=$(get val_window_accuracy) sps=$(get samples_per_second)

@@ -10,7 +10,7 @@
  *   btsp analyze RUN_DIR [--data NAME] [--max-test N] [--rsm-patterns N] [--angle-samples N] [--bp-steps K]
  *                        [--rf-images N] [--landscape-points K] [--landscape-rows N]
  *   btsp compare --data NAME [--samples N] [--seeds K] [--out DIR] [--rng counter|torch]
- *                [--val-window W [--val-step K]] CONFIG...
+ *                [--val-window W [--val-step K]] [--jobs J] CONFIG...
  *   btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR ...]
  *
  * CONFIG is an EIANN YAML file or "@demo", the embedded demo network; the data set "demo" is
@@ -62,7 +62,7 @@ static int usage(FILE *f)
             "  btsp analyze RUN_DIR [--data NAME] [--max-test N] [--rsm-patterns N] [--angle-samples N]\n"
             "                       [--bp-steps K] [--rf-images N] [--landscape-points K] [--landscape-rows N]\n"
             "  btsp compare --data NAME [--samples N] [--seeds K] [--out DIR [--history-interval K]]\n"
-            "               [--rng counter|torch] [--val-window W [--val-step K]] CONFIG...\n"
+            "               [--rng counter|torch] [--val-window W [--val-step K]] [--jobs J] CONFIG...\n"
             "  btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR [--history-interval K]] [--quiet]\n"
             "CONFIG is an EIANN YAML file or @demo (the embedded demo network; data set 'demo').\n"
             "defaults: --samples 20000 (demo 3000), --seed 66049, --data-seed 257, --seeds 5, --rng counter\n"
@@ -73,7 +73,8 @@ static int usage(FILE *f)
             "          images per activation-maximisation receptive field; 0: none),\n"
             "          --landscape-points 11 (loss-landscape grid per axis; 0: none), --landscape-rows 500,\n"
             "          --val-window 0 (W > 0: mean validation accuracy at the last W / K points, K apart,\n"
-            "          ending at the last sample, as EIANN's optimisation objective), --val-step %u\n",
+            "          ending at the last sample, as EIANN's optimisation objective), --val-step %u,\n"
+            "          --jobs 1 (compare: runs trained at once, one thread each; same results)\n",
             CLI_DEFAULT_HISTORY_INTERVAL, CLI_DEFAULT_VAL_STEP);
     return 2;
 }
@@ -108,6 +109,7 @@ static const num_opt num_opts[] = {
     {"--seeds", offsetof(options, seeds), 1, 0},
     {"--val-window", offsetof(options, val_window), 0, 0},
     {"--val-step", offsetof(options, val_step), 1, 0},
+    {"--jobs", offsetof(options, jobs), 1, 1024},
 };
 
 /* Options from argv[first]; with `positional` non-NULL, other arguments are collected there
@@ -353,6 +355,7 @@ int main(int argc, char **argv)
     o.landscape_rows = CLI_DEFAULT_LANDSCAPE_ROWS;
     o.seeds = 5;
     o.val_step = CLI_DEFAULT_VAL_STEP;
+    o.jobs = 1;
     int first = 2;
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);

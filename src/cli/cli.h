@@ -48,6 +48,7 @@ typedef struct options {
     unsigned long long seeds;        /* compare: seed pairs */
     unsigned long long val_window;   /* train/compare: samples of the windowed validation (0: none) */
     unsigned long long val_step;     /* train/compare: samples between its validation points */
+    unsigned long long jobs;         /* compare: runs at once (threads) */
     int quiet;
     int history_set; /* --history-interval given */
 } options;

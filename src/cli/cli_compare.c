@@ -3,7 +3,9 @@
  * paper's accuracy tables: test accuracy mean +- SEM over seeds (SEM = population standard
  * deviation / sqrt(K), as EIANN's generate_model_summary_table), validation accuracy mean and
  * training speed (with --val-window also the mean windowed validation accuracy, EIANN's
- * optimisation objective, see btsp_cli.c). Configs that cannot run (e.g. a rule this build does not implement:
+ * optimisation objective, see btsp_cli.c). --jobs J trains J runs at once, one thread each (every
+ * run has its own networks; the data set is shared read-only), with the same results as one job
+ * (the samples/s column then includes the contention). Configs that cannot run (e.g. a rule this build does not implement:
  * BTSP_E_UNSUPPORTED) are reported in their row. The last stdout line is JSON.
  *
  * With --out DIR every run keeps its run directory DIR/<name>/seed<i> (snapshots every
@@ -17,6 +19,7 @@
 #include "btsp/btsp_analysis.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,6 +233,158 @@ static int write_summary(const options *o, const cfg_result *res, size_t n_cfg)
     return fclose(f) == 0;
 }
 
+/* ---- the runs: n_cfg x K tasks, run by --jobs worker threads ---- */
+
+typedef struct task {
+    size_t cfg, seed; /* config index, seed pair */
+    int done, ok;
+    run_result rr;
+} task;
+
+typedef struct task_queue {
+    const options *o;
+    const data_split *d;
+    int is_demo;
+    cfg_result *res;
+    task *tasks;
+    size_t n_tasks, next;
+    int *failed; /* per config: a seed failed, later seeds are skipped */
+    pthread_mutex_t lock;
+} task_queue;
+
+/* One training run (seed pair t->seed of config t->cfg). */
+static void run_task(task_queue *q, task *t)
+{
+    const options *o = q->o;
+    const cfg_result *r = q->res + t->cfg;
+    char out[4096];
+    run_spec s;
+    memset(&s, 0, sizeof s);
+    s.config = r->config;
+    s.data = o->data;
+    s.samples = o->samples;
+    s.seed = SEED0 + t->seed;
+    s.data_seed = DATA_SEED0 + t->seed;
+    s.quiet = 1;
+    s.torch_rng = o->rng && strcmp(o->rng, "torch") == 0;
+    s.val_window = o->val_window;
+    s.val_step = o->val_step;
+    if (o->out) {
+        snprintf(out, sizeof out, "%s/%s/seed%zu", o->out, r->name, t->seed);
+        s.out = out;
+        s.history_interval = o->history_interval;
+        s.plateau_pop = o->plateau_pop;
+    }
+    if (!o->quiet)
+        fprintf(stderr, "btsp compare: %s, seed %llu / %llu ...\n", r->name, s.seed, s.data_seed);
+    data_split dd;
+    const data_split *use = q->d;
+    if (q->is_demo) {
+        if (!cli_load_data(o->data, s.data_seed, &dd)) {
+            memset(&t->rr, 0, sizeof t->rr);
+            t->rr.status = BTSP_E_NOT_FOUND;
+            snprintf(t->rr.message, sizeof t->rr.message, "cannot make the demo data set");
+            snprintf(t->rr.rule, sizeof t->rr.rule, "-");
+            t->ok = 0;
+            return;
+        }
+        use = &dd;
+    }
+    t->ok = cli_run(&s, use, &t->rr);
+    if (q->is_demo)
+        cli_split_free(&dd);
+    if (o->quiet)
+        return;
+    if (t->ok)
+        fprintf(stderr, "btsp compare: %s seed %llu: test %.2f%%, %.0f samples/s\n", r->name, s.seed,
+                t->rr.test_acc, t->rr.samples_per_s);
+    else
+        fprintf(stderr, "btsp compare: %s: %s\n", r->name, t->rr.message);
+}
+
+static void *worker(void *arg)
+{
+    task_queue *q = arg;
+    for (;;) {
+        task *t = NULL;
+        pthread_mutex_lock(&q->lock);
+        while (q->next < q->n_tasks && !t) {
+            task *c = q->tasks + q->next++;
+            if (!q->failed[c->cfg])
+                t = c;
+        }
+        pthread_mutex_unlock(&q->lock);
+        if (!t)
+            return NULL;
+        run_task(q, t);
+        pthread_mutex_lock(&q->lock);
+        t->done = 1;
+        if (!t->ok)
+            q->failed[t->cfg] = 1;
+        pthread_mutex_unlock(&q->lock);
+    }
+}
+
+/* Run every (config, seed) task, config by config in seed order, --jobs at a time; then collect
+ * each config's results in seed order up to its first failure (as a sequential run would: with
+ * one job the seeds after a failure are not run, with more they may have run and are ignored). */
+static int run_tasks(const options *o, const data_split *d, int is_demo, cfg_result *res, size_t n_cfg, size_t K)
+{
+    task_queue q;
+    memset(&q, 0, sizeof q);
+    q.o = o;
+    q.d = d;
+    q.is_demo = is_demo;
+    q.res = res;
+    q.n_tasks = n_cfg * K;
+    q.tasks = calloc(q.n_tasks, sizeof *q.tasks);
+    q.failed = calloc(n_cfg, sizeof *q.failed);
+    if (!q.tasks || !q.failed || pthread_mutex_init(&q.lock, NULL) != 0) {
+        free(q.tasks);
+        free(q.failed);
+        fprintf(stderr, "btsp: out of memory\n");
+        return 0;
+    }
+    for (size_t c = 0; c < n_cfg; c++)
+        for (size_t i = 0; i < K; i++) {
+            q.tasks[c * K + i].cfg = c;
+            q.tasks[c * K + i].seed = i;
+        }
+    size_t jobs = o->jobs > q.n_tasks ? q.n_tasks : (size_t)o->jobs;
+    pthread_t *th = jobs > 1 ? calloc(jobs - 1, sizeof *th) : NULL;
+    size_t started = 0;
+    for (; th && started < jobs - 1; started++)
+        if (pthread_create(&th[started], NULL, worker, &q) != 0)
+            break; /* fewer threads: the calling thread still works through the queue */
+    worker(&q);
+    for (size_t k = 0; k < started; k++)
+        pthread_join(th[k], NULL);
+    free(th);
+    pthread_mutex_destroy(&q.lock);
+    for (size_t c = 0; c < n_cfg; c++) {
+        cfg_result *r = res + c;
+        for (size_t i = 0; i < K; i++) {
+            const task *t = q.tasks + c * K + i;
+            if (!t->done)
+                break;
+            snprintf(r->rule, sizeof r->rule, "%s", t->rr.rule);
+            if (!t->ok) {
+                r->status = t->rr.status ? t->rr.status : BTSP_E_INTERNAL;
+                snprintf(r->message, sizeof r->message, "%s", t->rr.message);
+                break;
+            }
+            r->test[r->runs] = t->rr.test_acc;
+            r->val[r->runs] = t->rr.val_acc;
+            r->win[r->runs] = t->rr.val_window_acc;
+            r->sps[r->runs] = t->rr.samples_per_s;
+            r->runs++;
+        }
+    }
+    free(q.tasks);
+    free(q.failed);
+    return 1;
+}
+
 int cli_cmd_compare(options *o)
 {
     if (!o->data || o->n_configs == 0) {
@@ -266,55 +421,11 @@ int cli_cmd_compare(options *o)
         r->sps = calloc(K, sizeof *r->sps);
         if (!r->test || !r->val || !r->win || !r->sps)
             goto done;
-        for (size_t i = 0; i < K; i++) {
-            char out[4096];
-            run_spec s;
-            memset(&s, 0, sizeof s);
-            s.config = r->config;
-            s.data = o->data;
-            s.samples = o->samples;
-            s.seed = SEED0 + i;
-            s.data_seed = DATA_SEED0 + i;
-            s.quiet = 1;
-            s.torch_rng = o->rng && strcmp(o->rng, "torch") == 0;
-            s.val_window = o->val_window;
-            s.val_step = o->val_step;
-            if (o->out) {
-                snprintf(out, sizeof out, "%s/%s/seed%zu", o->out, r->name, i);
-                s.out = out;
-                s.history_interval = o->history_interval;
-                s.plateau_pop = o->plateau_pop;
-            }
-            if (!o->quiet)
-                fprintf(stderr, "btsp compare: %s, seed %llu / %llu ...\n", r->name, s.seed, s.data_seed);
-            data_split dd;
-            const data_split *use = &d;
-            if (is_demo) {
-                if (!cli_load_data(o->data, s.data_seed, &dd))
-                    goto done;
-                use = &dd;
-            }
-            run_result rr;
-            int ok = cli_run(&s, use, &rr);
-            if (is_demo)
-                cli_split_free(&dd);
-            snprintf(r->rule, sizeof r->rule, "%s", rr.rule);
-            if (!ok) {
-                r->status = rr.status ? rr.status : BTSP_E_INTERNAL;
-                snprintf(r->message, sizeof r->message, "%s", rr.message);
-                if (!o->quiet)
-                    fprintf(stderr, "btsp compare: %s: %s\n", r->name, rr.message);
-                break;
-            }
-            r->test[r->runs] = rr.test_acc;
-            r->val[r->runs] = rr.val_acc;
-            r->win[r->runs] = rr.val_window_acc;
-            r->sps[r->runs] = rr.samples_per_s;
-            r->runs++;
-            if (!o->quiet)
-                fprintf(stderr, "btsp compare: %s seed %llu: test %.2f%%, %.0f samples/s\n", r->name, s.seed,
-                        rr.test_acc, rr.samples_per_s);
-        }
+    }
+    if (!run_tasks(o, &d, is_demo, res, n_cfg, K))
+        goto done;
+    for (size_t c = 0; c < n_cfg; c++) {
+        cfg_result *r = res + c;
         r->test_mean = r->runs ? mean_of(r->test, r->runs) : NAN;
         r->test_sem = r->runs ? sem_of(r->test, r->runs) : NAN;
         r->val_mean = r->runs ? mean_of(r->val, r->runs) : NAN;

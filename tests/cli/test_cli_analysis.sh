@@ -185,6 +185,17 @@ need "$tmp/cmp/summary.csv" "$tmp/cmp/val_history.csv" "$tmp/cmp/val_history_mea
   "$tmp/cmp/demo/seed0/run.json" "$tmp/cmp/demo/seed1/run.json"
 [[ $(lines "$tmp/cmp/val_history.csv") -eq 9 ]] || fail "compare val_history.csv: header + 2 x 4 rows"
 head -n 1 "$tmp/cmp/val_history_mean.csv" | grep -qx 'samples,demo,unsup' || fail "val_history_mean.csv header"
+# --jobs 3: the same table and the same run directories as one job (threads share only the data)
+cmpj=$("$btsp" compare --data demo --samples 300 --seeds 2 --quiet --history-interval 100 --out "$tmp/cmpj" --jobs 3 \
+  @demo "$tmp/unsup.yaml")
+strip() { sed 's/"samples_per_second": [^,}]*//g; s/"out": "[^"]*"//; s/  *[0-9]*$//' <<<"$1"; }
+diff <(strip "$cmpout") <(strip "$cmpj") >&2 || fail "compare --jobs 3 differs from one job"
+for s in 0 1; do
+  for f in "$tmp/cmp/demo/seed$s"/*.npy; do
+    cmp -s "$f" "$tmp/cmpj/demo/seed$s/$(basename "$f")" || fail "compare --jobs 3: seed$s/$(basename "$f") differs"
+  done
+done
+if "$btsp" compare --data demo --jobs 0 @demo 2>/dev/null; then fail "compare --jobs 0 accepted"; fi
 
 # 5. errors are reported, not crashes
 if "$btsp" analyze "$tmp/nonexistent" 2>"$tmp/err.log"; then fail "analyze of a missing directory succeeded"; fi
