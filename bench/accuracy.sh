@@ -31,7 +31,7 @@ while [[ $# -gt 0 ]]; do
     --first) first=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --val-window|--val-step) window+=("$1" "$2"); shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) configs+=("$1"); shift ;;
   esac
 done
@@ -54,6 +54,13 @@ run_pair() {
   "$btsp" train "$1" --data "$data" --samples "$samples" --seed $((66049 + $2)) --data-seed $((257 + $2)) \
     --rng "$rng" ${window[@]+"${window[@]}"} --quiet | tail -n 1 >"$tmp/$2.json"
 }
+# failed NAME PID...: a run failed; stop the others still running (the EXIT trap removes $tmp).
+failed() {
+  echo "bench/accuracy.sh: a run of $1 failed" >&2
+  shift
+  (($# == 0)) || kill "$@" 2>/dev/null || true
+  exit 1
+}
 status=0
 for cfg in "${configs[@]}"; do
   name=$(basename "$cfg" .yaml)
@@ -66,14 +73,14 @@ for cfg in "${configs[@]}"; do
   pids=()
   for ((i = first; i < first + seeds; i++)); do
     if ((${#pids[@]} >= jobs)); then
-      wait "${pids[0]}" || { echo "bench/accuracy.sh: a run of $name failed" >&2; exit 1; }
+      wait "${pids[0]}" || failed "$name" "${pids[@]:1}"
       pids=("${pids[@]:1}")
     fi
     run_pair "$cfg" "$i" &
     pids+=($!)
   done
-  for pid in "${pids[@]}"; do
-    wait "$pid" || { echo "bench/accuracy.sh: a run of $name failed" >&2; exit 1; }
+  for ((k = 0; k < ${#pids[@]}; k++)); do
+    wait "${pids[k]}" || failed "$name" "${pids[@]:k+1}"
   done
   for ((i = first; i < first + seeds; i++)); do
     line=$(cat "$tmp/$i.json")

@@ -18,7 +18,9 @@
   compare.py torchsum [SEED]  libbtsp's row normalisation against torch's, bit for bit (exit 1 on a
                               difference), and how often a collapsed block gets row-dependent sums.
   compare.py train SEED DATA_SEED SAMPLES
-                              EIANN's own run (network seed SEED, data seed DATA_SEED): test accuracy.
+                              EIANN's own run (network seed SEED, data seed DATA_SEED): test accuracy;
+                              with VAL_WINDOW=W also the mean validation accuracy every 100 samples over
+                              the last W (what `btsp train --val-window W` reports).
   compare.py continue START END [PATCH]
                               EIANN from WEIGHTS on ORDER[START:END]: test accuracy. PATCH swaps in one of
                               libbtsp's arithmetic choices: norm (row normalisation in double, one
@@ -146,10 +148,19 @@ if mode == 'torchsum':
     print('collapsed blocks whose rows come out different (position of the zero): %d of %d' % (differ, trials))
     sys.exit(bad != 0)
 if mode == 'train':
-    train_dl, _, _, gen = ut.get_FashionMNIST_dataloaders(data_dir=env('FMNIST_ROOT'))
+    train_dl, val_dl, _, gen = ut.get_FashionMNIST_dataloaders(data_dir=env('FMNIST_ROOT'))
     net = ut.build_EIANN_from_config(env('CONFIG'), network_seed=int(sys.argv[2]))
     gen.manual_seed(int(sys.argv[3]))
-    net.train(train_dl, epochs=1, samples_per_epoch=int(sys.argv[4]))
+    window = int(os.environ.get('VAL_WINDOW', '0'))
+    if window:
+        # EIANN's optimisation protocol: validation every 100 samples over the last `window`
+        # (val_interval (-window, -1, 100)); its recorded figure is the mean of those points
+        net.train(train_dl, val_dl, epochs=1, val_interval=(-window, -1, 100), samples_per_epoch=int(sys.argv[4]))
+        acc = net.val_accuracy_history[-(window // 100):]
+        print('EIANN seed %s data seed %s: windowed validation accuracy %.3f (%d points)' %
+              (sys.argv[2], sys.argv[3], float(torch.mean(torch.as_tensor(acc, dtype=torch.float64))), len(acc)))
+    else:
+        net.train(train_dl, epochs=1, samples_per_epoch=int(sys.argv[4]))
     print('EIANN seed %s data seed %s: test accuracy %.2f' % (sys.argv[2], sys.argv[3], test_accuracy(net)))
     sys.exit(0)
 if mode == 'continue':

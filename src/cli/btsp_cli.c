@@ -11,7 +11,7 @@
  *                        [--rf-images N] [--landscape-points K] [--landscape-rows N]
  *   btsp compare --data NAME [--samples N] [--seeds K] [--out DIR] [--rng counter|torch]
  *                [--val-window W [--val-step K]] [--jobs J] CONFIG...
- *   btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR ...]
+ *   btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR ...] [--val-window W [--val-step K]]
  *
  * CONFIG is an EIANN YAML file or "@demo", the embedded demo network; the data set "demo" is
  * its synthetic task (no download).
@@ -63,7 +63,8 @@ static int usage(FILE *f)
             "                       [--bp-steps K] [--rf-images N] [--landscape-points K] [--landscape-rows N]\n"
             "  btsp compare --data NAME [--samples N] [--seeds K] [--out DIR [--history-interval K]]\n"
             "               [--rng counter|torch] [--val-window W [--val-step K]] [--jobs J] CONFIG...\n"
-            "  btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR [--history-interval K]] [--quiet]\n"
+            "  btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR [--history-interval K]]\n"
+            "            [--val-window W [--val-step K]] [--quiet]\n"
             "CONFIG is an EIANN YAML file or @demo (the embedded demo network; data set 'demo').\n"
             "defaults: --samples 20000 (demo 3000), --seed 66049, --data-seed 257, --seeds 5, --rng counter\n"
             "          (torch: EIANN's initial weights and sample order for the same seeds),\n"

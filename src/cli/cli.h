@@ -19,6 +19,8 @@
 /* Default spacing (training samples) of the windowed validation points (--val-step; EIANN's
  * val_interval step in its optimisation configs). */
 #define CLI_DEFAULT_VAL_STEP 100u
+/* Most windowed validation points (each is a pass over the validation set). */
+#define CLI_MAX_VAL_POINTS 1000000u
 #define CLI_DEFAULT_RF_IMAGES 1000u /* analyze --rf-images: EIANN averages 1,000 test images */
 #define CLI_DEFAULT_LANDSCAPE_POINTS 11u /* analyze --landscape-points (EIANN: 20, see docs/analysis.md) */
 #define CLI_DEFAULT_LANDSCAPE_ROWS 500u  /* analyze --landscape-rows */

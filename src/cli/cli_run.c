@@ -129,6 +129,11 @@ int cli_check_val_window(unsigned long long window, unsigned long long step, uns
         fprintf(stderr, "btsp: --val-window %llu is longer than the run (--samples %llu)\n", window, samples);
         return 0;
     }
+    if (window / step > CLI_MAX_VAL_POINTS) {
+        fprintf(stderr, "btsp: --val-window %llu / --val-step %llu asks for more than %u validations\n", window, step,
+                CLI_MAX_VAL_POINTS);
+        return 0;
+    }
     return 1;
 }
 
@@ -465,7 +470,8 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
     char err[1024], path[4096];
     int ok = 0;
 
-    if (s->val_window && (!s->val_step || s->val_window % s->val_step || s->val_window > s->samples)) {
+    if (s->val_window && (!s->val_step || s->val_window % s->val_step || s->val_window > s->samples ||
+                          s->val_window / s->val_step > CLI_MAX_VAL_POINTS)) {
         fail(res, BTSP_E_INVALID_ARG, "--val-window %llu must be a multiple of --val-step %llu and at most --samples %llu",
              s->val_window, s->val_step, s->samples);
         return 0;
@@ -565,9 +571,9 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
             goto done;
         }
         size_t n = (size_t)(s->val_window / s->val_step);
-        c.win_samples = malloc(n * sizeof *c.win_samples);
-        c.win_acc = malloc(n * sizeof *c.win_acc);
-        c.win_loss = malloc(n * sizeof *c.win_loss);
+        c.win_samples = calloc(n, sizeof *c.win_samples);
+        c.win_acc = calloc(n, sizeof *c.win_acc);
+        c.win_loss = calloc(n, sizeof *c.win_loss);
         if (!c.win_samples || !c.win_acc || !c.win_loss) {
             fail(res, BTSP_E_NOMEM, "out of memory");
             goto done;
@@ -633,7 +639,10 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
     res->train_s = train_s;
     res->samples_per_s = train_s > 0 ? (double)s->samples / train_s : NAN;
     res->final_loss = btsp_net_last_loss(c.net);
-    res->val_acc = d->val.n ? cli_accuracy(c.net, &d->val, c.out, &res->eval_s, NULL) : NAN;
+    if (c.val_at == s->samples + 1) /* the last snapshot or window point validated these weights */
+        res->val_acc = c.val_acc_at;
+    else
+        res->val_acc = d->val.n ? cli_accuracy(c.net, &d->val, c.out, &res->eval_s, NULL) : NAN;
     if (c.n_win) {
         double sum = 0.0;
         for (size_t i = 0; i < c.n_win; i++)
