@@ -64,6 +64,8 @@ void btsp__engine_free_state(btsp_net *net)
         free_ptr(net, &r->past_pre);
         free_ptr(net, &r->past_plateau);
         free_ptr(net, &r->theta);
+        btsp__net_free(net, r->touched);
+        r->touched = NULL;
     }
     for (size_t i = 0; i < net->mons.n; i++) {
         btsp_monitor *m = net->mons.items[i];
@@ -130,7 +132,8 @@ static btsp_status allocate_state(btsp_net *net)
     for (size_t i = 0; i < net->rules.n; i++) {
         btsp_rule *r = net->rules.items[i];
         if (r->kind == BTSP_RULE_BTSP && r->proj &&
-            (!alloc_floats(net, &r->past_pre, r->proj->cols) || !alloc_floats(net, &r->past_plateau, r->proj->rows)))
+            (!alloc_floats(net, &r->past_pre, r->proj->cols) || !alloc_floats(net, &r->past_plateau, r->proj->rows) ||
+             !(r->touched = btsp__net_calloc(net, r->proj->rows ? r->proj->rows : 1, sizeof *r->touched))))
             return BTSP_E_NOMEM;
         if (r->kind == BTSP_RULE_SUPERVISED_BCM && r->proj && !alloc_floats(net, &r->theta, r->proj->rows))
             return BTSP_E_NOMEM;
@@ -380,10 +383,35 @@ void btsp__engine_init_params(btsp_net *net)
     btsp__engine_constrain(net, 1);
 }
 
-static void apply_clone(btsp_proj *q)
+/* The BTSP rule that alone changed projection q's weights in the last training step, if its
+ * record of touched rows is complete: q is learned by an enabled BTSP rule and has no row
+ * normalisation (which rewrites every row). NULL otherwise. The kernel clamps the rows it updates
+ * to the projection's bounds, so q needs no clamping pass either. */
+static const btsp_rule *btsp_rows_only(const btsp_proj *q)
+{
+    const btsp_rule *r = q->rule;
+    return r && r->enabled && r->kind == BTSP_RULE_BTSP && r->touched && q->constraint != CONSTRAINT_NORMALIZE ? r
+                                                                                                            : NULL;
+}
+
+/* Clone q from its source. `rows` (may be NULL: everything) lists the only source rows that
+ * changed since the clone was last derived. */
+static void apply_clone_rows(btsp_proj *q, const btsp_rule *rows)
 {
     const btsp_proj *s = q->clone_src;
     float c = (float)q->clone_scale;
+    if (rows) {
+        for (size_t k = 0; k < rows->n_touched; k++) {
+            size_t r = rows->touched[k];
+            if (q->clone_transpose) /* source row r is clone column r */
+                for (size_t i = 0; i < q->rows; i++)
+                    q->W[i * q->cols + r] = c * s->W[r * s->cols + i];
+            else
+                for (size_t j = 0; j < q->cols; j++)
+                    q->W[r * q->cols + j] = c * s->W[r * s->cols + j];
+        }
+        return;
+    }
     if (q->clone_transpose) {
         for (size_t i = 0; i < q->rows; i++)
             for (size_t j = 0; j < q->cols; j++)
@@ -416,7 +444,10 @@ void btsp__engine_constrain(btsp_net *net, int all)
             btsp_proj *q = p->in.items[j];
             if (q->constraint == CONSTRAINT_CLONE || !(all || learns(q)))
                 continue;
-            btsp_k_clip_matrix(q->rows, q->cols, q->W, q->cols, (float)q->lo, (float)q->hi);
+            /* skip rows without plateaus: after a BTSP step only the rows it updated changed,
+             * and it clamped them itself (bit for bit what this pass would do) */
+            if (all || !btsp_rows_only(q))
+                btsp_k_clip_matrix(q->rows, q->cols, q->W, q->cols, (float)q->lo, (float)q->hi);
             if (q->constraint == CONSTRAINT_NORMALIZE)
                 btsp_k_row_l1_normalize(q->rows, q->cols, q->W, q->cols, (float)q->norm_scale,
                                         q->pre == q->post && !q->allow_autapses);
@@ -427,7 +458,7 @@ void btsp__engine_constrain(btsp_net *net, int all)
     for (size_t i = 0; i < net->projs.n; i++) {
         btsp_proj *q = net->projs.items[i];
         if (q->constraint == CONSTRAINT_CLONE && (all || learns(q->clone_src)))
-            apply_clone(q);
+            apply_clone_rows(q, all ? NULL : btsp_rows_only(q->clone_src));
         q->cache_valid = 0;
     }
 }
@@ -439,7 +470,7 @@ void btsp__engine_apply_bounds(btsp_net *net, btsp_proj *q)
     for (size_t i = 0; i < net->projs.n; i++) {
         btsp_proj *c = net->projs.items[i];
         if (c->constraint == CONSTRAINT_CLONE && c->clone_src == q)
-            apply_clone(c);
+            apply_clone_rows(c, NULL);
         c->cache_valid = 0;
     }
 }

@@ -121,6 +121,11 @@ struct btsp_rule {
     btsp_pop *bias_pop; /* or bias rule */
     /* BTSP traces of the previous sample: pre rates (cols) and post plateaus (rows). */
     float *past_pre, *past_plateau;
+    /* BTSP: the rows (post units) the last step updated, n_touched of them (the kernel skips rows
+     * without an event and clamps the rows it updates, so nothing else changed; used to clone
+     * only what changed). */
+    uint32_t *touched;
+    size_t n_touched;
     float *theta; /* SUPERVISED_BCM: sliding threshold, one per post unit (rows) */
     btsp_pop *source; /* BACKPROP_DENDRITIC_LOSS: population whose forward dendritic state is the loss */
 };

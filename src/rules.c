@@ -170,8 +170,13 @@ static void step_btsp(btsp_net *net, btsp_rule *r)
     btsp_k_q_default(&p.q);
     p.q.th = r->dep_th;
     p.q.peak = r->dep_th + r->dep_width;
-    btsp_k_btsp_update(q->rows, q->cols, q->W, q->cols, q->post->plateau, r->past_plateau, pre_rates(q, 0),
-                       r->past_pre, &p, net->work);
+    /* the rows the kernel updates: those with an event (its own skip test, negated) */
+    const float *P = q->post->plateau, *Ph = r->past_plateau;
+    r->n_touched = 0;
+    for (size_t i = 0; i < q->rows; i++)
+        if (P[i] > 0.0f || P[i] < 0.0f || Ph[i] > 0.0f)
+            r->touched[r->n_touched++] = (uint32_t)i;
+    btsp_k_btsp_update(q->rows, q->cols, q->W, q->cols, P, Ph, pre_rates(q, 0), r->past_pre, &p, net->work);
 }
 
 /* clip(a_pre - a_fwd_pre, -1, 1) into out (cols): the top-down temporal-contrast signal. */

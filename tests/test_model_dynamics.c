@@ -261,6 +261,7 @@ static void backward_frozen_and_b_only(void **state_)
 typedef struct mnet {
     btsp_net *net;
     btsp_proj *clone, *src;
+    btsp_pop *oe; /* post population of src (its rows) */
 } mnet;
 
 static btsp_proj *mproj(btsp_net *net, btsp_pop *pre, btsp_pop *post, btsp_compartment c, btsp_direction dir,
@@ -300,6 +301,7 @@ static void mnet_build(mnet *m, uint64_t seed, double eval_block)
     btsp_pop *hs = add_pop(net, H, "SomaI", 2, BTSP_ACT_RELU);
     btsp_pop *hd = add_pop(net, H, "DendI", 2, BTSP_ACT_RELU);
     btsp_pop *oe = add_pop(net, O, "E", 3, BTSP_ACT_RELU);
+    m->oe = oe;
     btsp_pop *os = add_pop(net, O, "SomaI", 2, BTSP_ACT_RELU);
     const btsp_direction F = BTSP_DIR_FORWARD, R = BTSP_DIR_RECURRENT;
     btsp_proj *q;
@@ -393,11 +395,17 @@ static void dale_and_clone_during_training(void **state_)
     int changed = 0;
     float w0[15];
     OK(m.net, btsp_proj_copy_weights(m.src, w0, 3, 5));
+    int partial = 0; /* samples where only some rows of src had a plateau: the clone is then
+                        refreshed column by column (engine.c apply_clone_rows) */
     for (int s = 1; s <= 200; s++) {
         make_sample((uint64_t)s, x, y);
         OK(m.net, btsp_net_train_sample(m.net, x, 6, y, 3));
         check_bounds_and_clone(&m, s);
+        const float *P = state(m.oe, BTSP_VAR_PLATEAU);
+        int with = (P[0] != 0.0f) + (P[1] != 0.0f) + (P[2] != 0.0f);
+        partial += with > 0 && with < 3;
     }
+    assert_true(partial > 0);
     const float *w;
     size_t r, c;
     OK(m.net, btsp_proj_weights(m.src, &w, &r, &c));
