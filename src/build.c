@@ -687,6 +687,7 @@ btsp_status btsp_proj_set_weights(btsp_proj *proj, const float *w, size_t rows, 
             return btsp__net_error(net, BTSP_E_RANGE, "btsp_proj_set_weights(%s): element %zu is not finite", proj->name, i);
     memcpy(proj->W, w, rows * cols * sizeof *w);
     proj->cache_valid = 0;
+    proj->user_set = 1;
     return BTSP_OK;
 }
 

@@ -384,14 +384,17 @@ void btsp__engine_init_params(btsp_net *net)
 }
 
 /* The BTSP rule that alone changed projection q's weights in the last training step, if its
- * record of touched rows is complete: q is learned by an enabled BTSP rule and has no row
- * normalisation (which rewrites every row). NULL otherwise. The kernel clamps the rows it updates
+ * record of touched rows is complete: q is learned by an enabled BTSP rule, has no row
+ * normalisation (which rewrites every row) and was not written by btsp_proj_set_weights() since
+ * the last constraint pass (whose values may lie anywhere). NULL otherwise. The kernel clamps the rows it updates
  * to the projection's bounds, so q needs no clamping pass either. */
 static const btsp_rule *btsp_rows_only(const btsp_proj *q)
 {
     const btsp_rule *r = q->rule;
-    return r && r->enabled && r->kind == BTSP_RULE_BTSP && r->touched && q->constraint != CONSTRAINT_NORMALIZE ? r
-                                                                                                            : NULL;
+    return r && r->enabled && r->kind == BTSP_RULE_BTSP && r->touched && q->constraint != CONSTRAINT_NORMALIZE &&
+                   !q->user_set
+               ? r
+               : NULL;
 }
 
 /* Clone q from its source. `rows` (may be NULL: everything) lists the only source rows that
@@ -461,6 +464,8 @@ void btsp__engine_constrain(btsp_net *net, int all)
             apply_clone_rows(q, all ? NULL : btsp_rows_only(q->clone_src));
         q->cache_valid = 0;
     }
+    for (size_t i = 0; i < net->projs.n; i++)
+        ((btsp_proj *)net->projs.items[i])->user_set = 0;
 }
 
 void btsp__engine_apply_bounds(btsp_net *net, btsp_proj *q)

@@ -104,6 +104,8 @@ struct btsp_proj {
      * so the product is computed once per sample and reused for all 2T integration steps. */
     float *cache;
     int cache_valid;
+    int user_set; /* btsp_proj_set_weights wrote W since the last constraint pass: the next one
+                     treats every row as changed (clamp and clone everything) */
     float *bcache; /* the same for an evaluation block: eval_block x rows */
 };
 

@@ -406,6 +406,22 @@ static void dale_and_clone_during_training(void **state_)
         partial += with > 0 && with < 3;
     }
     assert_true(partial > 0);
+    /* Weights written by the caller may lie anywhere (no bounds applied, btsp.h); the next
+     * training step clamps and clones all of them, not only the rows with plateaus. */
+    float big[15];
+    for (int k = 0; k < 15; k++)
+        big[k] = 1.5f + 0.1f * (float)k; /* above the upper bound 1 */
+    partial = 0;
+    for (int s = 1000; s < 1100; s++) {
+        OK(m.net, btsp_proj_set_weights(m.src, big, 3, 5));
+        make_sample((uint64_t)s, x, y);
+        OK(m.net, btsp_net_train_sample(m.net, x, 6, y, 3));
+        check_bounds_and_clone(&m, s);
+        const float *P = state(m.oe, BTSP_VAR_PLATEAU);
+        int with = (P[0] != 0.0f) + (P[1] != 0.0f) + (P[2] != 0.0f);
+        partial += with < 3;
+    }
+    assert_true(partial > 0); /* some of those steps left rows without a plateau */
     const float *w;
     size_t r, c;
     OK(m.net, btsp_proj_weights(m.src, &w, &r, &c));
