@@ -137,6 +137,8 @@ static int parse_options(int argc, char **argv, int first, options *o, const cha
             *(unsigned long long *)(void *)((char *)o + num_opts[k].offset) = v;
             if (strcmp(a, "--history-interval") == 0)
                 o->history_set = 1;
+            if (strcmp(a, "--val-step") == 0)
+                o->val_step_set = 1;
             done = 1;
         }
         if (done) {
@@ -399,6 +401,11 @@ int main(int argc, char **argv)
     if (!parse_options(argc, argv, first, &o, pos ? &pos : NULL, &n_pos)) {
         free(pos);
         return usage(stderr);
+    }
+    if (o.val_step_set && !o.val_window) {
+        fprintf(stderr, "btsp: --val-step sets the spacing of --val-window's points; give --val-window too\n");
+        free(pos);
+        return 2;
     }
     int rc;
     if (strcmp(cmd, "train") == 0)

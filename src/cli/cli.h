@@ -53,6 +53,7 @@ typedef struct options {
     unsigned long long jobs;         /* compare: runs at once (threads) */
     int quiet;
     int history_set; /* --history-interval given */
+    int val_step_set; /* --val-step given */
 } options;
 
 typedef struct data_split {

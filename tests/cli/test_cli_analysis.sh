@@ -292,6 +292,8 @@ fi
 if "$btsp" demo --samples 2305843009213693952 --val-window 2305843009213693952 --val-step 1 2>"$tmp/err.log" \
   >/dev/null; then fail "a window of 2^61 validations accepted"; fi
 grep -q "more than 1000000 validations" "$tmp/err.log" || fail "val window size error: $(cat "$tmp/err.log")"
+if "$btsp" demo --samples 300 --val-step 50 2>"$tmp/err.log" >/dev/null; then fail "--val-step alone accepted"; fi
+grep -q "give --val-window too" "$tmp/err.log" || fail "--val-step alone: $(cat "$tmp/err.log")"
 out=$("$btsp" compare --data demo --samples 300 --seeds 1 --val-window 100 --quiet @demo | tail -n 1)
 [[ -n $(json val_window_accuracy_mean "$out") ]] || fail "compare lacks val_window_accuracy_mean: $out"
 echo "test_cli_analysis: all checks passed"
