@@ -13,14 +13,15 @@
  *   IS(t)   = (P * exp(-t / tau_IS))(t), normalised to peak 1 (instructive signal from the
  *             300 ms plateau P),
  *   dw_j/dt = k+ q+(ET_j IS) (1 - w_j) - k- q-(ET_j IS) w_j,   w = W / W_max,
- * integrated over the lap with w held at its value at the lap's start, then clipped to [0, 1].
+ * integrated over the run (four laps; only the induction lap contributes, q(0) = 0) with w held
+ * at its value at the start, then clipped to [0, 1].
  *
  * Checks: (1) one plateau at 90 cm creates a field in one lap, peaked a few cm before the
  * plateau position and extending further backwards than forwards (inputs active seconds before
- * the plateau are potentiated most, because tau_ET > tau_IS), and local (a third of the track);
- * (2) a second plateau at 150 cm
- * moves the field: inputs there potentiate and the strong inputs of the old field depress (the
- * weight dependence that makes BTSP bidirectional). Exit status 1 if a check fails. */
+ * the plateau are potentiated most, because tau_ET > tau_IS), and local (less than half of the
+ * track); (2) a second plateau at 150 cm moves the field: inputs there potentiate and the strong
+ * inputs of the old field depress, while the same plateau in a naive cell potentiates those very
+ * inputs (the weight dependence that makes BTSP bidirectional). Exit status 1 if a check fails. */
 #include <btsp/btsp_kernels.h>
 
 #include <math.h>
@@ -184,10 +185,19 @@ int main(void)
 
     induce(w, 150.0, &qp, &qd);
     double peak2 = show("after a second plateau at 150 cm", w);
-    /* (2) the field moves to the new plateau, and the old field's strong inputs depress */
+    /* (2) the field moves to the new plateau, and the old field's strong inputs depress, while
+     *     in a naive cell (all W = 1) the same plateau potentiates that input: the sign of the
+     *     change depends on the weight, not on the timing */
+    float naive[N_IN];
+    for (int j = 0; j < N_IN; j++)
+        naive[j] = (float)(1.0 / w_max);
+    induce(naive, 150.0, &qp, &qd);
     int old = (int)(peak1 / TRACK * N_IN);
-    printf("old field input at %.1f cm: W %.2f -> %.2f\n", centre(old), w1[old] * w_max, w[old] * w_max);
-    ok &= peak2 > 110.0 && peak2 < 150.0 && w[old] < w1[old];
+    double d_field = (w[old] - w1[old]) * w_max, d_naive = naive[old] * w_max - 1.0;
+    printf("input at %.1f cm after the plateau at 150 cm: %+.2f in the cell with a field there (W %.2f -> %.2f), "
+           "%+.2f in a naive cell\n",
+           centre(old), d_field, w1[old] * w_max, w[old] * w_max, d_naive);
+    ok &= peak2 > 110.0 && peak2 < 150.0 && d_field < 0.0 && d_naive > 0.0;
     printf(ok ? "place_field: both BTSP signatures reproduced\n" : "place_field: a check FAILED\n");
     return ok ? 0 : 1;
 }

@@ -435,8 +435,10 @@ static int learns(const btsp_proj *q)
  * every incoming projection clamp W and apply its own constraint; afterwards derive all clones
  * (clones are not clamped again). With all = 0 (after a training step) only weights a rule may
  * have changed are visited: clamping and constraining unchanged weights again is idempotent
- * (they were constrained when set), and skipping them saves a pass over every fixed matrix
- * per sample. */
+ * (they were constrained at initialisation; weights the caller writes with
+ * btsp_proj_set_weights() are constrained only by btsp_net_constrain(), as btsp.h documents, or
+ * for learned projections by the next step), and skipping them saves a pass over every fixed
+ * matrix per sample. Within learned projections the same holds per row (btsp_rows_only). */
 void btsp__engine_constrain(btsp_net *net, int all)
 {
     for (size_t i = 0; i < net->pops.n; i++) {
@@ -461,7 +463,7 @@ void btsp__engine_constrain(btsp_net *net, int all)
     for (size_t i = 0; i < net->projs.n; i++) {
         btsp_proj *q = net->projs.items[i];
         if (q->constraint == CONSTRAINT_CLONE && (all || learns(q->clone_src)))
-            apply_clone_rows(q, all ? NULL : btsp_rows_only(q->clone_src));
+            apply_clone_rows(q, all || q->user_set ? NULL : btsp_rows_only(q->clone_src));
         q->cache_valid = 0;
     }
     for (size_t i = 0; i < net->projs.n; i++)

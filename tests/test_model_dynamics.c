@@ -422,6 +422,13 @@ static void dale_and_clone_during_training(void **state_)
         partial += with < 3;
     }
     assert_true(partial > 0); /* some of those steps left rows without a plateau */
+    /* The same for weights written into the clone itself: the next step re-derives all of it. */
+    for (int s = 1100; s < 1300; s++) {
+        OK(m.net, btsp_proj_set_weights(m.clone, big, 5, 3));
+        make_sample((uint64_t)s, x, y);
+        OK(m.net, btsp_net_train_sample(m.net, x, 6, y, 3));
+        check_bounds_and_clone(&m, s);
+    }
     const float *w;
     size_t r, c;
     OK(m.net, btsp_proj_weights(m.src, &w, &r, &c));
