@@ -5,7 +5,7 @@
 #
 #   bench/accuracy.sh [--data fashion-mnist|mnist|DIR] [--samples N] [--seeds K]
 #                     [--rng counter|torch] [--val-window W [--val-step K]] [--target PERCENT]
-#                     [--first I] [--jobs J] CONFIG...
+#                     [--first I] [--jobs J] [--target-window PERCENT [--tolerance T]] CONFIG...
 #
 # Seed pair i (0-based) is network seed 66049+i with data seed 257+i, the pairing EIANN's
 # optimisation used; with --rng torch every run starts from EIANN's initial weights and trains in
@@ -15,11 +15,14 @@
 # --val-window W (btsp train --val-window) adds the mean validation accuracy at the last W / K
 # points, K = --val-step (default 100) samples apart: with W = 1000 the figure EIANN's
 # optimisation recorded in its configs (mean over its five pairs 0-4). Builds build/release if needed.
-# Exit status 1 if a --target is given and the mean test accuracy is below it. Results of each
+# --target-window R (with --val-window) checks that the mean windowed validation accuracy is
+# within --tolerance T (default 0.3) points of R, e.g. the figure EIANN's authors recorded.
+# Exit status 1 if a --target is given and the mean test accuracy is below it, or a
+# --target-window is given and missed. Results of each
 # run are appended to bench/results/*.jsonl (not tracked) for later inspection.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-data=fashion-mnist samples=20000 seeds=3 target="" rng=counter first=0 window=() jobs=1
+data=fashion-mnist samples=20000 seeds=3 target="" rng=counter first=0 window=() jobs=1 target_window="" tolerance=0.3
 configs=()
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -30,8 +33,10 @@ while [[ $# -gt 0 ]]; do
     --rng) rng=$2; shift 2 ;;
     --first) first=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
+    --target-window) target_window=$2; shift 2 ;;
+    --tolerance) tolerance=$2; shift 2 ;;
     --val-window|--val-step) window+=("$1" "$2"); shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) configs+=("$1"); shift ;;
   esac
 done
@@ -100,6 +105,15 @@ for cfg in "${configs[@]}"; do
   [[ $wmean == n/a ]] || wtext=", mean windowed validation $wmean%"
   printf '  mean test accuracy %s%% +- %s (SEM), mean validation %s%%%s, %s samples/s\n' \
     "$mean" "$sem" "$vmean" "$wtext" "$smean"
+  if [[ -n $target_window ]]; then
+    if [[ $wmean != n/a ]] && awk -v m="$wmean" -v t="$target_window" -v d="$tolerance" \
+      'BEGIN {exit !(m - t <= d && t - m <= d)}'; then
+      printf '  windowed validation target %s%% +- %s: met\n' "$target_window" "$tolerance"
+    else
+      printf '  windowed validation target %s%% +- %s: NOT met (%s)\n' "$target_window" "$tolerance" "$wmean"
+      status=1
+    fi
+  fi
   if [[ -n $target ]]; then
     if awk -v m="$mean" -v t="$target" 'BEGIN {exit !(m >= t)}'; then
       printf '  target %s%%: met\n' "$target"
