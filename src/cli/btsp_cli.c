@@ -4,7 +4,7 @@
  *   btsp train CONFIG --data fashion-mnist|mnist|demo|DIR [--samples N] [--seed S] [--data-seed D]
  *                     [--out DIR [--history-interval K] [--plateau-pop L.P]]
  *                     [--init-weights DIR] [--order FILE.npy] [--rng counter|torch]
- *                     [--val-window W [--val-step K]] [--quiet]
+ *                     [--val-window W [--val-step K]] [--jobs J] [--quiet]
  *   btsp eval CONFIG WEIGHTS_DIR --data NAME
  *   btsp info CONFIG
  *   btsp analyze RUN_DIR [--data NAME] [--max-test N] [--rsm-patterns N] [--angle-samples N] [--bp-steps K]
@@ -32,7 +32,9 @@
  * 100) and reports the mean of those W / K accuracies as val_window_accuracy: the objective
  * EIANN's optimisation recorded in its configs (val_interval (-1000, -1, 100) with a 1,000-step
  * accuracy window: validation after train steps 19099, 19199, ..., 19999 of a 20,000-step run).
- * Validation runs on a copy of the weights, so it never changes learning.
+ * Validation runs on a copy of the weights, so it never changes learning. --jobs J (train,
+ * demo) evaluates validation and test sets with J threads, each on its own copy of the
+ * network and a contiguous part of the rows; every row's output is the same as with one.
  *
  * The last line printed on stdout is JSON with the results. Run directories (--out) are
  * described in cli_run.c, the analyses in cli_analyze.c and docs/analysis.md. */
@@ -56,7 +58,7 @@ static int usage(FILE *f)
             "  btsp train CONFIG --data fashion-mnist|mnist|demo|DIR [--samples N] [--seed S] [--data-seed D]\n"
             "                    [--out DIR [--history-interval K] [--plateau-pop LAYER.POP]]\n"
             "                    [--init-weights DIR] [--order FILE.npy] [--rng counter|torch]\n"
-            "                    [--val-window W [--val-step K]] [--quiet]\n"
+            "                    [--val-window W [--val-step K]] [--jobs J] [--quiet]\n"
             "  btsp eval CONFIG WEIGHTS_DIR --data NAME\n"
             "  btsp info CONFIG\n"
             "  btsp analyze RUN_DIR [--data NAME] [--max-test N] [--rsm-patterns N] [--angle-samples N]\n"
@@ -75,8 +77,9 @@ static int usage(FILE *f)
             "          --landscape-points 11 (loss-landscape grid per axis; 0: none), --landscape-rows 500,\n"
             "          --val-window 0 (W > 0: mean validation accuracy at the last W / K points, K apart,\n"
             "          ending at the last sample, as EIANN's optimisation objective), --val-step %u,\n"
-            "          --jobs 1 (compare: runs trained at once, one thread each; same results)\n",
-            CLI_DEFAULT_HISTORY_INTERVAL, CLI_DEFAULT_VAL_STEP);
+            "          --jobs 1 (compare: runs trained at once, one thread each; train/demo: threads\n"
+            "          for validation and test evaluation, at most %u; the results never depend on it)\n",
+            CLI_DEFAULT_HISTORY_INTERVAL, CLI_DEFAULT_VAL_STEP, CLI_MAX_EVAL_THREADS);
     return 2;
 }
 
@@ -219,6 +222,7 @@ static void spec_from_options(const options *o, run_spec *s)
     s->history_interval = o->out ? o->history_interval : 0;
     s->val_window = o->val_window;
     s->val_step = o->val_step;
+    s->eval_threads = o->jobs;
     s->quiet = o->quiet;
 }
 

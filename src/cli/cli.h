@@ -73,6 +73,13 @@ void cli_split_free(data_split *d);
 int cli_check_dims(btsp_net *net, const data_split *d);
 /* Percentage correct (ties to the lowest index) and optionally the MSE; NaN on failure. */
 double cli_accuracy(btsp_net *net, const btsp_dataset *ds, float *out, double *seconds, double *mse);
+/* The same with the rows split into n_nets contiguous parts evaluated at once, one thread per
+ * network; the networks must hold the same parameters. Every row's output is what one network
+ * alone gives (evaluation is row by row), so the result does not depend on n_nets. */
+double cli_accuracy_par(btsp_net *const *nets, size_t n_nets, const btsp_dataset *ds, float *out, double *seconds,
+                        double *mse);
+/* Most evaluation threads of a training run (--jobs). */
+#define CLI_MAX_EVAL_THREADS 64
 int cli_make_dir(const char *dir);
 /* Copy every projection's weights and every bias of src into dst (same structure). */
 btsp_status cli_copy_params(btsp_net *dst, const btsp_net *src);
@@ -139,6 +146,7 @@ typedef struct run_spec {
      * samples - val_window + k * val_step, k = 1 .. val_window / val_step, and its mean
      * (val_window 0: none; val_window a multiple of val_step, at most samples). */
     unsigned long long val_window, val_step;
+    unsigned long long eval_threads; /* --jobs: threads (network copies) for validation and test */
     int quiet;
     int report_before; /* evaluate the test set before training too (demo) */
     int torch_rng;     /* --rng torch: EIANN's initial weights and sample order for the seeds */

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -125,6 +126,62 @@ int cli_check_dims(btsp_net *net, const data_split *d)
         return 0;
     }
     return 1;
+}
+
+typedef struct eval_part {
+    btsp_net *net;
+    const float *x;
+    size_t n, dim;
+    float *out;
+    size_t n_out;
+    btsp_status st;
+} eval_part;
+
+static void *eval_part_run(void *arg)
+{
+    eval_part *e = arg;
+    e->st = e->n ? btsp_net_evaluate(e->net, e->x, e->n, e->dim, e->out, e->n_out) : BTSP_OK;
+    return NULL;
+}
+
+double cli_accuracy_par(btsp_net *const *nets, size_t n_nets, const btsp_dataset *ds, float *out, double *seconds,
+                        double *mse)
+{
+    if (n_nets <= 1 || ds->n < 2 * n_nets)
+        return cli_accuracy(nets[0], ds, out, seconds, mse);
+    if (n_nets > CLI_MAX_EVAL_THREADS)
+        n_nets = CLI_MAX_EVAL_THREADS;
+    size_t n_out = btsp_pop_size(btsp_net_output(nets[0]));
+    double t0 = cli_now();
+    if (mse)
+        *mse = NAN;
+    eval_part parts[CLI_MAX_EVAL_THREADS];
+    pthread_t th[CLI_MAX_EVAL_THREADS];
+    int started[CLI_MAX_EVAL_THREADS] = {0};
+    size_t per = (ds->n + n_nets - 1) / n_nets;
+    for (size_t k = 0; k < n_nets; k++) {
+        size_t a = k * per < ds->n ? k * per : ds->n, b = a + per < ds->n ? a + per : ds->n;
+        parts[k] = (eval_part){nets[k], ds->x + a * ds->dim, b - a, ds->dim, out + a * n_out, n_out, BTSP_OK};
+    }
+    for (size_t k = 1; k < n_nets; k++)
+        started[k] = pthread_create(&th[k], NULL, eval_part_run, &parts[k]) == 0;
+    eval_part_run(&parts[0]);
+    for (size_t k = 1; k < n_nets; k++) {
+        if (started[k])
+            pthread_join(th[k], NULL);
+        else
+            eval_part_run(&parts[k]); /* no thread: do that part here */
+    }
+    for (size_t k = 0; k < n_nets; k++)
+        if (parts[k].st) {
+            fprintf(stderr, "btsp: evaluation failed: %s\n", btsp_net_errmsg(parts[k].net));
+            return NAN;
+        }
+    if (seconds)
+        *seconds += cli_now() - t0;
+    if (mse && n_out == ds->n_classes)
+        *mse = btsp_an_mse(out, ds->y, ds->n, n_out);
+    return btsp_an_accuracy(out, ds->n, n_out, ds->labels);
 }
 
 double cli_accuracy(btsp_net *net, const btsp_dataset *ds, float *out, double *seconds, double *mse)

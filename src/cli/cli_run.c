@@ -72,7 +72,9 @@ typedef struct run_ctx {
     const data_split *d;
     run_result *res;
     btsp_net *net;
-    btsp_net *eval_net; /* validation copy */
+    btsp_net *eval_net; /* validation copy (= eval_nets[0]) */
+    btsp_net *eval_nets[CLI_MAX_EVAL_THREADS]; /* --jobs: one copy per evaluation thread */
+    size_t n_eval;
     float *out;         /* evaluation buffer */
     FILE *val_csv;
     unsigned long long *snaps;
@@ -103,18 +105,40 @@ static void fail(run_result *res, btsp_status st, const char *fmt, ...)
  * validation). */
 static int make_eval_net(run_ctx *c)
 {
-    btsp_status est;
     run_result *res = c->res;
-    c->eval_net = cli_load_net(c->spec->config, c->spec->seed, &est, res->message, sizeof res->message);
-    if (!c->eval_net) {
-        res->status = est ? est : BTSP_E_INTERNAL;
-        return 0;
+    size_t n = c->spec->eval_threads > 1 ? c->spec->eval_threads : 1;
+    if (n > CLI_MAX_EVAL_THREADS)
+        n = CLI_MAX_EVAL_THREADS;
+    for (; c->n_eval < n; c->n_eval++) {
+        btsp_status est;
+        btsp_net *e = cli_load_net(c->spec->config, c->spec->seed, &est, res->message, sizeof res->message);
+        if (!e) {
+            res->status = est ? est : BTSP_E_INTERNAL;
+            return 0;
+        }
+        c->eval_nets[c->n_eval] = e;
+        if ((est = btsp_net_finalize(e))) {
+            fail(res, est, "%s", btsp_net_errmsg(e));
+            c->n_eval++; /* destroyed with the others */
+            return 0;
+        }
     }
-    if ((est = btsp_net_finalize(c->eval_net))) {
-        fail(res, est, "%s", btsp_net_errmsg(c->eval_net));
-        return 0;
-    }
+    c->eval_net = c->eval_nets[0];
     return 1;
+}
+
+/* Accuracy (and MSE) of the training network's current parameters on ds, evaluated by the
+ * copies (all threads of --jobs); c->eval_net must exist. */
+static double copy_accuracy(run_ctx *c, const btsp_dataset *ds, double *mse)
+{
+    for (size_t k = 0; k < c->n_eval; k++) {
+        btsp_status st = cli_copy_params(c->eval_nets[k], c->net);
+        if (st) {
+            fail(c->res, st, "copying weights for evaluation: %s", btsp_net_errmsg(c->eval_nets[k]));
+            return NAN;
+        }
+    }
+    return cli_accuracy_par(c->eval_nets, c->n_eval, ds, c->out, &c->res->eval_s, mse);
 }
 
 int cli_check_val_window(unsigned long long window, unsigned long long step, unsigned long long samples)
@@ -142,12 +166,9 @@ int cli_check_val_window(unsigned long long window, unsigned long long step, uns
 static int validate_at(run_ctx *c, unsigned long long samples, double *acc, double *loss)
 {
     if (c->val_at != samples + 1) {
-        btsp_status st = cli_copy_params(c->eval_net, c->net);
-        if (st) {
-            fail(c->res, st, "copying weights for validation: %s", btsp_net_errmsg(c->eval_net));
+        c->val_acc_at = copy_accuracy(c, &c->d->val, &c->val_loss_at);
+        if (c->res->status)
             return 0;
-        }
-        c->val_acc_at = cli_accuracy(c->eval_net, &c->d->val, c->out, &c->res->eval_s, &c->val_loss_at);
         c->val_at = samples + 1;
     }
     *acc = c->val_acc_at;
@@ -581,6 +602,8 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
         if (!make_eval_net(&c))
             goto done;
     }
+    if (s->eval_threads > 1 && !c.eval_net && !make_eval_net(&c))
+        goto done;
     if (s->out) {
         char snapdir[4096];
         if (!cli_make_dir(s->out) || !cli_path(snapdir, sizeof snapdir, s->out, "snapshots") ||
@@ -641,8 +664,11 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
     res->final_loss = btsp_net_last_loss(c.net);
     if (c.val_at == s->samples + 1) /* the last snapshot or window point validated these weights */
         res->val_acc = c.val_acc_at;
+    else if (!d->val.n)
+        res->val_acc = NAN;
     else
-        res->val_acc = d->val.n ? cli_accuracy(c.net, &d->val, c.out, &res->eval_s, NULL) : NAN;
+        res->val_acc = c.n_eval > 1 ? copy_accuracy(&c, &d->val, NULL)
+                                    : cli_accuracy(c.net, &d->val, c.out, &res->eval_s, NULL);
     if (c.n_win) {
         double sum = 0.0;
         for (size_t i = 0; i < c.n_win; i++)
@@ -650,7 +676,10 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
         res->val_window_acc = sum / (double)c.n_win;
         res->val_window_n = c.n_win;
     }
-    res->test_acc = cli_accuracy(c.net, &d->test, c.out, &res->eval_s, NULL);
+    res->test_acc = c.n_eval > 1 ? copy_accuracy(&c, &d->test, NULL)
+                                 : cli_accuracy(c.net, &d->test, c.out, &res->eval_s, NULL);
+    if (res->status)
+        goto done;
     if (s->out) {
         if ((st = btsp_io_save_weights(c.net, s->out, err, sizeof err))) {
             fail(res, st, "%s", err);
@@ -703,7 +732,8 @@ done:
     free(dr.pops);
     free(dr.state);
     free(dr.means);
-    btsp_net_destroy(c.eval_net);
+    for (size_t k = 0; k < c.n_eval; k++)
+        btsp_net_destroy(c.eval_nets[k]);
     btsp_net_destroy(c.net);
     cli_split_free(&own);
     return ok;

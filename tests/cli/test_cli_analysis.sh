@@ -292,6 +292,13 @@ fi
 if "$btsp" demo --samples 2305843009213693952 --val-window 2305843009213693952 --val-step 1 2>"$tmp/err.log" \
   >/dev/null; then fail "a window of 2^61 validations accepted"; fi
 grep -q "more than 1000000 validations" "$tmp/err.log" || fail "val window size error: $(cat "$tmp/err.log")"
+# --jobs 3 on train: evaluation split over threads, every figure and file the same
+out3=$("$btsp" demo --samples 300 --val-window 100 --val-step 25 --out "$tmp/vw3" --history-interval 50 --jobs 3 \
+  --quiet | tail -n 1)
+[[ $(json val_window_accuracy "$out3") == $(json val_window_accuracy "$out") ]] || fail "--jobs 3 window: $out3"
+[[ $(json test_accuracy "$out3") == $(json test_accuracy "$out") ]] || fail "--jobs 3 test: $out3"
+cmp -s "$tmp/vw/val_history.csv" "$tmp/vw3/val_history.csv" || fail "--jobs 3 changed val_history.csv"
+cmp -s "$tmp/vw/val_window.csv" "$tmp/vw3/val_window.csv" || fail "--jobs 3 changed val_window.csv"
 if "$btsp" demo --samples 300 --val-step 50 2>"$tmp/err.log" >/dev/null; then fail "--val-step alone accepted"; fi
 grep -q "give --val-window too" "$tmp/err.log" || fail "--val-step alone: $(cat "$tmp/err.log")"
 out=$("$btsp" compare --data demo --samples 300 --seeds 1 --val-window 100 --quiet @demo | tail -n 1)
