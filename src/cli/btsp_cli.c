@@ -8,7 +8,7 @@
  *   btsp eval CONFIG WEIGHTS_DIR --data NAME
  *   btsp info CONFIG
  *   btsp analyze RUN_DIR [--data NAME] [--max-test N] [--rsm-patterns N] [--angle-samples N] [--bp-steps K]
- *                        [--rf-images N] [--landscape-points K] [--landscape-rows N]
+ *                        [--rf-images N] [--landscape-points K] [--landscape-rows N] [--jobs J]
  *   btsp compare --data NAME [--samples N] [--seeds K] [--out DIR] [--rng counter|torch]
  *                [--val-window W [--val-step K]] [--jobs J] CONFIG...
  *   btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR ...] [--val-window W [--val-step K]]
@@ -63,6 +63,7 @@ static int usage(FILE *f)
             "  btsp info CONFIG\n"
             "  btsp analyze RUN_DIR [--data NAME] [--max-test N] [--rsm-patterns N] [--angle-samples N]\n"
             "                       [--bp-steps K] [--rf-images N] [--landscape-points K] [--landscape-rows N]\n"
+            "                       [--jobs J]\n"
             "  btsp compare --data NAME [--samples N] [--seeds K] [--out DIR [--history-interval K]]\n"
             "               [--rng counter|torch] [--val-window W [--val-step K]] [--jobs J] CONFIG...\n"
             "  btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR [--history-interval K]]\n"
@@ -77,8 +78,8 @@ static int usage(FILE *f)
             "          --landscape-points 11 (loss-landscape grid per axis; 0: none), --landscape-rows 500,\n"
             "          --val-window 0 (W > 0: mean validation accuracy at the last W / K points, K apart,\n"
             "          ending at the last sample, as EIANN's optimisation objective), --val-step %u,\n"
-            "          --jobs 1 (compare: runs trained at once, one thread each; train/demo: threads\n"
-            "          for validation and test evaluation, at most %u; the results never depend on it)\n",
+            "          --jobs 1 (compare: runs trained at once, one thread each; train/demo/analyze:\n"
+            "          threads for the batched evaluations, at most %u; results never depend on it)\n",
             CLI_DEFAULT_HISTORY_INTERVAL, CLI_DEFAULT_VAL_STEP, CLI_MAX_EVAL_THREADS);
     return 2;
 }

@@ -198,7 +198,24 @@ typedef struct an_ctx {
     size_t n_outputs;
     FILE *rfm; /* rf_metrics.csv and rf_spectrum.csv, open while the receptive-field analyses run */
     FILE *rfs;
+    /* --jobs: the evaluating networks, copies first and `net` itself last (so that it ends in the
+     * state of the last row, as after a single-threaded evaluation) */
+    btsp_net *evals[CLI_MAX_EVAL_THREADS];
+    size_t n_evals;
 } an_ctx;
+
+/* Accuracy and MSE of a->net's current parameters on ds, evaluated with every thread of --jobs. */
+static double an_accuracy(an_ctx *a, const btsp_dataset *ds, float *out, double *mse)
+{
+    for (size_t k = 0; k + 1 < a->n_evals; k++) {
+        btsp_status st = cli_copy_params(a->evals[k], a->net);
+        if (st) {
+            fprintf(stderr, "btsp: copying weights for evaluation: %s\n", btsp_net_errmsg(a->evals[k]));
+            return NAN;
+        }
+    }
+    return cli_accuracy_par(a->evals, a->n_evals, ds, out, NULL, mse);
+}
 
 static int out_path(const an_ctx *a, char *buf, size_t len, const char *name)
 {
@@ -449,7 +466,7 @@ static int snapshot_histories(an_ctx *a, const csv_table *val)
         float *row = hist + s * w;
         xs[s] = (float)snaps[s];
         double loss;
-        row[0] = (float)cli_accuracy(net, &a->test, out, NULL, &loss);
+        row[0] = (float)an_accuracy(a, &a->test, out, &loss);
         row[1] = (float)loss;
         row[2] = NAN;
         for (size_t r = 0; val && r < val->n_rows; r++)
@@ -646,7 +663,7 @@ static int loss_landscape(an_ctx *a, size_t points, size_t rows)
         }
         landscape_params(net, X + k * D, 1, NULL);
         double loss;
-        cli_accuracy(net, &sub, out, NULL, &loss);
+        an_accuracy(a, &sub, out, &loss);
         tloss[k] = (float)loss;
     }
     btsp_status st = btsp_an_trajectory_pca(X, n, D, 2, coords, axes, mean, sd, ex);
@@ -676,7 +693,7 @@ static int loss_landscape(an_ctx *a, size_t points, size_t rows)
             landscape_params(net, x, 0, &bad);
             double loss = NAN;
             if (!bad) /* NaN where a grid point has no finite weights */
-                cli_accuracy(net, &sub, out, NULL, &loss);
+                an_accuracy(a, &sub, out, &loss);
             grid[i * points + j] = (float)loss;
         }
     char path[4096];
@@ -1793,6 +1810,19 @@ int cli_cmd_analyze(options *o)
         fprintf(stderr, "btsp: %s\n", btsp_net_errmsg(a.net));
         goto done;
     }
+    size_t n_evals = o->jobs < CLI_MAX_EVAL_THREADS ? (size_t)o->jobs : CLI_MAX_EVAL_THREADS;
+    for (; a.n_evals + 1 < n_evals; a.n_evals++) {
+        btsp_net *e = cli_load_net(config, (unsigned long long)seed, NULL, NULL, 0);
+        if (!e)
+            goto done;
+        a.evals[a.n_evals] = e;
+        if (btsp_net_finalize(e)) {
+            fprintf(stderr, "btsp: %s\n", btsp_net_errmsg(e));
+            a.n_evals++;
+            goto done;
+        }
+    }
+    a.evals[a.n_evals++] = a.net;
     if (!cli_load_data(dname, (unsigned long long)data_seed, &a.d) || !cli_check_dims(a.net, &a.d))
         goto done;
     size_t n_test = o->max_test && o->max_test < a.d.test.n ? (size_t)o->max_test : a.d.test.n;
@@ -1820,7 +1850,7 @@ int cli_cmd_analyze(options *o)
     size_t n_out = btsp_pop_size(btsp_net_output(a.net));
     float *out = malloc((a.test.n ? a.test.n : 1) * n_out * sizeof *out);
     double loss = NAN;
-    double acc = out ? cli_accuracy(a.net, &a.test, out, NULL, &loss) : NAN;
+    double acc = out ? an_accuracy(&a, &a.test, out, &loss) : NAN;
     free(out);
     double eq_residual = NAN;
     double rf_structure = NAN;
@@ -1857,6 +1887,10 @@ done:
         fclose(a.rfs);
     csv_free(&val);
     free(run_json);
+    for (size_t k = 0; k + 1 < a.n_evals; k++)
+        btsp_net_destroy(a.evals[k]);
+    if (a.n_evals && a.evals[a.n_evals - 1] != a.net)
+        btsp_net_destroy(a.evals[a.n_evals - 1]); /* a copy whose finalize failed */
     btsp_net_destroy(a.net);
     btsp_dataset_free(&a.test);
     cli_split_free(&a.d);

@@ -158,6 +158,16 @@ fi
   fail "second analyze failed"
 cmp -s "$tmp/maxact1.npy" "$a/maxact_rf_H1E.npy" || fail "maxact receptive fields differ between two analyze runs"
 
+# analyze --jobs 3: evaluations split over threads, every output file the same as with one
+for j in 1 3; do
+  "$btsp" analyze "$r" --angle-samples 10 --rsm-patterns 100 --landscape-rows 1000 --landscape-points 3 \
+    --rf-images 50 --jobs $j >/dev/null 2>"$tmp/analyze$j.log" || { cat "$tmp/analyze$j.log" >&2; fail "analyze --jobs $j"; }
+  [[ $j == 3 ]] || { rm -rf "$tmp/analysis1"; cp -r "$a" "$tmp/analysis1"; }
+done
+for f in "$tmp/analysis1"/*; do
+  cmp -s "$f" "$a/$(basename "$f")" || fail "analyze --jobs 3 changed $(basename "$f")"
+done
+
 # 4. compare, with a config this build cannot run
 cat >"$tmp/unsup.yaml" <<'YAML'
 layer_config:
