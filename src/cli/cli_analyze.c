@@ -42,6 +42,7 @@
 
 #include <dirent.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1110,34 +1111,79 @@ static int rf_outputs(an_ctx *a, const char *kind, const btsp_pop *p, const floa
  * EIANN also averages in one uniform(-0.01, 0.01) image; its expected contribution is zero and
  * it is left out. */
 #define RF_STREAM 0x7266u /* "rf": a stream of the run's network seed used only here */
+
+/* One image's input gradients on one network (a thread of --jobs). */
+typedef struct rf_job {
+    btsp_net *net;
+    const btsp_pop *pop;
+    const float *x, *cot;
+    size_t dim, n;
+    unsigned window;
+    float *g;
+    btsp_status st;
+} rf_job;
+
+static void *rf_job_run(void *arg)
+{
+    rf_job *j = arg;
+    j->st = btsp_net_input_gradient(j->net, j->x, j->dim, j->pop, j->cot, j->n, j->n, j->window, j->g, j->n * j->dim);
+    return NULL;
+}
+
 static int maxact_rfs(an_ctx *a, size_t n_img, unsigned window, uint64_t seed)
 {
     btsp_net *net = a->net;
     const btsp_dataset *t = &a->test;
-    size_t dim = t->dim;
+    size_t dim = t->dim, J = a->n_evals;
     if (!n_img || !t->n)
         return 1;
     fprintf(stderr, "  activation-maximisation receptive fields (%zu test images, %u backward steps)\n", n_img, window);
+    for (size_t k = 0; k + 1 < J; k++) /* --jobs: J images at a time, one per network copy */
+        if (cli_copy_params(a->evals[k], net)) {
+            fprintf(stderr, "btsp: copying weights: %s\n", btsp_net_errmsg(a->evals[k]));
+            return 0;
+        }
     for (size_t i = 0; i < btsp_net_pop_count(net); i++) {
         const btsp_pop *p = btsp_net_pop_at(net, i);
         if (!rf_population(net, p))
             continue;
         size_t n = btsp_pop_size(p);
-        float *cot = calloc(n * n, sizeof *cot), *g = malloc(n * dim * sizeof *g), *rf = malloc(n * dim * sizeof *rf);
+        float *cot = calloc(n * n, sizeof *cot), *g = malloc(J * n * dim * sizeof *g), *rf = malloc(n * dim * sizeof *rf);
         double *sum = calloc(n * dim, sizeof *sum);
         int ok = cot && g && rf && sum;
         if (!ok)
             fprintf(stderr, "btsp: out of memory\n");
         for (size_t u = 0; ok && u < n; u++)
             cot[u * n + u] = 1.0f;
-        for (size_t k = 0; ok && k < n_img; k++) {
-            size_t row = (size_t)(btsp_k_rand_u64(seed, RF_STREAM, k) % t->n);
-            if (btsp_net_input_gradient(net, t->x + row * dim, dim, p, cot, n, n, window, g, n * dim)) {
-                fprintf(stderr, "btsp: %s\n", btsp_net_errmsg(net));
-                ok = 0;
+        for (size_t k0 = 0; ok && k0 < n_img; k0 += J) {
+            size_t m = n_img - k0 < J ? n_img - k0 : J;
+            rf_job jobs[CLI_MAX_EVAL_THREADS];
+            pthread_t th[CLI_MAX_EVAL_THREADS];
+            int started[CLI_MAX_EVAL_THREADS] = {0};
+            for (size_t q = 0; q < m; q++) {
+                size_t row = (size_t)(btsp_k_rand_u64(seed, RF_STREAM, k0 + q) % t->n);
+                jobs[q] = (rf_job){a->evals[q], btsp_net_pop_at(a->evals[q], i), t->x + row * dim, cot, dim, n, window,
+                                   g + q * n * dim, BTSP_OK};
             }
-            for (size_t j = 0; ok && j < n * dim; j++)
-                sum[j] += g[j];
+            for (size_t q = 1; q < m; q++)
+                started[q] = pthread_create(&th[q], NULL, rf_job_run, &jobs[q]) == 0;
+            rf_job_run(&jobs[0]);
+            for (size_t q = 1; q < m; q++) {
+                if (started[q])
+                    pthread_join(th[q], NULL);
+                else
+                    rf_job_run(&jobs[q]);
+            }
+            /* the images in their order, as one thread would add them */
+            for (size_t q = 0; ok && q < m; q++) {
+                if (jobs[q].st) {
+                    fprintf(stderr, "btsp: %s\n", btsp_net_errmsg(jobs[q].net));
+                    ok = 0;
+                }
+                const float *gq = g + q * n * dim;
+                for (size_t j = 0; ok && j < n * dim; j++)
+                    sum[j] += gq[j];
+            }
         }
         for (size_t j = 0; ok && j < n * dim; j++)
             rf[j] = (float)(sum[j] / (double)n_img);
