@@ -67,7 +67,7 @@ static int usage(FILE *f)
             "  btsp compare --data NAME [--samples N] [--seeds K] [--out DIR [--history-interval K]]\n"
             "               [--rng counter|torch] [--val-window W [--val-step K]] [--jobs J] CONFIG...\n"
             "  btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR [--history-interval K]]\n"
-            "            [--val-window W [--val-step K]] [--quiet]\n"
+            "            [--val-window W [--val-step K]] [--jobs J] [--quiet]\n"
             "CONFIG is an EIANN YAML file or @demo (the embedded demo network; data set 'demo').\n"
             "defaults: --samples 20000 (demo 3000), --seed 66049, --data-seed 257, --seeds 5, --rng counter\n"
             "          (torch: EIANN's initial weights and sample order for the same seeds),\n"
@@ -79,7 +79,7 @@ static int usage(FILE *f)
             "          --val-window 0 (W > 0: mean validation accuracy at the last W / K points, K apart,\n"
             "          ending at the last sample, as EIANN's optimisation objective), --val-step %u,\n"
             "          --jobs 1 (compare: runs trained at once, one thread each; train/demo/analyze:\n"
-            "          threads for the batched evaluations, at most %u; results never depend on it)\n",
+            "          threads for the batched evaluations; at most %u; results never depend on it)\n",
             CLI_DEFAULT_HISTORY_INTERVAL, CLI_DEFAULT_VAL_STEP, CLI_MAX_EVAL_THREADS);
     return 2;
 }
@@ -114,7 +114,7 @@ static const num_opt num_opts[] = {
     {"--seeds", offsetof(options, seeds), 1, 0},
     {"--val-window", offsetof(options, val_window), 0, 0},
     {"--val-step", offsetof(options, val_step), 1, 0},
-    {"--jobs", offsetof(options, jobs), 1, 1024},
+    {"--jobs", offsetof(options, jobs), 1, CLI_MAX_EVAL_THREADS},
 };
 
 /* Options from argv[first]; with `positional` non-NULL, other arguments are collected there

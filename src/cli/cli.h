@@ -80,6 +80,10 @@ double cli_accuracy_par(btsp_net *const *nets, size_t n_nets, const btsp_dataset
                         double *mse);
 /* Most evaluation threads of a training run (--jobs). */
 #define CLI_MAX_EVAL_THREADS 64
+/* fn(args + q * size) for q < m (m <= CLI_MAX_EVAL_THREADS) at once: q = 0 on the calling
+ * thread, the others on threads of their own (run here in turn if a thread cannot start);
+ * returns when all are done. */
+void cli_parallel(void *(*fn)(void *), void *args, size_t size, size_t m);
 int cli_make_dir(const char *dir);
 /* Copy every projection's weights and every bias of src into dst (same structure). */
 btsp_status cli_copy_params(btsp_net *dst, const btsp_net *src);

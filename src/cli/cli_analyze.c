@@ -42,7 +42,6 @@
 
 #include <dirent.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1158,22 +1157,12 @@ static int maxact_rfs(an_ctx *a, size_t n_img, unsigned window, uint64_t seed)
         for (size_t k0 = 0; ok && k0 < n_img; k0 += J) {
             size_t m = n_img - k0 < J ? n_img - k0 : J;
             rf_job jobs[CLI_MAX_EVAL_THREADS];
-            pthread_t th[CLI_MAX_EVAL_THREADS];
-            int started[CLI_MAX_EVAL_THREADS] = {0};
             for (size_t q = 0; q < m; q++) {
                 size_t row = (size_t)(btsp_k_rand_u64(seed, RF_STREAM, k0 + q) % t->n);
                 jobs[q] = (rf_job){a->evals[q], btsp_net_pop_at(a->evals[q], i), t->x + row * dim, cot, dim, n, window,
                                    g + q * n * dim, BTSP_OK};
             }
-            for (size_t q = 1; q < m; q++)
-                started[q] = pthread_create(&th[q], NULL, rf_job_run, &jobs[q]) == 0;
-            rf_job_run(&jobs[0]);
-            for (size_t q = 1; q < m; q++) {
-                if (started[q])
-                    pthread_join(th[q], NULL);
-                else
-                    rf_job_run(&jobs[q]);
-            }
+            cli_parallel(rf_job_run, jobs, sizeof jobs[0], m);
             /* the images in their order, as one thread would add them */
             for (size_t q = 0; ok && q < m; q++) {
                 if (jobs[q].st) {

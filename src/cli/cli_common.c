@@ -144,6 +144,23 @@ static void *eval_part_run(void *arg)
     return NULL;
 }
 
+void cli_parallel(void *(*fn)(void *), void *args, size_t size, size_t m)
+{
+    pthread_t th[CLI_MAX_EVAL_THREADS];
+    int started[CLI_MAX_EVAL_THREADS] = {0};
+    char *base = args;
+    for (size_t q = 1; q < m; q++)
+        started[q] = pthread_create(&th[q], NULL, fn, base + q * size) == 0;
+    if (m)
+        fn(base);
+    for (size_t q = 1; q < m; q++) {
+        if (started[q])
+            pthread_join(th[q], NULL);
+        else
+            fn(base + q * size);
+    }
+}
+
 double cli_accuracy_par(btsp_net *const *nets, size_t n_nets, const btsp_dataset *ds, float *out, double *seconds,
                         double *mse)
 {
@@ -156,22 +173,12 @@ double cli_accuracy_par(btsp_net *const *nets, size_t n_nets, const btsp_dataset
     if (mse)
         *mse = NAN;
     eval_part parts[CLI_MAX_EVAL_THREADS];
-    pthread_t th[CLI_MAX_EVAL_THREADS];
-    int started[CLI_MAX_EVAL_THREADS] = {0};
     size_t per = (ds->n + n_nets - 1) / n_nets;
     for (size_t k = 0; k < n_nets; k++) {
         size_t a = k * per < ds->n ? k * per : ds->n, b = a + per < ds->n ? a + per : ds->n;
         parts[k] = (eval_part){nets[k], ds->x + a * ds->dim, b - a, ds->dim, out + a * n_out, n_out, BTSP_OK};
     }
-    for (size_t k = 1; k < n_nets; k++)
-        started[k] = pthread_create(&th[k], NULL, eval_part_run, &parts[k]) == 0;
-    eval_part_run(&parts[0]);
-    for (size_t k = 1; k < n_nets; k++) {
-        if (started[k])
-            pthread_join(th[k], NULL);
-        else
-            eval_part_run(&parts[k]); /* no thread: do that part here */
-    }
+    cli_parallel(eval_part_run, parts, sizeof parts[0], n_nets);
     for (size_t k = 0; k < n_nets; k++)
         if (parts[k].st) {
             fprintf(stderr, "btsp: evaluation failed: %s\n", btsp_net_errmsg(parts[k].net));

@@ -351,15 +351,7 @@ static int run_tasks(const options *o, const data_split *d, int is_demo, cfg_res
             q.tasks[c * K + i].seed = i;
         }
     size_t jobs = o->jobs > q.n_tasks ? q.n_tasks : (size_t)o->jobs;
-    pthread_t *th = jobs > 1 ? calloc(jobs - 1, sizeof *th) : NULL;
-    size_t started = 0;
-    for (; th && started < jobs - 1; started++)
-        if (pthread_create(&th[started], NULL, worker, &q) != 0)
-            break; /* fewer threads: the calling thread still works through the queue */
-    worker(&q);
-    for (size_t k = 0; k < started; k++)
-        pthread_join(th[k], NULL);
-    free(th);
+    cli_parallel(worker, &q, 0, jobs); /* every worker takes tasks from the one queue */
     pthread_mutex_destroy(&q.lock);
     for (size_t c = 0; c < n_cfg; c++) {
         cfg_result *r = res + c;
