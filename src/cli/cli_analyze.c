@@ -198,8 +198,9 @@ typedef struct an_ctx {
     size_t n_outputs;
     FILE *rfm; /* rf_metrics.csv and rf_spectrum.csv, open while the receptive-field analyses run */
     FILE *rfs;
-    /* --jobs: the evaluating networks, copies first and `net` itself last (so that it ends in the
-     * state of the last row, as after a single-threaded evaluation) */
+    /* --jobs: the evaluating networks, copies first and `net` itself last. (Its activities after
+     * an evaluation are those of some row; no analysis reads them: every one that needs
+     * activities runs its own forward phases.) */
     btsp_net *evals[CLI_MAX_EVAL_THREADS];
     size_t n_evals;
 } an_ctx;
@@ -207,6 +208,8 @@ typedef struct an_ctx {
 /* Accuracy and MSE of a->net's current parameters on ds, evaluated with every thread of --jobs. */
 static double an_accuracy(an_ctx *a, const btsp_dataset *ds, float *out, double *mse)
 {
+    if (mse)
+        *mse = NAN;
     for (size_t k = 0; k + 1 < a->n_evals; k++) {
         btsp_status st = cli_copy_params(a->evals[k], a->net);
         if (st) {
@@ -1147,15 +1150,16 @@ static int maxact_rfs(an_ctx *a, size_t n_img, unsigned window, uint64_t seed)
         if (!rf_population(net, p))
             continue;
         size_t n = btsp_pop_size(p);
-        float *cot = calloc(n * n, sizeof *cot), *g = malloc(J * n * dim * sizeof *g), *rf = malloc(n * dim * sizeof *rf);
+        size_t nj = J < n_img ? J : n_img; /* gradient buffers in use at once */
+        float *cot = calloc(n * n, sizeof *cot), *g = malloc(nj * n * dim * sizeof *g), *rf = malloc(n * dim * sizeof *rf);
         double *sum = calloc(n * dim, sizeof *sum);
         int ok = cot && g && rf && sum;
         if (!ok)
             fprintf(stderr, "btsp: out of memory\n");
         for (size_t u = 0; ok && u < n; u++)
             cot[u * n + u] = 1.0f;
-        for (size_t k0 = 0; ok && k0 < n_img; k0 += J) {
-            size_t m = n_img - k0 < J ? n_img - k0 : J;
+        for (size_t k0 = 0; ok && k0 < n_img; k0 += nj) {
+            size_t m = n_img - k0 < nj ? n_img - k0 : nj;
             rf_job jobs[CLI_MAX_EVAL_THREADS];
             for (size_t q = 0; q < m; q++) {
                 size_t row = (size_t)(btsp_k_rand_u64(seed, RF_STREAM, k0 + q) % t->n);

@@ -309,6 +309,37 @@ out3=$("$btsp" demo --samples 300 --val-window 100 --val-step 25 --out "$tmp/vw3
 [[ $(json test_accuracy "$out3") == $(json test_accuracy "$out") ]] || fail "--jobs 3 test: $out3"
 cmp -s "$tmp/vw/val_history.csv" "$tmp/vw3/val_history.csv" || fail "--jobs 3 changed val_history.csv"
 cmp -s "$tmp/vw/val_window.csv" "$tmp/vw3/val_window.csv" || fail "--jobs 3 changed val_window.csv"
+# a run that diverges (non-finite weights) reports the same with any --jobs (network copies
+# refuse non-finite weights; the final figures then come from the network itself)
+cat >"$tmp/div.yaml" <<'YAML'
+layer_config:
+    Input:
+        E:
+            size: 64
+    Output:
+        E:
+            size: 10
+projection_config:
+    Output:
+        E:
+            Input:
+                E:
+                    weight_init: scaled_kaiming
+                    weight_init_args: !!python/tuple
+                    - 1000.0
+                    learning_rule: Backprop
+                    learning_rule_kwargs:
+                        learning_rate: 1.0e+6
+training_kwargs:
+    tau: 1
+    forward_steps: 1
+    backward_steps: 1
+YAML
+d1=$("$btsp" train "$tmp/div.yaml" --data demo --samples 200 --quiet | tail -n 1) || fail "diverging run, one job"
+d3=$("$btsp" train "$tmp/div.yaml" --data demo --samples 200 --jobs 3 --quiet | tail -n 1) || fail "diverging run, --jobs 3"
+[[ $(json final_loss "$d1") == null ]] || fail "the diverging run did not diverge: $d1"
+[[ $(json test_accuracy "$d1") == $(json test_accuracy "$d3") && $(json val_accuracy "$d1") == $(json val_accuracy "$d3") ]] ||
+  fail "diverging run differs with --jobs 3: $d1 / $d3"
 if "$btsp" demo --samples 300 --val-step 50 2>"$tmp/err.log" >/dev/null; then fail "--val-step alone accepted"; fi
 grep -q "give --val-window too" "$tmp/err.log" || fail "--val-step alone: $(cat "$tmp/err.log")"
 out=$("$btsp" compare --data demo --samples 300 --seeds 1 --val-window 100 --quiet @demo | tail -n 1)
