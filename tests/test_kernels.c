@@ -362,6 +362,47 @@ static void test_btsp_rows_without_plateau(void **state)
     assert_true(changed[1] > 0 && changed[3] > 0 && changed[4] > 0);
 }
 
+/* The update in the kernel's documented float order, written out per synapse with the public
+ * pieces (btsp_k_btsp_term, btsp_k_q): every vector path (SSE2 four lanes, AVX eight) must give
+ * exactly these bits, on rows long enough to use all of them and with bounds that bind. */
+static void test_btsp_update_bits(void **state)
+{
+    (void)state;
+    enum { NPOST = 4, NPRE = 45 }; /* 45 = 5 x 8 + 4 + 1: AVX, four-lane and scalar parts */
+    const btsp_k_btsp_params p = btsp_params(0.4f, 1.5f, 0.8f, 0.3f, 0.0f, 1.2f);
+    const float plateau[NPOST] = {0.7f, 1.0f, 0.0f, 0.4f}, past_plateau[NPOST] = {0.0f, 0.5f, 0.9f, 0.2f};
+    float W[NPOST * NPRE], W0[NPOST * NPRE], pre[NPRE], past_pre[NPRE], work[6 * NPRE];
+    trng r = {0xb175};
+    fill(&r, W, NPOST * NPRE, 0.0, 1.3, 0.0);
+    fill(&r, pre, NPRE, -0.2, 1.4, 0.3); /* below 0, zeros and above 1: the clip of e acts */
+    fill(&r, past_pre, NPRE, -0.2, 1.4, 0.3);
+    memcpy(W0, W, sizeof W);
+    btsp_k_btsp_update(NPOST, NPRE, W, NPRE, plateau, past_plateau, pre, past_pre, &p, work);
+    int clamped = 0;
+    for (int i = 0; i < NPOST; i++) {
+        const float pp = plateau[i] > 0.0f ? plateau[i] : 0.0f, pm = plateau[i] < 0.0f ? plateau[i] : 0.0f;
+        const float ph = past_plateau[i] > 0.0f ? past_plateau[i] : 0.0f;
+        for (int j = 0; j < NPRE; j++) {
+            const float w = W0[i * NPRE + j];
+            const float e = pre[j] < 0.0f ? 0.0f : pre[j] > 1.0f ? 1.0f : pre[j];
+            const float eh = past_pre[j] < 0.0f ? 0.0f : past_pre[j] > 1.0f ? 1.0f : past_pre[j];
+            const float s2 = p.discount * eh, s3 = p.discount * e;
+            const float k1 = btsp_k_btsp_term(pp, w, e, (float)btsp_k_q(&p.q, e), p.w_max, p.dep_ratio);
+            const float k2 = btsp_k_btsp_term(pp, w, s2, (float)btsp_k_q(&p.q, s2), p.w_max, p.dep_ratio);
+            const float k3 = btsp_k_btsp_term(ph, w, s3, (float)btsp_k_q(&p.q, s3), p.w_max, p.dep_ratio);
+            const float sum = ((k1 + k2) + k3) + pm * e;
+            float want = w + p.learning_rate * sum;
+            clamped += want > p.hi || want < p.lo;
+            want = want < p.lo ? p.lo : want;
+            want = want > p.hi ? p.hi : want;
+            const float got = W[i * NPRE + j];
+            if (memcmp(&got, &want, sizeof got) != 0)
+                fail_msg("synapse %d,%d: %a, the documented order gives %a", i, j, (double)got, (double)want);
+        }
+    }
+    assert_true(clamped > 0);
+}
+
 static void test_btsp_clipping(void **state)
 {
     (void)state;
@@ -1362,6 +1403,7 @@ int main(void)
         cmocka_unit_test(test_matvec_t),
         cmocka_unit_test(test_matmat),
         cmocka_unit_test(test_product_order),
+        cmocka_unit_test(test_btsp_update_bits),
         cmocka_unit_test(test_clip),
         cmocka_unit_test(test_clip_matrix),
         cmocka_unit_test(test_trace_decay_and_add),
