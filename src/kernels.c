@@ -19,8 +19,9 @@
  *   arithmetic is IEEE per element, so both v4f implementations give bit-identical results.
  * - On x86-64 CPUs with AVX (detected at run time; CMake option BTSP_AVX=OFF or -DBTSP_K_NO_AVX
  *   removes the path), the eight-row dot products run two rows per 256-bit register with the
- *   same lane arithmetic and summation order, so the results are the same bits as the SSE2 path
- *   (tests/test_kernels.c test_product_order writes the order out in scalars).
+ *   same lane arithmetic and summation order, and the BTSP update eight synapses per register
+ *   with the same element-wise operations, so the results are the same bits as the SSE2 path
+ *   (tests/test_kernels.c test_product_order and test_btsp_update_bits write them out).
  */
 #include "btsp/btsp_kernels.h"
 
