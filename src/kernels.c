@@ -19,9 +19,10 @@
  *   arithmetic is IEEE per element, so both v4f implementations give bit-identical results.
  * - On x86-64 CPUs with AVX (detected at run time; CMake option BTSP_AVX=OFF or -DBTSP_K_NO_AVX
  *   removes the path), the eight-row dot products run two rows per 256-bit register with the
- *   same lane arithmetic and summation order, and the BTSP update eight synapses per register
- *   with the same element-wise operations, so the results are the same bits as the SSE2 path
- *   (tests/test_kernels.c test_product_order and test_btsp_update_bits write them out).
+ *   same lane arithmetic and summation order, so the results are the same bits as the SSE2 path
+ *   (tests/test_kernels.c test_product_order writes the order out; test_btsp_update_bits does
+ *   the same for the BTSP update). An eight-lane BTSP update was tried and measured slower
+ *   (bench_kernels: 1,100-1,330 vs 1,610-1,720 M synapses/s), so the update stays four-lane.
  */
 #include "btsp/btsp_kernels.h"
 
@@ -794,39 +795,6 @@ static inline float btsp_synapse(float pp, float pm, float ph, const btsp_k_btsp
 }
 
 /* One post row with at least one event. `work` holds the six per-presynaptic arrays. */
-#ifdef BTSP_K_HAVE_AVX_PATH
-/* btsp_synapses4() on eight synapses per 256-bit register: the same operations in the same order
- * on every lane (element-wise, so the bits are those of the four-lane path), and v4_clip()'s
- * ordered comparisons (NaN passes). Returns the number of synapses done (a multiple of 8). */
-__attribute__((target("avx"))) static size_t btsp_synapses_avx(size_t n, float *w, const float *e, const float *qe,
-                                                               const float *s2, const float *qs2, const float *s3,
-                                                               const float *qs3, float pp, float pm, float ph,
-                                                               const btsp_k_btsp_params *p)
-{
-    const size_t n8 = n & ~(size_t)7;
-    const __m256 PP = _mm256_set1_ps(pp), PM = _mm256_set1_ps(pm), PH = _mm256_set1_ps(ph);
-    const __m256 ETA = _mm256_set1_ps(p->learning_rate), WMAX = _mm256_set1_ps(p->w_max);
-    const __m256 RHO = _mm256_set1_ps(p->dep_ratio), LO = _mm256_set1_ps(p->lo), HI = _mm256_set1_ps(p->hi);
-    for (size_t j = 0; j < n8; j += 8) {
-        const __m256 wv = _mm256_loadu_ps(w + j), ev = _mm256_loadu_ps(e + j);
-        const __m256 wmw = _mm256_sub_ps(WMAX, wv), rw = _mm256_mul_ps(RHO, wv);
-        const __m256 k1 = _mm256_mul_ps(
-            PP, _mm256_sub_ps(_mm256_mul_ps(wmw, ev), _mm256_mul_ps(rw, _mm256_loadu_ps(qe + j))));
-        const __m256 k2 = _mm256_mul_ps(PP, _mm256_sub_ps(_mm256_mul_ps(wmw, _mm256_loadu_ps(s2 + j)),
-                                                          _mm256_mul_ps(rw, _mm256_loadu_ps(qs2 + j))));
-        const __m256 k3 = _mm256_mul_ps(PH, _mm256_sub_ps(_mm256_mul_ps(wmw, _mm256_loadu_ps(s3 + j)),
-                                                          _mm256_mul_ps(rw, _mm256_loadu_ps(qs3 + j))));
-        const __m256 dw =
-            _mm256_mul_ps(ETA, _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(k1, k2), k3), _mm256_mul_ps(PM, ev)));
-        __m256 x = _mm256_add_ps(wv, dw);
-        x = _mm256_blendv_ps(x, LO, _mm256_cmp_ps(x, LO, _CMP_LT_OQ));
-        x = _mm256_blendv_ps(x, HI, _mm256_cmp_ps(x, HI, _CMP_GT_OQ));
-        _mm256_storeu_ps(w + j, x);
-    }
-    return n8;
-}
-#endif
-
 static void btsp_update_row(size_t n, float *w, const float *work, float pp, float pm, float ph,
                             const btsp_k_btsp_params *p)
 {
@@ -856,12 +824,7 @@ static void btsp_update_row(size_t n, float *w, const float *work, float pp, flo
     r.rho = v4_set1(p->dep_ratio);
     r.lo = v4_set1(p->lo);
     r.hi = v4_set1(p->hi);
-    size_t j0 = 0;
-#ifdef BTSP_K_HAVE_AVX_PATH
-    if (have_avx())
-        j0 = btsp_synapses_avx(n, w, e, qe, s2, qs2, s3, qs3, pp, pm, ph, p);
-#endif
-    for (size_t j = j0; j < n4; j += 4) {
+    for (size_t j = 0; j < n4; j += 4) {
         const v4f wv = btsp_synapses4(&r, v4_load(w + j), v4_load(e + j), v4_load(qe + j), v4_load(s2 + j),
                                       v4_load(qs2 + j), v4_load(s3 + j), v4_load(qs3 + j));
         v4_store(w + j, wv);

@@ -363,12 +363,12 @@ static void test_btsp_rows_without_plateau(void **state)
 }
 
 /* The update in the kernel's documented float order, written out per synapse with the public
- * pieces (btsp_k_btsp_term, btsp_k_q): every vector path (SSE2 four lanes, AVX eight) must give
- * exactly these bits, on rows long enough to use all of them and with bounds that bind. */
+ * pieces (btsp_k_btsp_term, btsp_k_q): the vector path (four lanes) and the scalar tail must
+ * give exactly these bits, with bounds that bind. */
 static void test_btsp_update_bits(void **state)
 {
     (void)state;
-    enum { NPOST = 4, NPRE = 45 }; /* 45 = 5 x 8 + 4 + 1: AVX, four-lane and scalar parts */
+    enum { NPOST = 4, NPRE = 45 }; /* 45 = 11 x 4 + 1: four-lane and scalar parts (and room for wider) */
     const btsp_k_btsp_params p = btsp_params(0.4f, 1.5f, 0.8f, 0.3f, 0.0f, 1.2f);
     const float plateau[NPOST] = {0.7f, 1.0f, 0.0f, 0.4f}, past_plateau[NPOST] = {0.0f, 0.5f, 0.9f, 0.2f};
     float W[NPOST * NPRE], W0[NPOST * NPRE], pre[NPRE], past_pre[NPRE], work[6 * NPRE];
