@@ -203,6 +203,11 @@ btsp_status btsp__check_range(btsp_net *net, const char *what, double v, double 
 /* ---- engine.c ---- */
 btsp_status engine_finalize(btsp_net *net);
 void btsp__engine_free_state(btsp_net *net);
+
+/* kernels.c: 1 if btsp_k_btsp_update() updates a row with this plateau and past plateau (a
+ * positive or negative plateau, or a positive past one), 0 if it leaves the row alone. The
+ * rules record touched rows with it, so the two cannot disagree. */
+int btsp__k_btsp_row_active(float plateau, float past_plateau);
 void btsp__engine_init_params(btsp_net *net);
 void btsp__engine_constrain(btsp_net *net, int all);
 /* Clamp one projection to its (new) bounds now and re-derive the clones of it. */

@@ -26,6 +26,8 @@
  */
 #include "btsp/btsp_kernels.h"
 
+#include "internal.h" /* btsp__k_btsp_row_active, shared with the rules */
+
 #include <assert.h>
 #include <math.h>
 #include <stddef.h>
@@ -865,13 +867,18 @@ void btsp_k_btsp_update(size_t n_post, size_t n_pre, float *W, size_t ldw, const
 
     for (size_t i = 0; i < n_post; i++) {
         const float P = plateau[i], Ph = past_plateau[i];
-        const float pp = P > 0.0f ? P : 0.0f, pm = P < 0.0f ? P : 0.0f, ph = Ph > 0.0f ? Ph : 0.0f;
         /* Without any event the update is exactly zero (the reference adds +-0 and re-clips; the
          * weights are already within bounds after the previous constraint step). */
-        if (pp == 0.0f && pm == 0.0f && ph == 0.0f)
+        if (!btsp__k_btsp_row_active(P, Ph))
             continue;
+        const float pp = P > 0.0f ? P : 0.0f, pm = P < 0.0f ? P : 0.0f, ph = Ph > 0.0f ? Ph : 0.0f;
         btsp_update_row(n_pre, W + i * ldw, work, pp, pm, ph, p);
     }
+}
+
+int btsp__k_btsp_row_active(float plateau, float past_plateau)
+{
+    return plateau > 0.0f || plateau < 0.0f || past_plateau > 0.0f; /* NaN: no event */
 }
 
 double btsp_k_btsp_fixed_point(const btsp_k_q_params *q, double w_max, double rho, double s)

@@ -170,11 +170,11 @@ static void step_btsp(btsp_net *net, btsp_rule *r)
     btsp_k_q_default(&p.q);
     p.q.th = r->dep_th;
     p.q.peak = r->dep_th + r->dep_width;
-    /* the rows the kernel updates: those with an event (its own skip test, negated) */
+    /* the rows the kernel updates: those with an event, by the kernel's own test */
     const float *P = q->post->plateau, *Ph = r->past_plateau;
     r->n_touched = 0;
     for (size_t i = 0; i < q->rows; i++)
-        if (P[i] > 0.0f || P[i] < 0.0f || Ph[i] > 0.0f)
+        if (btsp__k_btsp_row_active(P[i], Ph[i]))
             r->touched[r->n_touched++] = (uint32_t)i;
     btsp_k_btsp_update(q->rows, q->cols, q->W, q->cols, P, Ph, pre_rates(q, 0), r->past_pre, &p, net->work);
 }

@@ -164,10 +164,10 @@ void cli_parallel(void *(*fn)(void *), void *args, size_t size, size_t m)
 double cli_accuracy_par(btsp_net *const *nets, size_t n_nets, const btsp_dataset *ds, float *out, double *seconds,
                         double *mse)
 {
-    if (n_nets <= 1 || ds->n < 2 * n_nets)
-        return cli_accuracy(nets[0], ds, out, seconds, mse);
     if (n_nets > CLI_MAX_EVAL_THREADS)
         n_nets = CLI_MAX_EVAL_THREADS;
+    if (n_nets > 1 && ds->n < 2 * n_nets) /* too few rows to be worth threads */
+        n_nets = 1;
     size_t n_out = btsp_pop_size(btsp_net_output(nets[0]));
     double t0 = cli_now();
     if (mse)
@@ -176,7 +176,8 @@ double cli_accuracy_par(btsp_net *const *nets, size_t n_nets, const btsp_dataset
     size_t per = (ds->n + n_nets - 1) / n_nets;
     for (size_t k = 0; k < n_nets; k++) {
         size_t a = k * per < ds->n ? k * per : ds->n, b = a + per < ds->n ? a + per : ds->n;
-        parts[k] = (eval_part){nets[k], ds->x + a * ds->dim, b - a, ds->dim, out + a * n_out, n_out, BTSP_OK};
+        const float *x = ds->x ? ds->x + a * ds->dim : NULL; /* an empty set may have no rows at all */
+        parts[k] = (eval_part){nets[k], x, b - a, ds->dim, out + a * n_out, n_out, BTSP_OK};
     }
     cli_parallel(eval_part_run, parts, sizeof parts[0], n_nets);
     for (size_t k = 0; k < n_nets; k++)
@@ -193,20 +194,7 @@ double cli_accuracy_par(btsp_net *const *nets, size_t n_nets, const btsp_dataset
 
 double cli_accuracy(btsp_net *net, const btsp_dataset *ds, float *out, double *seconds, double *mse)
 {
-    size_t n_out = btsp_pop_size(btsp_net_output(net));
-    double t0 = cli_now();
-    if (mse)
-        *mse = NAN;
-    btsp_status st = btsp_net_evaluate(net, ds->x, ds->n, ds->dim, out, n_out);
-    if (st) {
-        fprintf(stderr, "btsp: evaluation failed: %s\n", btsp_net_errmsg(net));
-        return NAN;
-    }
-    if (seconds)
-        *seconds += cli_now() - t0;
-    if (mse && n_out == ds->n_classes)
-        *mse = btsp_an_mse(out, ds->y, ds->n, n_out);
-    return btsp_an_accuracy(out, ds->n, n_out, ds->labels);
+    return cli_accuracy_par(&net, 1, ds, out, seconds, mse);
 }
 
 int cli_make_dir(const char *dir)

@@ -146,24 +146,31 @@ static double copy_accuracy(run_ctx *c, const btsp_dataset *ds, double *mse, int
     return cli_accuracy_par(c->eval_nets, c->n_eval, ds, c->out, &c->res->eval_s, mse);
 }
 
-int cli_check_val_window(unsigned long long window, unsigned long long step, unsigned long long samples)
+/* What is wrong with a validation window, written to buf; 0 if nothing (no window is fine). */
+static int val_window_problem(unsigned long long window, unsigned long long step, unsigned long long samples,
+                              char *buf, size_t len)
 {
     if (!window)
-        return 1;
-    if (window % step != 0) {
-        fprintf(stderr, "btsp: --val-window %llu is not a multiple of --val-step %llu\n", window, step);
         return 0;
-    }
-    if (window > samples) {
-        fprintf(stderr, "btsp: --val-window %llu is longer than the run (--samples %llu)\n", window, samples);
+    if (!step || window % step != 0)
+        snprintf(buf, len, "--val-window %llu is not a multiple of --val-step %llu", window, step);
+    else if (window > samples)
+        snprintf(buf, len, "--val-window %llu is longer than the run (--samples %llu)", window, samples);
+    else if (window / step > CLI_MAX_VAL_POINTS)
+        snprintf(buf, len, "--val-window %llu / --val-step %llu asks for more than %u validations", window, step,
+                 CLI_MAX_VAL_POINTS);
+    else
         return 0;
-    }
-    if (window / step > CLI_MAX_VAL_POINTS) {
-        fprintf(stderr, "btsp: --val-window %llu / --val-step %llu asks for more than %u validations\n", window, step,
-                CLI_MAX_VAL_POINTS);
-        return 0;
-    }
     return 1;
+}
+
+int cli_check_val_window(unsigned long long window, unsigned long long step, unsigned long long samples)
+{
+    char msg[256];
+    if (!val_window_problem(window, step, samples, msg, sizeof msg))
+        return 1;
+    fprintf(stderr, "btsp: %s\n", msg);
+    return 0;
 }
 
 /* Validation accuracy and loss of the weights after `samples` samples, computed on the copy
@@ -496,10 +503,8 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
     char err[1024], path[4096];
     int ok = 0;
 
-    if (s->val_window && (!s->val_step || s->val_window % s->val_step || s->val_window > s->samples ||
-                          s->val_window / s->val_step > CLI_MAX_VAL_POINTS)) {
-        fail(res, BTSP_E_INVALID_ARG, "--val-window %llu must be a multiple of --val-step %llu and at most --samples %llu",
-             s->val_window, s->val_step, s->samples);
+    if (val_window_problem(s->val_window, s->val_step, s->samples, res->message, sizeof res->message)) {
+        res->status = BTSP_E_INVALID_ARG;
         return 0;
     }
     if (s->out && s->samples > MAX_HISTORY_SAMPLES) {
