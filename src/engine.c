@@ -980,25 +980,28 @@ btsp_status btsp_net_train(btsp_net *net, const float *X, const float *Y, size_t
     return BTSP_OK;
 }
 
-btsp_status btsp_net_evaluate(btsp_net *net, const float *X, size_t n_samples, size_t nx, float *out, size_t n_out)
+/* Batched forward phases over X (n_samples x nx, already checked), in blocks of block_cap rows.
+ * After each block, copies the output activity into out (n_samples x output size) and the
+ * activity / previous activity of population i into act[i] / prev[i] (n_samples x size_i),
+ * wherever those are not NULL. Leaves the network as after btsp_net_forward() of the last sample. */
+static void evaluate_blocks(btsp_net *net, const float *X, size_t n_samples, size_t nx, float *out,
+                            float *const *act, float *const *prev)
 {
-    if (!net)
-        return BTSP_E_INVALID_ARG;
-    btsp_status st = check_run(net, "btsp_net_evaluate", X, nx);
-    if (st)
-        return st;
-    if (!out)
-        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_net_evaluate: NULL output buffer");
     btsp_pop *o = net->output;
-    if (n_out != o->size)
-        return btsp__net_error(net, BTSP_E_SHAPE, "btsp_net_evaluate: n_out = %zu, output '%s' has %zu units", n_out,
-                         o->full_name, o->size);
     size_t nb = 0;
     for (size_t s = 0; s < n_samples; s += net->block_cap) {
         nb = n_samples - s < net->block_cap ? n_samples - s : net->block_cap;
         view v = {1, nb};
         forward_phase(net, &v, X + s * nx);
-        memcpy(out + s * n_out, o->ba, nb * n_out * sizeof *out);
+        if (out)
+            memcpy(out + s * o->size, o->ba, nb * o->size * sizeof *out);
+        for (size_t i = 0; (act || prev) && i < net->pops.n; i++) {
+            const btsp_pop *p = net->pops.items[i];
+            if (act && act[i])
+                memcpy(act[i] + s * p->size, p->ba, nb * p->size * sizeof(float));
+            if (prev && prev[i])
+                memcpy(prev[i] + s * p->size, p->bprev, nb * p->size * sizeof(float));
+        }
     }
     /* As documented, leave the network as after a forward phase of the last sample: its row of
      * the block state becomes the single-sample state. */
@@ -1014,6 +1017,38 @@ btsp_status btsp_net_evaluate(btsp_net *net, const float *X, size_t n_samples, s
     /* The cached W x products belong to the block; the single-sample ones must be recomputed. */
     for (size_t i = 0; i < net->projs.n; i++)
         ((btsp_proj *)net->projs.items[i])->cache_valid = 0;
+}
+
+btsp_status btsp_net_evaluate(btsp_net *net, const float *X, size_t n_samples, size_t nx, float *out, size_t n_out)
+{
+    if (!net)
+        return BTSP_E_INVALID_ARG;
+    btsp_status st = check_run(net, "btsp_net_evaluate", X, nx);
+    if (st)
+        return st;
+    if (!out)
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_net_evaluate: NULL output buffer");
+    btsp_pop *o = net->output;
+    if (n_out != o->size)
+        return btsp__net_error(net, BTSP_E_SHAPE, "btsp_net_evaluate: n_out = %zu, output '%s' has %zu units", n_out,
+                         o->full_name, o->size);
+    evaluate_blocks(net, X, n_samples, nx, out, NULL, NULL);
+    return BTSP_OK;
+}
+
+btsp_status btsp_net_evaluate_activity(btsp_net *net, const float *X, size_t n_samples, size_t nx, float *const *act,
+                                       float *const *prev, size_t n_pops)
+{
+    if (!net)
+        return BTSP_E_INVALID_ARG;
+    btsp_status st = check_run(net, "btsp_net_evaluate_activity", X, nx);
+    if (st)
+        return st;
+    if (n_pops != net->pops.n)
+        return btsp__net_error(net, BTSP_E_SHAPE,
+                               "btsp_net_evaluate_activity: n_pops = %zu, the network has %zu populations", n_pops,
+                               net->pops.n);
+    evaluate_blocks(net, X, n_samples, nx, NULL, act, prev);
     return BTSP_OK;
 }
 

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static btsp_pop *add_pop(btsp_net *net, btsp_layer *L, const char *name, size_t n, btsp_activation act)
@@ -466,6 +467,55 @@ static void evaluate_equals_forward(void **state_)
         }
     }
     assert_true(nonzero > 0);
+    /* btsp_net_evaluate_activity: every population's a(T) and a(T-1), bitwise as forward's */
+    size_t np = btsp_net_pop_count(m.net), tot = 0;
+    assert_true(np >= 3 && np <= 16);
+    float *act[16] = {0}, *prev[16] = {0};
+    for (size_t i = 0; i < np; i++) {
+        size_t n = btsp_pop_size(btsp_net_pop_at(m.net, i));
+        act[i] = malloc(N * n * sizeof(float));
+        prev[i] = i == 1 ? NULL : malloc(N * n * sizeof(float)); /* a population not asked for */
+        assert_non_null(act[i]);
+        tot += n;
+    }
+    OK(m.net, btsp_net_evaluate_activity(m.net, X, N, 6, act, prev, np));
+    int differ = 0;
+    for (int s = 0; s < N; s++) {
+        OK(m.net, btsp_net_forward(m.net, X + 6 * s, 6));
+        for (size_t i = 0; i < np; i++) {
+            const btsp_pop *p = btsp_net_pop_at(m.net, i);
+            size_t n = btsp_pop_size(p);
+            const float *a = state(p, BTSP_VAR_ACTIVITY), *pa = state(p, BTSP_VAR_PREV_ACTIVITY);
+            for (size_t u = 0; u < n; u++) {
+                if (memcmp(&a[u], &act[i][s * n + u], sizeof(float)) != 0)
+                    fail_msg("sample %d %s unit %zu: %a vs forward %a", s, btsp_pop_full_name(p), u,
+                             (double)act[i][s * n + u], (double)a[u]);
+                if (prev[i] && memcmp(&pa[u], &prev[i][s * n + u], sizeof(float)) != 0)
+                    fail_msg("sample %d %s unit %zu: previous %a vs forward %a", s, btsp_pop_full_name(p), u,
+                             (double)prev[i][s * n + u], (double)pa[u]);
+                differ += prev[i] && pa[u] != a[u];
+            }
+        }
+    }
+    assert_true(differ > 0); /* a(T-1) is not a(T): the two buffers are not filled alike */
+    /* Shape and state errors write nothing. */
+    act[0][0] = -7.0f;
+    assert_int_equal(btsp_net_evaluate_activity(m.net, X, N, 6, act, prev, np - 1), BTSP_E_SHAPE);
+    assert_non_null(strstr(btsp_net_errmsg(m.net), "n_pops"));
+    assert_int_equal(btsp_net_evaluate_activity(m.net, X, N, 5, act, prev, np), BTSP_E_SHAPE);
+    assert_non_null(strstr(btsp_net_errmsg(m.net), "btsp_net_evaluate_activity: input has 5 values"));
+    assert_int_equal(btsp_net_evaluate_activity(m.net, NULL, N, 6, act, prev, np), BTSP_E_INVALID_ARG);
+    assert_non_null(strstr(btsp_net_errmsg(m.net), "NULL input"));
+    assert_true(act[0][0] == -7.0f);
+    assert_int_equal(btsp_net_evaluate_activity(NULL, X, N, 6, act, prev, np), BTSP_E_INVALID_ARG);
+    OK(m.net, btsp_net_evaluate_activity(m.net, X, N, 6, NULL, NULL, np)); /* nothing asked: fine */
+    OK(m.net, btsp_net_evaluate_activity(m.net, X, 0, 6, act, prev, np));
+    assert_true(act[0][0] == -7.0f);
+    (void)tot;
+    for (size_t i = 0; i < np; i++) {
+        free(act[i]);
+        free(prev[i]);
+    }
     btsp_net_destroy(m.net);
 }
 

@@ -171,6 +171,7 @@ static void test_null_handles(void **state)
     assert_int_equal(btsp_net_train_sample(NULL, x, TINY_IN, y, TINY_OUT), BTSP_E_INVALID_ARG);
     assert_int_equal(btsp_net_train(NULL, x, y, 1, TINY_IN, TINY_OUT, NULL, 1), BTSP_E_INVALID_ARG);
     assert_int_equal(btsp_net_evaluate(NULL, x, 1, TINY_IN, out, TINY_OUT), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_net_evaluate_activity(NULL, x, 1, TINY_IN, NULL, NULL, 0), BTSP_E_INVALID_ARG);
     assert_int_equal(btsp_net_constrain(NULL), BTSP_E_INVALID_ARG);
     assert_int_equal(btsp_net_reset(NULL, BTSP_RESET_STATE), BTSP_E_INVALID_ARG);
     assert_true(btsp_net_sample_count(NULL) == 0);
@@ -316,6 +317,8 @@ static void test_run_before_finalize(void **state)
     EXPECT_FAIL(net, btsp_net_train_sample(net, x, TINY_IN, y, TINY_OUT), BTSP_E_STATE, "btsp_net_train_sample");
     EXPECT_FAIL(net, btsp_net_train(net, x, y, 1, TINY_IN, TINY_OUT, order, 1), BTSP_E_STATE, "btsp_net_train");
     EXPECT_FAIL(net, btsp_net_evaluate(net, x, 1, TINY_IN, out, TINY_OUT), BTSP_E_STATE, "btsp_net_evaluate");
+    EXPECT_FAIL(net, btsp_net_evaluate_activity(net, x, 1, TINY_IN, NULL, NULL, btsp_net_pop_count(net)), BTSP_E_STATE,
+                "btsp_net_evaluate_activity");
     assert_true(out[0] == 2.385f && out[2] == 2.385f);
     EXPECT_FAIL(net, btsp_net_constrain(net), BTSP_E_STATE, "btsp_net_constrain");
     EXPECT_FAIL(net, btsp_net_reset(net, BTSP_RESET_STATE), BTSP_E_STATE, "btsp_net_reset");

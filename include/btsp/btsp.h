@@ -17,7 +17,8 @@
  * 6. btsp_net_finalize(): validates everything, allocates every buffer, initialises the
  *    weights from the network seed and applies the constraints once. After this call no
  *    structure may change (structural setters return ::BTSP_E_STATE).
- * 7. Run: btsp_net_forward(), btsp_net_train_sample(), btsp_net_train(), btsp_net_evaluate().
+ * 7. Run: btsp_net_forward(), btsp_net_train_sample(), btsp_net_train(), btsp_net_evaluate(),
+ *    btsp_net_evaluate_activity().
  *    None of these allocate, print or abort.
  * 8. btsp_net_reset() returns state (and optionally weights, monitors) to the post-finalize
  *    condition.
@@ -246,7 +247,7 @@ typedef enum btsp_net_param {
     /** 1: check every training step for non-finite weights and fail with ::BTSP_E_NUMERIC;
      *  default 0. Any time. */
     BTSP_NET_CHECK_FINITE = 104,
-    /** Samples per block in btsp_net_evaluate(): larger is faster, uses more memory;
+    /** Samples per block in btsp_net_evaluate() and btsp_net_evaluate_activity(): larger is faster, uses more memory;
      *  default 64, bounds [1, 65536]. Before finalize only. */
     BTSP_NET_EVAL_BLOCK = 105,
     /** Random numbers of the initial weights and biases, a ::btsp_init_rng; default
@@ -390,6 +391,25 @@ BTSP_API btsp_status btsp_net_train(btsp_net *net, const float *X, const float *
  *  @since 0.1 */
 BTSP_API btsp_status btsp_net_evaluate(btsp_net *net, const float *X, size_t n_samples, size_t nx,
                                        float *out, size_t n_out);
+/** @brief Forward phase for many samples (no learning), writing the final activity of any
+ *  populations, and their activity one integration step earlier, for every sample: the batched
+ *  equivalent of btsp_net_forward() followed by btsp_pop_copy_state() with ::BTSP_VAR_ACTIVITY
+ *  and ::BTSP_VAR_PREV_ACTIVITY, with bitwise the same values, as fast as btsp_net_evaluate()
+ *  (for representation analyses over a whole test set). The network state is left as after the
+ *  last sample, as by btsp_net_evaluate().
+ *  @param net the network (finalized).
+ *  @param X n_samples x nx inputs.
+ *  @param n_samples number of rows in `X` (0: nothing to do).
+ *  @param nx values per input row (the input population's size).
+ *  @param act NULL, or `n_pops` pointers, one per population in the order of btsp_net_pop_at():
+ *  each NULL (not wanted) or a caller-owned buffer of n_samples x (that population's size)
+ *  floats, row-major, receiving a(T) of each sample.
+ *  @param prev NULL, or the same for the activity at step T-1 (::BTSP_VAR_PREV_ACTIVITY).
+ *  @param n_pops must equal btsp_net_pop_count() (even when `act` and `prev` are NULL).
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_STATE or ::BTSP_E_SHAPE (nothing written).
+ *  @since 0.2 */
+BTSP_API btsp_status btsp_net_evaluate_activity(btsp_net *net, const float *X, size_t n_samples, size_t nx,
+                                                float *const *act, float *const *prev, size_t n_pops);
 /** @brief Gradient of the loss L = mean((a_out(T) - target)^2) with respect to one projection's
  *  weights, as ::BTSP_RULE_BACKPROP would compute it, without applying it (for comparing
  *  other rules' updates with gradient descent).

@@ -155,7 +155,23 @@ static btsp_status op_train(world *w, reader *r, int evaluate)
     FUZZ_EXPECT(nx <= MAX_UNITS + 1 && ny <= MAX_UNITS + 1); /* sizes are at most MAX_UNITS - 1 */
     btsp_status st;
     if (evaluate) {
-        st = btsp_net_evaluate(w->net, x, 1, nx, y, ny);
+        unsigned e = byte(r);
+        size_t np = btsp_net_pop_count(w->net);
+        FUZZ_EXPECT(np <= MAX_POPS);
+        if (e % 2) {
+            /* btsp_net_evaluate_activity: some populations' activities and previous activities,
+             * sometimes with a wrong population count */
+            float bufa[MAX_POPS][MAX_UNITS + 1], bufp[MAX_POPS][MAX_UNITS + 1];
+            float *act[MAX_POPS], *prev[MAX_POPS];
+            for (size_t i = 0; i < np; i++) {
+                act[i] = (e / 2 + i) % 3 ? bufa[i] : NULL;
+                prev[i] = (e / 8 + i) % 2 ? bufp[i] : NULL;
+            }
+            st = btsp_net_evaluate_activity(w->net, x, 1, nx, (e / 4) % 4 ? act : NULL, (e / 16) % 4 ? prev : NULL,
+                                            np + (e % 32 == 31));
+        } else {
+            st = btsp_net_evaluate(w->net, x, 1, nx, y, ny);
+        }
     } else {
         st = btsp_net_train_sample(w->net, x, nx, y, ny);
         if (st == BTSP_OK)
