@@ -205,19 +205,26 @@ typedef struct an_ctx {
     size_t n_evals;
 } an_ctx;
 
+/* The networks that evaluate a->net's current parameters: the copies of --jobs, given those
+ * parameters, and a->net itself; or a->net alone when a copy refuses them (non-finite weights,
+ * which a diverged run's snapshots may hold: the results must not depend on --jobs). */
+static size_t an_evaluators(an_ctx *a, btsp_net *const **nets)
+{
+    for (size_t k = 0; k + 1 < a->n_evals; k++)
+        if (cli_copy_params(a->evals[k], a->net)) {
+            *nets = &a->net;
+            return 1;
+        }
+    *nets = a->evals;
+    return a->n_evals;
+}
+
 /* Accuracy and MSE of a->net's current parameters on ds, evaluated with every thread of --jobs. */
 static double an_accuracy(an_ctx *a, const btsp_dataset *ds, float *out, double *mse)
 {
-    if (mse)
-        *mse = NAN;
-    for (size_t k = 0; k + 1 < a->n_evals; k++) {
-        btsp_status st = cli_copy_params(a->evals[k], a->net);
-        if (st) {
-            fprintf(stderr, "btsp: copying weights for evaluation: %s\n", btsp_net_errmsg(a->evals[k]));
-            return NAN;
-        }
-    }
-    return cli_accuracy_par(a->evals, a->n_evals, ds, out, NULL, mse);
+    btsp_net *const *nets;
+    size_t m = an_evaluators(a, &nets);
+    return cli_accuracy_par(nets, m, ds, out, NULL, mse);
 }
 
 static int out_path(const an_ctx *a, char *buf, size_t len, const char *name)
@@ -421,6 +428,13 @@ static double mean_angle_deg(double cos_sum, size_t n)
 }
 
 /* Test accuracy and loss, weight norms, feedback angles and distinct units for every snapshot. */
+static int test_activities(an_ctx *a, float **act, float **prev);
+static void free_activities(float **act, size_t np);
+static int representation_history(an_ctx *a, const unsigned long long *snaps, size_t n_snap, const double *rep);
+
+/* Per snapshot: test accuracy and loss, validation accuracy (from val_history.csv), weight norms,
+ * feedback angles, distinct units, and the representation history, all from one forward pass
+ * over the test rows per snapshot. */
 static int snapshot_histories(an_ctx *a, const csv_table *val)
 {
     size_t n_snap = 0;
@@ -431,14 +445,18 @@ static int snapshot_histories(an_ctx *a, const csv_table *val)
         return 1;
     }
     btsp_net *net = a->net;
+    const btsp_dataset *t = &a->test;
     size_t n_proj = btsp_net_proj_count(net), n_out = btsp_pop_size(btsp_net_output(net));
+    size_t np = btsp_net_pop_count(net), oi = 0;
+    while (btsp_net_pop_at(net, oi) != btsp_net_output(net))
+        oi++;
     fb_pair *pairs = malloc((n_proj ? n_proj : 1) * sizeof *pairs);
-    float *out = malloc((a->test.n ? a->test.n : 1) * n_out * sizeof *out);
     float *hist = malloc(n_snap * (3 + n_proj + n_proj + 1 + n_proj) * sizeof *hist);
     float *xs = malloc(n_snap * sizeof *xs);
     float *prev_wb = NULL, *delta = NULL, *upd = NULL;
+    double *rep = malloc(n_snap * np * 3 * sizeof *rep); /* sparsity, selectivity, discriminability */
     int ok = 0;
-    if (!pairs || !out || !hist || !xs) {
+    if (!pairs || !hist || !xs || !rep) {
         fprintf(stderr, "btsp: out of memory\n");
         goto done;
     }
@@ -468,9 +486,23 @@ static int snapshot_histories(an_ctx *a, const csv_table *val)
         }
         float *row = hist + s * w;
         xs[s] = (float)snaps[s];
-        double loss;
-        row[0] = (float)an_accuracy(a, &a->test, out, &loss);
-        row[1] = (float)loss;
+        float **act = calloc(np, sizeof *act);
+        int good = act && test_activities(a, act, NULL);
+        for (size_t i = 0; good && t->n && i < np; i++) {
+            double *v = rep + (s * np + i) * 3;
+            if (act[i])
+                good = !btsp_an_representation_means(act[i], t->n, btsp_pop_size(btsp_net_pop_at(net, i)), v, v + 1,
+                                                     v + 2);
+        }
+        if (good) { /* as cli_accuracy() scores btsp_net_evaluate()'s output: the same values */
+            row[0] = (float)btsp_an_accuracy(act[oi], t->n, n_out, t->labels);
+            row[1] = n_out == t->n_classes ? (float)btsp_an_mse(act[oi], t->y, t->n, n_out) : NAN;
+        }
+        free_activities(act, np);
+        if (!good) {
+            fprintf(stderr, "btsp: evaluation of snapshot %llu failed\n", snaps[s]);
+            goto done;
+        }
         row[2] = NAN;
         for (size_t r = 0; val && r < val->n_rows; r++)
             if (val->v[r * val->n_cols] == (float)snaps[s])
@@ -539,7 +571,8 @@ static int snapshot_histories(an_ctx *a, const csv_table *val)
             !pair_table(a, "feedback_update_angles.csv", pairs, n_pairs, snaps, 1, n_snap, upd, n_pairs + 1))
             goto done;
     }
-    if (!proj_table(a, "distinct_units.csv", snaps, n_snap, hist, w, d0))
+    if (!proj_table(a, "distinct_units.csv", snaps, n_snap, hist, w, d0) ||
+        !representation_history(a, snaps, n_snap, rep))
         goto done;
     /* line plots: series-major copies */
     float *series = malloc(n_snap * (n_proj + n_pairs + 2) * sizeof *series);
@@ -565,7 +598,7 @@ static int snapshot_histories(an_ctx *a, const csv_table *val)
 done:
     free(snaps);
     free(pairs);
-    free(out);
+    free(rep);
     free(hist);
     free(xs);
     free(prev_wb);
@@ -757,12 +790,103 @@ static unsigned grad_window(const btsp_net *net, unsigned long long opt)
     return opt ? (unsigned)opt : bps >= 1.0 ? (unsigned)bps : 3u;
 }
 
+/* One network's share of update_angles(): snapshots first, first + stride, ... */
+typedef struct angle_job {
+    btsp_net *net;
+    const char *run;
+    const btsp_dataset *tr;
+    const size_t *pi; /* indices of the analysed projections */
+    size_t np, total;
+    const unsigned long long *snaps;
+    size_t n_snap, first, stride, n_steps;
+    unsigned bp_steps;
+    const char *order; /* the run's order file, or NULL */
+    unsigned long long data_seed;
+    int torch;
+    double *res; /* n_snap x np x (sum of angles, count), shared: each job writes its snapshots */
+    int ok;
+    char msg[1200];
+} angle_job;
+
+static void *angle_job_run(void *arg)
+{
+    angle_job *j = arg;
+    btsp_net *net = j->net;
+    const btsp_dataset *tr = j->tr;
+    size_t n_out = btsp_pop_size(btsp_net_output(net));
+    float *grad = malloc(j->total * sizeof *grad), *before = malloc(j->total * sizeof *before);
+    cli_order ord;
+    memset(&ord, 0, sizeof ord);
+    char err[1024];
+    j->ok = 0;
+    if (!grad || !before) {
+        snprintf(j->msg, sizeof j->msg, "out of memory");
+        goto done;
+    }
+    if (cli_order_open(&ord, j->order, tr->n, j->data_seed, j->torch, err, sizeof err)) {
+        snprintf(j->msg, sizeof j->msg, "update angles need the sample order: %s", err);
+        goto done;
+    }
+    for (size_t s = j->first; s < j->n_snap; s += j->stride) {
+        char dir[4096], name[64];
+        snprintf(name, sizeof name, "snapshots/%llu", j->snaps[s]);
+        if (!cli_path(dir, sizeof dir, j->run, name) || btsp_net_reset(net, BTSP_RESET_STATE) ||
+            btsp_io_load_weights(net, dir, 1, err, sizeof err)) {
+            snprintf(j->msg, sizeof j->msg, "%.1000s: cannot load the snapshot", dir);
+            goto done;
+        }
+        for (size_t k = 0; k < j->n_steps; k++) {
+            size_t row = cli_order_row(&ord, j->snaps[s] + k);
+            const float *x = tr->x + row * tr->dim, *y = tr->y + row * n_out;
+            size_t off = 0;
+            for (size_t q = 0; q < j->np; q++) {
+                btsp_proj *pr = btsp_net_proj_at(net, j->pi[q]);
+                size_t rr = btsp_pop_size(btsp_proj_post(pr)), cc = btsp_pop_size(btsp_proj_pre(pr));
+                if (btsp_net_loss_gradient(net, x, tr->dim, y, n_out, j->bp_steps, pr, grad + off, rr, cc) ||
+                    btsp_proj_copy_weights(pr, before + off, rr, cc)) {
+                    snprintf(j->msg, sizeof j->msg, "%s", btsp_net_errmsg(net));
+                    goto done;
+                }
+                off += rr * cc;
+            }
+            if (btsp_net_train_sample(net, x, tr->dim, y, n_out)) {
+                snprintf(j->msg, sizeof j->msg, "%s", btsp_net_errmsg(net));
+                goto done;
+            }
+            off = 0;
+            for (size_t q = 0; q < j->np; q++) {
+                const float *w;
+                size_t rr, cc;
+                btsp_proj_weights(btsp_net_proj_at(net, j->pi[q]), &w, &rr, &cc);
+                for (size_t e = 0; e < rr * cc; e++) {
+                    before[off + e] = w[e] - before[off + e]; /* actual update */
+                    grad[off + e] = -grad[off + e];          /* gradient-descent direction */
+                }
+                double ang = btsp_an_angle_deg(before + off, grad + off, rr * cc);
+                if (isfinite(ang)) {
+                    j->res[(s * j->np + q) * 2] += ang;
+                    j->res[(s * j->np + q) * 2 + 1] += 1.0;
+                }
+                off += rr * cc;
+            }
+        }
+    }
+    j->ok = 1;
+done:
+    free(grad);
+    free(before);
+    cli_order_close(&ord);
+    return NULL;
+}
+
 /* Angle between local-rule updates and backprop updates (EIANN's compute_dW_angles_vs_BP):
  * from every snapshot, the network (state reset, snapshot weights) continues training on the
  * run's own sample order for n_steps samples; before each step the backprop update -dL/dW of
  * every learned inter-layer soma projection is computed from the same weights and sample
  * (btsp_net_loss_gradient with bp_steps steps), after it the actual update dW is read back, and
- * their angle is averaged over the steps (steps where either update is zero are skipped). */
+ * their angle is averaged over the steps (steps where either update is zero are skipped). Each
+ * snapshot starts from a reset network, so the snapshots are independent: --jobs splits them
+ * over the network copies (same seed, so stochastic plateaus draw alike) with the same results. */
 static int update_angles(an_ctx *a, const char *run_json, unsigned long long data_seed, size_t n_steps,
                          unsigned long long bp_steps_opt)
 {
@@ -774,24 +898,21 @@ static int update_angles(an_ctx *a, const char *run_json, unsigned long long dat
         free(snaps);
         return 1;
     }
-    const btsp_proj **pr = malloc(n_proj * sizeof *pr);
+    size_t *pi = malloc(n_proj * sizeof *pi);
     size_t np = 0, total = 0;
-    for (size_t i = 0; pr && i < n_proj; i++) {
+    for (size_t i = 0; pi && i < n_proj; i++) {
         const btsp_proj *q = btsp_net_proj_at(net, i);
         if (btsp_proj_rule(q) && btsp_proj_compartment(q) == BTSP_SOMA &&
             btsp_pop_layer(btsp_proj_pre(q)) != btsp_pop_layer(btsp_proj_post(q))) {
-            pr[np++] = q;
+            pi[np++] = i;
             total += btsp_pop_size(btsp_proj_pre(q)) * btsp_pop_size(btsp_proj_post(q));
         }
     }
     unsigned bp_steps = grad_window(net, bp_steps_opt);
-    float *grad = malloc((total ? total : 1) * sizeof *grad), *before = malloc((total ? total : 1) * sizeof *before);
-    double *res = calloc(n_snap * (np ? 2 * np : 1), sizeof *res); /* per snapshot: mean, count */
-    cli_order ord;
-    memset(&ord, 0, sizeof ord);
+    double *res = calloc(n_snap * (np ? 2 * np : 1), sizeof *res); /* per snapshot: sum, count */
     int ok = 0;
-    char order[4096], err[1024];
-    if (!pr || !grad || !before || !res) {
+    char order[4096];
+    if (!pi || !res) {
         fprintf(stderr, "btsp: out of memory\n");
         goto done;
     }
@@ -799,62 +920,27 @@ static int update_angles(an_ctx *a, const char *run_json, unsigned long long dat
         ok = 1;
         goto done;
     }
-    if (cli_order_open(&ord, json_string(run_json, "order", order, sizeof order) ? order : NULL, tr->n, data_seed,
-                       run_torch_rng(run_json), err, sizeof err)) {
-        fprintf(stderr, "btsp analyze: update angles need the sample order: %s\n", err);
-        goto done;
-    }
-    size_t n_out = btsp_pop_size(btsp_net_output(net));
     fprintf(stderr, "  update angles vs backprop (%u backward steps, %zu samples per snapshot)\n", bp_steps, n_steps);
-    for (size_t s = 0; s < n_snap; s++) {
-        char dir[4096], name[64];
-        snprintf(name, sizeof name, "snapshots/%llu", snaps[s]);
-        if (!cli_path(dir, sizeof dir, a->run, name) || btsp_net_reset(net, BTSP_RESET_STATE) ||
-            btsp_io_load_weights(net, dir, 1, err, sizeof err)) {
-            fprintf(stderr, "btsp: %s: cannot load the snapshot\n", dir);
+    size_t m = a->n_evals < n_snap ? a->n_evals : n_snap;
+    angle_job jobs[CLI_MAX_EVAL_THREADS];
+    const char *ofile = json_string(run_json, "order", order, sizeof order) ? order : NULL;
+    for (size_t k = 0; k < m; k++)
+        jobs[k] = (angle_job){a->evals[k], a->run, tr, pi, np, total, snaps, n_snap, k, m, n_steps, bp_steps, ofile,
+                              data_seed, run_torch_rng(run_json), res, 0, ""};
+    cli_parallel(angle_job_run, jobs, sizeof jobs[0], m);
+    for (size_t k = 0; k < m; k++)
+        if (!jobs[k].ok) {
+            fprintf(stderr, "btsp analyze: %s\n", jobs[k].msg);
             goto done;
         }
-        for (size_t k = 0; k < n_steps; k++) {
-            size_t row = cli_order_row(&ord, snaps[s] + k);
-            const float *x = tr->x + row * tr->dim, *y = tr->y + row * n_out;
-            size_t off = 0;
-            for (size_t j = 0; j < np; j++) {
-                size_t rr = btsp_pop_size(btsp_proj_post(pr[j])), cc = btsp_pop_size(btsp_proj_pre(pr[j]));
-                if (btsp_net_loss_gradient(net, x, tr->dim, y, n_out, bp_steps, pr[j], grad + off, rr, cc) ||
-                    btsp_proj_copy_weights(pr[j], before + off, rr, cc)) {
-                    fprintf(stderr, "btsp: %s\n", btsp_net_errmsg(net));
-                    goto done;
-                }
-                off += rr * cc;
-            }
-            if (btsp_net_train_sample(net, x, tr->dim, y, n_out)) {
-                fprintf(stderr, "btsp: %s\n", btsp_net_errmsg(net));
-                goto done;
-            }
-            off = 0;
-            for (size_t j = 0; j < np; j++) {
-                const float *w;
-                size_t rr, cc;
-                btsp_proj_weights(pr[j], &w, &rr, &cc);
-                for (size_t e = 0; e < rr * cc; e++) {
-                    before[off + e] = w[e] - before[off + e]; /* actual update */
-                    grad[off + e] = -grad[off + e];          /* gradient-descent direction */
-                }
-                double ang = btsp_an_angle_deg(before + off, grad + off, rr * cc);
-                if (isfinite(ang)) {
-                    res[(s * np + j) * 2] += ang;
-                    res[(s * np + j) * 2 + 1] += 1.0;
-                }
-                off += rr * cc;
-            }
-        }
-    }
     FILE *f = open_out(a, "update_angles.csv");
     if (!f)
         goto done;
     fputs("samples", f);
-    for (size_t j = 0; j < np; j++)
-        fprintf(f, ",%s,%s_steps", btsp_proj_name(pr[j]), btsp_proj_name(pr[j]));
+    for (size_t j = 0; j < np; j++) {
+        const char *name = btsp_proj_name(btsp_net_proj_at(net, pi[j]));
+        fprintf(f, ",%s,%s_steps", name, name);
+    }
     fputc('\n', f);
     float *series = malloc(n_snap * np * sizeof *series), *xs = malloc(n_snap * sizeof *xs);
     for (size_t s = 0; s < n_snap; s++) {
@@ -862,12 +948,12 @@ static int update_angles(an_ctx *a, const char *run_json, unsigned long long dat
         if (xs)
             xs[s] = (float)snaps[s];
         for (size_t j = 0; j < np; j++) {
-            double n = res[(s * np + j) * 2 + 1], m = n > 0.0 ? res[(s * np + j) * 2] / n : NAN;
+            double n = res[(s * np + j) * 2 + 1], mean = n > 0.0 ? res[(s * np + j) * 2] / n : NAN;
             fputc(',', f);
-            cli_csv_number(f, m);
+            cli_csv_number(f, mean);
             fprintf(f, ",%.0f", n);
             if (series)
-                series[j * n_snap + s] = (float)m;
+                series[j * n_snap + s] = (float)mean;
         }
         fputc('\n', f);
     }
@@ -877,11 +963,8 @@ static int update_angles(an_ctx *a, const char *run_json, unsigned long long dat
     free(xs);
 done:
     free(snaps);
-    free(pr);
-    free(grad);
-    free(before);
+    free(pi);
     free(res);
-    cli_order_close(&ord);
     return ok;
 }
 
@@ -1136,15 +1219,12 @@ static int maxact_rfs(an_ctx *a, size_t n_img, unsigned window, uint64_t seed)
 {
     btsp_net *net = a->net;
     const btsp_dataset *t = &a->test;
-    size_t dim = t->dim, J = a->n_evals;
+    size_t dim = t->dim;
     if (!n_img || !t->n)
         return 1;
     fprintf(stderr, "  activation-maximisation receptive fields (%zu test images, %u backward steps)\n", n_img, window);
-    for (size_t k = 0; k + 1 < J; k++) /* --jobs: J images at a time, one per network copy */
-        if (cli_copy_params(a->evals[k], net)) {
-            fprintf(stderr, "btsp: copying weights: %s\n", btsp_net_errmsg(a->evals[k]));
-            return 0;
-        }
+    btsp_net *const *nets;
+    size_t J = an_evaluators(a, &nets); /* --jobs: J images at a time, one per network */
     for (size_t i = 0; i < btsp_net_pop_count(net); i++) {
         const btsp_pop *p = btsp_net_pop_at(net, i);
         if (!rf_population(net, p))
@@ -1163,7 +1243,7 @@ static int maxact_rfs(an_ctx *a, size_t n_img, unsigned window, uint64_t seed)
             rf_job jobs[CLI_MAX_EVAL_THREADS];
             for (size_t q = 0; q < m; q++) {
                 size_t row = (size_t)(btsp_k_rand_u64(seed, RF_STREAM, k0 + q) % t->n);
-                jobs[q] = (rf_job){a->evals[q], btsp_net_pop_at(a->evals[q], i), t->x + row * dim, cot, dim, n, window,
+                jobs[q] = (rf_job){nets[q], btsp_net_pop_at(nets[q], i), t->x + row * dim, cot, dim, n, window,
                                    g + q * n * dim, BTSP_OK};
             }
             cli_parallel(rf_job_run, jobs, sizeof jobs[0], m);
@@ -1332,9 +1412,35 @@ static size_t rsm_subset(const btsp_dataset *t, size_t m, size_t *rows)
     return k;
 }
 
-/* Activities of every non-input population (P x size) after one btsp_net_forward() per test
- * row with the current weights, and (if prev is not NULL) the activities one integration step
- * earlier (BTSP_VAR_PREV_ACTIVITY). act[i] / prev[i] are NULL for the input population. */
+/* One thread's share of test_activities(): rows [r0, r0 + n) on one network. */
+typedef struct act_part {
+    btsp_net *net;
+    const btsp_dataset *t;
+    size_t r0, n;
+    float **act, **prev; /* the caller's arrays (whole test set); this part's rows are offset */
+    float **pa, **pp;    /* np pointers each: this part's rows of act / prev (NULL: skipped) */
+    btsp_status st;
+} act_part;
+
+static void *act_part_run(void *arg)
+{
+    act_part *p = arg;
+    size_t np = btsp_net_pop_count(p->net);
+    for (size_t i = 0; i < np; i++) {
+        size_t n = btsp_pop_size(btsp_net_pop_at(p->net, i));
+        p->pa[i] = p->act[i] ? p->act[i] + p->r0 * n : NULL;
+        p->pp[i] = p->prev && p->prev[i] ? p->prev[i] + p->r0 * n : NULL;
+    }
+    p->st = btsp_net_evaluate_activity(p->net, p->t->x + p->r0 * p->t->dim, p->n, p->t->dim, p->pa,
+                                       p->prev ? p->pp : NULL, np);
+    return NULL;
+}
+
+/* Activities of every non-input population (P x size) after the forward phase of each test row
+ * with the current weights, and (if prev is not NULL) the activities one integration step
+ * earlier (BTSP_VAR_PREV_ACTIVITY). act[i] / prev[i] are NULL for the input population. The
+ * rows are evaluated in blocks (btsp_net_evaluate_activity, bitwise the values of one
+ * btsp_net_forward() per row) and split over the networks of --jobs. */
 static int test_activities(an_ctx *a, float **act, float **prev)
 {
     btsp_net *net = a->net;
@@ -1353,20 +1459,30 @@ static int test_activities(an_ctx *a, float **act, float **prev)
             return 0;
         }
     }
-    for (size_t r = 0; r < P; r++) {
-        if (btsp_net_forward(net, t->x + r * t->dim, t->dim)) {
-            fprintf(stderr, "btsp: %s\n", btsp_net_errmsg(net));
+    if (!P)
+        return 1;
+    btsp_net *const *nets;
+    size_t m = an_evaluators(a, &nets);
+    m = m < P ? m : P;
+    size_t per = (P + m - 1) / m;
+    act_part parts[CLI_MAX_EVAL_THREADS];
+    float **ptrs = malloc(2 * m * np * sizeof *ptrs);
+    if (!ptrs) {
+        fprintf(stderr, "btsp: out of memory\n");
+        return 0;
+    }
+    for (size_t k = 0; k < m; k++) {
+        size_t r0 = k * per < P ? k * per : P, r1 = r0 + per < P ? r0 + per : P;
+        parts[k] = (act_part){nets[k], t, r0, r1 - r0, act, prev, ptrs + 2 * k * np, ptrs + (2 * k + 1) * np,
+                              BTSP_OK};
+    }
+    cli_parallel(act_part_run, parts, sizeof parts[0], m);
+    free(ptrs);
+    for (size_t k = 0; k < m; k++)
+        if (parts[k].st) {
+            fprintf(stderr, "btsp: %s\n", btsp_net_errmsg(parts[k].net));
             return 0;
         }
-        for (size_t i = 0; i < np; i++)
-            if (act[i]) {
-                const btsp_pop *p = btsp_net_pop_at(net, i);
-                size_t n = btsp_pop_size(p);
-                btsp_pop_copy_state(p, BTSP_VAR_ACTIVITY, act[i] + r * n, n);
-                if (prev)
-                    btsp_pop_copy_state(p, BTSP_VAR_PREV_ACTIVITY, prev[i] + r * n, n);
-            }
-    }
     return 1;
 }
 
@@ -1378,61 +1494,33 @@ static void free_activities(float **act, size_t np)
 }
 
 /* Mean sparsity, selectivity and discriminability of every population on the test set, per
- * snapshot: representation_history.csv. */
-static int representation_history(an_ctx *a)
+ * snapshot (rep: n_snap x populations x 3, computed by snapshot_histories()):
+ * representation_history.csv. */
+static int representation_history(an_ctx *a, const unsigned long long *snaps, size_t n_snap, const double *rep)
 {
-    size_t n_snap = 0;
-    unsigned long long *snaps = list_snapshots(a->run, &n_snap);
     btsp_net *net = a->net;
     size_t np = btsp_net_pop_count(net);
-    FILE *f = NULL;
-    int ok = 0;
-    if (!n_snap || !a->test.n) {
-        free(snaps);
+    const btsp_pop *in = btsp_net_input(net);
+    if (!n_snap || !a->test.n)
         return 1;
-    }
-    f = open_out(a, "representation_history.csv");
+    FILE *f = open_out(a, "representation_history.csv");
     if (!f)
-        goto done;
+        return 0;
     fputs("samples,population,sparsity,selectivity,discriminability\n", f);
     fprintf(stderr, "  representation history: %zu snapshots x %zu test rows\n", n_snap, a->test.n);
-    for (size_t s = 0; s < n_snap; s++) {
-        char dir[4096], name[64], err[1024];
-        snprintf(name, sizeof name, "snapshots/%llu", snaps[s]);
-        if (!cli_path(dir, sizeof dir, a->run, name))
-            goto done;
-        if (btsp_io_load_weights(net, dir, 1, err, sizeof err)) {
-            fprintf(stderr, "btsp: %s\n", err);
-            goto done;
-        }
-        float **act = calloc(np, sizeof *act);
-        int good = act && test_activities(a, act, NULL);
-        for (size_t i = 0; good && i < np; i++) {
-            if (!act[i])
-                continue;
+    for (size_t s = 0; s < n_snap; s++)
+        for (size_t i = 0; i < np; i++) {
             const btsp_pop *p = btsp_net_pop_at(net, i);
-            double v[3];
-            good = !btsp_an_representation_means(act[i], a->test.n, btsp_pop_size(p), v, v + 1, v + 2);
+            if (p == in)
+                continue;
             fprintf(f, "%llu,%s", snaps[s], btsp_pop_full_name(p));
-            for (size_t k = 0; good && k < 3; k++) {
+            for (size_t k = 0; k < 3; k++) {
                 fputc(',', f);
-                cli_csv_number(f, v[k]);
+                cli_csv_number(f, rep[(s * np + i) * 3 + k]);
             }
             fputc('\n', f);
         }
-        free_activities(act, np);
-        if (!good) {
-            fprintf(stderr, "btsp: representation history failed at snapshot %llu\n", snaps[s]);
-            goto done;
-        }
-    }
-    ok = close_out(a, f, "representation_history.csv");
-    f = NULL;
-done:
-    if (f)
-        fclose(f);
-    free(snaps);
-    return ok;
+    return close_out(a, f, "representation_history.csv");
 }
 
 /* A CSV number that may be infinite (written as inf). */
@@ -1878,7 +1966,7 @@ int cli_cmd_analyze(options *o)
         have_val = csv_read(path, &val);
     if (!snapshot_histories(&a, have_val ? &val : NULL) || !binned_histories(&a) ||
         !update_angles(&a, run_json, (unsigned long long)data_seed, (size_t)o->angle_samples, o->bp_steps) ||
-        !representation_history(&a) || !loss_landscape(&a, (size_t)o->landscape_points, (size_t)o->landscape_rows))
+        !loss_landscape(&a, (size_t)o->landscape_points, (size_t)o->landscape_rows))
         goto done;
     /* final weights */
     char err[1024];

@@ -168,6 +168,22 @@ for f in "$tmp/analysis1"/*; do
   cmp -s "$f" "$a/$(basename "$f")" || fail "analyze --jobs 3 changed $(basename "$f")"
 done
 
+# Update angles with stochastic plateaus: each snapshot restarts from a reset network with the
+# run's seed, so the network copies of --jobs 3 draw the same plateaus as one network
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+sed 's/^\( *\)temporal_discount: 0.0005$/&\n\1max_pop_fraction: 0.3\n\1stochastic: true/' \
+  "$src/configs/demo/tiny_btsp.yaml" >"$tmp/stoch.yaml"
+[[ $(grep -c 'stochastic: true' "$tmp/stoch.yaml") -ge 1 ]] || fail "stochastic demo config not written"
+"$btsp" train "$tmp/stoch.yaml" --data demo --samples 400 --out "$tmp/stoch" --history-interval 100 --quiet \
+  >/dev/null || fail "stochastic run"
+for j in 1 3; do
+  "$btsp" analyze "$tmp/stoch" --angle-samples 20 --rsm-patterns 0 --landscape-points 0 --rf-images 0 --max-test 200 \
+    --jobs $j >/dev/null 2>"$tmp/stoch$j.log" || { cat "$tmp/stoch$j.log" >&2; fail "stochastic analyze --jobs $j"; }
+  cp "$tmp/stoch/analysis/update_angles.csv" "$tmp/stoch_angles$j.csv"
+done
+[[ $(lines "$tmp/stoch_angles1.csv") -eq 6 ]] || fail "stochastic update_angles.csv rows"
+cmp -s "$tmp/stoch_angles1.csv" "$tmp/stoch_angles3.csv" || fail "stochastic update angles differ with --jobs 3"
+
 # 4. compare, with a config this build cannot run
 cat >"$tmp/unsup.yaml" <<'YAML'
 layer_config:
