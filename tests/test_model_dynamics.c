@@ -468,7 +468,7 @@ static void evaluate_equals_forward(void **state_)
     }
     assert_true(nonzero > 0);
     /* btsp_net_evaluate_activity: every population's a(T) and a(T-1), bitwise as forward's */
-    size_t np = btsp_net_pop_count(m.net), tot = 0;
+    size_t np = btsp_net_pop_count(m.net);
     assert_true(np >= 3 && np <= 16);
     float *act[16] = {0}, *prev[16] = {0};
     for (size_t i = 0; i < np; i++) {
@@ -476,7 +476,6 @@ static void evaluate_equals_forward(void **state_)
         act[i] = malloc(N * n * sizeof(float));
         prev[i] = i == 1 ? NULL : malloc(N * n * sizeof(float)); /* a population not asked for */
         assert_non_null(act[i]);
-        tot += n;
     }
     OK(m.net, btsp_net_evaluate_activity(m.net, X, N, 6, act, prev, np));
     int differ = 0;
@@ -511,7 +510,6 @@ static void evaluate_equals_forward(void **state_)
     OK(m.net, btsp_net_evaluate_activity(m.net, X, N, 6, NULL, NULL, np)); /* nothing asked: fine */
     OK(m.net, btsp_net_evaluate_activity(m.net, X, 0, 6, act, prev, np));
     assert_true(act[0][0] == -7.0f);
-    (void)tot;
     for (size_t i = 0; i < np; i++) {
         free(act[i]);
         free(prev[i]);

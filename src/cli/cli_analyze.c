@@ -205,26 +205,28 @@ typedef struct an_ctx {
     size_t n_evals;
 } an_ctx;
 
-/* The networks that evaluate a->net's current parameters: the copies of --jobs, given those
- * parameters, and a->net itself; or a->net alone when a copy refuses them (non-finite weights,
- * which a diverged run's snapshots may hold: the results must not depend on --jobs). */
-static size_t an_evaluators(an_ctx *a, btsp_net *const **nets)
+/* Give the copies of --jobs the current parameters of a->net, so that a->evals[0 .. n_evals)
+ * (a->net last) evaluate them alike. 0 with a message if a copy refuses them (copies refuse only
+ * non-finite values, and a->net holds only weights loaded from files, which must be finite). */
+static int an_sync_copies(an_ctx *a)
 {
     for (size_t k = 0; k + 1 < a->n_evals; k++)
         if (cli_copy_params(a->evals[k], a->net)) {
-            *nets = &a->net;
-            return 1;
+            fprintf(stderr, "btsp: copying weights for evaluation: %s\n", btsp_net_errmsg(a->evals[k]));
+            return 0;
         }
-    *nets = a->evals;
-    return a->n_evals;
+    return 1;
 }
 
 /* Accuracy and MSE of a->net's current parameters on ds, evaluated with every thread of --jobs. */
 static double an_accuracy(an_ctx *a, const btsp_dataset *ds, float *out, double *mse)
 {
-    btsp_net *const *nets;
-    size_t m = an_evaluators(a, &nets);
-    return cli_accuracy_par(nets, m, ds, out, NULL, mse);
+    if (!an_sync_copies(a)) {
+        if (mse)
+            *mse = NAN;
+        return NAN;
+    }
+    return cli_accuracy_par(a->evals, a->n_evals, ds, out, NULL, mse);
 }
 
 static int out_path(const an_ctx *a, char *buf, size_t len, const char *name)
@@ -427,7 +429,6 @@ static double mean_angle_deg(double cos_sum, size_t n)
     return acos(c > 1 ? 1 : c < -1 ? -1 : c) / DEG;
 }
 
-/* Test accuracy and loss, weight norms, feedback angles and distinct units for every snapshot. */
 static int test_activities(an_ctx *a, float **act, float **prev);
 static void free_activities(float **act, size_t np);
 static int representation_history(an_ctx *a, const unsigned long long *snaps, size_t n_snap, const double *rep);
@@ -644,6 +645,48 @@ static size_t landscape_params(btsp_net *net, float *x, int get, int *bad)
  * than fit, an evenly spaced subset (always the first and the last) is used. */
 #define LANDSCAPE_BUDGET ((size_t)64 << 20)
 
+/* One network's share of the loss-landscape grid: points first, first + stride, ... (row-major
+ * index i * points + j). Each point's parameters are mean + sd * (c1 * PC1 + c2 * PC2); its
+ * test MSE (as cli_accuracy() computes it: NaN when the output is not one unit per class, or
+ * when the network refuses a parameter, i.e. a non-finite one) goes to grid[point]. */
+typedef struct grid_job {
+    btsp_net *net;
+    const btsp_dataset *sub;
+    size_t points, first, stride, D;
+    const float *mean, *sd, *axes;
+    const double *lo, *hi;
+    float *x, *out; /* this job's D parameters and sub->n x output-size outputs */
+    float *grid;
+    int ok;
+} grid_job;
+
+static void *grid_job_run(void *arg)
+{
+    grid_job *g = arg;
+    size_t D = g->D, n_out = btsp_pop_size(btsp_net_output(g->net)), P = g->points;
+    for (size_t pt = g->first; pt < P * P; pt += g->stride) {
+        size_t i = pt / P, j = pt % P;
+        double t1 = P > 1 ? (double)j / (double)(P - 1) : 0.5;
+        double t2 = P > 1 ? (double)i / (double)(P - 1) : 0.5;
+        double c1 = g->lo[0] + t1 * (g->hi[0] - g->lo[0]), c2 = g->lo[1] + t2 * (g->hi[1] - g->lo[1]);
+        for (size_t d = 0; d < D; d++)
+            g->x[d] = (float)(g->mean[d] + (double)g->sd[d] * (c1 * g->axes[d] + c2 * g->axes[D + d]));
+        int bad = 0;
+        landscape_params(g->net, g->x, 0, &bad);
+        double loss = NAN;
+        if (!bad && g->sub->n) { /* NaN where a grid point has no finite weights */
+            if (btsp_net_evaluate(g->net, g->sub->x, g->sub->n, g->sub->dim, g->out, n_out)) {
+                g->ok = 0;
+                return NULL;
+            }
+            if (n_out == g->sub->n_classes)
+                loss = btsp_an_mse(g->out, g->sub->y, g->sub->n, n_out);
+        }
+        g->grid[pt] = (float)loss;
+    }
+    return NULL;
+}
+
 /* Loss landscape along the first two principal components of the parameter trajectory
  * (EIANN's plot_loss_landscape): the snapshots, standardised per parameter, give two axes
  * (btsp_an_trajectory_pca()); a points x points grid spanning the trajectory's range plus 20 %
@@ -674,14 +717,14 @@ static int loss_landscape(an_ctx *a, size_t points, size_t rows)
     memset(&sub, 0, sizeof sub);
     size_t nr = rows < a->test.n ? rows : a->test.n, n_out = btsp_pop_size(btsp_net_output(net));
     float *X = malloc(n * D * sizeof *X), *axes = malloc(2 * D * sizeof *axes), *mean = malloc(D * sizeof *mean);
-    float *sd = malloc(D * sizeof *sd), *coords = malloc(n * 2 * sizeof *coords), *x = malloc(D * sizeof *x);
+    float *sd = malloc(D * sizeof *sd), *coords = malloc(n * 2 * sizeof *coords);
     float *grid = malloc(points * points * sizeof *grid), *out = malloc((nr ? nr : 1) * n_out * sizeof *out);
     float *tloss = malloc(n * sizeof *tloss);
     size_t *pick = malloc(n * sizeof *pick);
     double ex[2];
     int ok = 0;
     char dir[4096], name[256], err[1024];
-    if (!X || !axes || !mean || !sd || !coords || !x || !grid || !out || !tloss || !pick ||
+    if (!X || !axes || !mean || !sd || !coords || !grid || !out || !tloss || !pick ||
         btsp_dataset_subset(&a->test, 0, nr, &sub)) {
         fprintf(stderr, "btsp: out of memory for the loss landscape (%zu parameters x %zu snapshots)\n", D, n);
         goto done;
@@ -718,19 +761,26 @@ static int loss_landscape(an_ctx *a, size_t points, size_t rows)
         lo[c] -= ext;
         hi[c] += ext;
     }
-    for (size_t i = 0; i < points; i++)
-        for (size_t j = 0; j < points; j++) {
-            double t1 = points > 1 ? (double)j / (double)(points - 1) : 0.5;
-            double t2 = points > 1 ? (double)i / (double)(points - 1) : 0.5;
-            double c1 = lo[0] + t1 * (hi[0] - lo[0]), c2 = lo[1] + t2 * (hi[1] - lo[1]);
-            for (size_t d = 0; d < D; d++)
-                x[d] = (float)(mean[d] + (double)sd[d] * (c1 * axes[d] + c2 * axes[D + d]));
-            int bad = 0;
-            landscape_params(net, x, 0, &bad);
-            double loss = NAN;
-            if (!bad) /* NaN where a grid point has no finite weights */
-                an_accuracy(a, &sub, out, &loss);
-            grid[i * points + j] = (float)loss;
+    /* the grid points, J at a time: each network of --jobs evaluates whole points */
+    size_t m = a->n_evals < points * points ? a->n_evals : points * points;
+    grid_job jobs[CLI_MAX_EVAL_THREADS];
+    float *xbuf = malloc(m * D * sizeof *xbuf), *obuf = malloc(m * (nr ? nr : 1) * n_out * sizeof *obuf);
+    if (!xbuf || !obuf) {
+        free(xbuf);
+        free(obuf);
+        fprintf(stderr, "btsp: out of memory for the loss landscape\n");
+        goto done;
+    }
+    for (size_t k = 0; k < m; k++)
+        jobs[k] = (grid_job){a->evals[k], &sub, points, k, m, D, mean, sd, axes, lo, hi,
+                             xbuf + k * D, obuf + k * (nr ? nr : 1) * n_out, grid, 1};
+    cli_parallel(grid_job_run, jobs, sizeof jobs[0], m);
+    free(xbuf);
+    free(obuf);
+    for (size_t k = 0; k < m; k++)
+        if (!jobs[k].ok) {
+            fprintf(stderr, "btsp: loss landscape: %s\n", btsp_net_errmsg(jobs[k].net));
+            goto done;
         }
     char path[4096];
     if (!out_path(a, path, sizeof path, "landscape_loss.npy") || !cli_write_npy(path, grid, points, points))
@@ -772,7 +822,6 @@ done:
     free(mean);
     free(sd);
     free(coords);
-    free(x);
     free(grid);
     free(out);
     free(tloss);
@@ -805,6 +854,7 @@ typedef struct angle_job {
     int torch;
     double *res; /* n_snap x np x (sum of angles, count), shared: each job writes its snapshots */
     int ok;
+    size_t failed_at; /* the snapshot whose failure msg describes (n_snap: set-up) */
     char msg[1200];
 } angle_job;
 
@@ -819,6 +869,7 @@ static void *angle_job_run(void *arg)
     memset(&ord, 0, sizeof ord);
     char err[1024];
     j->ok = 0;
+    j->failed_at = 0; /* before any snapshot of this job */
     if (!grad || !before) {
         snprintf(j->msg, sizeof j->msg, "out of memory");
         goto done;
@@ -829,6 +880,7 @@ static void *angle_job_run(void *arg)
     }
     for (size_t s = j->first; s < j->n_snap; s += j->stride) {
         char dir[4096], name[64];
+        j->failed_at = s;
         snprintf(name, sizeof name, "snapshots/%llu", j->snaps[s]);
         if (!cli_path(dir, sizeof dir, j->run, name) || btsp_net_reset(net, BTSP_RESET_STATE) ||
             btsp_io_load_weights(net, dir, 1, err, sizeof err)) {
@@ -926,13 +978,16 @@ static int update_angles(an_ctx *a, const char *run_json, unsigned long long dat
     const char *ofile = json_string(run_json, "order", order, sizeof order) ? order : NULL;
     for (size_t k = 0; k < m; k++)
         jobs[k] = (angle_job){a->evals[k], a->run, tr, pi, np, total, snaps, n_snap, k, m, n_steps, bp_steps, ofile,
-                              data_seed, run_torch_rng(run_json), res, 0, ""};
+                              data_seed, run_torch_rng(run_json), res, 0, 0, ""};
     cli_parallel(angle_job_run, jobs, sizeof jobs[0], m);
+    size_t bad = m; /* report the failure at the earliest snapshot, as one job would */
     for (size_t k = 0; k < m; k++)
-        if (!jobs[k].ok) {
-            fprintf(stderr, "btsp analyze: %s\n", jobs[k].msg);
-            goto done;
-        }
+        if (!jobs[k].ok && (bad == m || jobs[k].failed_at < jobs[bad].failed_at))
+            bad = k;
+    if (bad < m) {
+        fprintf(stderr, "btsp analyze: %s\n", jobs[bad].msg);
+        goto done;
+    }
     FILE *f = open_out(a, "update_angles.csv");
     if (!f)
         goto done;
@@ -1223,8 +1278,9 @@ static int maxact_rfs(an_ctx *a, size_t n_img, unsigned window, uint64_t seed)
     if (!n_img || !t->n)
         return 1;
     fprintf(stderr, "  activation-maximisation receptive fields (%zu test images, %u backward steps)\n", n_img, window);
-    btsp_net *const *nets;
-    size_t J = an_evaluators(a, &nets); /* --jobs: J images at a time, one per network */
+    size_t J = a->n_evals; /* --jobs: J images at a time, one per network */
+    if (!an_sync_copies(a))
+        return 0;
     for (size_t i = 0; i < btsp_net_pop_count(net); i++) {
         const btsp_pop *p = btsp_net_pop_at(net, i);
         if (!rf_population(net, p))
@@ -1243,7 +1299,7 @@ static int maxact_rfs(an_ctx *a, size_t n_img, unsigned window, uint64_t seed)
             rf_job jobs[CLI_MAX_EVAL_THREADS];
             for (size_t q = 0; q < m; q++) {
                 size_t row = (size_t)(btsp_k_rand_u64(seed, RF_STREAM, k0 + q) % t->n);
-                jobs[q] = (rf_job){nets[q], btsp_net_pop_at(nets[q], i), t->x + row * dim, cot, dim, n, window,
+                jobs[q] = (rf_job){a->evals[q], btsp_net_pop_at(a->evals[q], i), t->x + row * dim, cot, dim, n, window,
                                    g + q * n * dim, BTSP_OK};
             }
             cli_parallel(rf_job_run, jobs, sizeof jobs[0], m);
@@ -1461,10 +1517,9 @@ static int test_activities(an_ctx *a, float **act, float **prev)
     }
     if (!P)
         return 1;
-    btsp_net *const *nets;
-    size_t m = an_evaluators(a, &nets);
-    m = m < P ? m : P;
-    size_t per = (P + m - 1) / m;
+    if (!an_sync_copies(a))
+        return 0;
+    size_t m = a->n_evals < P ? a->n_evals : P, per = (P + m - 1) / m;
     act_part parts[CLI_MAX_EVAL_THREADS];
     float **ptrs = malloc(2 * m * np * sizeof *ptrs);
     if (!ptrs) {
@@ -1473,7 +1528,7 @@ static int test_activities(an_ctx *a, float **act, float **prev)
     }
     for (size_t k = 0; k < m; k++) {
         size_t r0 = k * per < P ? k * per : P, r1 = r0 + per < P ? r0 + per : P;
-        parts[k] = (act_part){nets[k], t, r0, r1 - r0, act, prev, ptrs + 2 * k * np, ptrs + (2 * k + 1) * np,
+        parts[k] = (act_part){a->evals[k], t, r0, r1 - r0, act, prev, ptrs + 2 * k * np, ptrs + (2 * k + 1) * np,
                               BTSP_OK};
     }
     cli_parallel(act_part_run, parts, sizeof parts[0], m);
