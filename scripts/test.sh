@@ -5,7 +5,8 @@
 #   3. ASan + UBSan build in build/asan; ctest without the install, slow and bench labels
 #   4. Clang build in build/clang (when clang is installed; BTSP_TEST_CLANG=0 skips it), without
 #      the AVX kernels (-DBTSP_AVX=OFF) so that the SSE2 path is tested on AVX machines too
-#   5. Doxygen documentation (fails on any warning, e.g. an undocumented public symbol)
+#   5. Cross-build determinism: the demo trained by each build gives bitwise the same weights
+#   6. Doxygen documentation (fails on any warning, e.g. an undocumented public symbol)
 # Works from any directory. Exits non-zero on the first failure.
 # Environment: JOBS (default 2), BTSP_TEST_CLANG (default 1).
 set -euo pipefail
@@ -61,6 +62,27 @@ if [[ ${BTSP_TEST_CLANG:-1} != 0 ]] && command -v clang >/dev/null 2>&1 && comma
 else
   section "Clang build skipped (clang not installed or BTSP_TEST_CLANG=0)"
 fi
+
+# Results depend only on the seed, never on compiler, optimisation level or CPU path (btsp.h):
+# the demo trained by every build made above (gcc -O3 with AVX, gcc Debug with sanitizers,
+# clang without AVX) must end with bitwise the same weights, loss history and JSON figures.
+current="cross-build determinism"
+section "Same bits from every build (btsp demo, 600 samples)"
+det=$(mktemp -d "${TMPDIR:-/tmp}/btsp_det_XXXXXX")
+builds=(test asan)
+[[ -x build/clang/src/btsp ]] && builds+=(clang)
+for b in "${builds[@]}"; do
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} build/$b/src/btsp demo --samples 600 --out "$det/$b" \
+    --history-interval 200 --quiet | tail -n 1 | sed 's/, "train_seconds".*//; s/"out": "[^"]*"//' >"$det/$b.json"
+done
+for b in "${builds[@]:1}"; do
+  cmp "$det/test.json" "$det/$b.json" || { echo "build/$b: different figures" >&2; exit 1; }
+  for f in "$det/test"/*.npy "$det/test"/snapshots/*/*.npy; do
+    cmp -s "$f" "$det/$b/${f#"$det/test/"}" || { echo "build/$b: ${f#"$det/test/"} differs from build/test" >&2; exit 1; }
+  done
+  echo "build/$b: same bits as build/test ($(ls "$det/test"/*.npy "$det/test"/snapshots/*/*.npy | wc -l) files)"
+done
+rm -rf "$det"
 
 current="documentation"
 section "Documentation (Doxygen, warnings are errors)"
