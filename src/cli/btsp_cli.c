@@ -9,8 +9,8 @@
  *   btsp info CONFIG
  *   btsp analyze RUN_DIR [--data NAME] [--max-test N] [--rsm-patterns N] [--angle-samples N] [--bp-steps K]
  *                        [--rf-images N] [--landscape-points K] [--landscape-rows N] [--jobs J]
- *   btsp compare --data NAME [--samples N] [--seeds K] [--out DIR] [--rng counter|torch]
- *                [--val-window W [--val-step K]] [--jobs J] CONFIG...
+ *   btsp compare --data NAME [--samples N] [--seeds K] [--out DIR [--analyze]] [--rng counter|torch]
+ *                [--val-window W [--val-step K]] [--jobs J] CONFIG...   (--analyze takes the analyze options)
  *   btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR ...] [--val-window W [--val-step K]]
  *
  * CONFIG is an EIANN YAML file or "@demo", the embedded demo network; the data set "demo" is
@@ -64,8 +64,9 @@ static int usage(FILE *f)
             "  btsp analyze RUN_DIR [--data NAME] [--max-test N] [--rsm-patterns N] [--angle-samples N]\n"
             "                       [--bp-steps K] [--rf-images N] [--landscape-points K] [--landscape-rows N]\n"
             "                       [--jobs J]\n"
-            "  btsp compare --data NAME [--samples N] [--seeds K] [--out DIR [--history-interval K]]\n"
+            "  btsp compare --data NAME [--samples N] [--seeds K] [--out DIR [--history-interval K] [--analyze]]\n"
             "               [--rng counter|torch] [--val-window W [--val-step K]] [--jobs J] CONFIG...\n"
+            "               (--analyze: btsp analyze every run, with the analyze options above)\n"
             "  btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR [--history-interval K]]\n"
             "            [--val-window W [--val-step K]] [--jobs J] [--quiet]\n"
             "CONFIG is an EIANN YAML file or @demo (the embedded demo network; data set 'demo').\n"
@@ -168,6 +169,9 @@ static int parse_options(int argc, char **argv, int first, options *o, const cha
         }
         else if (strcmp(a, "--quiet") == 0) {
             o->quiet = 1;
+            takes = 0;
+        } else if (strcmp(a, "--analyze") == 0) {
+            o->analyze = 1;
             takes = 0;
         } else if (positional && a[0] != '-') {
             (*positional)[(*n_pos)++] = a;

@@ -52,6 +52,8 @@ typedef struct options {
     unsigned long long val_step;     /* train/compare: samples between its validation points */
     unsigned long long jobs;         /* compare: runs at once (threads) */
     int quiet;
+    int analyze;     /* compare --analyze: btsp analyze every run directory, summaries side by side */
+    int no_json;     /* analyze called by compare: no JSON line of its own */
     int history_set; /* --history-interval given */
     int val_step_set; /* --val-step given */
 } options;

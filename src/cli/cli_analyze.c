@@ -1,6 +1,7 @@
 /* `btsp analyze RUN_DIR`: analyses of a run directory written by `btsp train --out` (or
  * `btsp demo --out`), into RUN_DIR/analysis/ (formulas and file list: docs/analysis.md):
  *
+ *   summary.csv               kind,item,metric,value: the headline figures in one table
  *   accuracy_history.csv      samples,test_accuracy,test_loss,val_accuracy per snapshot
  *   weight_norms.csv          samples, Frobenius norm of every projection per snapshot
  *   feedback_angles.csv       samples, angle(W, B^T) for every learned forward projection W
@@ -196,6 +197,7 @@ typedef struct an_ctx {
     btsp_dataset test; /* possibly truncated copy */
     int png;
     size_t n_outputs;
+    FILE *sum; /* summary.csv: one row per headline figure, open during the whole analysis */
     FILE *rfm; /* rf_metrics.csv and rf_spectrum.csv, open while the receptive-field analyses run */
     FILE *rfs;
     /* --jobs: the evaluating networks, copies first and `net` itself last. (Its activities after
@@ -429,6 +431,17 @@ static double mean_angle_deg(double cos_sum, size_t n)
     return acos(c > 1 ? 1 : c < -1 ? -1 : c) / DEG;
 }
 
+/* One row of summary.csv (kind,item,metric,value): the headline figures of the analysis in one
+ * long-format table, which `btsp compare --analyze` gathers over configs and seeds. */
+static void summary_row(an_ctx *a, const char *kind, const char *item, const char *metric, double v)
+{
+    if (!a->sum)
+        return;
+    fprintf(a->sum, "%s,%s,%s,", kind, item, metric);
+    cli_csv_number(a->sum, v);
+    fputc('\n', a->sum);
+}
+
 static int test_activities(an_ctx *a, float **act, float **prev);
 static void free_activities(float **act, size_t np);
 static int representation_history(an_ctx *a, const unsigned long long *snaps, size_t n_snap, const double *rep);
@@ -548,6 +561,8 @@ static int snapshot_histories(an_ctx *a, const csv_table *val)
         upd[s * (n_pairs + 1) + n_pairs] = (float)mean_angle_deg(dcos_sum, n_moved);
         fprintf(stderr, "  snapshot %llu: test accuracy %.2f%%\n", snaps[s], (double)row[0]);
     }
+    if (n_pairs)
+        summary_row(a, "feedback_angle", "all", "last_snapshot", hist[(n_snap - 1) * w + 3 + n_proj + n_pairs]);
     FILE *f = open_out(a, "accuracy_history.csv");
     if (!f)
         goto done;
@@ -1011,6 +1026,22 @@ static int update_angles(an_ctx *a, const char *run_json, unsigned long long dat
                 series[j * n_snap + s] = (float)mean;
         }
         fputc('\n', f);
+    }
+    for (size_t j = 0; j < np; j++) { /* per projection: the last snapshot, and the mean over snapshots */
+        const char *name = btsp_proj_name(btsp_net_proj_at(net, pi[j]));
+        double last = NAN, sum = 0.0;
+        size_t cnt = 0;
+        for (size_t s = 0; s < n_snap; s++) {
+            double n = res[(s * np + j) * 2 + 1], mean = n > 0.0 ? res[(s * np + j) * 2] / n : NAN;
+            if (s + 1 == n_snap)
+                last = mean;
+            if (isfinite(mean)) {
+                sum += mean;
+                cnt++;
+            }
+        }
+        summary_row(a, "update_angle", name, "last_snapshot", last);
+        summary_row(a, "update_angle", name, "mean_over_snapshots", cnt ? sum / (double)cnt : NAN);
     }
     ok = close_out(a, f, "update_angles.csv") && series && xs &&
          write_png_lines(a, "update_angles.png", xs, series, np, n_snap, 0.0, 120.0);
@@ -1792,6 +1823,10 @@ static int population_analyses(an_ctx *a, size_t rsm_max, double *eq_residual)
             cli_csv_number(f, v[k]);
         }
         fprintf(f, ",%zu,%zu\n", m->active_units, m->silent_patterns);
+        summary_row(a, "representation", btsp_pop_full_name(p), "sparsity", m->sparsity);
+        summary_row(a, "representation", btsp_pop_full_name(p), "selectivity", m->selectivity);
+        summary_row(a, "representation", btsp_pop_full_name(p), "discriminability", m->discriminability);
+        summary_row(a, "representation", btsp_pop_full_name(p), "participation_ratio", m->pr);
         fprintf(stderr, "  %-14s sparsity %.3f selectivity %.3f discriminability %.3f PR %.1f\n",
                 btsp_pop_full_name(p), m->sparsity, m->selectivity, m->discriminability, m->pr);
     }
@@ -2019,6 +2054,9 @@ int cli_cmd_analyze(options *o)
             a.png ? "" : "; built without libpng: CSV and .npy only, no PNG figures");
     if (cli_path(path, sizeof path, a.run, "val_history.csv"))
         have_val = csv_read(path, &val);
+    if (!(a.sum = open_out(&a, "summary.csv")))
+        goto done;
+    fputs("kind,item,metric,value\n", a.sum);
     if (!snapshot_histories(&a, have_val ? &val : NULL) || !binned_histories(&a) ||
         !update_angles(&a, run_json, (unsigned long long)data_seed, (size_t)o->angle_samples, o->bp_steps) ||
         !loss_landscape(&a, (size_t)o->landscape_points, (size_t)o->landscape_rows))
@@ -2050,6 +2088,17 @@ int cli_cmd_analyze(options *o)
     if (!closed || !plateau_picture(&a, run_json, (unsigned long long)data_seed) ||
         !train_accuracy(&a, run_json, (unsigned long long)data_seed))
         goto done;
+    summary_row(&a, "test", "all", "accuracy", acc);
+    summary_row(&a, "test", "all", "loss", loss);
+    summary_row(&a, "receptive_fields", "first_layer", "structure", rf_structure);
+    summary_row(&a, "equilibration", "all", "residual", eq_residual);
+    closed = close_out(&a, a.sum, "summary.csv");
+    a.sum = NULL;
+    if (!closed)
+        goto done;
+    rc = 0;
+    if (o->no_json) /* btsp compare --analyze: its own JSON line stays the last */
+        goto done;
     printf("{");
     cli_json_string(stdout, "command", "analyze", 0);
     cli_json_string(stdout, "run", a.run, 0);
@@ -2061,8 +2110,9 @@ int cli_cmd_analyze(options *o)
     cli_json_number(stdout, "equilibration_residual", eq_residual, 0);
     cli_json_number(stdout, "rf_structure", rf_structure, 0);
     printf("\"png\": %s, \"files\": %zu}\n", a.png ? "true" : "false", a.n_outputs);
-    rc = 0;
 done:
+    if (a.sum)
+        fclose(a.sum);
     if (a.rfm)
         fclose(a.rfm);
     if (a.rfs)

@@ -11,7 +11,8 @@
  * With --out DIR every run keeps its run directory DIR/<name>/seed<i> (snapshots every
  * --history-interval samples), and DIR gets summary.csv, val_history.csv (all runs, long
  * format), val_history_mean.csv (mean over seeds per config, side by side) and
- * val_history.png. */
+ * val_history.png; with --analyze also every run's analysis (btsp analyze) and its headline
+ * figures side by side: analysis_summary.csv, analysis_means.csv. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "cli.h"
@@ -377,6 +378,130 @@ static int run_tasks(const options *o, const data_split *d, int is_demo, cfg_res
     return 1;
 }
 
+/* One headline figure of the analyses (a row key of summary.csv) and its value per seed. */
+typedef struct an_entry {
+    size_t cfg;
+    char kind[32], item[96], metric[32];
+    double *v; /* K values, NaN where a seed has none */
+} an_entry;
+
+/* --analyze: `btsp analyze` (with the analyze options given to compare) on every kept run
+ * directory, then the rows of each run's analysis/summary.csv side by side: DIR/analysis_summary.csv
+ * (config,seed,kind,item,metric,value) and DIR/analysis_means.csv (config,kind,item,metric,mean,
+ * sem,n over seeds), and on stdout a table of the E populations' representations and the update
+ * angles vs backprop. Returns 0 if an analysis or a file failed. */
+static int analyze_runs(const options *o, const cfg_result *res, size_t n_cfg, size_t K)
+{
+    char path[4096], line[512], dir[4000];
+    an_entry *e = NULL;
+    size_t n_e = 0, cap = 0;
+    int ok = 1;
+    FILE *lf = cli_path(path, sizeof path, o->out, "analysis_summary.csv") ? fopen(path, "w") : NULL;
+    if (!lf) {
+        fprintf(stderr, "btsp: cannot write %s/analysis_summary.csv\n", o->out);
+        return 0;
+    }
+    fputs("config,seed,kind,item,metric,value\n", lf);
+    for (size_t c = 0; c < n_cfg; c++)
+        for (size_t i = 0; i < res[c].runs && !res[c].status; i++) {
+            snprintf(dir, sizeof dir, "%s/%s/seed%zu", o->out, res[c].name, i);
+            options ao = *o;
+            ao.weights = dir;
+            ao.no_json = 1;
+            fprintf(stderr, "btsp compare: analysing %s\n", dir);
+            if (cli_cmd_analyze(&ao) != 0) {
+                fprintf(stderr, "btsp compare: the analysis of %s failed\n", dir);
+                ok = 0;
+                continue;
+            }
+            snprintf(path, sizeof path, "%s/analysis/summary.csv", dir);
+            FILE *f = fopen(path, "r");
+            if (!f || !fgets(line, sizeof line, f)) { /* the header */
+                fprintf(stderr, "btsp compare: cannot read %s\n", path);
+                if (f)
+                    fclose(f);
+                ok = 0;
+                continue;
+            }
+            while (fgets(line, sizeof line, f)) {
+                char kind[32], item[96], metric[32], val[64];
+                if (sscanf(line, "%31[^,],%95[^,],%31[^,],%63s", kind, item, metric, val) != 4)
+                    continue;
+                double v = strcmp(val, "nan") == 0 ? NAN : strtod(val, NULL);
+                fprintf(lf, "%s,%zu,%s,%s,%s,", res[c].name, i, kind, item, metric);
+                cli_csv_number(lf, v);
+                fputc('\n', lf);
+                size_t k = 0;
+                while (k < n_e && !(e[k].cfg == c && !strcmp(e[k].kind, kind) && !strcmp(e[k].item, item) &&
+                                    !strcmp(e[k].metric, metric)))
+                    k++;
+                if (k == n_e) {
+                    if (n_e == cap) {
+                        an_entry *ne = realloc(e, (cap ? 2 * cap : 64) * sizeof *e);
+                        if (!ne) {
+                            ok = 0;
+                            break;
+                        }
+                        e = ne;
+                        cap = cap ? 2 * cap : 64;
+                    }
+                    e[n_e] = (an_entry){c, "", "", "", malloc(K * sizeof(double))};
+                    if (!e[n_e].v) {
+                        ok = 0;
+                        break;
+                    }
+                    snprintf(e[n_e].kind, sizeof e[n_e].kind, "%s", kind);
+                    snprintf(e[n_e].item, sizeof e[n_e].item, "%s", item);
+                    snprintf(e[n_e].metric, sizeof e[n_e].metric, "%s", metric);
+                    for (size_t q = 0; q < K; q++)
+                        e[n_e].v[q] = NAN;
+                    n_e++;
+                }
+                e[k].v[i] = v;
+            }
+            fclose(f);
+        }
+    ok = fclose(lf) == 0 && ok;
+    FILE *mf = cli_path(path, sizeof path, o->out, "analysis_means.csv") ? fopen(path, "w") : NULL;
+    if (!mf) {
+        fprintf(stderr, "btsp: cannot write %s/analysis_means.csv\n", o->out);
+        ok = 0;
+    } else {
+        fputs("config,kind,item,metric,mean,sem,n\n", mf);
+        for (size_t k = 0; k < n_e; k++) {
+            size_t n = 0;
+            for (size_t q = 0; q < K; q++)
+                n += isfinite(e[k].v[q]) != 0;
+            fprintf(mf, "%s,%s,%s,%s,", res[e[k].cfg].name, e[k].kind, e[k].item, e[k].metric);
+            cli_csv_number(mf, mean_of(e[k].v, K));
+            fputc(',', mf);
+            cli_csv_number(mf, sem_of(e[k].v, K));
+            fprintf(mf, ",%zu\n", n);
+        }
+        ok = fclose(mf) == 0 && ok;
+    }
+    /* the side-by-side table: E populations (sparsity, selectivity, discriminability, PR) and
+     * update angles at the last snapshot, mean +- SEM over seeds */
+    printf("analyses (btsp analyze of every run; mean +- SEM over seeds; all rows in %s/analysis_means.csv)\n",
+           o->out);
+    for (size_t c = 0; c < n_cfg; c++)
+        for (size_t k = 0; k < n_e; k++) {
+            const an_entry *x = e + k;
+            size_t len = strlen(x->item);
+            int e_pop = !strcmp(x->kind, "representation") && len > 2 && !strcmp(x->item + len - 2, ".E");
+            int angle = !strcmp(x->kind, "update_angle") && !strcmp(x->metric, "last_snapshot");
+            int fb = !strcmp(x->kind, "feedback_angle");
+            if (x->cfg != c || !(e_pop || angle || fb))
+                continue;
+            printf("  %-24s %-16s %-22s %-20s %.3f +- %.3f\n", res[c].name, x->kind, x->item, x->metric,
+                   mean_of(x->v, K), sem_of(x->v, K));
+        }
+    for (size_t k = 0; k < n_e; k++)
+        free(e[k].v);
+    free(e);
+    return ok;
+}
+
 int cli_cmd_compare(options *o)
 {
     if (!o->data || o->n_configs == 0) {
@@ -385,6 +510,10 @@ int cli_cmd_compare(options *o)
     }
     if (!cli_check_val_window(o->val_window, o->val_step, o->samples))
         return 2;
+    if (o->analyze && !o->out) {
+        fprintf(stderr, "btsp compare: --analyze analyses the run directories: give --out DIR\n");
+        return 2;
+    }
     size_t n_cfg = o->n_configs, K = (size_t)o->seeds;
     cfg_result *res = calloc(n_cfg, sizeof *res);
     if (!res)
@@ -457,6 +586,8 @@ int cli_cmd_compare(options *o)
     if (o->out) {
         files_ok = write_summary(o, res, n_cfg);
         files_ok = write_histories(o, res, n_cfg) && files_ok;
+        if (o->analyze)
+            files_ok = analyze_runs(o, res, n_cfg, K) && files_ok;
     }
     printf("{");
     cli_json_string(stdout, "command", "compare", 0);

@@ -222,6 +222,30 @@ for s in 0 1; do
   done
 done
 if "$btsp" compare --data demo --jobs 0 @demo 2>/dev/null; then fail "compare --jobs 0 accepted"; fi
+# --analyze: btsp analyze on every run directory, the headline figures side by side
+cmpa=$("$btsp" compare --data demo --samples 300 --seeds 2 --quiet --history-interval 100 --out "$tmp/cmpa" \
+  --analyze --angle-samples 5 --rf-images 10 --landscape-points 0 --max-test 200 @demo "$tmp/unsup.yaml" \
+  2>"$tmp/cmpa.log") || { cat "$tmp/cmpa.log" >&2; fail "compare --analyze"; }
+tail -n 1 <<<"$cmpa" | grep -q '^{"command": "compare"' || fail "compare --analyze: last line is not its JSON"
+grep -q '^  demo .*representation .*H1.E .*sparsity ' <<<"$cmpa" || fail "compare --analyze table: $cmpa"
+grep -q '^  demo .*update_angle .*OutputE_H1E ' <<<"$cmpa" || fail "compare --analyze: no update angle row"
+need "$tmp/cmpa/analysis_summary.csv" "$tmp/cmpa/analysis_means.csv" "$tmp/cmpa/demo/seed0/analysis/summary.csv" \
+  "$tmp/cmpa/demo/seed1/analysis/summary.csv"
+head -n 1 "$tmp/cmpa/analysis_summary.csv" | grep -qx 'config,seed,kind,item,metric,value' || fail "analysis_summary header"
+[[ $(grep -c '^demo,[01],representation,H1.E,sparsity,' "$tmp/cmpa/analysis_summary.csv") -eq 2 ]] ||
+  fail "analysis_summary.csv: one H1.E sparsity row per seed"
+! grep -q '^unsup,' "$tmp/cmpa/analysis_summary.csv" || fail "an unsupported config was analysed"
+# the mean over seeds is the mean of the two runs' own summary rows
+s0=$(grep '^test,all,accuracy,' "$tmp/cmpa/demo/seed0/analysis/summary.csv" | cut -d, -f4)
+s1=$(grep '^test,all,accuracy,' "$tmp/cmpa/demo/seed1/analysis/summary.csv" | cut -d, -f4)
+m=$(grep '^demo,test,all,accuracy,' "$tmp/cmpa/analysis_means.csv" | cut -d, -f5,7)
+awk -v a="$s0" -v b="$s1" -v m="${m%,*}" -v n="${m#*,}" \
+  'BEGIN { d = (a + b) / 2 - m; exit !(n == 2 && d < 1e-9 && d > -1e-9) }' ||
+  fail "analysis_means.csv: test accuracy mean $m vs runs $s0, $s1"
+if "$btsp" compare --data demo --samples 100 --seeds 1 --analyze @demo >/dev/null 2>"$tmp/err.log"; then
+  fail "compare --analyze without --out accepted"
+fi
+grep -q 'give --out DIR' "$tmp/err.log" || fail "compare --analyze without --out: $(cat "$tmp/err.log")"
 
 # 5. errors are reported, not crashes
 if "$btsp" analyze "$tmp/nonexistent" 2>"$tmp/err.log"; then fail "analyze of a missing directory succeeded"; fi
