@@ -484,6 +484,9 @@ static int analyze_runs(const options *o, const cfg_result *res, size_t n_cfg, s
      * update angles at the last snapshot, mean +- SEM over seeds */
     printf("analyses (btsp analyze of every run; mean +- SEM over seeds; all rows in %s/analysis_means.csv)\n",
            o->out);
+    size_t wname = 6;
+    for (size_t c = 0; c < n_cfg; c++)
+        wname = strlen(res[c].name) > wname ? strlen(res[c].name) : wname;
     for (size_t c = 0; c < n_cfg; c++)
         for (size_t k = 0; k < n_e; k++) {
             const an_entry *x = e + k;
@@ -493,8 +496,8 @@ static int analyze_runs(const options *o, const cfg_result *res, size_t n_cfg, s
             int fb = !strcmp(x->kind, "feedback_angle");
             if (x->cfg != c || !(e_pop || angle || fb))
                 continue;
-            printf("  %-24s %-16s %-22s %-20s %.3f +- %.3f\n", res[c].name, x->kind, x->item, x->metric,
-                   mean_of(x->v, K), sem_of(x->v, K));
+            printf("  %-*s  %-14s  %-20s  %-19s  %.3f +- %.3f\n", (int)wname, res[c].name, x->kind, x->item,
+                   x->metric, mean_of(x->v, K), sem_of(x->v, K));
         }
     for (size_t k = 0; k < n_e; k++)
         free(e[k].v);
