@@ -381,7 +381,7 @@ static int run_tasks(const options *o, const data_split *d, int is_demo, cfg_res
 /* One headline figure of the analyses (a row key of summary.csv) and its value per seed. */
 typedef struct an_entry {
     size_t cfg;
-    char kind[32], item[96], metric[32];
+    char kind[32], item[256], metric[32];
     double *v; /* K values, NaN where a seed has none */
 } an_entry;
 
@@ -392,7 +392,7 @@ typedef struct an_entry {
  * angles vs backprop. Returns 0 if an analysis or a file failed. */
 static int analyze_runs(const options *o, const cfg_result *res, size_t n_cfg, size_t K)
 {
-    char path[4096], line[512], dir[4000];
+    char path[4096], line[1024], dir[4000];
     an_entry *e = NULL;
     size_t n_e = 0, cap = 0;
     int ok = 1;
@@ -424,9 +424,9 @@ static int analyze_runs(const options *o, const cfg_result *res, size_t n_cfg, s
                 continue;
             }
             while (fgets(line, sizeof line, f)) {
-                char kind[32], item[96], metric[32], val[64];
-                if (sscanf(line, "%31[^,],%95[^,],%31[^,],%63s", kind, item, metric, val) != 4)
-                    continue;
+                char kind[32], item[256], metric[32], val[64];
+                if (sscanf(line, "%31[^,],%255[^,],%31[^,],%63s", kind, item, metric, val) != 4)
+                    continue; /* not a row of ours (names are at most 255 characters here) */
                 double v = strcmp(val, "nan") == 0 ? NAN : strtod(val, NULL);
                 fprintf(lf, "%s,%zu,%s,%s,%s,", res[c].name, i, kind, item, metric);
                 cli_csv_number(lf, v);
