@@ -36,6 +36,7 @@ typedef struct cfg_result {
     size_t runs;
     double *test, *val, *win, *sps;
     double test_mean, test_sem, val_mean, win_mean, sps_mean;
+    size_t analyzed; /* --analyze: runs whose analysis succeeded */
 } cfg_result;
 
 static void config_name(const char *config, char *buf, size_t len)
@@ -52,6 +53,9 @@ static void config_name(const char *config, char *buf, size_t len)
     else if (n > 4 && strcmp(b + n - 4, ".yml") == 0)
         n -= 4;
     snprintf(buf, len, "%.*s", (int)n, b);
+    for (char *c = buf; *c; c++) /* the name is a CSV field and a directory name */
+        if (*c == ',' || *c == '"' || *c == '\n' || *c == '\r')
+            *c = '_';
 }
 
 static double mean_of(const double *v, size_t n)
@@ -390,7 +394,7 @@ typedef struct an_entry {
  * (config,seed,kind,item,metric,value) and DIR/analysis_means.csv (config,kind,item,metric,mean,
  * sem,n over seeds), and on stdout a table of the E populations' representations and the update
  * angles vs backprop. Returns 0 if an analysis or a file failed. */
-static int analyze_runs(const options *o, const cfg_result *res, size_t n_cfg, size_t K)
+static int analyze_runs(const options *o, cfg_result *res, size_t n_cfg, size_t K)
 {
     char path[4096], line[1024], dir[4000];
     an_entry *e = NULL;
@@ -414,6 +418,7 @@ static int analyze_runs(const options *o, const cfg_result *res, size_t n_cfg, s
                 ok = 0;
                 continue;
             }
+            res[c].analyzed++;
             snprintf(path, sizeof path, "%s/analysis/summary.csv", dir);
             FILE *f = fopen(path, "r");
             if (!f || !fgets(line, sizeof line, f)) { /* the header */
@@ -424,10 +429,15 @@ static int analyze_runs(const options *o, const cfg_result *res, size_t n_cfg, s
                 continue;
             }
             while (fgets(line, sizeof line, f)) {
-                char kind[32], item[256], metric[32], val[64];
-                if (sscanf(line, "%31[^,],%255[^,],%31[^,],%63s", kind, item, metric, val) != 4)
+                char kind[32], item[256], metric[32];
+                int used = 0;
+                if (sscanf(line, "%31[^,],%255[^,],%31[^,],%n", kind, item, metric, &used) != 3 || !used)
                     continue; /* not a row of ours (names are at most 255 characters here) */
-                double v = strcmp(val, "nan") == 0 ? NAN : strtod(val, NULL);
+                /* the value: empty (cli_csv_number's NaN), a number, inf or -inf */
+                char *end;
+                double v = strtod(line + used, &end);
+                if (end == line + used)
+                    v = NAN;
                 fprintf(lf, "%s,%zu,%s,%s,%s,", res[c].name, i, kind, item, metric);
                 cli_csv_number(lf, v);
                 fputc('\n', lf);
@@ -496,8 +506,11 @@ static int analyze_runs(const options *o, const cfg_result *res, size_t n_cfg, s
             int fb = !strcmp(x->kind, "feedback_angle");
             if (x->cfg != c || !(e_pop || angle || fb))
                 continue;
-            printf("  %-*s  %-14s  %-20s  %-19s  %.3f +- %.3f\n", (int)wname, res[c].name, x->kind, x->item,
-                   x->metric, mean_of(x->v, K), sem_of(x->v, K));
+            size_t n = 0;
+            for (size_t q = 0; q < K; q++)
+                n += isfinite(x->v[q]) != 0;
+            printf("  %-*s  %-14s  %-20s  %-19s  %.3f +- %.3f  (n = %zu)\n", (int)wname, res[c].name, x->kind,
+                   x->item, x->metric, mean_of(x->v, K), sem_of(x->v, K), n);
         }
     for (size_t k = 0; k < n_e; k++)
         free(e[k].v);
@@ -618,6 +631,8 @@ int cli_cmd_compare(options *o)
         cli_json_number(stdout, "val_accuracy_mean", r->val_mean, 0);
         if (win)
             cli_json_number(stdout, "val_window_accuracy_mean", r->win_mean, 0);
+        if (o->analyze)
+            printf("\"analyzed_runs\": %zu, ", r->analyzed);
         cli_json_number(stdout, "samples_per_second", r->sps_mean, 1);
         printf("}");
     }

@@ -242,6 +242,15 @@ m=$(grep '^demo,test,all,accuracy,' "$tmp/cmpa/analysis_means.csv" | cut -d, -f5
 awk -v a="$s0" -v b="$s1" -v m="${m%,*}" -v n="${m#*,}" \
   'BEGIN { d = (a + b) / 2 - m; exit !(n == 2 && d < 1e-9 && d > -1e-9) }' ||
   fail "analysis_means.csv: test accuracy mean $m vs runs $s0, $s1"
+tail -n 1 <<<"$cmpa" | grep -q '"name": "demo", .*"analyzed_runs": 2' || fail "compare --analyze: analyzed_runs"
+# a figure that is NaN in a run (discriminability over one test row) keeps its row, empty, n = 0
+"$btsp" compare --data demo --samples 200 --seeds 1 --quiet --history-interval 100 --out "$tmp/cmpn" --analyze \
+  --angle-samples 1 --rf-images 5 --landscape-points 0 --max-test 1 @demo >/dev/null 2>"$tmp/cmpn.log" ||
+  { cat "$tmp/cmpn.log" >&2; fail "compare --analyze --max-test 1"; }
+grep -q '^demo,0,representation,H1.E,discriminability,$' "$tmp/cmpn/analysis_summary.csv" ||
+  fail "analysis_summary.csv lost a NaN row"
+grep -q '^demo,representation,H1.E,discriminability,,,0$' "$tmp/cmpn/analysis_means.csv" ||
+  fail "analysis_means.csv: NaN row $(grep discriminability "$tmp/cmpn/analysis_means.csv" | head -n 2)"
 if "$btsp" compare --data demo --samples 100 --seeds 1 --analyze @demo >/dev/null 2>"$tmp/err.log"; then
   fail "compare --analyze without --out accepted"
 fi
