@@ -70,6 +70,7 @@ static int usage(FILE *f)
             "  btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR [--history-interval K]]\n"
             "            [--val-window W [--val-step K]] [--jobs J] [--quiet]\n"
             "CONFIG is an EIANN YAML file or @demo (the embedded demo network; data set 'demo').\n"
+            "An option that the command does not read is an error (exit status 2).\n"
             "defaults: --samples 20000 (demo 3000), --seed 66049, --data-seed 257, --seeds 5, --rng counter\n"
             "          (torch: EIANN's initial weights and sample order for the same seeds),\n"
             "          --history-interval %u with --out (0: no snapshots), --rsm-patterns 500,\n"
@@ -117,6 +118,62 @@ static const num_opt num_opts[] = {
     {"--val-step", offsetof(options, val_step), 1, 0},
     {"--jobs", offsetof(options, jobs), 1, CLI_MAX_EVAL_THREADS},
 };
+
+/* Which commands read each option: one given to a command that would ignore it is an error
+ * (a typo'd command line must not run silently without what the user asked for). */
+enum { C_TRAIN = 1, C_EVAL = 2, C_INFO = 4, C_ANALYZE = 8, C_COMPARE = 16, C_DEMO = 32 };
+#define C_RUNS (C_TRAIN | C_COMPARE | C_DEMO)
+#define C_ANALYSES (C_ANALYZE | C_COMPARE) /* compare passes them to analyze (--analyze) */
+static const struct {
+    const char *name;
+    int takes_value;
+    unsigned cmds;
+} applies[] = {
+    {"--samples", 1, C_RUNS},
+    {"--seed", 1, C_TRAIN | C_EVAL | C_INFO | C_DEMO},
+    {"--data-seed", 1, C_TRAIN | C_EVAL | C_DEMO},
+    {"--history-interval", 1, C_RUNS},
+    {"--max-test", 1, C_ANALYSES},
+    {"--rsm-patterns", 1, C_ANALYSES},
+    {"--angle-samples", 1, C_ANALYSES},
+    {"--bp-steps", 1, C_ANALYSES},
+    {"--rf-images", 1, C_ANALYSES},
+    {"--landscape-points", 1, C_ANALYSES},
+    {"--landscape-rows", 1, C_ANALYSES},
+    {"--seeds", 1, C_COMPARE},
+    {"--val-window", 1, C_RUNS},
+    {"--val-step", 1, C_RUNS},
+    {"--jobs", 1, C_RUNS | C_ANALYZE},
+    {"--data", 1, C_TRAIN | C_EVAL | C_ANALYZE | C_COMPARE},
+    {"--out", 1, C_RUNS},
+    {"--init-weights", 1, C_TRAIN | C_DEMO},
+    {"--order", 1, C_TRAIN | C_DEMO},
+    {"--rng", 1, C_RUNS},
+    {"--plateau-pop", 1, C_RUNS},
+    {"--quiet", 0, C_RUNS},
+    {"--analyze", 0, C_COMPARE},
+};
+
+static int options_apply(const char *cmd, int argc, char **argv, int first)
+{
+    static const char *const names[] = {"train", "eval", "info", "analyze", "compare", "demo"};
+    unsigned bit = 0;
+    for (unsigned k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (strcmp(cmd, names[k]) == 0)
+            bit = 1u << k;
+    for (int i = first; i < argc; i++)
+        for (size_t k = 0; k < sizeof applies / sizeof applies[0]; k++) {
+            if (strcmp(argv[i], applies[k].name) != 0)
+                continue;
+            if (!(applies[k].cmds & bit)) {
+                fprintf(stderr, "btsp: %s is not an option of 'btsp %s' (see btsp --help)\n", argv[i], cmd);
+                return 0;
+            }
+            i += applies[k].takes_value;
+            break;
+        }
+    return 1;
+}
 
 /* Options from argv[first]; with `positional` non-NULL, other arguments are collected there
  * (argv pointers), else they are errors. */
@@ -406,6 +463,10 @@ int main(int argc, char **argv)
     } else {
         fprintf(stderr, "btsp: unknown command '%s'\n", cmd);
         return usage(stderr);
+    }
+    if (!options_apply(cmd, argc, argv, first)) {
+        free(pos);
+        return 2;
     }
     if (!parse_options(argc, argv, first, &o, pos ? &pos : NULL, &n_pos)) {
         free(pos);

@@ -257,6 +257,17 @@ fi
 grep -q 'give --out DIR' "$tmp/err.log" || fail "compare --analyze without --out: $(cat "$tmp/err.log")"
 
 # 5. errors are reported, not crashes
+# an option the command would ignore is refused (exit 2), naming option and command
+for args in "train @demo --data demo --samples 10 --max-test 5" "analyze $tmp/run --seeds 3" "eval @demo x --data demo --out y" \
+  "demo --samples 10 --analyze" "info @demo --jobs 2"; do
+  set +e
+  # shellcheck disable=SC2086
+  "$btsp" $args >/dev/null 2>"$tmp/err.log"
+  st=$?
+  set -e
+  [[ $st -eq 2 ]] || fail "btsp $args: exit $st, expected 2"
+  grep -q "is not an option of 'btsp ${args%% *}'" "$tmp/err.log" || fail "btsp $args: $(cat "$tmp/err.log")"
+done
 if "$btsp" analyze "$tmp/nonexistent" 2>"$tmp/err.log"; then fail "analyze of a missing directory succeeded"; fi
 grep -q 'run.json' "$tmp/err.log" || fail "analyze error message"
 # sizes that would overflow buffers or wrap a window are refused before anything runs
