@@ -12,7 +12,7 @@
  * --history-interval samples), and DIR gets summary.csv, val_history.csv (all runs, long
  * format), val_history_mean.csv (mean over seeds per config, side by side) and
  * val_history.png; with --analyze also every run's analysis (btsp analyze) and its headline
- * figures side by side: analysis_summary.csv, analysis_means.csv. */
+ * figures side by side: analysis_summary.csv, analysis_means.csv, update_angles_mean.csv/.png. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "cli.h"
@@ -124,6 +124,36 @@ static size_t read_val(const char *path, double **rows)
 
 /* Side-by-side validation histories of the kept run directories: every run (long format), the
  * mean over seeds per config on the snapshot grid of the first run, and a plot of the means. */
+/* Per-configuration means over seeds at common points, side by side: means (config-major,
+ * n_cfg x n_pts sums) is divided by cnt in place (NaN where 0); writes `csv` (samples, then one
+ * column per config) and the line plot `png` with y range [0, y_hi]. */
+static int write_side_by_side(const options *o, const cfg_result *res, size_t n_cfg, const float *grid,
+                              float *means, const double *cnt, size_t n_pts, const char *csv, const char *png,
+                              double y_hi)
+{
+    char path[4096];
+    for (size_t k = 0; k < n_pts * n_cfg; k++)
+        means[k] = cnt[k] > 0.0 ? (float)(means[k] / cnt[k]) : NAN;
+    FILE *f = cli_path(path, sizeof path, o->out, csv) ? fopen(path, "w") : NULL;
+    if (!f)
+        return 0;
+    fputs("samples", f);
+    for (size_t c = 0; c < n_cfg; c++)
+        fprintf(f, ",%s", res[c].name);
+    fputc('\n', f);
+    for (size_t k = 0; k < n_pts; k++) {
+        fprintf(f, "%.0f", (double)grid[k]);
+        for (size_t c = 0; c < n_cfg; c++) {
+            fputc(',', f);
+            cli_csv_number(f, means[c * n_pts + k]);
+        }
+        fputc('\n', f);
+    }
+    if (fclose(f) != 0)
+        return 0;
+    return !cli_path(path, sizeof path, o->out, png) || cli_plot_lines(path, grid, means, n_cfg, n_pts, 0.0, y_hi);
+}
+
 static int write_histories(const options *o, const cfg_result *res, size_t n_cfg)
 {
     char path[4096], sub[512];
@@ -173,30 +203,9 @@ static int write_histories(const options *o, const cfg_result *res, size_t n_cfg
     }
     if (fclose(lf) != 0)
         ok = 0;
-    if (ok && n_pts) {
-        for (size_t k = 0; k < n_pts * n_cfg; k++)
-            means[k] = cnt[k] > 0.0 ? (float)(means[k] / cnt[k]) : NAN;
-        FILE *f = cli_path(path, sizeof path, o->out, "val_history_mean.csv") ? fopen(path, "w") : NULL;
-        if (f) {
-            fputs("samples", f);
-            for (size_t c = 0; c < n_cfg; c++)
-                fprintf(f, ",%s", res[c].name);
-            fputc('\n', f);
-            for (size_t k = 0; k < n_pts; k++) {
-                fprintf(f, "%.0f", (double)grid[k]);
-                for (size_t c = 0; c < n_cfg; c++) {
-                    fputc(',', f);
-                    cli_csv_number(f, means[c * n_pts + k]);
-                }
-                fputc('\n', f);
-            }
-            ok = fclose(f) == 0;
-            if (ok && cli_path(path, sizeof path, o->out, "val_history.png"))
-                ok = cli_plot_lines(path, grid, means, n_cfg, n_pts, 0.0, 100.0);
-        } else {
-            ok = 0;
-        }
-    }
+    if (ok && n_pts)
+        ok = write_side_by_side(o, res, n_cfg, grid, means, cnt, n_pts, "val_history_mean.csv", "val_history.png",
+                                100.0);
     free(grid);
     free(means);
     free(cnt);
@@ -389,6 +398,98 @@ typedef struct an_entry {
     double *v; /* K values, NaN where a seed has none */
 } an_entry;
 
+/* The comma-separated numbers of one CSV line into v (at most max; an empty field is NaN).
+ * Returns the number of fields. */
+static size_t csv_numbers(const char *line, double *v, size_t max)
+{
+    size_t n = 0;
+    const char *p = line;
+    while (n < max) {
+        char *end;
+        double x = strtod(p, &end);
+        v[n++] = end == p ? NAN : x;
+        p = strchr(p, ',');
+        if (!p)
+            break;
+        p++;
+    }
+    return n;
+}
+
+/* update_angles_mean.csv and .png: per configuration and snapshot, the update angle vs backprop
+ * averaged over the analysed projections (the mean of a run's finite columns of
+ * analysis/update_angles.csv), then over the seeds, side by side as val_history_mean.csv. */
+static int update_angle_means(const options *o, const cfg_result *res, size_t n_cfg)
+{
+    enum { MAXCOL = 256 };
+    char path[4096], *line = malloc(65536);
+    double *v = malloc(MAXCOL * sizeof *v);
+    float *grid = NULL, *means = NULL;
+    double *cnt = NULL;
+    size_t n_pts = 0;
+    int ok = line && v;
+    for (size_t c = 0; ok && c < n_cfg; c++)
+        for (size_t i = 0; ok && i < res[c].analyzed; i++) {
+            snprintf(path, sizeof path, "%s/%s/seed%zu/analysis/update_angles.csv", o->out, res[c].name, i);
+            FILE *f = fopen(path, "r");
+            if (!f)
+                continue; /* no snapshots or --angle-samples 0 */
+            if (!fgets(line, 65536, f)) {
+                fclose(f);
+                continue;
+            }
+            while (ok && fgets(line, 65536, f)) {
+                size_t m = csv_numbers(line, v, MAXCOL);
+                double sum = 0.0, k = 0.0;
+                for (size_t j = 1; j < m; j += 2) /* angle columns; the next is its step count */
+                    if (isfinite(v[j])) {
+                        sum += v[j];
+                        k += 1.0;
+                    }
+                size_t pt = 0;
+                while (pt < n_pts && grid[pt] != (float)v[0])
+                    pt++;
+                if (pt == n_pts) { /* a new snapshot: grow the grid (snapshots arrive in order) */
+                    float *g = realloc(grid, (n_pts + 1) * sizeof *g);
+                    float *mm = g ? realloc(means, (n_pts + 1) * n_cfg * sizeof *mm) : NULL;
+                    if (g)
+                        grid = g;
+                    if (mm)
+                        means = mm;
+                    double *cc = mm ? realloc(cnt, (n_pts + 1) * n_cfg * sizeof *cc) : NULL;
+                    if (!g || !mm || !cc) {
+                        ok = 0;
+                        break;
+                    }
+                    cnt = cc;
+                    /* re-layout config-major rows for the larger grid */
+                    for (size_t q = n_cfg; q-- > 0;)
+                        for (size_t t = n_pts + 1; t-- > 0;) {
+                            means[q * (n_pts + 1) + t] = t < n_pts ? means[q * n_pts + t] : 0.0f;
+                            cnt[q * (n_pts + 1) + t] = t < n_pts ? cnt[q * n_pts + t] : 0.0;
+                        }
+                    grid[n_pts++] = (float)v[0];
+                }
+                if (k > 0.0) {
+                    means[c * n_pts + pt] += (float)(sum / k);
+                    cnt[c * n_pts + pt] += 1.0;
+                }
+            }
+            fclose(f);
+        }
+    if (ok && n_pts)
+        ok = write_side_by_side(o, res, n_cfg, grid, means, cnt, n_pts, "update_angles_mean.csv",
+                                "update_angles_mean.png", 120.0);
+    if (!ok)
+        fprintf(stderr, "btsp: writing %s/update_angles_mean.csv failed\n", o->out);
+    free(line);
+    free(v);
+    free(grid);
+    free(means);
+    free(cnt);
+    return ok;
+}
+
 /* --analyze: `btsp analyze` (with the analyze options given to compare) on every kept run
  * directory, then the rows of each run's analysis/summary.csv side by side: DIR/analysis_summary.csv
  * (config,seed,kind,item,metric,value) and DIR/analysis_means.csv (config,kind,item,metric,mean,
@@ -472,6 +573,7 @@ static int analyze_runs(const options *o, cfg_result *res, size_t n_cfg, size_t 
             fclose(f);
         }
     ok = fclose(lf) == 0 && ok;
+    ok = update_angle_means(o, res, n_cfg) && ok;
     FILE *mf = cli_path(path, sizeof path, o->out, "analysis_means.csv") ? fopen(path, "w") : NULL;
     if (!mf) {
         fprintf(stderr, "btsp: cannot write %s/analysis_means.csv\n", o->out);

@@ -243,6 +243,13 @@ awk -v a="$s0" -v b="$s1" -v m="${m%,*}" -v n="${m#*,}" \
   'BEGIN { d = (a + b) / 2 - m; exit !(n == 2 && d < 1e-9 && d > -1e-9) }' ||
   fail "analysis_means.csv: test accuracy mean $m vs runs $s0, $s1"
 tail -n 1 <<<"$cmpa" | grep -q '"name": "demo", .*"analyzed_runs": 2' || fail "compare --analyze: analyzed_runs"
+# update angles over training side by side: per snapshot, mean over projections, then seeds
+head -n 1 "$tmp/cmpa/update_angles_mean.csv" | grep -qx 'samples,demo,unsup' || fail "update_angles_mean.csv header"
+want=$(for s in 0 1; do sed -n 2p "$tmp/cmpa/demo/seed$s/analysis/update_angles.csv"; done |
+  awk -F, '{ t = 0; k = 0; for (i = 2; i <= NF; i += 2) if ($i != "") { t += $i; k++ } m += t / k } END { print m / NR }')
+got=$(sed -n 2p "$tmp/cmpa/update_angles_mean.csv" | cut -d, -f2)
+awk -v a="$want" -v b="$got" 'BEGIN { exit !(a - b < 1e-4 && b - a < 1e-4) }' ||
+  fail "update_angles_mean.csv: $got, expected $want"
 # a figure that is NaN in a run (discriminability over one test row) keeps its row, empty, n = 0
 "$btsp" compare --data demo --samples 200 --seeds 1 --quiet --history-interval 100 --out "$tmp/cmpn" --analyze \
   --angle-samples 1 --rf-images 5 --landscape-points 0 --max-test 1 @demo >/dev/null 2>"$tmp/cmpn.log" ||
