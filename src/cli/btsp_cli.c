@@ -68,9 +68,12 @@ static int usage(FILE *f)
             "               [--rng counter|torch] [--val-window W [--val-step K]] [--jobs J] CONFIG...\n"
             "               (--analyze: btsp analyze every run, with the analyze options above)\n"
             "  btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR [--history-interval K]]\n"
-            "            [--val-window W [--val-step K]] [--jobs J] [--quiet]\n"
+            "            [--val-window W [--val-step K]] [--jobs J] [--quiet] (and train's --plateau-pop,\n"
+            "            --init-weights, --order, --rng)\n"
             "CONFIG is an EIANN YAML file or @demo (the embedded demo network; data set 'demo').\n"
-            "An option that the command does not read is an error (exit status 2).\n"
+            "An option that the command does not read is an error (exit status 2), as are\n"
+            "--history-interval and --plateau-pop without --out and compare's analyze options\n"
+            "without --analyze.\n"
             "defaults: --samples 20000 (demo 3000), --seed 66049, --data-seed 257, --seeds 5, --rng counter\n"
             "          (torch: EIANN's initial weights and sample order for the same seeds),\n"
             "          --history-interval %u with --out (0: no snapshots), --rsm-patterns 500,\n"
@@ -161,6 +164,8 @@ static int options_apply(const char *cmd, int argc, char **argv, int first)
     for (unsigned k = 0; k < sizeof names / sizeof names[0]; k++)
         if (strcmp(cmd, names[k]) == 0)
             bit = 1u << k;
+    const char *needs_out = NULL, *needs_analyze = NULL;
+    int has_out = 0, has_analyze = 0;
     for (int i = first; i < argc; i++)
         for (size_t k = 0; k < sizeof applies / sizeof applies[0]; k++) {
             if (strcmp(argv[i], applies[k].name) != 0)
@@ -169,9 +174,24 @@ static int options_apply(const char *cmd, int argc, char **argv, int first)
                 fprintf(stderr, "btsp: %s is not an option of 'btsp %s' (see btsp --help)\n", argv[i], cmd);
                 return 0;
             }
+            /* options that only act together with another one */
+            has_out |= strcmp(argv[i], "--out") == 0;
+            has_analyze |= strcmp(argv[i], "--analyze") == 0;
+            if (strcmp(argv[i], "--history-interval") == 0 || strcmp(argv[i], "--plateau-pop") == 0)
+                needs_out = argv[i];
+            if (bit == C_COMPARE && applies[k].cmds == C_ANALYSES)
+                needs_analyze = argv[i];
             i += applies[k].takes_value;
             break;
         }
+    if (needs_out && !has_out) {
+        fprintf(stderr, "btsp: %s acts on the run directory: give --out DIR too\n", needs_out);
+        return 0;
+    }
+    if (needs_analyze && !has_analyze) {
+        fprintf(stderr, "btsp: %s is an analyze option: 'btsp compare' takes it with --analyze\n", needs_analyze);
+        return 0;
+    }
     return 1;
 }
 

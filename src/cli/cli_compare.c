@@ -419,7 +419,8 @@ static size_t csv_numbers(const char *line, double *v, size_t max)
 /* update_angles_mean.csv and .png: per configuration and snapshot, the update angle vs backprop
  * averaged over the analysed projections (the mean of a run's finite columns of
  * analysis/update_angles.csv), then over the seeds, side by side as val_history_mean.csv. */
-static int update_angle_means(const options *o, const cfg_result *res, size_t n_cfg)
+static int update_angle_means(const options *o, const cfg_result *res, size_t n_cfg, size_t K,
+                              const unsigned char *done)
 {
     enum { MAXCOL = 256 };
     char path[4096], *line = malloc(65536);
@@ -429,7 +430,9 @@ static int update_angle_means(const options *o, const cfg_result *res, size_t n_
     size_t n_pts = 0;
     int ok = line && v;
     for (size_t c = 0; ok && c < n_cfg; c++)
-        for (size_t i = 0; ok && i < res[c].analyzed; i++) {
+        for (size_t i = 0; ok && i < res[c].runs; i++) {
+            if (!done[c * K + i])
+                continue; /* its analysis failed: a partial update_angles.csv may be there */
             snprintf(path, sizeof path, "%s/%s/seed%zu/analysis/update_angles.csv", o->out, res[c].name, i);
             FILE *f = fopen(path, "r");
             if (!f)
@@ -500,10 +503,13 @@ static int analyze_runs(const options *o, cfg_result *res, size_t n_cfg, size_t 
     char path[4096], line[1024], dir[4000];
     an_entry *e = NULL;
     size_t n_e = 0, cap = 0;
-    int ok = 1;
+    size_t n_done = n_cfg * K;
+    unsigned char *done = calloc(n_done ? n_done : 1, 1); /* per config and seed: analysed */
+    int ok = done != NULL;
     FILE *lf = cli_path(path, sizeof path, o->out, "analysis_summary.csv") ? fopen(path, "w") : NULL;
     if (!lf) {
         fprintf(stderr, "btsp: cannot write %s/analysis_summary.csv\n", o->out);
+        free(done);
         return 0;
     }
     fputs("config,seed,kind,item,metric,value\n", lf);
@@ -520,6 +526,8 @@ static int analyze_runs(const options *o, cfg_result *res, size_t n_cfg, size_t 
                 continue;
             }
             res[c].analyzed++;
+            if (done)
+                done[c * K + i] = 1;
             snprintf(path, sizeof path, "%s/analysis/summary.csv", dir);
             FILE *f = fopen(path, "r");
             if (!f || !fgets(line, sizeof line, f)) { /* the header */
@@ -573,7 +581,8 @@ static int analyze_runs(const options *o, cfg_result *res, size_t n_cfg, size_t 
             fclose(f);
         }
     ok = fclose(lf) == 0 && ok;
-    ok = update_angle_means(o, res, n_cfg) && ok;
+    ok = done && update_angle_means(o, res, n_cfg, K, done) && ok;
+    free(done);
     FILE *mf = cli_path(path, sizeof path, o->out, "analysis_means.csv") ? fopen(path, "w") : NULL;
     if (!mf) {
         fprintf(stderr, "btsp: cannot write %s/analysis_means.csv\n", o->out);

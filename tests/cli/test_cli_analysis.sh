@@ -275,6 +275,19 @@ for args in "train @demo --data demo --samples 10 --max-test 5" "analyze $tmp/ru
   [[ $st -eq 2 ]] || fail "btsp $args: exit $st, expected 2"
   grep -q "is not an option of 'btsp ${args%% *}'" "$tmp/err.log" || fail "btsp $args: $(cat "$tmp/err.log")"
 done
+# options that only act with another one: snapshot options without --out, analyze options of
+# compare without --analyze
+for args in "train @demo --data demo --samples 10 --history-interval 5:give --out DIR too" \
+  "demo --samples 10 --plateau-pop H1.E:give --out DIR too" \
+  "compare --data demo --samples 10 --seeds 1 --max-test 3 @demo:takes it with --analyze"; do
+  set +e
+  # shellcheck disable=SC2086
+  "$btsp" ${args%%:*} >/dev/null 2>"$tmp/err.log"
+  st=$?
+  set -e
+  [[ $st -eq 2 ]] || fail "btsp ${args%%:*}: exit $st, expected 2"
+  grep -q "${args#*:}" "$tmp/err.log" || fail "btsp ${args%%:*}: $(cat "$tmp/err.log")"
+done
 if "$btsp" analyze "$tmp/nonexistent" 2>"$tmp/err.log"; then fail "analyze of a missing directory succeeded"; fi
 grep -q 'run.json' "$tmp/err.log" || fail "analyze error message"
 # sizes that would overflow buffers or wrap a window are refused before anything runs
