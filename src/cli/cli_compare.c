@@ -452,26 +452,34 @@ static int update_angle_means(const options *o, const cfg_result *res, size_t n_
                 size_t pt = 0;
                 while (pt < n_pts && grid[pt] != (float)v[0])
                     pt++;
-                if (pt == n_pts) { /* a new snapshot: grow the grid (snapshots arrive in order) */
-                    float *g = realloc(grid, (n_pts + 1) * sizeof *g);
-                    float *mm = g ? realloc(means, (n_pts + 1) * n_cfg * sizeof *mm) : NULL;
-                    if (g)
-                        grid = g;
-                    if (mm)
-                        means = mm;
-                    double *cc = mm ? realloc(cnt, (n_pts + 1) * n_cfg * sizeof *cc) : NULL;
+                if (pt == n_pts) { /* a new snapshot: insert it in order (runs may differ) */
+                    size_t ins = 0, n1 = n_pts + 1;
+                    while (ins < n_pts && grid[ins] < (float)v[0])
+                        ins++;
+                    float *g = malloc(n1 * sizeof *g), *mm = malloc(n1 * n_cfg * sizeof *mm);
+                    double *cc = malloc(n1 * n_cfg * sizeof *cc);
                     if (!g || !mm || !cc) {
+                        free(g);
+                        free(mm);
+                        free(cc);
                         ok = 0;
                         break;
                     }
-                    cnt = cc;
-                    /* re-layout config-major rows for the larger grid */
-                    for (size_t q = n_cfg; q-- > 0;)
-                        for (size_t t = n_pts + 1; t-- > 0;) {
-                            means[q * (n_pts + 1) + t] = t < n_pts ? means[q * n_pts + t] : 0.0f;
-                            cnt[q * (n_pts + 1) + t] = t < n_pts ? cnt[q * n_pts + t] : 0.0;
+                    for (size_t t = 0; t < n1; t++) /* old point t' lands at t' or t' + 1 */
+                        g[t] = t < ins ? grid[t] : t == ins ? (float)v[0] : grid[t - 1];
+                    for (size_t q = 0; q < n_cfg; q++)
+                        for (size_t t = 0; t < n1; t++) {
+                            mm[q * n1 + t] = t < ins ? means[q * n_pts + t] : t == ins ? 0.0f : means[q * n_pts + t - 1];
+                            cc[q * n1 + t] = t < ins ? cnt[q * n_pts + t] : t == ins ? 0.0 : cnt[q * n_pts + t - 1];
                         }
-                    grid[n_pts++] = (float)v[0];
+                    free(grid);
+                    free(means);
+                    free(cnt);
+                    grid = g;
+                    means = mm;
+                    cnt = cc;
+                    n_pts = n1;
+                    pt = ins;
                 }
                 if (k > 0.0) {
                     means[c * n_pts + pt] += (float)(sum / k);
