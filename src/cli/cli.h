@@ -80,6 +80,23 @@ double cli_accuracy(btsp_net *net, const btsp_dataset *ds, float *out, double *s
  * alone gives (evaluation is row by row), so the result does not depend on n_nets. */
 double cli_accuracy_par(btsp_net *const *nets, size_t n_nets, const btsp_dataset *ds, float *out, double *seconds,
                         double *mse);
+/* Percentage correct of outputs `out` (ds->n x n_out) against ds's labels (ties to the lowest
+ * index) and, if mse is not NULL, their MSE against ds's targets (NaN unless n_out is the
+ * number of classes): the scoring of cli_accuracy(). */
+double cli_score(const float *out, const btsp_dataset *ds, size_t n_out, double *mse);
+/* Copy src's parameters into copies[0 .. n); the copy that refused them (non-finite values), or
+ * NULL when all took them. */
+btsp_net *cli_sync_copies(btsp_net *const *copies, size_t n, const btsp_net *src);
+/* A small numeric CSV file: the header's names and the rows (empty fields are NaN). */
+typedef struct cli_csv_table {
+    char **names;
+    size_t n_cols;
+    float *v; /* n_rows x n_cols */
+    size_t n_rows;
+} cli_csv_table;
+/* Read `path`; 0 if it cannot be read (t is then empty). */
+int cli_csv_read(const char *path, cli_csv_table *t);
+void cli_csv_free(cli_csv_table *t);
 /* Most evaluation threads of a training run (--jobs). */
 #define CLI_MAX_EVAL_THREADS 64
 /* fn(args + q * size) for q < m (m <= CLI_MAX_EVAL_THREADS) at once: q = 0 on the calling

@@ -95,91 +95,6 @@ static int json_number(const char *text, const char *key, double *v)
     return end != p;
 }
 
-/* ------------------------------------------------------------------------------------------ */
-/* Small numeric CSV reader (header + rows; empty fields are NaN) */
-
-typedef struct csv_table {
-    char **names;
-    size_t n_cols;
-    float *v; /* n_rows x n_cols */
-    size_t n_rows;
-} csv_table;
-
-static void csv_free(csv_table *t)
-{
-    for (size_t i = 0; i < t->n_cols; i++)
-        free(t->names[i]);
-    free(t->names);
-    free(t->v);
-    memset(t, 0, sizeof *t);
-}
-
-static int csv_read(const char *path, csv_table *t)
-{
-    memset(t, 0, sizeof *t);
-    char *text = cli_read_file(path, NULL);
-    if (!text)
-        return 0;
-    char *line = text, *nl = strchr(line, '\n');
-    if (!nl) {
-        free(text);
-        return 0;
-    }
-    *nl = '\0';
-    size_t cols = 1;
-    for (char *c = line; *c; c++)
-        cols += *c == ',';
-    t->names = calloc(cols, sizeof *t->names);
-    size_t rows_cap = 1;
-    for (char *c = nl + 1; *c; c++)
-        rows_cap += *c == '\n';
-    t->v = malloc(rows_cap * cols * sizeof *t->v);
-    if (!t->names || !t->v) {
-        free(text);
-        csv_free(t);
-        return 0;
-    }
-    t->n_cols = cols;
-    char *f = line;
-    for (size_t i = 0; i < cols; i++) {
-        char *comma = strchr(f, ',');
-        if (comma)
-            *comma = '\0';
-        size_t n = strlen(f);
-        t->names[i] = malloc(n + 1);
-        if (t->names[i])
-            memcpy(t->names[i], f, n + 1);
-        f = comma ? comma + 1 : f + n;
-    }
-    for (char *r = nl + 1; *r;) {
-        char *end = strchr(r, '\n');
-        if (end)
-            *end = '\0';
-        if (*r) {
-            float *row = t->v + t->n_rows * cols;
-            char *p = r;
-            for (size_t i = 0; i < cols; i++) {
-                char *q;
-                double x = strtod(p, &q);
-                row[i] = q == p ? NAN : (float)x;
-                p = strchr(q, ',');
-                if (!p) {
-                    for (size_t j = i + 1; j < cols; j++)
-                        row[j] = NAN;
-                    break;
-                }
-                p++;
-            }
-            t->n_rows++;
-        }
-        if (!end)
-            break;
-        r = end + 1;
-    }
-    free(text);
-    return 1;
-}
-
 /* The run's sample order used torch.randperm (run.json "rng": "torch", `btsp train --rng torch`). */
 static int run_torch_rng(const char *run_json)
 {
@@ -212,12 +127,10 @@ typedef struct an_ctx {
  * non-finite values, and a->net holds only weights loaded from files, which must be finite). */
 static int an_sync_copies(an_ctx *a)
 {
-    for (size_t k = 0; k + 1 < a->n_evals; k++)
-        if (cli_copy_params(a->evals[k], a->net)) {
-            fprintf(stderr, "btsp: copying weights for evaluation: %s\n", btsp_net_errmsg(a->evals[k]));
-            return 0;
-        }
-    return 1;
+    const btsp_net *bad = cli_sync_copies(a->evals, a->n_evals - 1, a->net);
+    if (bad)
+        fprintf(stderr, "btsp: copying weights for evaluation: %s\n", btsp_net_errmsg(bad));
+    return !bad;
 }
 
 /* Accuracy and MSE of a->net's current parameters on ds, evaluated with every thread of --jobs. */
@@ -449,7 +362,7 @@ static int representation_history(an_ctx *a, const unsigned long long *snaps, si
 /* Per snapshot: test accuracy and loss, validation accuracy (from val_history.csv), weight norms,
  * feedback angles, distinct units, and the representation history, all from one forward pass
  * over the test rows per snapshot. */
-static int snapshot_histories(an_ctx *a, const csv_table *val)
+static int snapshot_histories(an_ctx *a, const cli_csv_table *val)
 {
     size_t n_snap = 0;
     unsigned long long *snaps = list_snapshots(a->run, &n_snap);
@@ -508,9 +421,10 @@ static int snapshot_histories(an_ctx *a, const csv_table *val)
                 good = !btsp_an_representation_means(act[i], t->n, btsp_pop_size(btsp_net_pop_at(net, i)), v, v + 1,
                                                      v + 2);
         }
-        if (good) { /* as cli_accuracy() scores btsp_net_evaluate()'s output: the same values */
-            row[0] = (float)btsp_an_accuracy(act[oi], t->n, n_out, t->labels);
-            row[1] = n_out == t->n_classes ? (float)btsp_an_mse(act[oi], t->y, t->n, n_out) : NAN;
+        if (good) { /* the output activity is btsp_net_evaluate()'s output: the same figures */
+            double loss;
+            row[0] = (float)cli_score(act[oi], t, n_out, &loss);
+            row[1] = (float)loss;
         }
         free_activities(act, np);
         if (!good) {
@@ -694,8 +608,7 @@ static void *grid_job_run(void *arg)
                 g->ok = 0;
                 return NULL;
             }
-            if (n_out == g->sub->n_classes)
-                loss = btsp_an_mse(g->out, g->sub->y, g->sub->n, n_out);
+            cli_score(g->out, g->sub, n_out, &loss);
         }
         g->grid[pt] = (float)loss;
     }
@@ -1095,8 +1008,8 @@ static int binned_histories(an_ctx *a)
         if (!ok)
             return 0;
     }
-    csv_table t;
-    if (!cli_path(path, sizeof path, a->run, "dend_history.csv") || !csv_read(path, &t))
+    cli_csv_table t;
+    if (!cli_path(path, sizeof path, a->run, "dend_history.csv") || !cli_csv_read(path, &t))
         return 1; /* no dendrites */
     size_t nc = t.n_cols - 1, nr = t.n_rows, nb = nr / BIN + (nr % BIN != 0);
     float *col = malloc((nr ? nr : 1) * sizeof *col);
@@ -1128,7 +1041,7 @@ static int binned_histories(an_ctx *a)
     }
     free(col);
     free(b);
-    csv_free(&t);
+    cli_csv_free(&t);
     return ok;
 }
 
@@ -1995,7 +1908,7 @@ int cli_cmd_analyze(options *o)
     char path[4096], config[4096], data[1024];
     char *run_json = NULL;
     int rc = 1;
-    csv_table val;
+    cli_csv_table val;
     int have_val = 0;
     memset(&val, 0, sizeof val);
     if (!cli_path(path, sizeof path, a.run, "run.json") || !(run_json = cli_read_file(path, NULL))) {
@@ -2053,7 +1966,7 @@ int cli_cmd_analyze(options *o)
     fprintf(stderr, "btsp analyze: %s (%s, %zu test rows)%s\n", a.run, dname, a.test.n,
             a.png ? "" : "; built without libpng: CSV and .npy only, no PNG figures");
     if (cli_path(path, sizeof path, a.run, "val_history.csv"))
-        have_val = csv_read(path, &val);
+        have_val = cli_csv_read(path, &val);
     if (!(a.sum = open_out(&a, "summary.csv")))
         goto done;
     fputs("kind,item,metric,value\n", a.sum);
@@ -2117,7 +2030,7 @@ done:
         fclose(a.rfm);
     if (a.rfs)
         fclose(a.rfs);
-    csv_free(&val);
+    cli_csv_free(&val);
     free(run_json);
     for (size_t k = 0; k + 1 < a.n_evals; k++)
         btsp_net_destroy(a.evals[k]);

@@ -187,10 +187,99 @@ double cli_accuracy_par(btsp_net *const *nets, size_t n_nets, const btsp_dataset
         }
     if (seconds)
         *seconds += cli_now() - t0;
-    if (mse && n_out == ds->n_classes)
-        *mse = btsp_an_mse(out, ds->y, ds->n, n_out);
+    return cli_score(out, ds, n_out, mse);
+}
+
+double cli_score(const float *out, const btsp_dataset *ds, size_t n_out, double *mse)
+{
+    if (mse)
+        *mse = n_out == ds->n_classes ? btsp_an_mse(out, ds->y, ds->n, n_out) : NAN;
     return btsp_an_accuracy(out, ds->n, n_out, ds->labels);
 }
+
+btsp_net *cli_sync_copies(btsp_net *const *copies, size_t n, const btsp_net *src)
+{
+    for (size_t k = 0; k < n; k++)
+        if (cli_copy_params(copies[k], src))
+            return copies[k];
+    return NULL;
+}
+
+void cli_csv_free(cli_csv_table *t)
+{
+    for (size_t i = 0; i < t->n_cols; i++)
+        free(t->names[i]);
+    free(t->names);
+    free(t->v);
+    memset(t, 0, sizeof *t);
+}
+
+int cli_csv_read(const char *path, cli_csv_table *t)
+{
+    memset(t, 0, sizeof *t);
+    char *text = cli_read_file(path, NULL);
+    if (!text)
+        return 0;
+    char *line = text, *nl = strchr(line, '\n');
+    if (!nl) {
+        free(text);
+        return 0;
+    }
+    *nl = '\0';
+    size_t cols = 1;
+    for (char *c = line; *c; c++)
+        cols += *c == ',';
+    t->names = calloc(cols, sizeof *t->names);
+    size_t rows_cap = 1;
+    for (char *c = nl + 1; *c; c++)
+        rows_cap += *c == '\n';
+    t->v = malloc(rows_cap * cols * sizeof *t->v);
+    if (!t->names || !t->v) {
+        free(text);
+        cli_csv_free(t);
+        return 0;
+    }
+    t->n_cols = cols;
+    char *f = line;
+    for (size_t i = 0; i < cols; i++) {
+        char *comma = strchr(f, ',');
+        if (comma)
+            *comma = '\0';
+        size_t n = strlen(f);
+        t->names[i] = malloc(n + 1);
+        if (t->names[i])
+            memcpy(t->names[i], f, n + 1);
+        f = comma ? comma + 1 : f + n;
+    }
+    for (char *r = nl + 1; *r;) {
+        char *end = strchr(r, '\n');
+        if (end)
+            *end = '\0';
+        if (*r) {
+            float *row = t->v + t->n_rows * cols;
+            char *p = r;
+            for (size_t i = 0; i < cols; i++) {
+                char *q;
+                double x = strtod(p, &q);
+                row[i] = q == p ? NAN : (float)x;
+                p = strchr(q, ',');
+                if (!p) {
+                    for (size_t j = i + 1; j < cols; j++)
+                        row[j] = NAN;
+                    break;
+                }
+                p++;
+            }
+            t->n_rows++;
+        }
+        if (!end)
+            break;
+        r = end + 1;
+    }
+    free(text);
+    return 1;
+}
+
 
 double cli_accuracy(btsp_net *net, const btsp_dataset *ds, float *out, double *seconds, double *mse)
 {

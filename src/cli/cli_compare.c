@@ -36,7 +36,7 @@ typedef struct cfg_result {
     size_t runs;
     double *test, *val, *win, *sps;
     double test_mean, test_sem, val_mean, win_mean, sps_mean;
-    size_t analyzed; /* --analyze: runs whose analysis succeeded */
+    unsigned char *analysis_ok; /* --analyze: per seed, 1 if its analysis succeeded */
 } cfg_result;
 
 static void config_name(const char *config, char *buf, size_t len)
@@ -122,38 +122,80 @@ static size_t read_val(const char *path, double **rows)
     return v ? n : 0;
 }
 
-/* Side-by-side validation histories of the kept run directories: every run (long format), the
- * mean over seeds per config on the snapshot grid of the first run, and a plot of the means. */
-/* Per-configuration means over seeds at common points, side by side: means (config-major,
- * n_cfg x n_pts sums) is divided by cnt in place (NaN where 0); writes `csv` (samples, then one
- * column per config) and the line plot `png` with y range [0, y_hi]. */
-static int write_side_by_side(const options *o, const cfg_result *res, size_t n_cfg, const float *grid,
-                              float *means, const double *cnt, size_t n_pts, const char *csv, const char *png,
-                              double y_hi)
+/* Per-configuration means over seeds on a common grid of samples (the snapshots of the first
+ * run read: every run of one compare has the same --samples and --history-interval), side by
+ * side. side_grid() sets the grid once, side_add() adds a finite value at a grid point,
+ * side_write() writes `csv` (samples, then one column per config) and the line plot `png`. */
+typedef struct side_acc {
+    size_t n_cfg, n_pts;
+    float *grid, *sum; /* sum: config-major, n_cfg x n_pts */
+    double *cnt;
+    int ok;
+} side_acc;
+
+/* 1 if the grid is not set yet and now has room for n points, which the caller fills in
+ * a->grid; 0 otherwise (already set, n = 0, or out of memory: a->ok = 0). */
+static int side_grid(side_acc *a, size_t n)
 {
-    char path[4096];
-    for (size_t k = 0; k < n_pts * n_cfg; k++)
-        means[k] = cnt[k] > 0.0 ? (float)(means[k] / cnt[k]) : NAN;
-    FILE *f = cli_path(path, sizeof path, o->out, csv) ? fopen(path, "w") : NULL;
-    if (!f)
+    if (a->grid || !n || !a->ok)
         return 0;
-    fputs("samples", f);
-    for (size_t c = 0; c < n_cfg; c++)
-        fprintf(f, ",%s", res[c].name);
-    fputc('\n', f);
-    for (size_t k = 0; k < n_pts; k++) {
-        fprintf(f, "%.0f", (double)grid[k]);
-        for (size_t c = 0; c < n_cfg; c++) {
-            fputc(',', f);
-            cli_csv_number(f, means[c * n_pts + k]);
-        }
-        fputc('\n', f);
+    a->grid = malloc(n * sizeof *a->grid);
+    a->sum = calloc(n * a->n_cfg, sizeof *a->sum);
+    a->cnt = calloc(n * a->n_cfg, sizeof *a->cnt);
+    if (!a->grid || !a->sum || !a->cnt) {
+        a->ok = 0;
+        return 0;
     }
-    if (fclose(f) != 0)
-        return 0;
-    return !cli_path(path, sizeof path, o->out, png) || cli_plot_lines(path, grid, means, n_cfg, n_pts, 0.0, y_hi);
+    a->n_pts = n;
+    return 1;
 }
 
+static void side_add(side_acc *a, size_t c, float x, double y)
+{
+    for (size_t k = 0; k < a->n_pts; k++)
+        if (a->grid[k] == x && isfinite(y)) {
+            a->sum[c * a->n_pts + k] += (float)y;
+            a->cnt[c * a->n_pts + k] += 1.0;
+        }
+}
+
+/* Writes the means (if any point was set) and frees a; 0 if a file failed. */
+static int side_write(const options *o, const cfg_result *res, side_acc *a, const char *csv, const char *png,
+                      double y_hi)
+{
+    char path[4096];
+    int ok = a->ok;
+    size_t n_cfg = a->n_cfg, n_pts = a->n_pts;
+    float *means = a->sum, *grid = a->grid;
+    for (size_t k = 0; k < n_pts * n_cfg; k++)
+        means[k] = a->cnt[k] > 0.0 ? (float)(means[k] / a->cnt[k]) : NAN;
+    FILE *f = ok && n_pts && cli_path(path, sizeof path, o->out, csv) ? fopen(path, "w") : NULL;
+    if (ok && n_pts && !f)
+        ok = 0;
+    if (f) {
+        fputs("samples", f);
+        for (size_t c = 0; c < n_cfg; c++)
+            fprintf(f, ",%s", res[c].name);
+        fputc('\n', f);
+        for (size_t k = 0; k < n_pts; k++) {
+            fprintf(f, "%.0f", (double)grid[k]);
+            for (size_t c = 0; c < n_cfg; c++) {
+                fputc(',', f);
+                cli_csv_number(f, means[c * n_pts + k]);
+            }
+            fputc('\n', f);
+        }
+        ok = fclose(f) == 0 &&
+             (!cli_path(path, sizeof path, o->out, png) || cli_plot_lines(path, grid, means, n_cfg, n_pts, 0.0, y_hi));
+    }
+    free(a->grid);
+    free(a->sum);
+    free(a->cnt);
+    return ok;
+}
+
+/* Side-by-side validation histories of the kept run directories: every run (long format), the
+ * mean over seeds per config, and a plot of the means. */
 static int write_histories(const options *o, const cfg_result *res, size_t n_cfg)
 {
     char path[4096], sub[512];
@@ -165,50 +207,30 @@ static int write_histories(const options *o, const cfg_result *res, size_t n_cfg
         return 0;
     }
     fputs("config,seed,data_seed,samples,val_accuracy,val_loss\n", lf);
-    size_t n_pts = 0;
-    float *grid = NULL, *means = NULL;
-    double *cnt = NULL;
+    side_acc acc = {n_cfg, 0, NULL, NULL, NULL, 1};
     int ok = 1;
     for (size_t c = 0; c < n_cfg && ok; c++) {
         for (size_t i = 0; i < res[c].runs && ok; i++) {
             snprintf(sub, sizeof sub, "%s/seed%zu/val_history.csv", res[c].name, i);
             double *v = NULL;
             size_t n = cli_path(path, sizeof path, o->out, sub) ? read_val(path, &v) : 0;
-            if (n && !grid) {
-                n_pts = n;
-                grid = malloc(n_pts * sizeof *grid);
-                means = malloc(n_pts * n_cfg * sizeof *means);
-                cnt = calloc(n_pts * n_cfg, sizeof *cnt);
-                if (!grid || !means || !cnt)
-                    ok = 0;
-                for (size_t k = 0; ok && k < n_pts; k++)
-                    grid[k] = (float)v[k * 3];
-                for (size_t k = 0; ok && k < n_pts * n_cfg; k++)
-                    means[k] = 0.0f;
-            }
-            for (size_t r = 0; ok && r < n; r++) {
+            if (side_grid(&acc, n))
+                for (size_t r = 0; r < n; r++)
+                    acc.grid[r] = (float)v[r * 3];
+            for (size_t r = 0; r < n; r++) {
                 fprintf(lf, "%s,%llu,%llu,%.0f,", res[c].name, SEED0 + i, DATA_SEED0 + i, v[r * 3]);
                 cli_csv_number(lf, v[r * 3 + 1]);
                 fputc(',', lf);
                 cli_csv_number(lf, v[r * 3 + 2]);
                 fputc('\n', lf);
-                for (size_t k = 0; k < n_pts; k++)
-                    if (grid[k] == (float)v[r * 3] && isfinite(v[r * 3 + 1])) {
-                        means[c * n_pts + k] += (float)v[r * 3 + 1];
-                        cnt[c * n_pts + k] += 1.0;
-                    }
+                side_add(&acc, c, (float)v[r * 3], v[r * 3 + 1]);
             }
             free(v);
         }
     }
     if (fclose(lf) != 0)
         ok = 0;
-    if (ok && n_pts)
-        ok = write_side_by_side(o, res, n_cfg, grid, means, cnt, n_pts, "val_history_mean.csv", "val_history.png",
-                                100.0);
-    free(grid);
-    free(means);
-    free(cnt);
+    ok = side_write(o, res, &acc, "val_history_mean.csv", "val_history.png", 100.0) && ok;
     if (!ok)
         fprintf(stderr, "btsp: writing the comparison histories in %s failed\n", o->out);
     return ok;
@@ -398,106 +420,38 @@ typedef struct an_entry {
     double *v; /* K values, NaN where a seed has none */
 } an_entry;
 
-/* The comma-separated numbers of one CSV line into v (at most max; an empty field is NaN).
- * Returns the number of fields. */
-static size_t csv_numbers(const char *line, double *v, size_t max)
-{
-    size_t n = 0;
-    const char *p = line;
-    while (n < max) {
-        char *end;
-        double x = strtod(p, &end);
-        v[n++] = end == p ? NAN : x;
-        p = strchr(p, ',');
-        if (!p)
-            break;
-        p++;
-    }
-    return n;
-}
-
 /* update_angles_mean.csv and .png: per configuration and snapshot, the update angle vs backprop
- * averaged over the analysed projections (the mean of a run's finite columns of
- * analysis/update_angles.csv), then over the seeds, side by side as val_history_mean.csv. */
-static int update_angle_means(const options *o, const cfg_result *res, size_t n_cfg, size_t K,
-                              const unsigned char *done)
+ * averaged over the analysed projections (the mean of a run's finite angle columns of
+ * analysis/update_angles.csv: samples, then angle and step count per projection), then over the
+ * seeds whose analysis succeeded, side by side as val_history_mean.csv. */
+static int update_angle_means(const options *o, const cfg_result *res, size_t n_cfg)
 {
-    enum { MAXCOL = 256 };
-    char path[4096], *line = malloc(65536);
-    double *v = malloc(MAXCOL * sizeof *v);
-    float *grid = NULL, *means = NULL;
-    double *cnt = NULL;
-    size_t n_pts = 0;
-    int ok = line && v;
-    for (size_t c = 0; ok && c < n_cfg; c++)
-        for (size_t i = 0; ok && i < res[c].runs; i++) {
-            if (!done[c * K + i])
-                continue; /* its analysis failed: a partial update_angles.csv may be there */
+    char path[4096];
+    side_acc acc = {n_cfg, 0, NULL, NULL, NULL, 1};
+    for (size_t c = 0; c < n_cfg; c++)
+        for (size_t i = 0; i < res[c].runs; i++) {
+            cli_csv_table t;
             snprintf(path, sizeof path, "%s/%s/seed%zu/analysis/update_angles.csv", o->out, res[c].name, i);
-            FILE *f = fopen(path, "r");
-            if (!f)
-                continue; /* no snapshots or --angle-samples 0 */
-            if (!fgets(line, 65536, f)) {
-                fclose(f);
-                continue;
-            }
-            while (ok && fgets(line, 65536, f)) {
-                size_t m = csv_numbers(line, v, MAXCOL);
+            if (!res[c].analysis_ok[i] || !cli_csv_read(path, &t))
+                continue; /* failed analysis (a partial file may be there), no snapshots, --angle-samples 0 */
+            if (side_grid(&acc, t.n_rows))
+                for (size_t r = 0; r < t.n_rows; r++)
+                    acc.grid[r] = t.v[r * t.n_cols];
+            for (size_t r = 0; r < t.n_rows; r++) {
+                const float *row = t.v + r * t.n_cols;
                 double sum = 0.0, k = 0.0;
-                for (size_t j = 1; j < m; j += 2) /* angle columns; the next is its step count */
-                    if (isfinite(v[j])) {
-                        sum += v[j];
+                for (size_t j = 1; j < t.n_cols; j += 2)
+                    if (isfinite(row[j])) {
+                        sum += row[j];
                         k += 1.0;
                     }
-                size_t pt = 0;
-                while (pt < n_pts && grid[pt] != (float)v[0])
-                    pt++;
-                if (pt == n_pts) { /* a new snapshot: insert it in order (runs may differ) */
-                    size_t ins = 0, n1 = n_pts + 1;
-                    while (ins < n_pts && grid[ins] < (float)v[0])
-                        ins++;
-                    float *g = malloc(n1 * sizeof *g), *mm = malloc(n1 * n_cfg * sizeof *mm);
-                    double *cc = malloc(n1 * n_cfg * sizeof *cc);
-                    if (!g || !mm || !cc) {
-                        free(g);
-                        free(mm);
-                        free(cc);
-                        ok = 0;
-                        break;
-                    }
-                    for (size_t t = 0; t < n1; t++) /* old point t' lands at t' or t' + 1 */
-                        g[t] = t < ins ? grid[t] : t == ins ? (float)v[0] : grid[t - 1];
-                    for (size_t q = 0; q < n_cfg; q++)
-                        for (size_t t = 0; t < n1; t++) {
-                            mm[q * n1 + t] = t < ins ? means[q * n_pts + t] : t == ins ? 0.0f : means[q * n_pts + t - 1];
-                            cc[q * n1 + t] = t < ins ? cnt[q * n_pts + t] : t == ins ? 0.0 : cnt[q * n_pts + t - 1];
-                        }
-                    free(grid);
-                    free(means);
-                    free(cnt);
-                    grid = g;
-                    means = mm;
-                    cnt = cc;
-                    n_pts = n1;
-                    pt = ins;
-                }
-                if (k > 0.0) {
-                    means[c * n_pts + pt] += (float)(sum / k);
-                    cnt[c * n_pts + pt] += 1.0;
-                }
+                side_add(&acc, c, row[0], k > 0.0 ? sum / k : NAN);
             }
-            fclose(f);
+            cli_csv_free(&t);
         }
-    if (ok && n_pts)
-        ok = write_side_by_side(o, res, n_cfg, grid, means, cnt, n_pts, "update_angles_mean.csv",
-                                "update_angles_mean.png", 120.0);
+    int ok = side_write(o, res, &acc, "update_angles_mean.csv", "update_angles_mean.png", 120.0);
     if (!ok)
         fprintf(stderr, "btsp: writing %s/update_angles_mean.csv failed\n", o->out);
-    free(line);
-    free(v);
-    free(grid);
-    free(means);
-    free(cnt);
     return ok;
 }
 
@@ -511,13 +465,10 @@ static int analyze_runs(const options *o, cfg_result *res, size_t n_cfg, size_t 
     char path[4096], line[1024], dir[4000];
     an_entry *e = NULL;
     size_t n_e = 0, cap = 0;
-    size_t n_done = n_cfg * K;
-    unsigned char *done = calloc(n_done ? n_done : 1, 1); /* per config and seed: analysed */
-    int ok = done != NULL;
+    int ok = 1;
     FILE *lf = cli_path(path, sizeof path, o->out, "analysis_summary.csv") ? fopen(path, "w") : NULL;
     if (!lf) {
         fprintf(stderr, "btsp: cannot write %s/analysis_summary.csv\n", o->out);
-        free(done);
         return 0;
     }
     fputs("config,seed,kind,item,metric,value\n", lf);
@@ -533,9 +484,7 @@ static int analyze_runs(const options *o, cfg_result *res, size_t n_cfg, size_t 
                 ok = 0;
                 continue;
             }
-            res[c].analyzed++;
-            if (done)
-                done[c * K + i] = 1;
+            res[c].analysis_ok[i] = 1;
             snprintf(path, sizeof path, "%s/analysis/summary.csv", dir);
             FILE *f = fopen(path, "r");
             if (!f || !fgets(line, sizeof line, f)) { /* the header */
@@ -589,8 +538,7 @@ static int analyze_runs(const options *o, cfg_result *res, size_t n_cfg, size_t 
             fclose(f);
         }
     ok = fclose(lf) == 0 && ok;
-    ok = done && update_angle_means(o, res, n_cfg, K, done) && ok;
-    free(done);
+    ok = update_angle_means(o, res, n_cfg) && ok;
     FILE *mf = cli_path(path, sizeof path, o->out, "analysis_means.csv") ? fopen(path, "w") : NULL;
     if (!mf) {
         fprintf(stderr, "btsp: cannot write %s/analysis_means.csv\n", o->out);
@@ -675,7 +623,8 @@ int cli_cmd_compare(options *o)
         r->val = calloc(K, sizeof *r->val);
         r->win = calloc(K, sizeof *r->win);
         r->sps = calloc(K, sizeof *r->sps);
-        if (!r->test || !r->val || !r->win || !r->sps)
+        r->analysis_ok = calloc(K, sizeof *r->analysis_ok);
+        if (!r->test || !r->val || !r->win || !r->sps || !r->analysis_ok)
             goto done;
     }
     if (!run_tasks(o, &d, is_demo, res, n_cfg, K))
@@ -750,8 +699,12 @@ int cli_cmd_compare(options *o)
         cli_json_number(stdout, "val_accuracy_mean", r->val_mean, 0);
         if (win)
             cli_json_number(stdout, "val_window_accuracy_mean", r->win_mean, 0);
-        if (o->analyze)
-            printf("\"analyzed_runs\": %zu, ", r->analyzed);
+        if (o->analyze) {
+            size_t n_ok = 0;
+            for (size_t i = 0; i < K; i++)
+                n_ok += r->analysis_ok[i];
+            printf("\"analyzed_runs\": %zu, ", n_ok);
+        }
         cli_json_number(stdout, "samples_per_second", r->sps_mean, 1);
         printf("}");
     }
@@ -763,6 +716,7 @@ done:
         free(res[c].val);
         free(res[c].win);
         free(res[c].sps);
+        free(res[c].analysis_ok);
     }
     free(res);
     cli_split_free(&d);

@@ -127,21 +127,21 @@ static int make_eval_net(run_ctx *c)
     return 1;
 }
 
-/* Accuracy (and MSE) of the training network's current parameters on ds, evaluated by the
- * copies (all threads of --jobs); c->eval_net must exist. Copies refuse non-finite weights (a
- * diverged run): then with `fallback` the training network itself is evaluated, on one thread,
- * as a run with one job does for its final figures; without, the run fails (validation during
- * training has always used a copy). */
-static double copy_accuracy(run_ctx *c, const btsp_dataset *ds, double *mse, int fallback)
+/* Accuracy (and MSE) of the training network's current parameters on ds. During training
+ * (final = 0) always on the copies (all threads of --jobs; c->eval_net must exist), so that
+ * evaluating cannot disturb learning; a copy refusing the weights fails the run. For the final
+ * figures (final = 1) on the network itself when there is at most one copy, or when a copy
+ * refuses non-finite weights (a diverged run), as a run with one job does. */
+static double net_accuracy(run_ctx *c, const btsp_dataset *ds, double *mse, int final)
 {
-    for (size_t k = 0; k < c->n_eval; k++) {
-        btsp_status st = cli_copy_params(c->eval_nets[k], c->net);
-        if (st && fallback)
-            return cli_accuracy(c->net, ds, c->out, &c->res->eval_s, mse);
-        if (st) {
-            fail(c->res, st, "copying weights for evaluation: %s", btsp_net_errmsg(c->eval_nets[k]));
-            return NAN;
-        }
+    if (final && c->n_eval <= 1)
+        return cli_accuracy(c->net, ds, c->out, &c->res->eval_s, mse);
+    btsp_net *bad = cli_sync_copies(c->eval_nets, c->n_eval, c->net);
+    if (bad && final)
+        return cli_accuracy(c->net, ds, c->out, &c->res->eval_s, mse);
+    if (bad) {
+        fail(c->res, btsp_net_errcode(bad), "copying weights for evaluation: %s", btsp_net_errmsg(bad));
+        return NAN;
     }
     return cli_accuracy_par(c->eval_nets, c->n_eval, ds, c->out, &c->res->eval_s, mse);
 }
@@ -178,7 +178,7 @@ int cli_check_val_window(unsigned long long window, unsigned long long step, uns
 static int validate_at(run_ctx *c, unsigned long long samples, double *acc, double *loss)
 {
     if (c->val_at != samples + 1) {
-        c->val_acc_at = copy_accuracy(c, &c->d->val, &c->val_loss_at, 0);
+        c->val_acc_at = net_accuracy(c, &c->d->val, &c->val_loss_at, 0);
         if (c->res->status)
             return 0;
         c->val_at = samples + 1;
@@ -677,8 +677,7 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
     else if (!d->val.n)
         res->val_acc = NAN;
     else
-        res->val_acc = c.n_eval > 1 ? copy_accuracy(&c, &d->val, NULL, 1)
-                                    : cli_accuracy(c.net, &d->val, c.out, &res->eval_s, NULL);
+        res->val_acc = net_accuracy(&c, &d->val, NULL, 1);
     if (c.n_win) {
         double sum = 0.0;
         for (size_t i = 0; i < c.n_win; i++)
@@ -686,8 +685,7 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
         res->val_window_acc = sum / (double)c.n_win;
         res->val_window_n = c.n_win;
     }
-    res->test_acc = c.n_eval > 1 ? copy_accuracy(&c, &d->test, NULL, 1)
-                                 : cli_accuracy(c.net, &d->test, c.out, &res->eval_s, NULL);
+    res->test_acc = net_accuracy(&c, &d->test, NULL, 1);
     if (res->status)
         goto done;
     if (s->out) {
