@@ -5,10 +5,13 @@
  * BTSP rewrites the input weights of units with a plateau in one shot (potentiation towards
  * w_max for eligible inputs, depression for the rest). Four classes, each a block of 4 active
  * inputs, are learned within a few presentations; input gradients then show what each output
- * unit has become tuned to. */
+ * unit has become tuned to. Last, a checkpoint: the state image saved mid-training and loaded
+ * back lets training resume exactly where it stopped. */
 #include <btsp/btsp.h>
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define CHECK(call)                                                                                  \
     do {                                                                                             \
@@ -105,6 +108,36 @@ int main(void)
                block[2], block[3]);
         tuned += best == c;
     }
+
+    /* Checkpoint: the state image (weights, traces, counters) in a buffer of our own; a file
+     * would do as well (btsp_io_save_state() in btsp_io.h). Train one more epoch, go back to
+     * the checkpoint, train the same epoch again: the weights come out bit for bit the same. */
+    size_t bytes = btsp_net_state_size(net);
+    unsigned char *image = malloc(bytes);
+    float *w1 = malloc(4 * 16 * sizeof *w1);
+    const float *wv;
+    size_t rows, cols;
+    if (!image || !w1) {
+        free(image);
+        free(w1);
+        btsp_net_destroy(net);
+        return 1;
+    }
+    CHECK(btsp_net_save_state(net, image, bytes, NULL));
+    for (int c = 0; c < 4; c++)
+        CHECK(btsp_net_train_sample(net, x[c], 16, y[c], 4));
+    CHECK(btsp_proj_weights(w, &wv, &rows, &cols));
+    memcpy(w1, wv, rows * cols * sizeof *w1);
+    CHECK(btsp_net_load_state(net, image, bytes));
+    unsigned long long at = (unsigned long long)btsp_net_sample_count(net);
+    for (int c = 0; c < 4; c++)
+        CHECK(btsp_net_train_sample(net, x[c], 16, y[c], 4));
+    CHECK(btsp_proj_weights(w, &wv, &rows, &cols));
+    int same = memcmp(w1, wv, rows * cols * sizeof *w1) == 0;
+    printf("checkpoint: %zu bytes at sample %llu; the epoch after it, trained twice: %s weights\n", bytes, at,
+           same ? "identical" : "DIFFERENT");
+    free(image);
+    free(w1);
     btsp_net_destroy(net);
-    return correct == 4 && tuned == 4 ? 0 : 1;
+    return correct == 4 && tuned == 4 && same ? 0 : 1;
 }

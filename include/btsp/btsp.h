@@ -485,6 +485,45 @@ BTSP_API btsp_status btsp_net_constrain(btsp_net *net);
 BTSP_API btsp_status btsp_net_reset(btsp_net *net, unsigned flags);
 /** @brief Number of training samples since finalize or the last state reset. @since 0.1 */
 BTSP_API uint64_t btsp_net_sample_count(const btsp_net *net);
+
+/** @name State images (checkpoint and resume)
+ *  A state image is a byte string holding everything a finalized network changes while it
+ *  trains: every projection's weights, every bias, the BTSP rules' traces of the previous
+ *  sample, the Supervised_BCM thresholds, the seed, the sample counter, the stochastic gates'
+ *  draw counter and the last loss, plus the populations' state after the last sample
+ *  (activities, forward snapshot, dendritic states, plateaus). Training resumed from an image
+ *  gives bitwise the same weights as training that never stopped (same samples in the same
+ *  order), on any platform: images are little-endian with a checksum.
+ *
+ *  An image does not hold parameters (learning rates, time constants, bounds, gate settings)
+ *  or monitors: load it into a network built the same way (the same config) and finalized.
+ *  A network of another structure (population names or sizes, projections, rules) is refused;
+ *  one that differs only in parameters accepts it and trains on with its own parameters.
+ *  Files: btsp_io_save_state() / btsp_io_load_state() in btsp_io.h.
+ *  @{ */
+/** @brief Size in bytes of the network's state image (0 if `net` is NULL or not finalized).
+ *  Constant for a finalized network. @since 0.2 */
+BTSP_API size_t btsp_net_state_size(const btsp_net *net);
+/** @brief Write the network's state image into `buf`. The network is not changed.
+ *  @param net the network (finalized).
+ *  @param buf caller-owned buffer of `size` bytes.
+ *  @param size at least btsp_net_state_size().
+ *  @param[out] written NULL, or receives the image's size (0 on failure).
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_STATE (not finalized) or ::BTSP_E_SHAPE
+ *  (buffer too small; nothing written). @since 0.2 */
+BTSP_API btsp_status btsp_net_save_state(btsp_net *net, void *buf, size_t size, size_t *written);
+/** @brief Restore the state saved by btsp_net_save_state(), replacing the network's weights,
+ *  biases, traces, seed, sample counter, gate draw counter, last loss and population state.
+ *  Everything is checked before anything is written: on failure the network is unchanged.
+ *  @param net the network (finalized; built like the one that saved the image).
+ *  @param buf the image.
+ *  @param size its size in bytes (exactly the image: trailing bytes are refused).
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_STATE (not finalized), ::BTSP_E_FORMAT
+ *  (not an image, truncated, trailing bytes, checksum mismatch), ::BTSP_E_UNSUPPORTED (another
+ *  image format version) or ::BTSP_E_SHAPE (an image of another network structure).
+ *  @since 0.2 */
+BTSP_API btsp_status btsp_net_load_state(btsp_net *net, const void *buf, size_t size);
+/** @} */
 /** @brief Loss (mean squared error of the output) of the last training sample. @since 0.1 */
 BTSP_API double btsp_net_last_loss(const btsp_net *net);
 /** @brief Bytes currently allocated by the network. @since 0.1 */

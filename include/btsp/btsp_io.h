@@ -166,6 +166,37 @@ BTSP_IO_API btsp_status btsp_io_load_weights(btsp_net *net, const char *dir, int
 /** @} */
 
 /* ------------------------------------------------------------------------------------------ */
+/** @name State files (checkpoint and resume)
+ *  A file holding exactly one state image of btsp_net_save_state() (conventional suffix
+ *  `.btsp`): weights, biases, traces, seed, counters; see btsp.h, "State images".
+ *  @{ */
+
+/** @brief Write the state image of a finalized network to `path`, atomically: the image goes
+ *  to `path.tmp` first and is renamed over `path` only when completely written, so a crash or a
+ *  full disk never leaves a damaged or half-replaced checkpoint.
+ *  @param net a finalized network.
+ *  @param path file name.
+ *  @param[out] err message buffer, may be NULL.
+ *  @param errlen size of `err`.
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_STATE (not finalized), ::BTSP_E_NOMEM or
+ *          ::BTSP_E_IO (message naming the file and the system's reason).
+ *  @since 0.2 */
+BTSP_IO_API btsp_status btsp_io_save_state(btsp_net *net, const char *path, char *err, size_t errlen);
+
+/** @brief Restore a network's state from a file written by btsp_io_save_state(). On failure
+ *  the network is unchanged.
+ *  @param net a finalized network built like the one that saved the file.
+ *  @param path file name.
+ *  @param[out] err message buffer, may be NULL.
+ *  @param errlen size of `err`.
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_NOT_FOUND (no such file), ::BTSP_E_IO,
+ *          ::BTSP_E_NOMEM, or the status of btsp_net_load_state() (::BTSP_E_FORMAT,
+ *          ::BTSP_E_UNSUPPORTED, ::BTSP_E_SHAPE, ::BTSP_E_STATE) with a message naming the file.
+ *  @since 0.2 */
+BTSP_IO_API btsp_status btsp_io_load_state(btsp_net *net, const char *path, char *err, size_t errlen);
+/** @} */
+
+/* ------------------------------------------------------------------------------------------ */
 /** @name IDX files
  *  The format of the MNIST distribution files: a big-endian header `00 00 <type> <ndim>`,
  *  `ndim` big-endian uint32 dimensions, then the data. Only type 0x08 (unsigned byte) is

@@ -500,16 +500,11 @@ btsp_status btsp_npy_write_f32(const char *path, const float *data, size_t ndim,
     memset(head + 10 + dl, ' ', hlen - (size_t)dl - 1);
     head[total - 1] = '\n';
 
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 5);
+    char *tmp = btsp__io_tmp_name(path);
     if (!tmp) {
         btsp__io_set_err(err, errlen, "npy: '%s': out of memory", path);
         return BTSP_E_NOMEM;
     }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-
-    btsp_status st = BTSP_OK;
     FILE *f = fopen(tmp, "wb");
     if (!f) {
         btsp__io_set_err(err, errlen, "npy: cannot create '%s': %s", tmp, strerror(errno));
@@ -532,26 +527,7 @@ btsp_status btsp_npy_write_f32(const char *path, const float *data, size_t ndim,
         ok = fwrite(buf, 4, m, f) == m;
         i += m;
     }
-    int write_errno = errno;
-    if (fclose(f) != 0 && ok) {
-        ok = 0;
-        write_errno = errno;
-    }
-    if (!ok) {
-        btsp__io_set_err(err, errlen, "npy: cannot write '%s': %s", tmp, strerror(write_errno));
-        st = BTSP_E_IO;
-        remove(tmp);
-    } else {
-#ifdef _WIN32
-        remove(path);
-#endif
-        if (rename(tmp, path) != 0) {
-            btsp__io_set_err(err, errlen, "npy: cannot rename '%s' to '%s': %s", tmp, path,
-                        strerror(errno));
-            st = BTSP_E_IO;
-            remove(tmp);
-        }
-    }
+    btsp_status st = (btsp_status)btsp__io_commit(f, tmp, path, ok, errno, "npy", err, errlen);
     free(tmp);
     return st;
 }

@@ -2,7 +2,8 @@
  * one network: building layers, populations, dendrites, projections, rules and gates with
  * arbitrary (often invalid: NaN, +-inf, out-of-range, wrong enum) arguments, setting network
  * parameters, finalizing, training, evaluating, computing loss and input gradients, writing
- * weights, resetting. Properties checked: no crash, no sanitizer report, no leak and every byte
+ * weights, resetting, saving and loading state images (intact ones must load and save to the
+ * same bytes, ones with a damaged byte must be refused). Properties checked: no crash, no sanitizer report, no leak and every byte
  * returned to the allocator; every failing call leaves a non-empty one-line message, never
  * returns BTSP_E_INTERNAL and changes no object count, weight or bias (except a non-finite
  * training update, BTSP_E_NUMERIC); the gradient calls change no weight or bias even when they
@@ -238,6 +239,36 @@ static uint64_t fingerprint(const btsp_net *net)
     return h;
 }
 
+/* Save the state image, then load it back unchanged (must succeed and save to the same bytes)
+ * or with one byte damaged (a2 odd; must fail as a foreign, damaged or unsupported image). */
+static btsp_status state_round_trip(btsp_net *net, unsigned a2)
+{
+    size_t n = btsp_net_state_size(net);
+    if (n == 0)
+        return btsp_net_save_state(net, NULL, 0, NULL); /* NULL buffer or not finalized: an error */
+    unsigned char *img = malloc(n), *again = malloc(n);
+    FUZZ_EXPECT(img && again);
+    size_t written = 0;
+    FUZZ_EXPECT(btsp_net_save_state(net, img, n, &written) == BTSP_OK && written == n);
+    FUZZ_EXPECT(btsp_net_save_state(net, again, n - 1, NULL) == BTSP_E_SHAPE);
+    btsp_status st;
+    if (a2 % 2) {
+        img[(a2 / 2 * 2654435761u) % n] ^= (unsigned char)(1u << (a2 % 8));
+        st = btsp_net_load_state(net, img, n);
+        FUZZ_EXPECT(st == BTSP_E_FORMAT || st == BTSP_E_SHAPE || st == BTSP_E_UNSUPPORTED);
+    } else {
+        st = btsp_net_load_state(net, img, n);
+        FUZZ_EXPECT(st == BTSP_OK);
+        FUZZ_EXPECT(btsp_net_save_state(net, again, n, NULL) == BTSP_OK && memcmp(img, again, n) == 0);
+    }
+#ifdef FUZZ_TRACE
+    fprintf(stderr, "[state round trip, %zu bytes%s] ", n, a2 % 2 ? ", damaged" : "");
+#endif
+    free(img);
+    free(again);
+    return st;
+}
+
 static void step(world *w, reader *r)
 {
     const uint64_t before = fingerprint(w->net);
@@ -383,6 +414,9 @@ static void step(world *w, reader *r)
     default:
         if (a0 % 2) {
             st = btsp_net_reset(w->net, a1 % 9);
+        } else if (a1 % 4 == 3) {
+            st = state_round_trip(w->net, a2);
+            pure = 1;
         } else {
             st = btsp_net_constrain(w->net);
             if (st == BTSP_OK)
