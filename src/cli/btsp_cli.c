@@ -3,7 +3,7 @@
  *
  *   btsp train CONFIG --data fashion-mnist|mnist|demo|DIR [--samples N] [--seed S] [--data-seed D]
  *                     [--out DIR [--history-interval K] [--plateau-pop L.P]]
- *                     [--init-weights DIR] [--order FILE.npy] [--rng counter|torch]
+ *                     [--init-weights DIR | --resume STATE] [--order FILE.npy] [--rng counter|torch]
  *                     [--val-window W [--val-step K]] [--jobs J] [--quiet]
  *   btsp eval CONFIG WEIGHTS_DIR --data NAME
  *   btsp info CONFIG
@@ -36,6 +36,12 @@
  * demo) evaluates validation and test sets with J threads, each on its own copy of the
  * network and a contiguous part of the rows; every row's output is the same as with one.
  *
+ * --resume STATE continues a run from the state image it wrote (DIR/state.btsp of `--out DIR`,
+ * at every snapshot and at the end): training goes on from that image's sample count to
+ * --samples in the same order, and ends with bitwise the weights of a run that never stopped.
+ * The seed comes from the image and must equal --seed; the data options must equal those in
+ * STATE.json (written beside it); --init-weights and --resume exclude each other.
+ *
  * The last line printed on stdout is JSON with the results. Run directories (--out) are
  * described in cli_run.c, the analyses in cli_analyze.c and docs/analysis.md. */
 #define _POSIX_C_SOURCE 200809L
@@ -57,7 +63,7 @@ static int usage(FILE *f)
             "usage:\n"
             "  btsp train CONFIG --data fashion-mnist|mnist|demo|DIR [--samples N] [--seed S] [--data-seed D]\n"
             "                    [--out DIR [--history-interval K] [--plateau-pop LAYER.POP]]\n"
-            "                    [--init-weights DIR] [--order FILE.npy] [--rng counter|torch]\n"
+            "                    [--init-weights DIR | --resume STATE] [--order FILE.npy] [--rng counter|torch]\n"
             "                    [--val-window W [--val-step K]] [--jobs J] [--quiet]\n"
             "  btsp eval CONFIG WEIGHTS_DIR --data NAME\n"
             "  btsp info CONFIG\n"
@@ -69,7 +75,9 @@ static int usage(FILE *f)
             "               (--analyze: btsp analyze every run, with the analyze options above)\n"
             "  btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR [--history-interval K]]\n"
             "            [--val-window W [--val-step K]] [--jobs J] [--quiet] (and train's --plateau-pop,\n"
-            "            --init-weights, --order, --rng)\n"
+            "            --init-weights, --resume, --order, --rng)\n"
+            "--resume STATE: continue the run that wrote STATE (--out DIR writes DIR/state.btsp at every\n"
+            "snapshot and at the end) up to --samples, with its seed and data options.\n"
             "CONFIG is an EIANN YAML file or @demo (the embedded demo network; data set 'demo').\n"
             "An option that the command does not read is an error (exit status 2), as are\n"
             "--history-interval and --plateau-pop without --out and compare's analyze options\n"
@@ -150,6 +158,7 @@ static const struct {
     {"--data", 1, C_TRAIN | C_EVAL | C_ANALYZE | C_COMPARE},
     {"--out", 1, C_RUNS},
     {"--init-weights", 1, C_TRAIN | C_DEMO},
+    {"--resume", 1, C_TRAIN | C_DEMO},
     {"--order", 1, C_TRAIN | C_DEMO},
     {"--rng", 1, C_RUNS},
     {"--plateau-pop", 1, C_RUNS},
@@ -165,7 +174,7 @@ static int options_apply(const char *cmd, int argc, char **argv, int first)
         if (strcmp(cmd, names[k]) == 0)
             bit = 1u << k;
     const char *needs_out = NULL, *needs_analyze = NULL;
-    int has_out = 0, has_analyze = 0;
+    int has_out = 0, has_analyze = 0, has_init = 0, has_resume = 0;
     for (int i = first; i < argc; i++)
         for (size_t k = 0; k < sizeof applies / sizeof applies[0]; k++) {
             if (strcmp(argv[i], applies[k].name) != 0)
@@ -177,6 +186,8 @@ static int options_apply(const char *cmd, int argc, char **argv, int first)
             /* options that only act together with another one */
             has_out |= strcmp(argv[i], "--out") == 0;
             has_analyze |= strcmp(argv[i], "--analyze") == 0;
+            has_init |= strcmp(argv[i], "--init-weights") == 0;
+            has_resume |= strcmp(argv[i], "--resume") == 0;
             if (strcmp(argv[i], "--history-interval") == 0 || strcmp(argv[i], "--plateau-pop") == 0)
                 needs_out = argv[i];
             if (bit == C_COMPARE && applies[k].cmds == C_ANALYSES)
@@ -184,6 +195,10 @@ static int options_apply(const char *cmd, int argc, char **argv, int first)
             i += applies[k].takes_value;
             break;
         }
+    if (has_init && has_resume) {
+        fprintf(stderr, "btsp: --init-weights and --resume both set the weights: give one\n");
+        return 0;
+    }
     if (needs_out && !has_out) {
         fprintf(stderr, "btsp: %s acts on the run directory: give --out DIR too\n", needs_out);
         return 0;
@@ -233,6 +248,8 @@ static int parse_options(int argc, char **argv, int first, options *o, const cha
             o->out = val;
         else if (strcmp(a, "--init-weights") == 0 && val)
             o->init_weights = val;
+        else if (strcmp(a, "--resume") == 0 && val)
+            o->resume = val;
         else if (strcmp(a, "--order") == 0 && val)
             o->order = val;
         else if (strcmp(a, "--plateau-pop") == 0 && val)
@@ -272,6 +289,10 @@ static void print_train_json(const char *command, const options *o, const run_sp
     printf("\"train_rows\": %zu, \"val_rows\": %zu, \"test_rows\": %zu, ", r->train_rows, r->val_rows, r->test_rows);
     if (o->out)
         cli_json_string(stdout, "out", o->out, 0);
+    if (s->resume) {
+        cli_json_string(stdout, "resumed_from", s->resume, 0);
+        printf("\"first_sample\": %llu, ", r->first_sample);
+    }
     if (s->report_before)
         cli_json_number(stdout, "test_accuracy_before", r->test_acc_before, 0);
     cli_json_number(stdout, "val_accuracy", r->val_acc, 0);
@@ -298,6 +319,7 @@ static void spec_from_options(const options *o, run_spec *s)
     s->data_seed = o->data_seed;
     s->out = o->out;
     s->init_weights = o->init_weights;
+    s->resume = o->resume;
     s->order = o->order;
     s->plateau_pop = o->plateau_pop;
     s->torch_rng = o->rng && strcmp(o->rng, "torch") == 0;

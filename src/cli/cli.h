@@ -31,6 +31,7 @@ typedef struct options {
     const char *data;
     const char *out;
     const char *init_weights;
+    const char *resume;      /* --resume: state file (DIR/state.btsp of an earlier run) */
     const char *order;       /* .npy of training-row indices (replaces the seeded shuffle) */
     const char *rng;         /* --rng counter|torch (NULL: counter) */
     const char *plateau_pop; /* run directories: population of the plateau raster */
@@ -118,6 +119,11 @@ void cli_csv_number(FILE *f, double v);
 int cli_path(char *buf, size_t len, const char *dir, const char *name);
 /* Whole file into a malloc'd NUL-terminated buffer, or NULL. */
 char *cli_read_file(const char *path, size_t *len);
+/* Values of the flat JSON objects this program writes (run.json, state.btsp.json; keys unique):
+ * the string (unescaped, truncated to len - 1) or number of `key`. 0 if absent or of another
+ * type (a null string is absent). */
+int cli_json_get_string(const char *text, const char *key, char *buf, size_t len);
+int cli_json_get_number(const char *text, const char *key, double *v);
 /* Write a CSV, a PNG of lines, etc. ignoring nothing: print the problem, return 0 on failure. */
 int cli_write_npy(const char *path, const float *data, size_t rows, size_t cols);
 /* Line plot as PNG when libpng is available (silently skipped otherwise); returns 0 on error. */
@@ -163,6 +169,7 @@ typedef struct run_spec {
     const char *out;          /* run directory or NULL */
     const char *init_weights; /* or NULL */
     const char *order;        /* or NULL */
+    const char *resume;       /* --resume: state file to continue from, or NULL */
     const char *plateau_pop;  /* or NULL (automatic) */
     unsigned long long history_interval; /* 0: no snapshots */
     /* Windowed validation, EIANN's optimisation objective: the validation accuracy after
@@ -181,6 +188,7 @@ typedef struct run_result {
     double val_acc, test_acc, test_acc_before, final_loss, train_s, eval_s, samples_per_s;
     double val_window_acc; /* mean of the windowed validation accuracies (NAN without a window) */
     size_t val_window_n;   /* validation points taken in the window */
+    unsigned long long first_sample; /* samples the run started from (--resume), else 0 */
     size_t train_rows, val_rows, test_rows;
     char rule[64];
 } run_result;

@@ -56,56 +56,18 @@
 /* ------------------------------------------------------------------------------------------ */
 /* run.json (written by cli_run.c; a flat object, keys unique) */
 
-static const char *json_find(const char *text, const char *key)
-{
-    char pat[128];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(text, pat);
-    if (!p)
-        return NULL;
-    p += strlen(pat);
-    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-        p++;
-    return p;
-}
-
-static int json_string(const char *text, const char *key, char *buf, size_t len)
-{
-    const char *p = json_find(text, key);
-    if (!p || *p != '"')
-        return 0;
-    size_t n = 0;
-    for (p++; *p && *p != '"'; p++) {
-        if (*p == '\\' && p[1])
-            p++;
-        if (n + 1 < len)
-            buf[n++] = *p;
-    }
-    buf[n] = '\0';
-    return *p == '"';
-}
-
-static int json_number(const char *text, const char *key, double *v)
-{
-    const char *p = json_find(text, key);
-    char *end;
-    if (!p)
-        return 0;
-    *v = strtod(p, &end);
-    return end != p;
-}
-
 /* The run's sample order used torch.randperm (run.json "rng": "torch", `btsp train --rng torch`). */
 static int run_torch_rng(const char *run_json)
 {
     char rng[32];
-    return json_string(run_json, "rng", rng, sizeof rng) && strcmp(rng, "torch") == 0;
+    return cli_json_get_string(run_json, "rng", rng, sizeof rng) && strcmp(rng, "torch") == 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */
 
 typedef struct an_ctx {
     const char *run;
+    unsigned long long first; /* run.json "first_sample": samples before the run (btsp train --resume) */
     char dir[4096]; /* RUN/analysis */
     btsp_net *net;
     data_split d;
@@ -903,7 +865,7 @@ static int update_angles(an_ctx *a, const char *run_json, unsigned long long dat
     fprintf(stderr, "  update angles vs backprop (%u backward steps, %zu samples per snapshot)\n", bp_steps, n_steps);
     size_t m = a->n_evals < n_snap ? a->n_evals : n_snap;
     angle_job jobs[CLI_MAX_EVAL_THREADS];
-    const char *ofile = json_string(run_json, "order", order, sizeof order) ? order : NULL;
+    const char *ofile = cli_json_get_string(run_json, "order", order, sizeof order) ? order : NULL;
     for (size_t k = 0; k < m; k++)
         jobs[k] = (angle_job){a->evals[k], a->run, tr, pi, np, total, snaps, n_snap, k, m, n_steps, bp_steps, ofile,
                               data_seed, run_torch_rng(run_json), res, 0, 0, ""};
@@ -985,10 +947,10 @@ static int binned_series(an_ctx *a, const float *x, size_t n, const char *csv, c
     fprintf(f, "samples,%s\n", column);
     for (size_t i = 0; i < nb; i++) {
         size_t end = (i + 1) * BIN < n ? (i + 1) * BIN : n;
-        fprintf(f, "%zu,", end);
+        fprintf(f, "%llu,", a->first + end);
         cli_csv_number(f, b[i]);
         fputc('\n', f);
-        b[nb + i] = (float)end;
+        b[nb + i] = (float)(a->first + end);
     }
     int ok = close_out(a, f, csv) && write_png_lines(a, png, b + nb, b, 1, nb, lo, hi);
     free(b);
@@ -1028,8 +990,8 @@ static int binned_histories(an_ctx *a)
         fputc('\n', f);
         for (size_t i = 0; i < nb; i++) {
             size_t end = (i + 1) * BIN < nr ? (i + 1) * BIN : nr;
-            b[nc * nb + i] = (float)end;
-            fprintf(f, "%zu", end);
+            b[nc * nb + i] = (float)(a->first + end);
+            fprintf(f, "%llu", a->first + end);
             for (size_t c = 0; c < nc; c++) {
                 fputc(',', f);
                 cli_csv_number(f, b[c * nb + i]);
@@ -1755,7 +1717,9 @@ done:
 }
 
 /* Labels of the training samples the plateau records were taken after: record k follows
- * sample t = (k + 1) * stride - 1 (0-based) of the run's order (the fixed --order file, else the
+ * sample t = (first / stride + k + 1) * stride - 1 (0-based; first = samples before the run, 0
+ * unless it was resumed: monitors record at multiples of the stride of the running count) of
+ * the run's order (the fixed --order file, else the
  * seeded permutation of every epoch, as cli_run.c trains). 0 if the order cannot be rebuilt. */
 static int record_labels(const an_ctx *a, const char *run_json, unsigned long long data_seed,
                          unsigned long long stride, size_t recs, uint8_t *lab)
@@ -1765,13 +1729,13 @@ static int record_labels(const an_ctx *a, const char *run_json, unsigned long lo
     cli_order ord;
     if (!tr->n || !stride)
         return 0;
-    if (cli_order_open(&ord, json_string(run_json, "order", order, sizeof order) ? order : NULL, tr->n, data_seed,
+    if (cli_order_open(&ord, cli_json_get_string(run_json, "order", order, sizeof order) ? order : NULL, tr->n, data_seed,
                        run_torch_rng(run_json), err, sizeof err)) {
         fprintf(stderr, "btsp analyze: cannot rebuild the sample order: %s\n", err);
         return 0;
     }
     for (size_t k = 0; k < recs; k++)
-        lab[k] = tr->labels[cli_order_row(&ord, (uint64_t)(k + 1) * stride - 1)];
+        lab[k] = tr->labels[cli_order_row(&ord, (a->first / stride + (uint64_t)k + 1) * stride - 1)];
     cli_order_close(&ord);
     return 1;
 }
@@ -1816,7 +1780,7 @@ static int train_accuracy(an_ctx *a, const char *run_json, unsigned long long da
 static int plateau_picture(an_ctx *a, const char *run_json, unsigned long long data_seed)
 {
     char pop[160], path[4096], err[1024], name[256];
-    if (!json_string(run_json, "plateau_population", pop, sizeof pop))
+    if (!cli_json_get_string(run_json, "plateau_population", pop, sizeof pop))
         return 1;
     btsp_pop *p;
     if (btsp_net_find_pop(a->net, pop, &p))
@@ -1847,7 +1811,7 @@ static int plateau_picture(an_ctx *a, const char *run_json, unsigned long long d
     size_t *rorder = lab ? malloc(n_rec * sizeof *rorder) : NULL, *uorder = lab ? malloc(n * sizeof *uorder) : NULL;
     float *cs = lab ? malloc(C * n * sizeof *cs) : NULL, *sorted = lab ? malloc(n_rec * n * sizeof *sorted) : NULL;
     float *fl = lab ? malloc((n_rec > n ? n_rec : n) * sizeof *fl) : NULL;
-    if (ok && n_rec && n && json_number(run_json, "plateau_stride", &stride) && stride >= 1.0) {
+    if (ok && n_rec && n && cli_json_get_number(run_json, "plateau_stride", &stride) && stride >= 1.0) {
         if (!lab || !slab || !rorder || !uorder || !cs || !sorted || !fl) {
             fprintf(stderr, "btsp: out of memory\n");
             ok = 0;
@@ -1916,22 +1880,25 @@ int cli_cmd_analyze(options *o)
         return 1;
     }
     double seed = 0, data_seed = 0;
-    if (!json_number(run_json, "seed", &seed) || !json_number(run_json, "data_seed", &data_seed) ||
-        !json_string(run_json, "data", data, sizeof data)) {
+    if (!cli_json_get_number(run_json, "seed", &seed) || !cli_json_get_number(run_json, "data_seed", &data_seed) ||
+        !cli_json_get_string(run_json, "data", data, sizeof data)) {
         fprintf(stderr, "btsp analyze: %s/run.json lacks seed, data_seed or data\n", a.run);
         goto done;
     }
     /* the configuration: the copy in the run directory, else the recorded path */
     char copy[256];
     struct stat sb;
-    if (json_string(run_json, "config_copy", copy, sizeof copy) && cli_path(config, sizeof config, a.run, copy) &&
+    if (cli_json_get_string(run_json, "config_copy", copy, sizeof copy) && cli_path(config, sizeof config, a.run, copy) &&
         stat(config, &sb) == 0) {
         /* use the copy */
-    } else if (!json_string(run_json, "config_abs", config, sizeof config) &&
-               !json_string(run_json, "config", config, sizeof config)) {
+    } else if (!cli_json_get_string(run_json, "config_abs", config, sizeof config) &&
+               !cli_json_get_string(run_json, "config", config, sizeof config)) {
         fprintf(stderr, "btsp analyze: %s/run.json names no config\n", a.run);
         goto done;
     }
+    double first = 0;
+    if (cli_json_get_number(run_json, "first_sample", &first) && first >= 1.0)
+        a.first = (unsigned long long)first;
     const char *dname = o->data ? o->data : data;
     a.net = cli_load_net(config, (unsigned long long)seed, NULL, NULL, 0);
     if (!a.net)

@@ -558,3 +558,44 @@ void cli_order_close(cli_order *o)
     free(o->perm);
     o->fixed = o->perm = NULL;
 }
+
+/* ---- reading the flat JSON objects this program writes (run.json, state sidecars) ---- */
+
+static const char *json_find(const char *text, const char *key)
+{
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(text, pat);
+    if (!p)
+        return NULL;
+    p += strlen(pat);
+    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+        p++;
+    return p;
+}
+
+int cli_json_get_string(const char *text, const char *key, char *buf, size_t len)
+{
+    const char *p = json_find(text, key);
+    if (!p || *p != '"')
+        return 0;
+    size_t n = 0;
+    for (p++; *p && *p != '"'; p++) {
+        if (*p == '\\' && p[1])
+            p++;
+        if (n + 1 < len)
+            buf[n++] = *p;
+    }
+    buf[n] = '\0';
+    return *p == '"';
+}
+
+int cli_json_get_number(const char *text, const char *key, double *v)
+{
+    const char *p = json_find(text, key);
+    char *end;
+    if (!p)
+        return 0;
+    *v = strtod(p, &end);
+    return end != p;
+}

@@ -12,6 +12,16 @@
  *   DIR/dend_history.csv                               per-sample mean |forward dendritic state|
  *   DIR/plateaus_<LayerPop>.npy                        plateau raster (records x units)
  *   DIR/run.json                                       what was run, and the results
+ *   DIR/state.btsp, DIR/state.btsp.json                the network's state image (weights,
+ *                                                      traces, counters; btsp_io_save_state) and
+ *                                                      the options that trained it, replaced at
+ *                                                      every snapshot and after the last sample:
+ *                                                      `btsp train ... --resume DIR/state.btsp`
+ *                                                      continues the run
+ *
+ * A resumed run (--resume FILE) starts from the state's sample count k and trains samples k+1 ..
+ * --samples in the same order as the run that saved it, so its final weights equal those of a
+ * run that never stopped; its histories (and run.json's "first_sample": k) cover its own samples.
  *
  * Memory stays bounded: snapshots go to disk as they are taken (training runs in chunks that
  * end at every snapshot and windowed validation point), validation uses a second network holding a copy of the weights (so
@@ -69,6 +79,8 @@ static int dend_hook(void *user, btsp_net *net, uint64_t sample)
 
 typedef struct run_ctx {
     const run_spec *spec;
+    unsigned long long first; /* samples already trained when the run starts (--resume), else 0 */
+    unsigned long long saved; /* sample count of the last state image written (+1; 0: none) */
     const data_split *d;
     run_result *res;
     btsp_net *net;
@@ -215,6 +227,135 @@ static int window_point(run_ctx *c, unsigned long long samples)
     return 1;
 }
 
+/* A data set name or path as written to state.btsp.json: the real path of a directory or
+ * file, else the name as given (fashion-mnist, mnist, demo). */
+static const char *canonical(const char *name, char *buf)
+{
+    return name && realpath(name, buf) ? buf : name;
+}
+
+/* The network's state image after `samples` samples, DIR/state.btsp, and beside it
+ * DIR/state.btsp.json: the options that fix the sample order, which --resume checks. Both are
+ * replaced atomically (a crash leaves the previous pair or the new one; the state file, the
+ * one that matters, is written first). Before any validation of these weights, so that the
+ * image holds the training state exactly. */
+static int save_state(run_ctx *c, unsigned long long samples)
+{
+    const run_spec *s = c->spec;
+    char path[4096], tmp[4200], err[1024], abs[PATH_MAX];
+    if (!s->out || c->saved == samples + 1)
+        return 1;
+    if (!cli_path(path, sizeof path, s->out, "state.btsp")) {
+        fail(c->res, BTSP_E_IO, "path too long: %s/state.btsp", s->out);
+        return 0;
+    }
+    btsp_status st = btsp_io_save_state(c->net, path, err, sizeof err);
+    if (st) {
+        fail(c->res, st, "%s", err);
+        return 0;
+    }
+    snprintf(tmp, sizeof tmp, "%s.json.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    int ok = f != NULL;
+    if (f) {
+        fputs("{", f);
+        cli_json_string(f, "format", "btsp-state-1", 0);
+        cli_json_string(f, "btsp_version", btsp_version_string(), 0);
+        cli_json_string(f, "config", s->config, 0);
+        cli_json_string(f, "data", canonical(s->data, abs), 0);
+        fprintf(f, "\"seed\": %llu, \"data_seed\": %llu, \"samples\": %llu, ", s->seed, s->data_seed, samples);
+        cli_json_string(f, "order", canonical(s->order, abs), 0);
+        cli_json_string(f, "rng", s->torch_rng ? "torch" : "counter", 1);
+        fputs("}\n", f);
+        ok = !ferror(f);
+        ok = fclose(f) == 0 && ok;
+    }
+    snprintf(path + strlen(path), sizeof path - strlen(path), ".json");
+    if (!ok || rename(tmp, path) != 0) {
+        remove(tmp);
+        fail(c->res, BTSP_E_IO, "cannot write %s", path);
+        return 0;
+    }
+    c->saved = samples + 1;
+    return 1;
+}
+
+/* 0 if the directory holding `file` is the directory `dir` (both existing, same real path). */
+static int distinct_dirs(const char *file, const char *dir)
+{
+    char f[PATH_MAX], d[PATH_MAX];
+    if (!realpath(file, f) || !realpath(dir, d))
+        return 1;
+    char *slash = strrchr(f, '/');
+    if (slash)
+        *(slash == f ? slash + 1 : slash) = '\0';
+    return strcmp(f, d) != 0;
+}
+
+/* --resume FILE: load the state image into the finalized network and check that this run
+ * continues the one that saved it: the same seed (kept in the image), the same data order
+ * (data set, data seed, --rng, --order, from FILE.json when it exists), no more samples done
+ * than asked for, and a validation window that starts after them. */
+static int resume_state(run_ctx *c)
+{
+    const run_spec *s = c->spec;
+    char err[1024], buf[4096], abs[PATH_MAX];
+    btsp_status st = btsp_io_load_state(c->net, s->resume, err, sizeof err);
+    if (st) {
+        fail(c->res, st, "--resume: %s", err);
+        return 0;
+    }
+    unsigned long long k = btsp_net_sample_count(c->net), seed = btsp_net_get_seed(c->net);
+    if (seed != s->seed) {
+        fail(c->res, BTSP_E_INVALID_ARG, "--resume: %s was trained with --seed %llu, not %llu: give --seed %llu",
+             s->resume, seed, s->seed, seed);
+        return 0;
+    }
+    if (k > s->samples) {
+        fail(c->res, BTSP_E_INVALID_ARG, "--resume: %s holds %llu trained samples, more than --samples %llu", s->resume,
+             k, s->samples);
+        return 0;
+    }
+    if (s->val_window && s->samples - s->val_window < k) {
+        fail(c->res, BTSP_E_INVALID_ARG,
+             "--resume: --val-window %llu starts after sample %llu, before the %llu samples %s already holds",
+             s->val_window, s->samples - s->val_window, k, s->resume);
+        return 0;
+    }
+    snprintf(buf, sizeof buf, "%s.json", s->resume);
+    char *side = cli_read_file(buf, NULL);
+    if (!side) {
+        if (!s->quiet)
+            fprintf(stderr, "btsp: no %s beside the state: the data options are not checked\n", buf);
+    } else {
+        char got[4096], why[4200] = "";
+        double v;
+        int has_order = cli_json_get_string(side, "order", got, sizeof got);
+        const char *order = canonical(s->order, abs);
+        if (has_order ? !order || strcmp(got, order) != 0 : order != NULL)
+            snprintf(why, sizeof why, "--order %s", has_order ? got : "(none)");
+        else if ((snprintf(got, sizeof got, "(unknown)"), !cli_json_get_string(side, "data", got, sizeof got)) ||
+                 strcmp(got, canonical(s->data, abs)) != 0)
+            snprintf(why, sizeof why, "--data %s", got);
+        else if (!cli_json_get_number(side, "data_seed", &v) || v != (double)s->data_seed)
+            snprintf(why, sizeof why, "--data-seed %.0f", v);
+        else if (!cli_json_get_string(side, "rng", got, sizeof got) ||
+                 strcmp(got, s->torch_rng ? "torch" : "counter") != 0)
+            snprintf(why, sizeof why, "--rng %s", got);
+        free(side);
+        if (why[0]) {
+            fail(c->res, BTSP_E_INVALID_ARG,
+                 "--resume: %s was trained with %s (%s): give the same data options, or the sample order "
+                 "would not continue",
+                 s->resume, why, buf);
+            return 0;
+        }
+    }
+    c->first = k;
+    c->res->first_sample = k;
+    return 1;
+}
+
 /* Save a snapshot of the weights after `samples` samples and validate it. */
 static int take_snapshot(run_ctx *c, unsigned long long samples)
 {
@@ -229,6 +370,8 @@ static int take_snapshot(run_ctx *c, unsigned long long samples)
         fail(c->res, st, "%s", err);
         return 0;
     }
+    if (!save_state(c, samples))
+        return 0;
     if (c->n_snaps == c->cap_snaps) {
         size_t cap = c->cap_snaps ? 2 * c->cap_snaps : 64;
         unsigned long long *s = realloc(c->snaps, cap * sizeof *s);
@@ -264,19 +407,24 @@ static double train_loop(run_ctx *c, cli_order *ord)
     const btsp_dataset *train = &c->d->train;
     const run_spec *s = c->spec;
     btsp_net *net = c->net;
-    unsigned long long K = s->out ? s->history_interval : 0, done = 0;
-    if (K && !take_snapshot(c, 0))
+    unsigned long long K = s->out ? s->history_interval : 0, done = c->first;
+    if (K && !take_snapshot(c, done))
         return -1.0;
     double train_s = 0.0, t_print = cli_now();
     size_t n_out = btsp_pop_size(btsp_net_output(net));
-    for (uint64_t epoch = 0; done < s->samples; epoch++) {
+    size_t n_epoch = ord->fixed ? ord->n_fixed : train->n; /* samples per pass over the order */
+    if (n_epoch == 0) {
+        fail(c->res, BTSP_E_INVALID_ARG, "no training rows");
+        return -1.0;
+    }
+    for (uint64_t epoch = done / n_epoch; done < s->samples; epoch++) {
         /* the rows of this epoch: the fixed --order, or the epoch's seeded permutation (owned by
-         * ord, valid until the next epoch is asked for) */
+         * ord, valid until the next epoch is asked for); a resumed run starts inside one */
         const uint32_t *rows = ord->fixed ? ord->fixed : cli_order_epoch(ord, epoch);
-        size_t n = ord->fixed ? ord->n_fixed : train->n;
-        if (s->samples - done < n)
-            n = (size_t)(s->samples - done);
-        for (size_t i = 0; i < n;) {
+        size_t i = (size_t)(done % n_epoch), n = n_epoch;
+        if (s->samples - done < n - i)
+            n = i + (size_t)(s->samples - done);
+        while (i < n) {
             size_t m = n - i < 1000 ? n - i : 1000;
             if (K && K - done % K < m)
                 m = (size_t)(K - done % K);
@@ -363,7 +511,7 @@ static int write_config_copy(const run_spec *s, run_result *res)
     return ok;
 }
 
-static int write_dend_csv(const char *dir, const dend_rec *d, run_result *res)
+static int write_dend_csv(const char *dir, const dend_rec *d, unsigned long long first, run_result *res)
 {
     char path[4096];
     if (!cli_path(path, sizeof path, dir, "dend_history.csv"))
@@ -378,7 +526,7 @@ static int write_dend_csv(const char *dir, const dend_rec *d, run_result *res)
         fprintf(f, ",%s", btsp_pop_full_name(d->pops[i]));
     fputs(",all\n", f);
     for (size_t r = 0; r < d->n_rows; r++) {
-        fprintf(f, "%zu", r + 1);
+        fprintf(f, "%llu", first + r + 1);
         for (size_t i = 0; i <= d->n_pops; i++) {
             fputc(',', f);
             cli_csv_number(f, d->means[r * (d->n_pops + 1) + i]);
@@ -445,6 +593,9 @@ static int write_run_json(const run_ctx *c, const dend_rec *dr, const btsp_pop *
     cli_json_string(f, "init_weights", s->init_weights, 0);
     cli_json_string(f, "rng", s->torch_rng ? "torch" : "counter", 0);
     fputs("\n  ", f);
+    char abs_resume[PATH_MAX];
+    cli_json_string(f, "resumed_from", s->resume && realpath(s->resume, abs_resume) ? abs_resume : s->resume, 0);
+    fprintf(f, "\"first_sample\": %llu,\n  ", c->first);
     fprintf(f, "\"history_interval\": %llu, \"snapshots\": [", s->history_interval);
     for (size_t i = 0; i < c->n_snaps; i++)
         fprintf(f, "%s%llu", i ? ", " : "", c->snaps[i]);
@@ -505,6 +656,13 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
 
     if (val_window_problem(s->val_window, s->val_step, s->samples, res->message, sizeof res->message)) {
         res->status = BTSP_E_INVALID_ARG;
+        return 0;
+    }
+    if (s->resume && s->out && !distinct_dirs(s->resume, s->out)) {
+        fail(res, BTSP_E_INVALID_ARG,
+             "--out %s holds the run that --resume continues: give a new directory (its histories and weights "
+             "would be replaced by the resumed part's)",
+             s->out);
         return 0;
     }
     if (s->out && s->samples > MAX_HISTORY_SAMPLES) {
@@ -583,6 +741,8 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
         fail(res, st, "%s", err);
         goto done;
     }
+    if (s->resume && !resume_state(&c))
+        goto done;
     if ((st = cli_order_open(&ord, s->order, d->train.n, s->data_seed, s->torch_rng, err, sizeof err))) {
         fail(res, st, "%s", err);
         goto done;
@@ -667,10 +827,10 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
         fprintf(stderr, "btsp: training %s on %zu rows (%s), %llu samples, seed %llu, data seed %llu\n", s->config,
                 d->train.n, s->data, s->samples, s->seed, s->data_seed);
     double train_s = train_loop(&c, &ord);
-    if (train_s < 0)
+    if (train_s < 0 || !save_state(&c, s->samples))
         goto done;
     res->train_s = train_s;
-    res->samples_per_s = train_s > 0 ? (double)s->samples / train_s : NAN;
+    res->samples_per_s = train_s > 0 ? (double)(s->samples - c.first) / train_s : NAN;
     res->final_loss = btsp_net_last_loss(c.net);
     if (c.val_at == s->samples + 1) /* the last snapshot or window point validated these weights */
         res->val_acc = c.val_acc_at;
@@ -716,7 +876,7 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
                 goto done;
             }
         }
-        if (dr.n_pops && !write_dend_csv(s->out, &dr, res))
+        if (dr.n_pops && !write_dend_csv(s->out, &dr, c.first, res))
             goto done;
         if (c.n_win && !write_window_csv(&c))
             goto done;

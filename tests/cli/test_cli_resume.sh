@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# End-to-end test of checkpoints and --resume on the embedded demo network (no data set needed):
+# a run resumed from the state image another run wrote ends with the same bits as a run that
+# never stopped, its histories line up with the samples they belong to, and every misuse is
+# refused with a message before anything is trained or written.
+#   tests/cli/test_cli_resume.sh path/to/btsp
+set -euo pipefail
+btsp=$1
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/btsp_resume_XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+json() { sed -n "s/.*\"$1\": \([^,}]*\).*/\1/p" <<<"$2" | head -n 1; }
+cd "$tmp"
+
+# 1. 600 samples at once (A) against 300 (B) continued to 600 (C).
+a=$("$btsp" demo --samples 600 --out A --history-interval 200 --quiet | tail -n 1)
+"$btsp" demo --samples 300 --out B --history-interval 200 --quiet >/dev/null
+[[ -s B/state.btsp && -s B/state.btsp.json ]] || fail "no state written by --out"
+[[ ! -e B/state.btsp.tmp && ! -e B/state.btsp.json.tmp ]] || fail "temporary state files left"
+grep -q '"samples": 300' B/state.btsp.json || fail "state.btsp.json: $(cat B/state.btsp.json)"
+c=$("$btsp" demo --samples 600 --resume B/state.btsp --out C --history-interval 200 --quiet | tail -n 1)
+for f in A/*.npy; do
+  b=$(basename "$f")
+  [[ $b == loss_history.npy || $b == train_output.npy || $b == plateaus_* ]] && continue
+  cmp -s "$f" "C/$b" || fail "resumed run: $b differs from the uninterrupted run"
+done
+cmp -s A/state.btsp C/state.btsp || fail "resumed run: final state image differs"
+[[ $(json test_accuracy "$c") == "$(json test_accuracy "$a")" ]] || fail "test accuracy: $c vs $a"
+[[ $(json final_loss "$c") == "$(json final_loss "$a")" ]] || fail "final loss: $c vs $a"
+[[ $(json first_sample "$c") == 300 ]] || fail "JSON first_sample: $c"
+grep -q '"first_sample": 300' C/run.json || fail "run.json first_sample"
+grep -q '"resumed_from": ".*/B/state.btsp"' C/run.json || fail "run.json resumed_from"
+grep -q '"snapshots": \[300, 400, 600\]' C/run.json || fail "resumed snapshots: $(grep snapshots C/run.json)"
+# the resumed part's per-sample histories are the tail of the uninterrupted run's (300 floats)
+cmp -s <(tail -c 1200 A/loss_history.npy) <(tail -c 1200 C/loss_history.npy) || fail "loss history tail"
+[[ $(sed -n 2p C/dend_history.csv | cut -d, -f1) == 301 ]] || fail "dend_history.csv starts at sample 301"
+diff <(tail -n 300 A/dend_history.csv) <(tail -n 300 C/dend_history.csv) >/dev/null || fail "dendritic history tail"
+# without a run directory, and from a state without its .json (the data options then unchecked)
+d=$("$btsp" demo --samples 600 --resume B/state.btsp --quiet | tail -n 1)
+[[ $(json test_accuracy "$d") == "$(json test_accuracy "$a")" ]] || fail "resume without --out: $d"
+mkdir lone && cp B/state.btsp lone/
+"$btsp" demo --samples 600 --resume lone/state.btsp --out L 2>lone.log >/dev/null || fail "resume without .json"
+grep -q "not checked" lone.log || fail "no note about the missing .json"
+cmp -s A/H1E_InputE.npy L/H1E_InputE.npy || fail "resume without .json: weights differ"
+# train @demo reads the same state
+t=$("$btsp" train @demo --data demo --seed 1 --data-seed 2 --samples 600 --resume B/state.btsp --quiet | tail -n 1)
+[[ $(json test_accuracy "$t") == "$(json test_accuracy "$a")" ]] || fail "train --resume: $t"
+# resuming at the last sample trains nothing and keeps the weights
+e=$("$btsp" demo --samples 300 --resume B/state.btsp --out E --quiet | tail -n 1)
+cmp -s B/H1E_InputE.npy E/H1E_InputE.npy || fail "resume at the end changed the weights"
+
+# 2. analyze lines the resumed histories up with their samples (the training accuracy needs the
+#    labels of samples 101.., not 1..).
+"$btsp" demo --samples 300 --out S --history-interval 100 --quiet >/dev/null
+"$btsp" demo --samples 100 --out T --history-interval 100 --quiet >/dev/null
+"$btsp" demo --samples 300 --resume T/state.btsp --out U --history-interval 100 --quiet >/dev/null
+for r in S U; do
+  "$btsp" analyze "$r" --angle-samples 0 --rsm-patterns 50 --landscape-points 0 --rf-images 0 --max-test 100 \
+    >/dev/null 2>"$r.log" || { cat "$r.log" >&2; fail "analyze $r"; }
+done
+[[ $(sed -n 2p U/analysis/train_accuracy_binned.csv) == 200,* ]] || fail "resumed bins start at 200"
+diff <(tail -n 2 S/analysis/train_accuracy_binned.csv) <(tail -n 2 U/analysis/train_accuracy_binned.csv) >/dev/null ||
+  fail "training accuracy of the resumed run: $(cat U/analysis/train_accuracy_binned.csv)"
+[[ $(tail -n 1 S/analysis/loss_binned.csv) == "$(tail -n 1 U/analysis/loss_binned.csv)" ]] || fail "loss bins"
+
+# 3. Misuse: refused with a message naming the problem, nothing written.
+refuse() { # refuse EXPECTED_STATUS PATTERN ARGS...
+  local want=$1 pat=$2
+  shift 2
+  set +e
+  "$btsp" "$@" >"$tmp/out.txt" 2>"$tmp/err.txt"
+  local got=$?
+  set -e
+  [[ $got -eq $want ]] || fail "btsp $*: exit $got, expected $want ($(cat "$tmp/err.txt"))"
+  grep -q -- "$pat" "$tmp/err.txt" || fail "btsp $*: message '$(cat "$tmp/err.txt")' lacks '$pat'"
+}
+refuse 2 "both set the weights" demo --samples 600 --resume B/state.btsp --init-weights A
+refuse 2 "not an option of 'btsp compare'" compare --data demo --resume B/state.btsp @demo
+refuse 2 "not an option of 'btsp analyze'" analyze A --resume B/state.btsp
+refuse 1 "more than --samples 200" demo --samples 200 --resume B/state.btsp
+refuse 1 "give --seed 1" demo --samples 600 --seed 5 --resume B/state.btsp
+refuse 1 "trained with --data-seed 2" demo --samples 600 --data-seed 3 --resume B/state.btsp
+refuse 1 "trained with --rng counter" demo --samples 600 --rng torch --resume B/state.btsp
+refuse 1 "holds the run that --resume continues" demo --samples 600 --resume B/state.btsp --out B
+refuse 1 "starts after sample 200" demo --samples 600 --val-window 400 --resume B/state.btsp
+refuse 1 "cannot open" demo --samples 600 --resume nothing/state.btsp
+cp B/state.btsp bad.btsp
+printf '\x01' | dd of=bad.btsp bs=1 seek=200 conv=notrunc status=none
+refuse 1 "checksum" demo --samples 600 --resume bad.btsp
+refuse 1 "not a libbtsp state image" demo --samples 600 --resume A/H1E_InputE.npy
+[[ ! -e F ]] || fail "a refused run wrote something"
+refuse 1 "checksum" demo --samples 600 --resume bad.btsp --out F
+[[ ! -e F/H1E_InputE.npy ]] || fail "a refused run wrote weights"
+cmp -s A/state.btsp C/state.btsp || fail "state changed by refusals"
+echo "cli resume: all checks passed"
