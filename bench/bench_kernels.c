@@ -90,5 +90,37 @@ int main(int argc, char **argv)
         free(Pp);
         free(work);
     }
+    {
+        /* binary synapses (examples/binary_cam.c sizes): one read-out of every memory neuron
+         * (popcount of W & mask & x), and one item stored with f_q / 2 = 1 % plateau rows */
+        size_t r = 2000, c = 4000, words = btsp_k_bit_words(c);
+        uint64_t *W = malloc(r * words * sizeof *W), *M = malloc(r * words * sizeof *M);
+        uint64_t *x = malloc(words * sizeof *x), *pl = malloc(btsp_k_bit_words(r) * sizeof *pl);
+        uint32_t *h = malloc(r * sizeof *h);
+        if (!W || !M || !x || !pl || !h)
+            return 1;
+        for (size_t i = 0; i < r; i++) {
+            btsp_k_bernoulli_bits(1, 1, i * c, c, 0.3, W + i * words);
+            btsp_k_bernoulli_bits(1, 2, i * c, c, 0.6, M + i * words);
+        }
+        btsp_k_bernoulli_bits(1, 3, 0, c, 0.02, x);
+        btsp_k_bernoulli_bits(1, 4, 0, r, 0.01, pl);
+        int m = reps;
+        double t0 = now();
+        for (int k = 0; k < m; k++)
+            btsp_k_binary_input(r, words, W, M, x, h);
+        double dt = (now() - t0) / m;
+        printf("binary_input 2000x4000       %10.2f   (%.0f Msynapses/s)\n", 1e6 * dt, (double)(r * c) / dt * 1e-6);
+        t0 = now();
+        for (int k = 0; k < m; k++)
+            btsp_k_binary_store(BTSP_K_BINARY_FLIP, r, words, W, M, x, pl);
+        dt = (now() - t0) / m;
+        printf("binary_store 2000x4000, 1%%   %10.2f\n", 1e6 * dt);
+        free(W);
+        free(M);
+        free(x);
+        free(pl);
+        free(h);
+    }
     return 0;
 }

@@ -1018,3 +1018,110 @@ void btsp_k_torch_shuffle_epoch(btsp_k_mt19937 *g, uint32_t *perm, size_t n)
     (void)btsp_k_mt19937_next(g);
     btsp_k_torch_randperm(g, perm, n);
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* Binary synapses (Wu & Maass 2025), bit-packed */
+
+size_t btsp_k_bit_words(size_t n)
+{
+    return n / 64 + (n % 64 != 0);
+}
+
+static unsigned popcount64(uint64_t v)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_popcountll(v);
+#else
+    /* the classic SWAR count, for compilers without the builtin */
+    v = v - ((v >> 1) & 0x5555555555555555ull);
+    v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
+    v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (unsigned)((v * 0x0101010101010101ull) >> 56);
+#endif
+}
+
+/* Ones in a[k] & b[k] & c[k] over `words` words (b or c NULL: left out). Counts are integers, so
+ * the POPCNT path below gives exactly the same results as this one. */
+static uint64_t count_and(size_t words, const uint64_t *a, const uint64_t *b, const uint64_t *c)
+{
+    uint64_t n = 0;
+    for (size_t k = 0; k < words; k++)
+        n += popcount64(a[k] & (b ? b[k] : ~(uint64_t)0) & (c ? c[k] : ~(uint64_t)0));
+    return n;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(BTSP_K_NO_AVX)
+/* With the POPCNT instruction (checked at run time; the baseline x86-64 build calls a library
+ * routine for __builtin_popcountll, 2-3 times slower in bench_kernels' read-out). BTSP_AVX=OFF
+ * (BTSP_K_NO_AVX) leaves it out too, so that the clang CI build tests the portable count. */
+__attribute__((target("popcnt"))) static uint64_t count_and_popcnt(size_t words, const uint64_t *a,
+                                                                   const uint64_t *b, const uint64_t *c)
+{
+    uint64_t n = 0;
+    if (b && c) {
+        for (size_t k = 0; k < words; k++)
+            n += (uint64_t)__builtin_popcountll(a[k] & b[k] & c[k]);
+    } else {
+        for (size_t k = 0; k < words; k++)
+            n += (uint64_t)__builtin_popcountll(a[k] & (b ? b[k] : ~(uint64_t)0) & (c ? c[k] : ~(uint64_t)0));
+    }
+    return n;
+}
+
+static uint64_t count_bits(size_t words, const uint64_t *a, const uint64_t *b, const uint64_t *c)
+{
+#if defined(__POPCNT__)
+    return count_and_popcnt(words, a, b, c);
+#else
+    /* a read of the CPU model libgcc filled in at start-up, as have_avx() does */
+    return __builtin_cpu_supports("popcnt") ? count_and_popcnt(words, a, b, c) : count_and(words, a, b, c);
+#endif
+}
+#else
+static uint64_t count_bits(size_t words, const uint64_t *a, const uint64_t *b, const uint64_t *c)
+{
+    return count_and(words, a, b, c);
+}
+#endif
+
+uint64_t btsp_k_popcount(size_t n_words, const uint64_t *words)
+{
+    return count_bits(n_words, words, NULL, NULL);
+}
+
+void btsp_k_bernoulli_bits(uint64_t seed, uint64_t stream, uint64_t counter, size_t n, double p, uint64_t *bits)
+{
+    size_t words = btsp_k_bit_words(n);
+    for (size_t k = 0; k < words; k++)
+        bits[k] = 0;
+    if (!(p > 0.0))
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (p >= 1.0 || btsp_k_rand_uniform(seed, stream, counter + i) < p)
+            bits[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
+void btsp_k_binary_store(btsp_k_binary_rule rule, size_t n_post, size_t words, uint64_t *W, const uint64_t *mask,
+                         const uint64_t *x, const uint64_t *plateau)
+{
+    if (rule != BTSP_K_BINARY_FLIP && rule != BTSP_K_BINARY_SET)
+        return;
+    for (size_t i = 0; i < n_post; i++) {
+        if (!(plateau[i / 64] >> (i % 64) & 1u))
+            continue; /* only plateau rows change: O(plateau rows x words) per item */
+        uint64_t *w = W + i * words;
+        const uint64_t *m = mask ? mask + i * words : NULL;
+        for (size_t k = 0; k < words; k++) {
+            uint64_t d = m ? x[k] & m[k] : x[k];
+            w[k] = rule == BTSP_K_BINARY_FLIP ? w[k] ^ d : w[k] | d;
+        }
+    }
+}
+
+void btsp_k_binary_input(size_t n_post, size_t words, const uint64_t *W, const uint64_t *mask, const uint64_t *x,
+                         uint32_t *h)
+{
+    for (size_t i = 0; i < n_post; i++) {
+        h[i] = (uint32_t)count_bits(words, W + i * words, mask ? mask + i * words : NULL, x);
+    }
+}

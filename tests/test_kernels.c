@@ -1380,6 +1380,166 @@ static void test_permutation(void **state)
     assert_true(chi2 < 200.0);
 }
 
+/* ---- Binary synapses (Wu & Maass 2025) ---- */
+
+static int bit_at(const uint64_t *b, size_t i) { return (int)(b[i / 64] >> (i % 64) & 1u); }
+
+static void test_bit_words_and_popcount(void **state)
+{
+    (void)state;
+    assert_int_equal(btsp_k_bit_words(0), 0);
+    assert_int_equal(btsp_k_bit_words(1), 1);
+    assert_int_equal(btsp_k_bit_words(64), 1);
+    assert_int_equal(btsp_k_bit_words(65), 2);
+    assert_int_equal(btsp_k_bit_words(128), 2);
+    const uint64_t w[3] = {0, ~(uint64_t)0, 0x8000000000000001ull};
+    assert_int_equal(btsp_k_popcount(3, w), 66);
+    assert_int_equal(btsp_k_popcount(0, w), 0);
+}
+
+/* Each bit is its own counter's uniform draw against p; padding bits stay 0; p at and beyond
+ * the ends and NaN behave as documented. */
+static void test_bernoulli_bits(void **state)
+{
+    (void)state;
+    enum { N = 203 };
+    uint64_t b[4];
+    memset(b, 0xff, sizeof b);
+    btsp_k_bernoulli_bits(5, 9, 1000, N, 0.3, b);
+    size_t ones = 0;
+    for (size_t i = 0; i < N; i++) {
+        int want = btsp_k_rand_uniform(5, 9, 1000 + i) < 0.3;
+        assert_int_equal(bit_at(b, i), want);
+        ones += (size_t)want;
+    }
+    for (size_t i = N; i < 256; i++)
+        assert_int_equal(bit_at(b, i), 0);
+    assert_int_equal(btsp_k_popcount(4, b), ones);
+    btsp_k_bernoulli_bits(5, 9, 1000, N, 1.0, b);
+    assert_int_equal(btsp_k_popcount(4, b), N);
+    btsp_k_bernoulli_bits(5, 9, 1000, N, 0.0, b);
+    assert_int_equal(btsp_k_popcount(4, b), 0);
+    btsp_k_bernoulli_bits(5, 9, 1000, N, NAN, b);
+    assert_int_equal(btsp_k_popcount(4, b), 0);
+}
+
+/* Store and read-out against unpacked loops, for sizes around the word boundary, with and
+ * without a mask, both rules; rows without a plateau and padding bits stay as they were. */
+static void test_binary_store_and_input_vs_reference(void **state)
+{
+    (void)state;
+    static const size_t n_pres[] = {1, 63, 64, 65, 200};
+    static const size_t n_posts[] = {1, 5, 70};
+    uint64_t ctr = 0;
+    for (size_t a = 0; a < sizeof n_pres / sizeof n_pres[0]; a++)
+        for (size_t b = 0; b < sizeof n_posts / sizeof n_posts[0]; b++)
+            for (int rule = 0; rule < 2; rule++)
+                for (int masked = 0; masked < 2; masked++) {
+                    size_t n = n_pres[a], m = n_posts[b], words = btsp_k_bit_words(n);
+                    uint64_t *W = calloc(m * words, 8), *M = calloc(m * words, 8), *x = calloc(words, 8);
+                    uint64_t *pl = calloc(btsp_k_bit_words(m), 8);
+                    unsigned char *ref = calloc(m * n, 1), *mref = calloc(m * n, 1);
+                    uint32_t *h = calloc(m, 4);
+                    assert_true(W && M && x && pl && ref && mref && h);
+                    for (size_t i = 0; i < m; i++) {
+                        btsp_k_bernoulli_bits(1, 1, ctr, n, 0.5, W + i * words);
+                        btsp_k_bernoulli_bits(1, 2, ctr, n, 0.6, M + i * words);
+                        ctr += n;
+                        for (size_t j = 0; j < n; j++) {
+                            ref[i * n + j] = (unsigned char)bit_at(W + i * words, j);
+                            mref[i * n + j] = masked ? (unsigned char)bit_at(M + i * words, j) : 1;
+                        }
+                    }
+                    for (int item = 0; item < 4; item++) {
+                        btsp_k_bernoulli_bits(2, 1, ctr, n, 0.3, x);
+                        btsp_k_bernoulli_bits(2, 2, ctr, m, 0.4, pl);
+                        ctr += n + m;
+                        btsp_k_binary_store((btsp_k_binary_rule)rule, m, words, W, masked ? M : NULL, x, pl);
+                        for (size_t i = 0; i < m; i++)
+                            for (size_t j = 0; j < n; j++)
+                                if (bit_at(pl, i) && bit_at(x, j) && mref[i * n + j])
+                                    ref[i * n + j] = rule == BTSP_K_BINARY_FLIP ? !ref[i * n + j] : 1;
+                        for (size_t i = 0; i < m; i++) {
+                            for (size_t j = 0; j < n; j++)
+                                assert_int_equal(bit_at(W + i * words, j), ref[i * n + j]);
+                            for (size_t j = n; j < words * 64; j++)
+                                assert_int_equal(bit_at(W + i * words, j), 0);
+                        }
+                        btsp_k_bernoulli_bits(3, 1, ctr, n, 0.5, x);
+                        ctr += n;
+                        btsp_k_binary_input(m, words, W, masked ? M : NULL, x, h);
+                        for (size_t i = 0; i < m; i++) {
+                            uint32_t want = 0;
+                            for (size_t j = 0; j < n; j++)
+                                want += (uint32_t)(bit_at(x, j) && ref[i * n + j] && mref[i * n + j]);
+                            assert_int_equal(h[i], want);
+                        }
+                    }
+                    /* an unknown rule changes nothing */
+                    uint64_t before = btsp_k_popcount(m * words, W);
+                    memset(pl, 0xff, btsp_k_bit_words(m) * 8);
+                    memset(x, 0xff, words * 8);
+                    if (n % 64)
+                        x[words - 1] &= ((uint64_t)1 << (n % 64)) - 1;
+                    btsp_k_binary_store((btsp_k_binary_rule)7, m, words, W, NULL, x, pl);
+                    assert_int_equal(btsp_k_popcount(m * words, W), before);
+                    free(W);
+                    free(M);
+                    free(x);
+                    free(pl);
+                    free(ref);
+                    free(mref);
+                    free(h);
+                }
+}
+
+/* Closed form of the weight density after M one-shot items with pattern density f_p and
+ * plateau probability p per neuron and item, from w = 0: a synapse changes with probability
+ * r = f_p p per item, so FLIP gives P(w = 1) = (1 - (1 - 2r)^M) / 2 (never above 1/2: the
+ * weight-dependent direction of BTSP) and SET 1 - (1 - r)^M (saturating at 1, Willshaw). The
+ * tolerance is 5 standard errors of the mean over rows (rows share plateaus, so their
+ * densities vary more than independent bits would). */
+static void test_binary_density_closed_form(void **state)
+{
+    (void)state;
+    enum { N = 512, ROWS = 1024 };
+    const double fp = 0.05, p = 0.25;
+    size_t words = btsp_k_bit_words(N);
+    uint64_t *W[2], x[8], pl[ROWS / 64];
+    W[0] = calloc(ROWS * words, 8);
+    W[1] = calloc(ROWS * words, 8);
+    assert_true(W[0] && W[1]);
+    size_t done = 0;
+    static const size_t checkpoints[] = {20, 200};
+    for (size_t c = 0; c < 2; c++) {
+        for (; done < checkpoints[c]; done++) {
+            btsp_k_bernoulli_bits(11, 1, done * N, N, fp, x);
+            btsp_k_bernoulli_bits(11, 2, done * ROWS, ROWS, p, pl);
+            btsp_k_binary_store(BTSP_K_BINARY_FLIP, ROWS, words, W[0], NULL, x, pl);
+            btsp_k_binary_store(BTSP_K_BINARY_SET, ROWS, words, W[1], NULL, x, pl);
+        }
+        double r = fp * p, M = (double)done;
+        double want[2] = {(1.0 - pow(1.0 - 2.0 * r, M)) / 2.0, 1.0 - pow(1.0 - r, M)};
+        for (int k = 0; k < 2; k++) {
+            double sum = 0.0, sum2 = 0.0;
+            for (size_t i = 0; i < ROWS; i++) {
+                double d = (double)btsp_k_popcount(words, W[k] + i * words) / N;
+                sum += d;
+                sum2 += d * d;
+            }
+            double mean = sum / ROWS, se = sqrt((sum2 / ROWS - mean * mean) / ROWS);
+            if (!(fabs(mean - want[k]) <= 5.0 * se + 1e-9))
+                fail_msg("%s after %zu items: density %.5f, closed form %.5f (se %.5f)", k ? "SET" : "FLIP", done,
+                         mean, want[k], se);
+        }
+    }
+    /* after 200 items the two rules are far apart: BTSP stays near 1/2, Willshaw near 0.92 */
+    assert_true(btsp_k_popcount(ROWS * words, W[0]) < 0.51 * ROWS * N);
+    assert_true(btsp_k_popcount(ROWS * words, W[1]) > 0.90 * ROWS * N);
+    free(W[0]);
+    free(W[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1415,6 +1575,10 @@ int main(void)
         cmocka_unit_test(test_rng_determinism_and_independence),
         cmocka_unit_test(test_rng_uniform),
         cmocka_unit_test(test_permutation),
+        cmocka_unit_test(test_bit_words_and_popcount),
+        cmocka_unit_test(test_bernoulli_bits),
+        cmocka_unit_test(test_binary_store_and_input_vs_reference),
+        cmocka_unit_test(test_binary_density_closed_form),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

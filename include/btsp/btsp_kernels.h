@@ -148,6 +148,63 @@ BTSP_API void btsp_k_outer_acc(size_t rows, size_t cols, float *W, size_t ldw, f
 /** @} */
 
 /* ----------------------------------------------------------------------------------------- */
+/** @name Binary synapses (Wu & Maass 2025)
+ *  The stochastic binary form of BTSP of Wu & Maass (Nat. Commun. 16:342, 2025): weights are
+ *  0 or 1; when a memory neuron gets a plateau while an item x (a binary pattern) is presented,
+ *  every connected synapse from an active input flips, w <- 1 - w, so the direction of the
+ *  change is set by the prior weight (potentiation of 0s, depression of 1s) and the fraction of
+ *  1s stays below 1/2 however many items are stored. For comparison the clipped Hebbian
+ *  (Willshaw) store sets those synapses to 1 instead, and saturates.
+ *
+ *  Storage is bit-packed: a bit vector of n bits is btsp_k_bit_words(n) 64-bit words, bit j in
+ *  word j / 64 at position j % 64, unused high bits of the last word 0 (the kernels keep them
+ *  0 when their inputs have them 0). A weight matrix is n_post rows of `words` words each
+ *  (row-major, no padding between rows); a connectivity mask has the same layout (1 =
+ *  connected), and NULL means all-to-all. One item costs O(plateau rows x words); one read-out
+ *  O(n_post x words) popcounts.
+ *  @{ */
+
+/** @brief Words of a bit vector of n bits: ceil(n / 64). @since 0.2 */
+BTSP_API size_t btsp_k_bit_words(size_t n);
+/** @brief Number of 1 bits in words[0..n_words). @since 0.2 */
+BTSP_API uint64_t btsp_k_popcount(size_t n_words, const uint64_t *words);
+/** @brief Independent Bernoulli(p) bits: bit i = [btsp_k_rand_uniform(seed, stream, counter + i)
+ *  < p] for i < n, packed into btsp_k_bit_words(n) words (unused high bits 0). p <= 0 gives all
+ *  0, p >= 1 all 1 (p NaN: all 0). For random patterns (density f_p), connectivity masks (f_w)
+ *  and plateau draws (f_q / 2 per memory neuron and item). @since 0.2 */
+BTSP_API void btsp_k_bernoulli_bits(uint64_t seed, uint64_t stream, uint64_t counter, size_t n, double p,
+                                    uint64_t *bits);
+
+/** How btsp_k_binary_store() changes the synapses from active inputs onto neurons with a plateau. */
+typedef enum btsp_k_binary_rule {
+    BTSP_K_BINARY_FLIP = 0, /**< BTSP (Wu & Maass): w <- 1 - w (XOR with the item). */
+    BTSP_K_BINARY_SET = 1   /**< Clipped Hebbian (Willshaw): w <- 1 (OR with the item). */
+} btsp_k_binary_rule;
+
+/** @brief Store one item, one shot: for every post neuron i whose bit is set in `plateau`
+ *  (n_post bits), the synapses from the inputs active in `x` (words words) that `mask` connects
+ *  change by `rule`: W[i] ^= x & mask[i] (FLIP) or W[i] |= x & mask[i] (SET). Rows without a
+ *  plateau are not touched. An unknown `rule` changes nothing.
+ *  @param rule ::BTSP_K_BINARY_FLIP or ::BTSP_K_BINARY_SET.
+ *  @param n_post post (memory) neurons: rows of W.
+ *  @param words words per row: btsp_k_bit_words(number of inputs).
+ *  @param W n_post x words weight bits, updated in place.
+ *  @param mask n_post x words connectivity bits, or NULL (all connected).
+ *  @param x the item's input bits (words words).
+ *  @param plateau btsp_k_bit_words(n_post) words: which neurons have a plateau. @since 0.2 */
+BTSP_API void btsp_k_binary_store(btsp_k_binary_rule rule, size_t n_post, size_t words, uint64_t *W,
+                                  const uint64_t *mask, const uint64_t *x, const uint64_t *plateau);
+/** @brief Synaptic input of every post neuron to the input bits x: h[i] = number of j with
+ *  x_j = W[i, j] = mask[i, j] = 1 (popcount of W[i] & mask[i] & x; mask NULL: W[i] & x). The
+ *  caller thresholds it (Wu & Maass: y_i = [h_i >= theta], theta a fraction of the expected input
+ *  f_w |x| of a neuron that stored x) or keeps the k largest. Fewer than 2^32 inputs. Uses
+ *  the CPU's POPCNT instruction when it has one (the counts are the same either way).
+ *  @since 0.2 */
+BTSP_API void btsp_k_binary_input(size_t n_post, size_t words, const uint64_t *W, const uint64_t *mask,
+                                  const uint64_t *x, uint32_t *h);
+/** @} */
+
+/* ----------------------------------------------------------------------------------------- */
 /** @name Counter-based random numbers
  *  Stateless: the value depends only on (seed, stream, counter), identically on every platform,
  *  so results never depend on call order across objects or on thread count.
