@@ -54,6 +54,13 @@ if(TARGET btsp_io)
     DESTINATION "${BTSP_INSTALL_CMAKEDIR}"
     COMPONENT btsp_Development)
 endif()
+# The Python binding: python/btsp.py beside the module it loads (libbtsp_python.so), in
+# <libdir>/btsp/python; put that directory on PYTHONPATH.
+if(TARGET btsp_python)
+  install(TARGETS btsp_python LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}/btsp/python" COMPONENT btsp_Runtime)
+  install(FILES "${PROJECT_SOURCE_DIR}/python/btsp.py" DESTINATION "${CMAKE_INSTALL_LIBDIR}/btsp/python"
+    COMPONENT btsp_Runtime)
+endif()
 # The btsp program is installed when it is built.
 if(TARGET btsp_cli)
   install(TARGETS btsp_cli RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT btsp_Runtime)

@@ -11,6 +11,7 @@ packages=(
   libyaml-dev zlib1g-dev                # libbtsp_io and the btsp program
   libpng-dev                            # PNG figures of btsp analyze / compare (optional at build time)
   doxygen                               # the docs target
+  python3-numpy                         # tests of the Python binding (python/btsp.py)
   dataset-fashion-mnist                 # golden-trajectory test and benchmarks (Fashion-MNIST IDX files)
 )
 

@@ -1,0 +1,371 @@
+"""libbtsp from Python: a thin ctypes binding of the C library, with NumPy arrays.
+
+    import numpy as np, btsp
+    net = btsp.Net.from_config("configs/eiann/fmnist/..._BTSP_config_5L_zero_bias_complete_optimized.yaml",
+                               seed=66049)
+    net.train(X, Y)                      # X: n x 784 float32, Y: n x 10 (one-hot), online, in order
+    out = net.evaluate(X_test)           # n x 10 final output activities
+    W = net.weights("H1E_InputE")        # copy, post x pre
+    state = net.save_state()             # bytes: checkpoint (weights, traces, counters)
+
+Every call goes straight to the C library (libbtsp_python.so: the core and libbtsp_io in one
+module, built with the library), so results are bit for bit those of C programs and of the
+`btsp` command with the same inputs. Errors raise BtspError with the library's message; arrays
+are checked for shape before any call, and converted to C-contiguous float32 (a copy only when
+needed). The C API is documented in include/btsp/btsp.h; this module follows its names.
+
+The module finds the library through the environment variable BTSP_LIBRARY (a path), else
+next to this file, else in the repository's build directories (build/*/src/), else through the
+system's library path.
+"""
+import ctypes
+import ctypes.util
+import glob
+import os
+
+import numpy as np
+
+__all__ = ["BtspError", "Net", "permutation", "library_path", "version"]
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def library_path():
+    """Path of the libbtsp_python shared module this binding loads (see the module docstring)."""
+    env = os.environ.get("BTSP_LIBRARY")
+    if env:
+        return env
+    candidates = [os.path.join(_HERE, "libbtsp_python.so")]
+    for sub in ("release", "test", "dev", "clang", ""):
+        candidates.append(os.path.join(_HERE, "..", "build", sub, "src", "libbtsp_python.so"))
+    candidates += sorted(glob.glob(os.path.join(_HERE, "..", "build", "*", "src", "libbtsp_python.so")))
+    for c in candidates:
+        if os.path.exists(c):
+            return os.path.normpath(c)
+    found = ctypes.util.find_library("btsp_python")
+    if found:
+        return found
+    raise OSError("libbtsp_python.so not found: build libbtsp (cmake --build build/release) or set BTSP_LIBRARY")
+
+
+_lib = ctypes.CDLL(library_path())
+_p = ctypes.c_void_p
+_sz = ctypes.c_size_t
+_st = ctypes.c_int
+_fptr = ctypes.POINTER(ctypes.c_float)
+_u32ptr = ctypes.POINTER(ctypes.c_uint32)
+
+
+def _fn(name, restype, *argtypes):
+    f = getattr(_lib, name)
+    f.restype = restype
+    f.argtypes = list(argtypes)
+    return f
+
+
+_status_name = _fn("btsp_status_name", ctypes.c_char_p, ctypes.c_int)
+_version_string = _fn("btsp_version_string", ctypes.c_char_p)
+_config_load = _fn("btsp_config_load", _st, ctypes.c_char_p, _p, ctypes.POINTER(_p), ctypes.c_char_p, _sz)
+_config_load_string = _fn("btsp_config_load_string", _st, ctypes.c_char_p, _sz, ctypes.c_char_p, _p,
+                          ctypes.POINTER(_p), ctypes.c_char_p, _sz)
+_net_destroy = _fn("btsp_net_destroy", None, _p)
+_net_errmsg = _fn("btsp_net_errmsg", ctypes.c_char_p, _p)
+_net_seed = _fn("btsp_net_seed", _st, _p, ctypes.c_uint64)
+_net_get_seed = _fn("btsp_net_get_seed", ctypes.c_uint64, _p)
+_net_set = _fn("btsp_net_set", _st, _p, ctypes.c_int, ctypes.c_double)
+_net_finalize = _fn("btsp_net_finalize", _st, _p)
+_net_is_finalized = _fn("btsp_net_is_finalized", ctypes.c_int, _p)
+_net_train = _fn("btsp_net_train", _st, _p, _fptr, _fptr, _sz, _sz, _sz, _u32ptr, _sz)
+_net_evaluate = _fn("btsp_net_evaluate", _st, _p, _fptr, _sz, _sz, _fptr, _sz)
+_net_evaluate_activity = _fn("btsp_net_evaluate_activity", _st, _p, _fptr, _sz, _sz, ctypes.POINTER(_fptr),
+                             ctypes.POINTER(_fptr), _sz)
+_net_sample_count = _fn("btsp_net_sample_count", ctypes.c_uint64, _p)
+_net_last_loss = _fn("btsp_net_last_loss", ctypes.c_double, _p)
+_net_input = _fn("btsp_net_input", _p, _p)
+_net_output = _fn("btsp_net_output", _p, _p)
+_net_pop_count = _fn("btsp_net_pop_count", _sz, _p)
+_net_pop_at = _fn("btsp_net_pop_at", _p, _p, _sz)
+_net_proj_count = _fn("btsp_net_proj_count", _sz, _p)
+_net_proj_at = _fn("btsp_net_proj_at", _p, _p, _sz)
+_net_find_proj = _fn("btsp_net_find_proj", _st, _p, ctypes.c_char_p, ctypes.POINTER(_p))
+_net_find_pop = _fn("btsp_net_find_pop", _st, _p, ctypes.c_char_p, ctypes.POINTER(_p))
+_net_state_size = _fn("btsp_net_state_size", _sz, _p)
+_net_save_state = _fn("btsp_net_save_state", _st, _p, ctypes.c_char_p, _sz, ctypes.POINTER(_sz))
+_net_load_state = _fn("btsp_net_load_state", _st, _p, ctypes.c_char_p, _sz)
+_pop_size = _fn("btsp_pop_size", _sz, _p)
+_pop_full_name = _fn("btsp_pop_full_name", ctypes.c_char_p, _p)
+_pop_state = _fn("btsp_pop_state", _st, _p, ctypes.c_int, ctypes.POINTER(_fptr), ctypes.POINTER(_sz))
+_pop_set_bias = _fn("btsp_pop_set_bias", _st, _p, _fptr, _sz)
+_proj_name = _fn("btsp_proj_name", ctypes.c_char_p, _p)
+_proj_weights = _fn("btsp_proj_weights", _st, _p, ctypes.POINTER(_fptr), ctypes.POINTER(_sz), ctypes.POINTER(_sz))
+_proj_set_weights = _fn("btsp_proj_set_weights", _st, _p, _fptr, _sz, _sz)
+_io_save_weights = _fn("btsp_io_save_weights", _st, _p, ctypes.c_char_p, ctypes.c_char_p, _sz)
+_io_load_weights = _fn("btsp_io_load_weights", _st, _p, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, _sz)
+_k_permutation = _fn("btsp_k_permutation", None, ctypes.c_uint64, ctypes.c_uint64, _u32ptr, _sz)
+
+_NET_INIT_RNG = 106  # BTSP_NET_INIT_RNG
+_VARS = {  # btsp_var
+    "activity": 0, "prev_activity": 1, "soma_state": 2, "forward_activity": 3, "forward_prev": 4,
+    "forward_dend": 5, "dend_state": 6, "plateau": 7, "nudge": 8, "bias": 9,
+}
+
+
+class BtspError(RuntimeError):
+    """A libbtsp call failed. `status` is the C status name (e.g. "BTSP_E_SHAPE")."""
+
+    def __init__(self, status, message):
+        self.status = status
+        super().__init__(f"{status}: {message}" if message else status)
+
+
+def version():
+    """The C library's version string, e.g. "0.2.0"."""
+    return _version_string().decode()
+
+
+def _name(st):
+    return _status_name(st).decode()
+
+
+def _floats(a, shape, what):
+    """a as a C-contiguous float32 array of `shape` (None entries: any), or a clear error."""
+    arr = np.ascontiguousarray(a, dtype=np.float32)
+    if arr.ndim != len(shape) or any(s is not None and s != d for s, d in zip(shape, arr.shape)):
+        want = " x ".join("*" if s is None else str(s) for s in shape)
+        raise BtspError("BTSP_E_SHAPE", f"{what}: shape {arr.shape}, expected {want}")
+    return arr
+
+
+def _ptr(arr):
+    return arr.ctypes.data_as(_fptr)
+
+
+def permutation(seed, epoch, n):
+    """The seeded permutation of 0..n-1 the `btsp` command trains epoch `epoch` in
+    (btsp_k_permutation(data_seed, epoch)): pass it as `order` to repeat a `btsp train` run."""
+    perm = np.empty(n, dtype=np.uint32)
+    _k_permutation(seed, epoch, perm.ctypes.data_as(_u32ptr), n)
+    return perm
+
+
+class Net:
+    """A libbtsp network (an opaque btsp_net handle). Create it with Net.from_config() or
+    Net.from_yaml(); it is finalized at creation unless finalize=False. close() (or a `with`
+    block, or garbage collection) frees it."""
+
+    def __init__(self, handle):
+        self._h = handle
+
+    # ---- creation -------------------------------------------------------------------------
+    @classmethod
+    def _load(cls, loader, seed, rng, finalize):
+        if rng not in ("counter", "torch"):
+            raise BtspError("BTSP_E_INVALID_ARG", f"rng must be 'counter' or 'torch', got {rng!r}")
+        handle = _p()
+        err = ctypes.create_string_buffer(2048)
+        st = loader(ctypes.byref(handle), err)
+        if st:
+            raise BtspError(_name(st), err.value.decode(errors="replace"))
+        net = cls(handle)
+        net._check(_net_seed(handle, seed))
+        if rng == "torch":
+            net._check(_net_set(handle, _NET_INIT_RNG, 1.0))
+        if finalize:
+            net.finalize()
+        return net
+
+    @classmethod
+    def from_config(cls, path, seed=66049, rng="counter", finalize=True):
+        """Load an EIANN YAML config (btsp_config_load), seed it (initial weights, stochastic
+        plateaus; rng "torch" draws EIANN's initial weights for the seed) and finalize it."""
+        return cls._load(lambda h, err: _config_load(os.fsencode(path), None, h, err, len(err)), seed, rng, finalize)
+
+    @classmethod
+    def from_yaml(cls, text, seed=66049, rng="counter", finalize=True, name="<string>"):
+        """The same from YAML text in memory."""
+        data = text.encode() if isinstance(text, str) else bytes(text)
+        return cls._load(lambda h, err: _config_load_string(data, len(data), name.encode(), None, h, err, len(err)),
+                         seed, rng, finalize)
+
+    def finalize(self):
+        """Validate, allocate and draw the initial weights (btsp_net_finalize)."""
+        self._check(_net_finalize(self.handle))
+
+    def close(self):
+        """Free the network (btsp_net_destroy); later calls raise BtspError."""
+        if getattr(self, "_h", None) and _net_destroy is not None:  # None at interpreter exit
+            _net_destroy(self._h)
+        self._h = None
+
+    __del__ = close
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ---- helpers --------------------------------------------------------------------------
+    @property
+    def handle(self):
+        """The btsp_net pointer (for calls this binding does not wrap)."""
+        if not getattr(self, "_h", None):
+            raise BtspError("BTSP_E_STATE", "the network was closed")
+        return self._h
+
+    def _check(self, st):
+        if st < 0:
+            raise BtspError(_name(st), _net_errmsg(self.handle).decode(errors="replace"))
+        return st
+
+    def _proj(self, name):
+        q = _p()
+        self._check(_net_find_proj(self.handle, name.encode(), ctypes.byref(q)))
+        return q
+
+    def _pop(self, name):
+        p = _p()
+        self._check(_net_find_pop(self.handle, name.encode(), ctypes.byref(p)))
+        return p
+
+    # ---- structure ------------------------------------------------------------------------
+    @property
+    def populations(self):
+        """Population names ("Layer.Pop") in sweep order, with their sizes."""
+        h = self.handle
+        pops = [_net_pop_at(h, i) for i in range(_net_pop_count(h))]
+        return {_pop_full_name(p).decode(): _pop_size(p) for p in pops}
+
+    @property
+    def projections(self):
+        """Projection names (EIANN's, e.g. "H1E_InputE"), in creation order."""
+        h = self.handle
+        return [_proj_name(_net_proj_at(h, i)).decode() for i in range(_net_proj_count(h))]
+
+    @property
+    def n_inputs(self):
+        return _pop_size(_net_input(self.handle))
+
+    @property
+    def n_outputs(self):
+        return _pop_size(_net_output(self.handle))
+
+    @property
+    def seed(self):
+        return _net_get_seed(self.handle)
+
+    @property
+    def sample_count(self):
+        """Training samples since finalize (or since the state image loaded last was saved)."""
+        return _net_sample_count(self.handle)
+
+    @property
+    def last_loss(self):
+        """MSE loss of the last training sample's forward output."""
+        return _net_last_loss(self.handle)
+
+    # ---- running --------------------------------------------------------------------------
+    def train(self, X, Y, order=None, samples=None):
+        """Online training (btsp_net_train): rows of X (n x inputs) with targets Y (n x outputs),
+        in `order` (row indices; default 0..n-1), `samples` of them (default len(order) or n)."""
+        X = _floats(X, (None, self.n_inputs), "X")
+        Y = _floats(Y, (X.shape[0], self.n_outputs), "Y")
+        optr = None
+        if order is not None:
+            order = np.ascontiguousarray(order, dtype=np.uint32)
+            if order.ndim != 1:
+                raise BtspError("BTSP_E_SHAPE", f"order: shape {order.shape}, expected a 1-D array")
+            optr = order.ctypes.data_as(_u32ptr)
+        n = samples if samples is not None else (len(order) if order is not None else X.shape[0])
+        self._check(_net_train(self.handle, _ptr(X), _ptr(Y), X.shape[0], X.shape[1], Y.shape[1], optr, n))
+
+    def evaluate(self, X):
+        """Final output activities for every row of X (btsp_net_evaluate; no learning)."""
+        X = _floats(X, (None, self.n_inputs), "X")
+        out = np.empty((X.shape[0], self.n_outputs), dtype=np.float32)
+        self._check(_net_evaluate(self.handle, _ptr(X), X.shape[0], X.shape[1], _ptr(out), out.shape[1]))
+        return out
+
+    def accuracy(self, X, labels):
+        """Percent of rows whose largest output (ties: lowest index) is the label."""
+        return 100.0 * float(np.mean(np.argmax(self.evaluate(X), axis=1) == np.asarray(labels)))
+
+    def activity(self, X, populations=None):
+        """Final activity of populations (names; default all) for every row of X, as a dict of
+        n x size arrays (btsp_net_evaluate_activity)."""
+        X = _floats(X, (None, self.n_inputs), "X")
+        h = self.handle
+        names = list(self.populations)
+        wanted = names if populations is None else list(populations)
+        for w in wanted:
+            if w not in names:
+                raise BtspError("BTSP_E_NOT_FOUND", f"no population named {w!r} (have {', '.join(names)})")
+        result, ptrs = {}, (_fptr * len(names))()
+        for i, name in enumerate(names):
+            if name in wanted:
+                result[name] = np.empty((X.shape[0], _pop_size(_net_pop_at(h, i))), dtype=np.float32)
+                ptrs[i] = _ptr(result[name])
+        self._check(_net_evaluate_activity(h, _ptr(X), X.shape[0], X.shape[1], ptrs, None, len(names)))
+        return result
+
+    def state(self, population, var="activity"):
+        """A copy of a population's state vector after the last call: var is one of
+        activity, prev_activity, soma_state, forward_activity, forward_prev, forward_dend,
+        dend_state, plateau, nudge, bias."""
+        if var not in _VARS:
+            raise BtspError("BTSP_E_INVALID_ARG", f"unknown state {var!r} (one of {', '.join(_VARS)})")
+        data, n = _fptr(), _sz()
+        self._check(_pop_state(self._pop(population), _VARS[var], ctypes.byref(data), ctypes.byref(n)))
+        return np.ctypeslib.as_array(data, shape=(n.value,)).copy()
+
+    # ---- parameters -----------------------------------------------------------------------
+    def weights(self, projection):
+        """A copy of a projection's weights, post x pre float32."""
+        w, r, c = _fptr(), _sz(), _sz()
+        self._check(_proj_weights(self._proj(projection), ctypes.byref(w), ctypes.byref(r), ctypes.byref(c)))
+        return np.ctypeslib.as_array(w, shape=(r.value, c.value)).copy()
+
+    def set_weights(self, projection, W):
+        """Replace a projection's weights (btsp_proj_set_weights; clamped and cloned at the next
+        training step or btsp_net_constrain)."""
+        q = self._proj(projection)
+        cur = self.weights(projection)
+        W = _floats(W, cur.shape, f"weights of {projection}")
+        self._check(_proj_set_weights(q, _ptr(W), W.shape[0], W.shape[1]))
+
+    def set_bias(self, population, b):
+        """Replace a population's bias (it must have one)."""
+        p = self._pop(population)
+        b = _floats(b, (_pop_size(p),), f"bias of {population}")
+        self._check(_pop_set_bias(p, _ptr(b), b.shape[0]))
+
+    def save_weights(self, directory):
+        """Every projection and bias as EIANN-named .npy files in `directory`."""
+        err = ctypes.create_string_buffer(2048)
+        st = _io_save_weights(self.handle, os.fsencode(directory), err, len(err))
+        if st:
+            raise BtspError(_name(st), err.value.decode(errors="replace"))
+
+    def load_weights(self, directory, require_all=False):
+        """Weights and biases from .npy files (e.g. written by EIANN or save_weights)."""
+        err = ctypes.create_string_buffer(2048)
+        st = _io_load_weights(self.handle, os.fsencode(directory), int(require_all), err, len(err))
+        if st:
+            raise BtspError(_name(st), err.value.decode(errors="replace"))
+
+    # ---- checkpoints ----------------------------------------------------------------------
+    def save_state(self):
+        """The state image (btsp_net_save_state) as bytes: training resumed from it with
+        load_state() gives bitwise the weights of training that never stopped."""
+        n = _net_state_size(self.handle)
+        if n == 0:
+            raise BtspError("BTSP_E_STATE", "finalize the network first")
+        buf = ctypes.create_string_buffer(n)
+        self._check(_net_save_state(self.handle, buf, n, None))
+        return buf.raw
+
+    def load_state(self, image):
+        """Restore a state image from save_state() (or a .btsp file's bytes); on failure the
+        network is unchanged."""
+        image = bytes(image)
+        self._check(_net_load_state(self.handle, image, len(image)))

@@ -1,0 +1,199 @@
+"""Tests of the Python binding python/btsp.py (run by ctest through tests/python/run.sh).
+
+The binding must give exactly what the C library gives: a run trained from Python equals the
+same run of the `btsp` command bit for bit (weights written by --out), the golden EIANN
+trajectory is reproduced as in tests/test_model_golden.c, checkpoints resume bit for bit, and
+misuse raises BtspError with the library's message instead of crashing.
+
+Environment: BTSP_LIBRARY (libbtsp_python.so), BTSP_CLI (the btsp program), BTSP_SOURCE_DIR
+(the repository), BTSP_SHARED_REFERENCE (../shared/reference, for the golden test)."""
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+SRC = os.environ.get("BTSP_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(SRC, "python"))
+import btsp  # noqa: E402
+
+DEMO = os.path.join(SRC, "configs", "demo", "tiny_btsp.yaml")
+BTSP_5L = os.path.join(SRC, "configs", "eiann", "fmnist",
+                       "20250619_EIANN_2_hidden_fmnist_BTSP_config_5L_zero_bias_complete_optimized.yaml")
+
+
+def write_idx(path, array):
+    """An IDX file of unsigned bytes (the MNIST format: 00 00 08 ndim, big-endian dims)."""
+    a = np.ascontiguousarray(array, dtype=np.uint8)
+    with open(path, "wb") as f:
+        f.write(bytes([0, 0, 8, a.ndim]))
+        for d in a.shape:
+            f.write(int(d).to_bytes(4, "big"))
+        f.write(a.tobytes())
+
+
+def read_idx(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def one_hot(labels, n):
+    y = np.zeros((len(labels), n), dtype=np.float32)
+    y[np.arange(len(labels)), labels] = 1.0
+    return y
+
+
+def synthetic(rng, n):
+    """n 8x8 images of 10 classes: a class-specific bar plus noise, as uint8."""
+    labels = np.arange(n) % 10
+    rng.shuffle(labels)
+    img = rng.integers(0, 60, size=(n, 8, 8))
+    for i, c in enumerate(labels):
+        img[i, c % 8, :] += 150
+        img[i, :, (c * 3) % 8] += 40
+    return np.clip(img, 0, 255).astype(np.uint8), labels.astype(np.uint8)
+
+
+class BindingTest(unittest.TestCase):
+    def test_version_and_structure(self):
+        self.assertRegex(btsp.version(), r"^\d+\.\d+\.\d+$")
+        with btsp.Net.from_config(DEMO, seed=1) as net:
+            pops = net.populations
+            self.assertEqual(pops["Input.E"], 64)
+            self.assertEqual(pops["Output.E"], 10)
+            self.assertIn("H1E_InputE", net.projections)
+            self.assertEqual(net.weights("H1E_InputE").shape, (100, 64))
+            self.assertEqual((net.n_inputs, net.n_outputs, net.seed, net.sample_count), (64, 10, 1, 0))
+
+    def test_same_run_as_the_btsp_command(self):
+        """Python trains in the order `btsp train` uses and ends with the same bits."""
+        cli = os.environ.get("BTSP_CLI")
+        if not cli:
+            self.skipTest("BTSP_CLI not set")
+        rng = np.random.default_rng(5)
+        tr_img, tr_lab = synthetic(rng, 500)
+        te_img, te_lab = synthetic(rng, 200)
+        with tempfile.TemporaryDirectory() as d:
+            write_idx(os.path.join(d, "train-images-idx3-ubyte"), tr_img)
+            write_idx(os.path.join(d, "train-labels-idx1-ubyte"), tr_lab)
+            write_idx(os.path.join(d, "t10k-images-idx3-ubyte"), te_img)
+            write_idx(os.path.join(d, "t10k-labels-idx1-ubyte"), te_lab)
+            run = os.path.join(d, "run")
+            out = subprocess.run([cli, "train", DEMO, "--data", d, "--samples", "700", "--seed", "7",
+                                  "--data-seed", "3", "--out", run, "--history-interval", "0", "--quiet"],
+                                 check=True, capture_output=True, text=True).stdout
+            result = json.loads(out.strip().splitlines()[-1])
+            X = tr_img.reshape(len(tr_img), -1).astype(np.float32) / np.float32(255)
+            Y = one_hot(tr_lab, 10)
+            # 700 samples: epoch 0 (all 500 rows) then 200 rows of epoch 1, each a seeded permutation
+            order = np.concatenate([btsp.permutation(3, 0, 500), btsp.permutation(3, 1, 500)[:200]])
+            with btsp.Net.from_config(DEMO, seed=7) as net:
+                net.train(X, Y, order=order)
+                self.assertEqual(net.sample_count, 700)
+                for name in net.projections:
+                    ref = np.load(os.path.join(run, name + ".npy"))
+                    self.assertTrue(np.array_equal(net.weights(name), ref), name)
+                Xt = te_img.reshape(len(te_img), -1).astype(np.float32) / np.float32(255)
+                self.assertAlmostEqual(net.accuracy(Xt, te_lab), result["test_accuracy"], places=4)
+                self.assertGreater(result["test_accuracy"], 50.0)  # the task is learnt, far above 10 %
+
+    def test_checkpoint_resumes_bit_for_bit(self):
+        rng = np.random.default_rng(1)
+        img, lab = synthetic(rng, 120)
+        X = img.reshape(120, -1).astype(np.float32) / np.float32(255)
+        Y = one_hot(lab, 10)
+        a = btsp.Net.from_config(DEMO, seed=3)
+        b = btsp.Net.from_config(DEMO, seed=3)
+        c = btsp.Net.from_config(DEMO, seed=99)
+        a.train(X, Y)
+        b.train(X[:50], Y[:50])
+        image = b.save_state()
+        c.load_state(image)
+        self.assertEqual((c.sample_count, c.seed), (50, 3))
+        c.train(X[50:], Y[50:])
+        for name in a.projections:
+            self.assertTrue(np.array_equal(a.weights(name), c.weights(name)), name)
+        self.assertEqual(a.save_state(), c.save_state())
+        for n in (a, b, c):
+            n.close()
+
+    def test_activity_and_state(self):
+        rng = np.random.default_rng(2)
+        img, _ = synthetic(rng, 30)
+        X = img.reshape(30, -1).astype(np.float32) / np.float32(255)
+        with btsp.Net.from_config(DEMO, seed=4) as net:
+            acts = net.activity(X, ["H1.E", "Output.E"])
+            self.assertEqual(acts["H1.E"].shape, (30, 100))
+            self.assertTrue(np.array_equal(acts["Output.E"], net.evaluate(X)))
+            self.assertEqual(net.state("Output.E").shape, (10,))
+
+    def test_misuse_raises_clear_errors(self):
+        with self.assertRaises(btsp.BtspError) as e:
+            btsp.Net.from_config("/nonexistent/config.yaml")
+        self.assertIn("/nonexistent/config.yaml", str(e.exception))
+        with self.assertRaises(btsp.BtspError) as e:
+            btsp.Net.from_yaml("layer_config: {Input: {E: {size: -3}}}")
+        self.assertIn("projection_config", str(e.exception))
+        net = btsp.Net.from_config(DEMO, seed=1)
+        before = net.save_state()
+        with self.assertRaises(btsp.BtspError) as e:
+            net.train(np.zeros((4, 63)), np.zeros((4, 10)))
+        self.assertEqual(e.exception.status, "BTSP_E_SHAPE")
+        self.assertIn("(4, 63)", str(e.exception))
+        with self.assertRaises(btsp.BtspError) as e:
+            net.train(np.zeros((4, 64)), np.zeros((4, 10)), order=[0, 1, 9])
+        self.assertEqual(e.exception.status, "BTSP_E_RANGE")
+        with self.assertRaises(btsp.BtspError) as e:
+            net.weights("NoSuchProjection")
+        self.assertEqual(e.exception.status, "BTSP_E_NOT_FOUND")
+        with self.assertRaises(btsp.BtspError) as e:
+            net.set_weights("H1E_InputE", np.zeros((64, 100)))
+        self.assertEqual(e.exception.status, "BTSP_E_SHAPE")
+        with self.assertRaises(btsp.BtspError) as e:
+            net.load_state(b"not an image")
+        self.assertEqual(e.exception.status, "BTSP_E_FORMAT")
+        with self.assertRaises(btsp.BtspError) as e:
+            net.state("Output.E", "velocity")
+        self.assertEqual(e.exception.status, "BTSP_E_INVALID_ARG")
+        self.assertEqual(net.save_state(), before)  # nothing changed by the refused calls
+        net.close()
+        with self.assertRaises(btsp.BtspError) as e:
+            net.evaluate(np.zeros((1, 64)))
+        self.assertEqual(e.exception.status, "BTSP_E_STATE")
+
+    def test_golden_eiann_trajectory(self):
+        """EIANN's weights after 1-3 steps from its initial weights (as test_model_golden.c)."""
+        ref = os.environ.get("BTSP_SHARED_REFERENCE") or os.path.join(SRC, "..", "shared", "reference")
+        golden = os.path.join(ref, "golden", "fmnist-btsp5L-img0")
+        data = "/usr/share/datasets/fashion-mnist"
+        if not os.path.isdir(golden):
+            self.skipTest(f"golden data {golden} not found")
+        if not os.path.exists(os.path.join(data, "train-images-idx3-ubyte.gz")):
+            self.skipTest(f"Fashion-MNIST not found in {data} (apt-get install dataset-fashion-mnist)")
+        x = read_idx(os.path.join(data, "train-images-idx3-ubyte.gz"))[0].reshape(1, -1)
+        label = int(read_idx(os.path.join(data, "train-labels-idx1-ubyte.gz"))[0])
+        X = x.astype(np.float32) / np.float32(255)
+        Y = one_hot([label], 10)
+        with btsp.Net.from_config(BTSP_5L, seed=66049) as net:
+            net.load_weights(os.path.join(golden, "init"), require_all=True)
+            init = {n: net.weights(n) for n in net.projections}
+            for step in (1, 2, 3):
+                net.train(X, Y)
+                for n in net.projections:
+                    want = np.load(os.path.join(golden, f"after{step}", n + ".npy"))
+                    change = np.max(np.abs(want - init[n]))
+                    tol = max(1e-3 * change, 4e-7 * np.max(np.abs(want)))
+                    diff = np.max(np.abs(net.weights(n) - want))
+                    self.assertLessEqual(diff, tol, f"step {step}, {n}")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
