@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One config of each family of rules and top-down variants we ship (all 784 inputs, 10 outputs). */
+/* One config of each family of rules and top-down variants we ship (all 784 inputs, 10 outputs):
+ * every rule kind a shipped config uses (Top_Down_HTC_1 in the DTP learned-TD one,
+ * Backprop_DendriticLoss in BP_like 5M). */
 static const char *const configs[] = {
     "fmnist/20250619_EIANN_2_hidden_fmnist_BTSP_config_5L_zero_bias_complete_optimized",
     "fmnist/20250619_EIANN_2_hidden_fmnist_BTSP_config_5L_learn_TD_HTCWN_3_zero_bias_complete_optimized",
@@ -24,6 +26,8 @@ static const char *const configs[] = {
     "mnist/20241105_EIANN_2_hidden_mnist_Top_Layer_Supervised_Hebb_WeightNorm_config_7_complete_optimized",
     "mnist/20240516_EIANN_2_hidden_mnist_BP_like_config_2L_complete_optimized",
     "mnist/20231120_EIANN_1_hidden_mnist_van_bp_relu_SGD_config_G_optimized",
+    "fmnist/20250619_EIANN_2_hidden_fmnist_DTP_config_5J_learn_TD_HTCWN_2_zero_bias_complete_optimized",
+    "mnist/20241113_EIANN_2_hidden_mnist_BP_like_config_5M_complete_optimized", /* Backprop_DendriticLoss */
 };
 #define N_CONFIGS (sizeof configs / sizeof configs[0])
 #define NX 784

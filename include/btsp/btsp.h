@@ -488,17 +488,20 @@ BTSP_API uint64_t btsp_net_sample_count(const btsp_net *net);
 
 /** @name State images (checkpoint and resume)
  *  A state image is a byte string holding everything a finalized network changes while it
- *  trains: every projection's weights, every bias, the BTSP rules' traces of the previous
- *  sample, the Supervised_BCM thresholds, the seed, the sample counter, the stochastic gates'
- *  draw counter and the last loss, plus the populations' state after the last sample
- *  (activities, forward snapshot, dendritic states, plateaus). Training resumed from an image
- *  gives bitwise the same weights as training that never stopped (same samples in the same
- *  order), on any platform: images are little-endian with a checksum.
+ *  trains: every projection's weights (with whether btsp_proj_set_weights() wrote them since
+ *  the last constraint pass), every bias, the BTSP rules' traces of the previous sample, the
+ *  Supervised_BCM thresholds, the seed, the sample counter, the stochastic gates' draw counter
+ *  and the last loss, plus the populations' state after the last sample (activities, forward
+ *  snapshot, dendritic states, plateaus, nudges). Training resumed from an image gives
+ *  bitwise the same weights as training that never stopped (same samples in the same order);
+ *  images are little-endian with a checksum, so they move between machines, and the results
+ *  on them are as platform-independent as the library's (see btsp_net_seed()).
  *
  *  An image does not hold parameters (learning rates, time constants, bounds, gate settings)
  *  or monitors: load it into a network built the same way (the same config) and finalized.
  *  A network of another structure (population names or sizes, projections, rules) is refused;
- *  one that differs only in parameters accepts it and trains on with its own parameters.
+ *  one that differs only in parameters accepts it and trains on with its own parameters, but
+ *  with the image's seed (loading replaces the seed btsp_net_seed() set).
  *  Files: btsp_io_save_state() / btsp_io_load_state() in btsp_io.h.
  *  @{ */
 /** @brief Size in bytes of the network's state image (0 if `net` is NULL or not finalized).

@@ -172,8 +172,9 @@ BTSP_IO_API btsp_status btsp_io_load_weights(btsp_net *net, const char *dir, int
  *  @{ */
 
 /** @brief Write the state image of a finalized network to `path`, atomically: the image goes
- *  to `path.tmp` first and is renamed over `path` only when completely written, so a crash or a
- *  full disk never leaves a damaged or half-replaced checkpoint.
+ *  to `path.tmp` first, is flushed to the disk (POSIX fsync) and renamed over `path` only when
+ *  completely written (then the directory is synced too), so a crash of the program or of the
+ *  machine, or a full disk, leaves the previous file or the new one, never a damaged mix.
  *  @param net a finalized network.
  *  @param path file name.
  *  @param[out] err message buffer, may be NULL.

@@ -365,7 +365,11 @@ int cli_cmd_demo(options *o)
         fprintf(stderr, "btsp: %s\n", r.message);
         return 1;
     }
-    if (!o->quiet)
+    if (!o->quiet && r.first_sample)
+        fprintf(stderr, "btsp demo: test accuracy %.1f%% at the resumed state (%llu samples), %.1f%% after %llu "
+                        "samples (chance %.1f%%)\n",
+                r.test_acc_before, r.first_sample, r.test_acc, o->samples, 10.0);
+    else if (!o->quiet)
         fprintf(stderr, "btsp demo: test accuracy %.1f%% before, %.1f%% after %llu samples (chance %.1f%%)\n",
                 r.test_acc_before, r.test_acc, o->samples, 10.0);
     print_train_json("demo", o, &s, &r);

@@ -929,31 +929,59 @@ done:
     return ok;
 }
 
+/* Bins of a run's per-sample series, aligned to absolute sample counts: the series holds
+ * samples first+1 .. first+n (first > 0 for a run resumed with --resume); the first bin is the
+ * partial one up to the next multiple of BIN, so that every other bin ends where an
+ * uninterrupted run's does. Writes the bin means (NULL: only count) and, if `ends` is not NULL,
+ * each bin's last sample; returns the number of bins. */
+static size_t aligned_bins(const float *x, size_t n, unsigned long long first, float *means,
+                           unsigned long long *ends)
+{
+    size_t lead = (size_t)((BIN - first % BIN) % BIN), k = 0;
+    if (lead > n)
+        lead = n;
+    if (lead) {
+        if (means)
+            btsp_an_bin_means(x, lead, lead, means);
+        if (ends)
+            ends[0] = first + lead;
+        k = 1;
+    }
+    size_t rest = n - lead, nb = rest / BIN + (rest % BIN != 0);
+    if (means && rest)
+        btsp_an_bin_means(x + lead, rest, BIN, means + k);
+    for (size_t i = 0; ends && i < nb; i++)
+        ends[k + i] = first + lead + ((i + 1) * BIN < rest ? (i + 1) * BIN : rest);
+    return k + nb;
+}
+
 /* A per-sample series in bins of BIN samples: `csv` with columns samples (end of the bin) and
  * `column`, and the line plot `png` with y range [lo, hi] (lo = hi: automatic). */
 static int binned_series(an_ctx *a, const float *x, size_t n, const char *csv, const char *column, const char *png,
                          double lo, double hi)
 {
-    size_t nb = n / BIN + (n % BIN != 0);
+    size_t nb = aligned_bins(x, n, a->first, NULL, NULL);
     float *b = malloc((nb ? nb : 1) * 2 * sizeof *b);
-    FILE *f = b ? open_out(a, csv) : NULL;
+    unsigned long long *ends = malloc((nb ? nb : 1) * sizeof *ends);
+    FILE *f = b && ends ? open_out(a, csv) : NULL;
     if (!f) {
-        if (!b)
+        if (!b || !ends)
             fprintf(stderr, "btsp: out of memory\n");
         free(b);
+        free(ends);
         return 0;
     }
-    btsp_an_bin_means(x, n, BIN, b);
+    aligned_bins(x, n, a->first, b, ends);
     fprintf(f, "samples,%s\n", column);
     for (size_t i = 0; i < nb; i++) {
-        size_t end = (i + 1) * BIN < n ? (i + 1) * BIN : n;
-        fprintf(f, "%llu,", a->first + end);
+        fprintf(f, "%llu,", ends[i]);
         cli_csv_number(f, b[i]);
         fputc('\n', f);
-        b[nb + i] = (float)(a->first + end);
+        b[nb + i] = (float)ends[i];
     }
     int ok = close_out(a, f, csv) && write_png_lines(a, png, b + nb, b, 1, nb, lo, hi);
     free(b);
+    free(ends);
     return ok;
 }
 
@@ -973,25 +1001,27 @@ static int binned_histories(an_ctx *a)
     cli_csv_table t;
     if (!cli_path(path, sizeof path, a->run, "dend_history.csv") || !cli_csv_read(path, &t))
         return 1; /* no dendrites */
-    size_t nc = t.n_cols - 1, nr = t.n_rows, nb = nr / BIN + (nr % BIN != 0);
+    size_t nc = t.n_cols - 1, nr = t.n_rows;
     float *col = malloc((nr ? nr : 1) * sizeof *col);
+    size_t nb = col ? aligned_bins(col, nr, a->first, NULL, NULL) : 0;
     float *b = malloc((nb ? nb : 1) * (nc + 1) * sizeof *b);
+    unsigned long long *ends = malloc((nb ? nb : 1) * sizeof *ends);
     int ok = 0;
-    FILE *f = col && b ? open_out(a, "dend_history_binned.csv") : NULL;
+    FILE *f = col && b && ends ? open_out(a, "dend_history_binned.csv") : NULL;
     if (f) {
         for (size_t c = 0; c < nc; c++) {
             for (size_t r = 0; r < nr; r++)
                 col[r] = t.v[r * t.n_cols + 1 + c];
-            btsp_an_bin_means(col, nr, BIN, b + c * nb);
+            aligned_bins(col, nr, a->first, b + c * nb, NULL);
         }
+        aligned_bins(col, nr, a->first, NULL, ends);
         fputs("samples", f);
         for (size_t c = 0; c < nc; c++)
             fprintf(f, ",%s", t.names[1 + c] ? t.names[1 + c] : "?");
         fputc('\n', f);
         for (size_t i = 0; i < nb; i++) {
-            size_t end = (i + 1) * BIN < nr ? (i + 1) * BIN : nr;
-            b[nc * nb + i] = (float)(a->first + end);
-            fprintf(f, "%llu", a->first + end);
+            b[nc * nb + i] = (float)ends[i];
+            fprintf(f, "%llu", ends[i]);
             for (size_t c = 0; c < nc; c++) {
                 fputc(',', f);
                 cli_csv_number(f, b[c * nb + i]);
@@ -1003,6 +1033,7 @@ static int binned_histories(an_ctx *a)
     }
     free(col);
     free(b);
+    free(ends);
     cli_csv_free(&t);
     return ok;
 }

@@ -599,3 +599,17 @@ int cli_json_get_number(const char *text, const char *key, double *v)
     *v = strtod(p, &end);
     return end != p;
 }
+
+int cli_json_get_u64(const char *text, const char *key, unsigned long long *v)
+{
+    const char *p = json_find(text, key);
+    char *end;
+    if (!p || *p < '0' || *p > '9')
+        return 0;
+    errno = 0;
+    unsigned long long x = strtoull(p, &end, 10);
+    if (end == p || errno != 0)
+        return 0;
+    *v = x;
+    return 1;
+}

@@ -81,6 +81,7 @@ typedef struct run_ctx {
     const run_spec *spec;
     unsigned long long first; /* samples already trained when the run starts (--resume), else 0 */
     unsigned long long saved; /* sample count of the last state image written (+1; 0: none) */
+    unsigned long long config_fnv, order_fnv; /* file_hash() of the config and --order file */
     const data_split *d;
     run_result *res;
     btsp_net *net;
@@ -231,7 +232,34 @@ static int window_point(run_ctx *c, unsigned long long samples)
  * file, else the name as given (fashion-mnist, mnist, demo). */
 static const char *canonical(const char *name, char *buf)
 {
+    /* the data set names are resolved by cli_load_data / btsp_data_find, never against the
+     * working directory: a file or directory of the same name there is something else */
+    if (name && (strcmp(name, CLI_DEMO_DATA) == 0 || strcmp(name, "mnist") == 0 || strcmp(name, "fashion-mnist") == 0))
+        return name;
     return name && realpath(name, buf) ? buf : name;
+}
+
+/* FNV-1a 64 of a file's bytes (of the embedded demo config's text for @demo); 0 for NULL or an
+ * unreadable file. What --resume compares, so that an edited config or order file is noticed
+ * whatever its path. */
+static unsigned long long file_hash(const char *path)
+{
+    size_t len = 0;
+    char *text = NULL;
+    const char *src;
+    if (!path)
+        return 0;
+    if (strcmp(path, CLI_DEMO_CONFIG) == 0) {
+        src = cli_demo_yaml();
+        len = strlen(src);
+    } else if (!(src = text = cli_read_file(path, &len))) {
+        return 0;
+    }
+    unsigned long long h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)src[i]) * 0x100000001b3ull;
+    free(text);
+    return h;
 }
 
 /* The network's state image after `samples` samples, DIR/state.btsp, and beside it
@@ -264,6 +292,7 @@ static int save_state(run_ctx *c, unsigned long long samples)
         cli_json_string(f, "config", s->config, 0);
         cli_json_string(f, "data", canonical(s->data, abs), 0);
         fprintf(f, "\"seed\": %llu, \"data_seed\": %llu, \"samples\": %llu, ", s->seed, s->data_seed, samples);
+        fprintf(f, "\"config_fnv\": %llu, \"order_fnv\": %llu, ", c->config_fnv, c->order_fnv);
         cli_json_string(f, "order", canonical(s->order, abs), 0);
         cli_json_string(f, "rng", s->torch_rng ? "torch" : "counter", 1);
         fputs("}\n", f);
@@ -318,35 +347,36 @@ static int resume_state(run_ctx *c)
     }
     if (s->val_window && s->samples - s->val_window < k) {
         fail(c->res, BTSP_E_INVALID_ARG,
-             "--resume: --val-window %llu starts after sample %llu, before the %llu samples %s already holds",
-             s->val_window, s->samples - s->val_window, k, s->resume);
+             "--resume: --val-window %llu starts at sample %llu, inside the %llu samples %s already holds "
+             "(at most --val-window %llu)",
+             s->val_window, s->samples - s->val_window, k, s->resume, s->samples - k);
         return 0;
     }
     snprintf(buf, sizeof buf, "%s.json", s->resume);
     char *side = cli_read_file(buf, NULL);
     if (!side) {
-        if (!s->quiet)
-            fprintf(stderr, "btsp: no %s beside the state: the data options are not checked\n", buf);
+        /* printed even with --quiet: the one case where nothing vouches for the continuation */
+        fprintf(stderr, "btsp: no %s beside the state: its config and data options are not checked\n", buf);
     } else {
-        char got[4096], why[4200] = "";
-        double v;
-        int has_order = cli_json_get_string(side, "order", got, sizeof got);
-        const char *order = canonical(s->order, abs);
-        if (has_order ? !order || strcmp(got, order) != 0 : order != NULL)
-            snprintf(why, sizeof why, "--order %s", has_order ? got : "(none)");
-        else if ((snprintf(got, sizeof got, "(unknown)"), !cli_json_get_string(side, "data", got, sizeof got)) ||
-                 strcmp(got, canonical(s->data, abs)) != 0)
+        char got[4096], why[4400] = "";
+        unsigned long long v = 0;
+        snprintf(got, sizeof got, "(unknown)");
+        if (!cli_json_get_string(side, "data", got, sizeof got) || strcmp(got, canonical(s->data, abs)) != 0)
             snprintf(why, sizeof why, "--data %s", got);
-        else if (!cli_json_get_number(side, "data_seed", &v) || v != (double)s->data_seed)
-            snprintf(why, sizeof why, "--data-seed %.0f", v);
-        else if (!cli_json_get_string(side, "rng", got, sizeof got) ||
+        else if (!cli_json_get_u64(side, "data_seed", &v) || v != s->data_seed)
+            snprintf(why, sizeof why, "--data-seed %llu", v);
+        else if ((snprintf(got, sizeof got, "(unknown)"), !cli_json_get_string(side, "rng", got, sizeof got)) ||
                  strcmp(got, s->torch_rng ? "torch" : "counter") != 0)
             snprintf(why, sizeof why, "--rng %s", got);
+        else if (!cli_json_get_u64(side, "order_fnv", &v) || v != c->order_fnv)
+            snprintf(why, sizeof why, "%s", v ? "another --order file (or these contents changed)" : "no --order");
+        else if (!cli_json_get_u64(side, "config_fnv", &v) || v != c->config_fnv)
+            snprintf(why, sizeof why, "a config whose text differs from %s", s->config);
         free(side);
         if (why[0]) {
             fail(c->res, BTSP_E_INVALID_ARG,
-                 "--resume: %s was trained with %s (%s): give the same data options, or the sample order "
-                 "would not continue",
+                 "--resume: %s was trained with %s (see %s): resume with the config and data options of "
+                 "that run, or the training would not continue it",
                  s->resume, why, buf);
             return 0;
         }
@@ -643,6 +673,8 @@ int cli_run(const run_spec *s, const data_split *data, run_result *res)
     run_ctx c;
     memset(&c, 0, sizeof c);
     c.spec = s;
+    c.config_fnv = file_hash(s->config);
+    c.order_fnv = file_hash(s->order);
     c.res = res;
     dend_rec dr;
     memset(&dr, 0, sizeof dr);

@@ -1,4 +1,7 @@
 /* Shared helpers of libbtsp_io. */
+#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L /* fileno, fsync */
+#endif
 #include "io_util.h"
 
 #include "btsp/btsp.h"
@@ -8,6 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
+#include <fcntl.h>
+#include <unistd.h>
+#endif
 
 void btsp__io_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -38,9 +45,38 @@ char *btsp__io_tmp_name(const char *path)
     return tmp;
 }
 
-int btsp__io_commit(FILE *f, const char *tmp, const char *path, int ok, int write_errno, const char *what,
-                    char *err, size_t errlen)
+/* fsync the directory holding `path`, so that a rename into it survives a power loss. */
+static void sync_dir(const char *path)
 {
+#ifndef _WIN32
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    if (n >= sizeof dir)
+        return;
+    if (slash && n == 0)
+        n = 1; /* the root */
+    memcpy(dir, slash ? path : ".", slash ? n : 1);
+    dir[slash ? n : 1] = '\0';
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+#else
+    (void)path;
+#endif
+}
+
+int btsp__io_commit(FILE *f, const char *tmp, const char *path, int ok, int write_errno, int durable,
+                    const char *what, char *err, size_t errlen)
+{
+#ifndef _WIN32
+    if (ok && durable && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
+        ok = 0;
+        write_errno = errno;
+    }
+#endif
     if (fclose(f) != 0 && ok) {
         ok = 0;
         write_errno = errno;
@@ -58,5 +94,7 @@ int btsp__io_commit(FILE *f, const char *tmp, const char *path, int ok, int writ
         remove(tmp);
         return BTSP_E_IO;
     }
+    if (durable)
+        sync_dir(path);
     return BTSP_OK;
 }

@@ -14,9 +14,11 @@ char *btsp__io_tmp_name(const char *path);
 /* Finish writing `tmp` (opened as f): close it and, if everything was written (ok non-zero),
  * rename it over `path`; otherwise, or if closing or renaming fails, remove it and write a
  * message "<what>: cannot ..." naming the file and the system's reason. write_errno: errno of
- * the failed write when ok is 0. Returns BTSP_OK or BTSP_E_IO. */
-int btsp__io_commit(FILE *f, const char *tmp, const char *path, int ok, int write_errno, const char *what,
-                    char *err, size_t errlen);
+ * the failed write when ok is 0. durable (POSIX): fsync the file before the rename and its
+ * directory after, so that the replacement also survives a power loss, not only a crash of
+ * the program. Returns BTSP_OK or BTSP_E_IO. */
+int btsp__io_commit(FILE *f, const char *tmp, const char *path, int ok, int write_errno, int durable,
+                    const char *what, char *err, size_t errlen);
 
 #endif
 
@@ -32,8 +34,10 @@ char *btsp__io_tmp_name(const char *path);
 /* Finish writing `tmp` (opened as f): close it and, if everything was written (ok non-zero),
  * rename it over `path`; otherwise, or if closing or renaming fails, remove it and write a
  * message "<what>: cannot ..." naming the file and the system's reason. write_errno: errno of
- * the failed write when ok is 0. Returns BTSP_OK or BTSP_E_IO. */
-int btsp__io_commit(FILE *f, const char *tmp, const char *path, int ok, int write_errno, const char *what,
-                    char *err, size_t errlen);
+ * the failed write when ok is 0. durable (POSIX): fsync the file before the rename and its
+ * directory after, so that the replacement also survives a power loss, not only a crash of
+ * the program. Returns BTSP_OK or BTSP_E_IO. */
+int btsp__io_commit(FILE *f, const char *tmp, const char *path, int ok, int write_errno, int durable,
+                    const char *what, char *err, size_t errlen);
 
 #endif

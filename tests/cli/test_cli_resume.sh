@@ -62,6 +62,18 @@ done
 diff <(tail -n 2 S/analysis/train_accuracy_binned.csv) <(tail -n 2 U/analysis/train_accuracy_binned.csv) >/dev/null ||
   fail "training accuracy of the resumed run: $(cat U/analysis/train_accuracy_binned.csv)"
 [[ $(tail -n 1 S/analysis/loss_binned.csv) == "$(tail -n 1 U/analysis/loss_binned.csv)" ]] || fail "loss bins"
+# resumed at 370 (not a multiple of the bin of 100): a partial first bin, then the same bins
+"$btsp" demo --samples 370 --out V --history-interval 0 --quiet >/dev/null
+"$btsp" demo --samples 1000 --resume V/state.btsp --out W --history-interval 500 --quiet >/dev/null
+"$btsp" analyze W --angle-samples 0 --rsm-patterns 50 --landscape-points 0 --rf-images 0 --max-test 100 \
+  >/dev/null 2>W.log || { cat W.log >&2; fail "analyze W"; }
+[[ $(sed -n 2p W/analysis/loss_binned.csv | cut -d, -f1) == 400 ]] || fail "partial first bin should end at 400"
+"$btsp" demo --samples 1000 --out X --history-interval 500 --quiet >/dev/null
+"$btsp" analyze X --angle-samples 0 --rsm-patterns 50 --landscape-points 0 --rf-images 0 --max-test 100 \
+  >/dev/null 2>X.log || { cat X.log >&2; fail "analyze X"; }
+for f in loss_binned.csv dend_history_binned.csv train_accuracy_binned.csv; do
+  diff <(tail -n 6 X/analysis/$f) <(tail -n 6 W/analysis/$f) >/dev/null || fail "$f: bins after 400 differ"
+done
 
 # 3. Misuse: refused with a message naming the problem, nothing written.
 refuse() { # refuse EXPECTED_STATUS PATTERN ARGS...
@@ -82,7 +94,7 @@ refuse 1 "give --seed 1" demo --samples 600 --seed 5 --resume B/state.btsp
 refuse 1 "trained with --data-seed 2" demo --samples 600 --data-seed 3 --resume B/state.btsp
 refuse 1 "trained with --rng counter" demo --samples 600 --rng torch --resume B/state.btsp
 refuse 1 "holds the run that --resume continues" demo --samples 600 --resume B/state.btsp --out B
-refuse 1 "starts after sample 200" demo --samples 600 --val-window 400 --resume B/state.btsp
+refuse 1 "at most --val-window 300" demo --samples 600 --val-window 400 --resume B/state.btsp
 refuse 1 "cannot open" demo --samples 600 --resume nothing/state.btsp
 cp B/state.btsp bad.btsp
 printf '\x01' | dd of=bad.btsp bs=1 seek=200 conv=notrunc status=none
@@ -91,5 +103,19 @@ refuse 1 "not a libbtsp state image" demo --samples 600 --resume A/H1E_InputE.np
 [[ ! -e F ]] || fail "a refused run wrote something"
 refuse 1 "checksum" demo --samples 600 --resume bad.btsp --out F
 [[ ! -e F/H1E_InputE.npy ]] || fail "a refused run wrote weights"
+# the config is checked by content: the run's own copy is accepted, an edited copy refused
+t=$("$btsp" train B/config.yaml --data demo --seed 1 --data-seed 2 --samples 600 --resume B/state.btsp --quiet | tail -n 1)
+[[ $(json test_accuracy "$t") == "$(json test_accuracy "$a")" ]] || fail "resume with the config copy: $t"
+sed -e '0,/learning_rate: [0-9.e-]*/s//learning_rate: 0.5/' B/config.yaml >edited.yaml
+cmp -s B/config.yaml edited.yaml && fail "could not edit the config copy"
+refuse 1 "a config whose text differs" train edited.yaml --data demo --seed 1 --data-seed 2 --samples 600 \
+  --resume B/state.btsp
+# data set names are not paths: a directory named like one in the working directory is ignored
+mkdir -p demo && "$btsp" demo --samples 600 --resume B/state.btsp --quiet >/dev/null || fail "./demo broke --resume"
+rmdir demo
+# seeds are compared exactly (these two differ only below double precision)
+"$btsp" demo --samples 100 --data-seed 1152921504606846976 --out DS --history-interval 0 --quiet >/dev/null
+refuse 1 "trained with --data-seed 1152921504606846976" demo --samples 300 --data-seed 1152921504606846977 \
+  --resume DS/state.btsp
 cmp -s A/state.btsp C/state.btsp || fail "state changed by refusals"
 echo "cli resume: all checks passed"
