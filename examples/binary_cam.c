@@ -23,11 +23,15 @@
  * (towards 1), M items, each synapse changing with probability f_p f_q / 2 per item. As the
  * density d grows, a flip also turns to 0 the synapses from the item's inputs that earlier items
  * had set to 1, so a new trace has only a fraction 1 - d of its synapses at 1; once that falls
- * below the read-out's two thirds (d above about 1/3, near 3,200 items here) the memory neurons
- * stop recognising new and old items alike (the "active" column drops). The Willshaw store
- * keeps every trace until its saturating weights make most memory neurons answer every cue
- * ("active" 0.70 at 6,400 items). Both work where the density stays low: Wu & Maass use
- * f_p = f_q = 0.005, for which thousands of items keep d near 0.05.
+ * below the read-out's two thirds (d = 1/3 after ln 3 / (f_p f_q), about 2,750 items here) the
+ * neurons that stored an item stop answering it ("own": 0.83 at 1,600 items, 0.38 at 3,200,
+ * 0.08 at 6,400), for new and old items alike. At 6,400 items the few neurons that still answer
+ * an item are mostly chance responders (a neuron that never stored it sees about 22 +- 3.5 of
+ * its inputs at 1 against a threshold near 32), so "active" looks normal again while recall is
+ * gone (rd above 1). The Willshaw store keeps every trace ("own" 1.000 throughout) until its
+ * saturating weights make most memory neurons answer every cue ("active" 0.70 at 6,400
+ * items). Both work where the density stays low: Wu & Maass use f_p = f_q = 0.005, for which
+ * thousands of items keep d near 0.05.
  *
  *   example_binary_cam [items] [n_in] [n_mem] [f_p] [f_q] [f_w] [drop]
  *   defaults:           6400   4000   2000   0.02  0.02  0.6   0.33
@@ -80,14 +84,24 @@ static uint64_t hamming(size_t words, const uint64_t *a, const uint64_t *b, uint
  * first..last; *active (if not NULL) receives the mean fraction of memory neurons responding to
  * a full item. */
 static double recall(const cam *c, int r, size_t first, size_t last, double drop, uint64_t *x, uint64_t *cue,
-                     uint32_t *h, uint64_t *yf, uint64_t *yc, uint64_t *tmp, double *active)
+                     uint32_t *h, uint64_t *yf, uint64_t *yc, uint64_t *tmp, double *active, double *own)
 {
-    double d_cue = 0.0, d_other = 0.0, act = 0.0;
+    double d_cue = 0.0, d_other = 0.0, act = 0.0, own_sum = 0.0;
+    size_t own_n = 0;
     for (size_t e = 0; e < N_EVAL; e++) {
         size_t k = first + e * (last - first) / (N_EVAL - 1);
         item_bits(c, k, x);
         respond(c, r, x, h, yf + e * c->mwords);
         act += (double)btsp_k_popcount(c->mwords, yf + e * c->mwords) / (double)c->n_mem;
+        /* the neurons that stored item k (its plateau draw) and still answer it */
+        btsp_k_bernoulli_bits(SEED, S_PLATEAU, (uint64_t)k * c->n_mem, c->n_mem, c->fq / 2.0, tmp);
+        uint64_t n_stored = btsp_k_popcount(c->mwords, tmp);
+        for (size_t w = 0; w < c->mwords; w++)
+            tmp[w] &= yf[e * c->mwords + w];
+        if (n_stored) {
+            own_sum += (double)btsp_k_popcount(c->mwords, tmp) / (double)n_stored;
+            own_n++;
+        }
         /* the cue: each active bit of the item kept with probability 1 - drop */
         btsp_k_bernoulli_bits(SEED, S_DROP, (uint64_t)k * c->n_in, c->n_in, 1.0 - drop, cue);
         for (size_t w = 0; w < c->words; w++)
@@ -99,6 +113,8 @@ static double recall(const cam *c, int r, size_t first, size_t last, double drop
         d_other += (double)hamming(c->mwords, yf + e * c->mwords, yf + ((e + 1) % N_EVAL) * c->mwords, tmp);
     if (active)
         *active = act / N_EVAL;
+    if (own)
+        *own = own_n ? own_sum / (double)own_n : 0.0;
     return d_other > 0 ? d_cue / d_other : 1.0;
 }
 
@@ -145,10 +161,10 @@ int main(int argc, char **argv)
     printf("binary BTSP CAM: %zu inputs, %zu memory neurons, f_p %.3g, f_q %.3g, f_w %.3g, cue drops %.0f%% "
            "of an item's active bits\n",
            c.n_in, c.n_mem, c.fp, c.fq, c.fw, 100.0 * drop);
-    printf("%7s | %-40s | %-40s\n", "", "BTSP (flip)", "Willshaw (set)");
+    printf("%7s | %-47s | %-47s\n", "", "BTSP (flip)", "Willshaw (set)");
     printf("%7s |", "items");
     for (int r = 0; r < 2; r++)
-        printf(" %6s %6s %6s %8s %8s |", "w=1", "theory", "active", "rd(all)", "rd(new)");
+        printf(" %6s %6s %6s %6s %8s %8s |", "w=1", "theory", "active", "own", "rd(all)", "rd(new)");
     printf("\n");
     int ok = 1;
     size_t stored = 0;
@@ -163,18 +179,20 @@ int main(int argc, char **argv)
         double rate = c.fp * c.fq / 2.0, M = (double)stored;
         double theory[2] = {(1.0 - pow(1.0 - 2.0 * rate, M)) / 2.0, 1.0 - pow(1.0 - rate, M)};
         for (int r = 0; r < 2; r++) {
-            double active;
-            double rd_all = recall(&c, r, 0, stored - 1, drop, x, cue, h, yf, yc, tmp, &active);
-            double rd_new = recall(&c, r, stored - N_EVAL, stored - 1, drop, x, cue, h, yf, yc, tmp, NULL);
+            double active, own;
+            double rd_all = recall(&c, r, 0, stored - 1, drop, x, cue, h, yf, yc, tmp, &active, &own);
+            double rd_new = recall(&c, r, stored - N_EVAL, stored - 1, drop, x, cue, h, yf, yc, tmp, NULL, NULL);
             double density = (double)btsp_k_popcount(wsize, c.W[r]) / (double)btsp_k_popcount(wsize, c.mask);
-            printf(" %6.4f %6.4f %6.4f %8.3f %8.3f |", density, theory[r], active, rd_all, rd_new);
+            printf(" %6.4f %6.4f %6.4f %6.3f %8.3f %8.3f |", density, theory[r], active, own, rd_all, rd_new);
             ok = ok && fabs(density - theory[r]) < 0.01 && (checkpoint > N_EVAL || rd_all < 0.05);
         }
         printf("\n");
     }
     printf("w=1: fraction of connected synapses at 1 (theory: closed form); active: fraction of memory neurons\n"
-           "responding to a full item; rd: Hamming distance of the responses to cue and item / distance between\n"
-           "two items' responses (0 = perfect recall), over 100 items spread over all stored ones, or the newest\n");
+           "responding to a full item; own: fraction of the neurons that stored the item (had a plateau when it\n"
+           "was presented) that respond to it; rd: Hamming distance of the responses to cue and item / distance\n"
+           "between two items' responses (0 = perfect recall); over 100 items spread over all stored ones (rd:\n"
+           "also over the newest 100)\n");
     rc = ok ? 0 : 1;
     printf("%s\n", ok ? "densities follow their closed forms; recall at low load near perfect"
                       : "UNEXPECTED: a density left its closed form, or recall at low load failed");

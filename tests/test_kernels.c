@@ -1497,8 +1497,8 @@ static void test_binary_store_and_input_vs_reference(void **state)
  * plateau probability p per neuron and item, from w = 0: a synapse changes with probability
  * r = f_p p per item, so FLIP gives P(w = 1) = (1 - (1 - 2r)^M) / 2 (never above 1/2: the
  * weight-dependent direction of BTSP) and SET 1 - (1 - r)^M (saturating at 1, Willshaw). The
- * tolerance is 5 standard errors of the mean over rows (rows share plateaus, so their
- * densities vary more than independent bits would). */
+ * tolerance is 5 standard errors of the mean over rows (the synapses of a row share its
+ * plateaus, so row densities vary more than independent bits would). */
 static void test_binary_density_closed_form(void **state)
 {
     (void)state;

@@ -160,8 +160,8 @@ BTSP_API void btsp_k_outer_acc(size_t rows, size_t cols, float *W, size_t ldw, f
  *  word j / 64 at position j % 64, unused high bits of the last word 0 (the kernels keep them
  *  0 when their inputs have them 0). A weight matrix is n_post rows of `words` words each
  *  (row-major, no padding between rows); a connectivity mask has the same layout (1 =
- *  connected), and NULL means all-to-all. One item costs O(plateau rows x words); one read-out
- *  O(n_post x words) popcounts.
+ *  connected), and NULL means all-to-all. One item costs a scan of the n_post plateau bits
+ *  plus O(plateau rows x words); one read-out O(n_post x words) popcounts.
  *  @{ */
 
 /** @brief Words of a bit vector of n bits: ceil(n / 64). @since 0.2 */
@@ -198,7 +198,8 @@ BTSP_API void btsp_k_binary_store(btsp_k_binary_rule rule, size_t n_post, size_t
  *  x_j = W[i, j] = mask[i, j] = 1 (popcount of W[i] & mask[i] & x; mask NULL: W[i] & x). The
  *  caller thresholds it (Wu & Maass: y_i = [h_i >= theta], theta a fraction of the expected input
  *  f_w |x| of a neuron that stored x) or keeps the k largest. Fewer than 2^32 inputs. Uses
- *  the CPU's POPCNT instruction when it has one (the counts are the same either way).
+ *  the CPU's POPCNT instruction when it has one (x86-64; not with the build option
+ *  BTSP_AVX=OFF); the counts are the same either way.
  *  @since 0.2 */
 BTSP_API void btsp_k_binary_input(size_t n_post, size_t words, const uint64_t *W, const uint64_t *mask,
                                   const uint64_t *x, uint32_t *h);
