@@ -15,17 +15,22 @@ are checked for shape before any call, and converted to C-contiguous float32 (a 
 needed). The C API is documented in include/btsp/btsp.h; this module follows its names.
 
 The module finds the library through the environment variable BTSP_LIBRARY (a path), else
-next to this file, else in the repository's build directories (build/*/src/), else through the
-system's library path.
+next to this file (the installed layout), else in the repository's build directories
+(build/release, build/test, build/dev, build/clang, build; sanitizer builds are skipped), else
+through the system's library path; it refuses a library of another minor version.
+
+A Net is not thread-safe: calls on one network must not overlap (the C library's rule); separate
+networks may be used from separate threads (each call releases the GIL).
 """
 import ctypes
 import ctypes.util
-import glob
+import operator
 import os
 
 import numpy as np
 
 __all__ = ["BtspError", "Net", "permutation", "library_path", "version"]
+__version__ = "0.2.0"  # the C library's version this binding was written for (same major.minor)
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -38,7 +43,6 @@ def library_path():
     candidates = [os.path.join(_HERE, "libbtsp_python.so")]
     for sub in ("release", "test", "dev", "clang", ""):
         candidates.append(os.path.join(_HERE, "..", "build", sub, "src", "libbtsp_python.so"))
-    candidates += sorted(glob.glob(os.path.join(_HERE, "..", "build", "*", "src", "libbtsp_python.so")))
     for c in candidates:
         if os.path.exists(c):
             return os.path.normpath(c)
@@ -49,6 +53,10 @@ def library_path():
 
 
 _lib = ctypes.CDLL(library_path())
+_lib.btsp_version_string.restype = ctypes.c_char_p
+if _lib.btsp_version_string().decode().split(".")[:2] != __version__.split(".")[:2]:
+    raise ImportError(f"btsp.py {__version__} cannot use libbtsp {_lib.btsp_version_string().decode()} "
+                      f"({library_path()}): rebuild, or point BTSP_LIBRARY at a matching libbtsp_python.so")
 _p = ctypes.c_void_p
 _sz = ctypes.c_size_t
 _st = ctypes.c_int
@@ -103,6 +111,7 @@ _io_save_weights = _fn("btsp_io_save_weights", _st, _p, ctypes.c_char_p, ctypes.
 _io_load_weights = _fn("btsp_io_load_weights", _st, _p, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, _sz)
 _k_permutation = _fn("btsp_k_permutation", None, ctypes.c_uint64, ctypes.c_uint64, _u32ptr, _sz)
 
+_NET_CHECK_FINITE = 104  # BTSP_NET_CHECK_FINITE
 _NET_INIT_RNG = 106  # BTSP_NET_INIT_RNG
 _VARS = {  # btsp_var
     "activity": 0, "prev_activity": 1, "soma_state": 2, "forward_activity": 3, "forward_prev": 4,
@@ -127,13 +136,33 @@ def _name(st):
     return _status_name(st).decode()
 
 
-def _floats(a, shape, what):
-    """a as a C-contiguous float32 array of `shape` (None entries: any), or a clear error."""
-    arr = np.ascontiguousarray(a, dtype=np.float32)
+def _floats(a, shape, what, finite=True):
+    """a as a C-contiguous float32 array of `shape` (None entries: any), or a clear error
+    (also for values that are not real numbers, and, with finite, NaN or infinite ones)."""
+    src = np.asarray(a)
+    if src.dtype.kind not in "biuf":
+        raise BtspError("BTSP_E_INVALID_ARG", f"{what}: values of type {src.dtype}, expected real numbers")
+    arr = np.ascontiguousarray(src, dtype=np.float32)
     if arr.ndim != len(shape) or any(s is not None and s != d for s, d in zip(shape, arr.shape)):
         want = " x ".join("*" if s is None else str(s) for s in shape)
         raise BtspError("BTSP_E_SHAPE", f"{what}: shape {arr.shape}, expected {want}")
+    if finite and not np.all(np.isfinite(arr)):
+        raise BtspError("BTSP_E_RANGE", f"{what}: NaN or infinite values (or values beyond float32)")
     return arr
+
+
+def _count(v, what, lo=0, hi=None):
+    """v as a Python int in [lo, hi] (hi None: no upper bound), or a clear error."""
+    try:
+        n = operator.index(v)
+    except TypeError:
+        raise BtspError("BTSP_E_INVALID_ARG", f"{what}: {v!r} is not an integer") from None
+    if n < lo or (hi is not None and n > hi):
+        raise BtspError("BTSP_E_RANGE", f"{what}: {n} is outside [{lo}, {'inf' if hi is None else hi}]")
+    return n
+
+
+_U64_MAX = 2**64 - 1
 
 
 def _ptr(arr):
@@ -143,9 +172,14 @@ def _ptr(arr):
 def permutation(seed, epoch, n):
     """The seeded permutation of 0..n-1 the `btsp` command trains epoch `epoch` in
     (btsp_k_permutation(data_seed, epoch)): pass it as `order` to repeat a `btsp train` run."""
+    n = _count(n, "n", 0, 2**32)
     perm = np.empty(n, dtype=np.uint32)
-    _k_permutation(seed, epoch, perm.ctypes.data_as(_u32ptr), n)
+    _k_permutation(_count(seed, "seed", 0, _U64_MAX), _count(epoch, "epoch", 0, _U64_MAX),
+                   perm.ctypes.data_as(_u32ptr), n)
     return perm
+
+
+_PRIVATE = object()
 
 
 class Net:
@@ -153,39 +187,47 @@ class Net:
     Net.from_yaml(); it is finalized at creation unless finalize=False. close() (or a `with`
     block, or garbage collection) frees it."""
 
-    def __init__(self, handle):
+    def __init__(self, handle, _token=None):
+        if _token is not _PRIVATE:  # a Net owns its handle: two owners would free it twice
+            raise TypeError("create networks with Net.from_config() or Net.from_yaml()")
         self._h = handle
 
     # ---- creation -------------------------------------------------------------------------
     @classmethod
-    def _load(cls, loader, seed, rng, finalize):
+    def _load(cls, loader, seed, rng, finalize, check_finite):
         if rng not in ("counter", "torch"):
             raise BtspError("BTSP_E_INVALID_ARG", f"rng must be 'counter' or 'torch', got {rng!r}")
+        seed = _count(seed, "seed", 0, _U64_MAX)
         handle = _p()
         err = ctypes.create_string_buffer(2048)
         st = loader(ctypes.byref(handle), err)
         if st:
             raise BtspError(_name(st), err.value.decode(errors="replace"))
-        net = cls(handle)
+        net = cls(handle, _PRIVATE)
         net._check(_net_seed(handle, seed))
         if rng == "torch":
             net._check(_net_set(handle, _NET_INIT_RNG, 1.0))
+        if check_finite:
+            net._check(_net_set(handle, _NET_CHECK_FINITE, 1.0))
         if finalize:
             net.finalize()
         return net
 
     @classmethod
-    def from_config(cls, path, seed=66049, rng="counter", finalize=True):
+    def from_config(cls, path, seed=66049, rng="counter", finalize=True, check_finite=False):
         """Load an EIANN YAML config (btsp_config_load), seed it (initial weights, stochastic
-        plateaus; rng "torch" draws EIANN's initial weights for the seed) and finalize it."""
-        return cls._load(lambda h, err: _config_load(os.fsencode(path), None, h, err, len(err)), seed, rng, finalize)
+        plateaus; rng "torch" draws EIANN's initial weights for the seed) and finalize it.
+        check_finite: every training step checks the weights and raises BTSP_E_NUMERIC on a
+        non-finite one (BTSP_NET_CHECK_FINITE)."""
+        return cls._load(lambda h, err: _config_load(os.fsencode(path), None, h, err, len(err)), seed, rng, finalize,
+                         check_finite)
 
     @classmethod
-    def from_yaml(cls, text, seed=66049, rng="counter", finalize=True, name="<string>"):
+    def from_yaml(cls, text, seed=66049, rng="counter", finalize=True, check_finite=False, name="<string>"):
         """The same from YAML text in memory."""
         data = text.encode() if isinstance(text, str) else bytes(text)
         return cls._load(lambda h, err: _config_load_string(data, len(data), name.encode(), None, h, err, len(err)),
-                         seed, rng, finalize)
+                         seed, rng, finalize, check_finite)
 
     def finalize(self):
         """Validate, allocate and draw the initial weights (btsp_net_finalize)."""
@@ -267,17 +309,24 @@ class Net:
     # ---- running --------------------------------------------------------------------------
     def train(self, X, Y, order=None, samples=None):
         """Online training (btsp_net_train): rows of X (n x inputs) with targets Y (n x outputs),
-        in `order` (row indices; default 0..n-1), `samples` of them (default len(order) or n)."""
+        in `order` (integer row indices in [0, n); default 0..n-1), the first `samples` of them
+        (default: all of the order, or n)."""
         X = _floats(X, (None, self.n_inputs), "X")
         Y = _floats(Y, (X.shape[0], self.n_outputs), "Y")
+        rows = X.shape[0]
         optr = None
         if order is not None:
-            order = np.ascontiguousarray(order, dtype=np.uint32)
-            if order.ndim != 1:
-                raise BtspError("BTSP_E_SHAPE", f"order: shape {order.shape}, expected a 1-D array")
+            o = np.asarray(order)
+            if o.ndim != 1 or (o.size and o.dtype.kind not in "iu"):
+                raise BtspError("BTSP_E_INVALID_ARG",
+                                f"order: expected a 1-D array of integer row indices, got {o.dtype} of shape {o.shape}")
+            if o.size and (o.min() < 0 or o.max() >= rows):
+                raise BtspError("BTSP_E_RANGE", f"order: indices from {o.min()} to {o.max()}, rows are 0..{rows - 1}")
+            order = np.ascontiguousarray(o, dtype=np.uint32)
             optr = order.ctypes.data_as(_u32ptr)
-        n = samples if samples is not None else (len(order) if order is not None else X.shape[0])
-        self._check(_net_train(self.handle, _ptr(X), _ptr(Y), X.shape[0], X.shape[1], Y.shape[1], optr, n))
+        limit = len(order) if order is not None else rows
+        n = limit if samples is None else _count(samples, "samples", 0, limit)
+        self._check(_net_train(self.handle, _ptr(X), _ptr(Y), rows, X.shape[1], Y.shape[1], optr, n))
 
     def evaluate(self, X):
         """Final output activities for every row of X (btsp_net_evaluate; no learning)."""
@@ -288,7 +337,12 @@ class Net:
 
     def accuracy(self, X, labels):
         """Percent of rows whose largest output (ties: lowest index) is the label."""
-        return 100.0 * float(np.mean(np.argmax(self.evaluate(X), axis=1) == np.asarray(labels)))
+        out = self.evaluate(X)
+        lab = np.asarray(labels)
+        if lab.shape != (out.shape[0],) or (lab.size and lab.dtype.kind not in "iu"):
+            raise BtspError("BTSP_E_SHAPE", f"labels: {lab.dtype} of shape {lab.shape}, expected {out.shape[0]} "
+                                            f"integer class indices")
+        return 100.0 * float(np.mean(np.argmax(out, axis=1) == lab)) if lab.size else float("nan")
 
     def activity(self, X, populations=None):
         """Final activity of populations (names; default all) for every row of X, as a dict of

@@ -163,11 +163,105 @@ class BindingTest(unittest.TestCase):
         with self.assertRaises(btsp.BtspError) as e:
             net.state("Output.E", "velocity")
         self.assertEqual(e.exception.status, "BTSP_E_INVALID_ARG")
+        X = np.zeros((4, 64), np.float32)
+        Y = np.zeros((4, 10), np.float32)
+        for order, samples, status in [([0, 1], 3, "BTSP_E_RANGE"),              # more samples than the order
+                                       (np.zeros(10, np.uint32)[:2], 10, "BTSP_E_RANGE"),
+                                       ([2**32 + 1], None, "BTSP_E_RANGE"),       # not a row
+                                       ([-1], None, "BTSP_E_RANGE"),
+                                       ([0.9, 2.7], None, "BTSP_E_INVALID_ARG"),  # not integers
+                                       ([[0, 1]], None, "BTSP_E_INVALID_ARG"),
+                                       (None, 5, "BTSP_E_RANGE"),                 # more samples than rows
+                                       (None, 1.5, "BTSP_E_INVALID_ARG")]:
+            with self.assertRaises(btsp.BtspError) as e:
+                net.train(X, Y, order=order, samples=samples)
+            self.assertEqual(e.exception.status, status, (order, samples))
+        bad = X.copy()
+        bad[1, 3] = np.nan
+        for args, status in [((bad, Y), "BTSP_E_RANGE"), (([["a"] * 64] * 4, Y), "BTSP_E_INVALID_ARG"),
+                             (([[None] * 64] * 4, Y), "BTSP_E_INVALID_ARG")]:
+            with self.assertRaises(btsp.BtspError) as e:
+                net.train(*args)
+            self.assertEqual(e.exception.status, status)
+        for seed in (-1, 2**64, 1.5):
+            with self.assertRaises(btsp.BtspError):
+                btsp.Net.from_config(DEMO, seed=seed)
+        with self.assertRaises(btsp.BtspError):
+            btsp.permutation(1, 0, -1)
+        with self.assertRaises(btsp.BtspError) as e:
+            net.accuracy(X, [0, 1])  # labels of the wrong length
+        self.assertEqual(e.exception.status, "BTSP_E_SHAPE")
+        with self.assertRaises(TypeError):
+            btsp.Net(net.handle)  # a second owner of the handle would free it twice
         self.assertEqual(net.save_state(), before)  # nothing changed by the refused calls
         net.close()
         with self.assertRaises(btsp.BtspError) as e:
             net.evaluate(np.zeros((1, 64)))
         self.assertEqual(e.exception.status, "BTSP_E_STATE")
+
+    def test_parameters_in_and_out(self):
+        """set_weights / set_bias / save_weights / load_weights / from_yaml do what they say."""
+        rng = np.random.default_rng(3)
+        img, lab = synthetic(rng, 40)
+        X = img.reshape(40, -1).astype(np.float32) / np.float32(255)
+        Y = one_hot(lab, 10)
+        with open(DEMO) as f:
+            text = f.read()
+        with btsp.Net.from_config(DEMO, seed=8) as a, btsp.Net.from_yaml(text, seed=8) as b:
+            for n in a.projections:  # the same config from text: the same initial weights
+                self.assertTrue(np.array_equal(a.weights(n), b.weights(n)), n)
+            W = np.full((100, 64), 0.01, dtype=np.float32)
+            a.set_weights("H1E_InputE", W)
+            self.assertTrue(np.array_equal(a.weights("H1E_InputE"), W))
+            self.assertFalse(np.array_equal(a.evaluate(X), b.evaluate(X)))
+            a.train(X, Y, samples=5)
+            self.assertEqual(a.sample_count, 5)
+            with tempfile.TemporaryDirectory() as d:
+                a.save_weights(d)
+                self.assertTrue(os.path.exists(os.path.join(d, "H1E_InputE.npy")))
+                b.load_weights(d, require_all=True)
+                for n in a.projections:
+                    self.assertTrue(np.array_equal(a.weights(n), b.weights(n)), n)
+                os.remove(os.path.join(d, "H1E_InputE.npy"))
+                with self.assertRaises(btsp.BtspError) as e:
+                    b.load_weights(d, require_all=True)
+                self.assertEqual(e.exception.status, "BTSP_E_NOT_FOUND")
+                b.load_weights(d)  # the others are enough without require_all
+        # biases: the demo network with one on H1.E (no shipped config has any)
+        biased = text.replace("            size: 100\n            activation: relu\n",
+                              "            size: 100\n            activation: relu\n            include_bias: true\n", 1)
+        self.assertNotEqual(biased, text)
+        with btsp.Net.from_yaml(biased, seed=8) as net:
+            b = np.linspace(-0.1, 0.1, 100, dtype=np.float32)
+            net.set_bias("H1.E", b)
+            self.assertTrue(np.array_equal(net.state("H1.E", "bias"), b))
+            with self.assertRaises(btsp.BtspError) as e:
+                net.set_bias("Output.E", np.zeros(10))  # no bias there
+            self.assertEqual(e.exception.status, "BTSP_E_STATE")
+
+    def test_rng_state_and_activity_contents(self):
+        """rng='torch' changes the draws; state() and activity() return the named variable."""
+        with btsp.Net.from_config(DEMO, seed=5) as a, btsp.Net.from_config(DEMO, seed=5, rng="torch") as b:
+            self.assertFalse(np.array_equal(a.weights("H1E_InputE"), b.weights("H1E_InputE")))
+            rng = np.random.default_rng(4)
+            img, _ = synthetic(rng, 3)
+            X = img.reshape(3, -1).astype(np.float32) / np.float32(255)
+            out = a.evaluate(X)
+            # the network is left as after the last row: its output activity is that row's output
+            self.assertTrue(np.array_equal(a.state("Output.E", "activity"), out[-1]))
+            self.assertFalse(np.array_equal(a.state("Output.E", "soma_state"), np.zeros(10, np.float32)))
+            acts = a.activity(X[-1:], ["H1.E"])
+            self.assertEqual(list(acts), ["H1.E"])
+            self.assertTrue(np.array_equal(acts["H1.E"][0], a.state("H1.E", "activity")))
+            got = a.state("H1.E", "activity")
+            got[:] = 7.0  # a copy: the network is not changed through it
+            self.assertFalse(np.array_equal(a.state("H1.E", "activity"), got))
+        ref = os.environ.get("BTSP_SHARED_REFERENCE") or os.path.join(SRC, "..", "shared", "reference")
+        init = os.path.join(ref, "golden", "fmnist-btsp5L-img0", "init")
+        if os.path.isdir(init):  # EIANN's own initial weights for seed 66049, bit for bit
+            with btsp.Net.from_config(BTSP_5L, seed=66049, rng="torch") as net:
+                for n in net.projections:
+                    self.assertTrue(np.array_equal(net.weights(n), np.load(os.path.join(init, n + ".npy"))), n)
 
     def test_golden_eiann_trajectory(self):
         """EIANN's weights after 1-3 steps from its initial weights (as test_model_golden.c)."""
