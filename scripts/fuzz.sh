@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzz the readers of untrusted input and the core API with libFuzzer (clang), ASan and UBSan:
-#   scripts/fuzz.sh [SECONDS] [TARGET...]      TARGET: config npy idx api (default: all), 300 s each
+#   scripts/fuzz.sh [SECONDS] [TARGET...]      TARGET: config npy idx api state (default: all), 300 s each
 # Builds build/fuzz (-DBTSP_FUZZ=ON), copies the committed corpus (tests/fuzz/corpus/<target>,
 # plus configs/ for config) into a scratch corpus under build/fuzz/corpus, and runs each target.
 # A failing input is written to build/fuzz/artifacts/; add it to tests/fuzz/corpus/<target>/
@@ -12,7 +12,7 @@ cd "$root"
 seconds=${1:-300}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(config npy idx api)
+[[ ${#targets[@]} -gt 0 ]] || targets=(config npy idx api state)
 
 command -v clang >/dev/null || { echo "fuzz.sh: clang is required (apt-get install clang)" >&2; exit 1; }
 cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
