@@ -27,25 +27,15 @@
  * Loading checks magic, version, size, structure and checksum before it writes anything, so a
  * rejected image leaves the network as it was. */
 #include "internal.h"
+#include "state_format.h"
 
 #include <string.h>
 
-#define HEADER_BYTES 56u
+#define HEADER_BYTES BTSP__STATE_HEADER_BYTES
 #define FORMAT_VERSION 1u
 static const unsigned char MAGIC[8] = {'B', 'T', 'S', 'P', 'S', 'T', 'A', 'T'};
-
-#define FNV_OFFSET 0xcbf29ce484222325ull
-#define FNV_PRIME 0x100000001b3ull
-
-static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= FNV_PRIME;
-    }
-    return h;
-}
+#define FNV_OFFSET BTSP__FNV_OFFSET
+#define fnv_bytes btsp__fnv1a64
 
 static uint64_t fnv_u64(uint64_t h, uint64_t v)
 {
@@ -58,7 +48,7 @@ static uint64_t fnv_u64(uint64_t h, uint64_t v)
 /* Over the header without its checksum field, then the payload. */
 static uint64_t checksum(const unsigned char *image, size_t payload)
 {
-    return fnv_bytes(fnv_bytes(FNV_OFFSET, image, 48), image + HEADER_BYTES, payload);
+    return fnv_bytes(fnv_bytes(FNV_OFFSET, image, BTSP__STATE_CHECKSUM_AT), image + HEADER_BYTES, payload);
 }
 
 static void put_u32(unsigned char *p, uint32_t v)
@@ -253,7 +243,7 @@ btsp_status btsp_net_save_state(btsp_net *net, void *buf, size_t size, size_t *w
     put_u32(h + 36, (uint32_t)net->projs.n);
     put_u32(h + 40, (uint32_t)net->rules.n);
     put_u32(h + 44, 0);
-    put_u64(h + 48, checksum(h, payload));
+    put_u64(h + BTSP__STATE_CHECKSUM_AT, checksum(h, payload));
     if (written)
         *written = total;
     return BTSP_OK;
@@ -300,7 +290,7 @@ btsp_status btsp_net_load_state(btsp_net *net, const void *buf, size_t size)
         return btsp__net_error(net, BTSP_E_FORMAT,
                                "btsp_net_load_state: %zu bytes after the image's end (%zu bytes expected)",
                                size - HEADER_BYTES - payload, (size_t)(HEADER_BYTES + payload));
-    if (get_u64(h + 48) != checksum(h, payload))
+    if (get_u64(h + BTSP__STATE_CHECKSUM_AT) != checksum(h, payload))
         return btsp__net_error(net, BTSP_E_FORMAT, "btsp_net_load_state: checksum mismatch (the image is damaged)");
     walker w = {NULL, h + HEADER_BYTES, 0};
     walk(net, &w);

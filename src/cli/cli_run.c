@@ -30,10 +30,13 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 
 #include "cli.h"
+#include "../io/io_util.h"
+#include "../state_format.h"
 
 #include "btsp/btsp_analysis.h"
 #include "btsp/btsp_kernels.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <math.h>
@@ -255,17 +258,17 @@ static unsigned long long file_hash(const char *path)
     } else if (!(src = text = cli_read_file(path, &len))) {
         return 0;
     }
-    unsigned long long h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)src[i]) * 0x100000001b3ull;
+    unsigned long long h = btsp__fnv1a64(BTSP__FNV_OFFSET, src, len);
     free(text);
     return h;
 }
 
 /* The network's state image after `samples` samples, DIR/state.btsp, and beside it
- * DIR/state.btsp.json: the options that fix the sample order, which --resume checks. Both are
- * replaced atomically (a crash leaves the previous pair or the new one; the state file, the
- * one that matters, is written first). Before any validation of these weights, so that the
+ * DIR/state.btsp.json: the options that fix the sample order and hashes of the config and order
+ * texts, which --resume checks. Each file is replaced atomically and durably (fsync before the
+ * rename, btsp__io_commit); the .json goes first: its checked fields are the same all through a
+ * run, so a crash between the two leaves a consistent pair (only its informational "samples"
+ * may then be ahead of the image). Written before any validation of these weights, so that the
  * image holds the training state exactly. */
 static int save_state(run_ctx *c, unsigned long long samples)
 {
@@ -273,36 +276,33 @@ static int save_state(run_ctx *c, unsigned long long samples)
     char path[4096], tmp[4200], err[1024], abs[PATH_MAX];
     if (!s->out || c->saved == samples + 1)
         return 1;
-    if (!cli_path(path, sizeof path, s->out, "state.btsp")) {
-        fail(c->res, BTSP_E_IO, "path too long: %s/state.btsp", s->out);
+    if (!cli_path(path, sizeof path, s->out, "state.btsp.json")) {
+        fail(c->res, BTSP_E_IO, "path too long: %s/state.btsp.json", s->out);
         return 0;
     }
-    btsp_status st = btsp_io_save_state(c->net, path, err, sizeof err);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        fail(c->res, BTSP_E_IO, "cannot create %s", tmp);
+        return 0;
+    }
+    fputs("{", f);
+    cli_json_string(f, "format", "btsp-state-1", 0);
+    cli_json_string(f, "btsp_version", btsp_version_string(), 0);
+    cli_json_string(f, "config", s->config, 0);
+    cli_json_string(f, "data", canonical(s->data, abs), 0);
+    fprintf(f, "\"seed\": %llu, \"data_seed\": %llu, \"samples\": %llu, ", s->seed, s->data_seed, samples);
+    fprintf(f, "\"config_fnv\": %llu, \"order_fnv\": %llu, ", c->config_fnv, c->order_fnv);
+    cli_json_string(f, "order", canonical(s->order, abs), 0);
+    cli_json_string(f, "rng", s->torch_rng ? "torch" : "counter", 1);
+    fputs("}\n", f);
+    btsp_status st = btsp__io_commit(f, tmp, path, !ferror(f), errno, 1, "btsp", err, sizeof err);
+    if (!st) {
+        path[strlen(path) - 5] = '\0'; /* DIR/state.btsp */
+        st = btsp_io_save_state(c->net, path, err, sizeof err);
+    }
     if (st) {
         fail(c->res, st, "%s", err);
-        return 0;
-    }
-    snprintf(tmp, sizeof tmp, "%s.json.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    int ok = f != NULL;
-    if (f) {
-        fputs("{", f);
-        cli_json_string(f, "format", "btsp-state-1", 0);
-        cli_json_string(f, "btsp_version", btsp_version_string(), 0);
-        cli_json_string(f, "config", s->config, 0);
-        cli_json_string(f, "data", canonical(s->data, abs), 0);
-        fprintf(f, "\"seed\": %llu, \"data_seed\": %llu, \"samples\": %llu, ", s->seed, s->data_seed, samples);
-        fprintf(f, "\"config_fnv\": %llu, \"order_fnv\": %llu, ", c->config_fnv, c->order_fnv);
-        cli_json_string(f, "order", canonical(s->order, abs), 0);
-        cli_json_string(f, "rng", s->torch_rng ? "torch" : "counter", 1);
-        fputs("}\n", f);
-        ok = !ferror(f);
-        ok = fclose(f) == 0 && ok;
-    }
-    snprintf(path + strlen(path), sizeof path - strlen(path), ".json");
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        fail(c->res, BTSP_E_IO, "cannot write %s", path);
         return 0;
     }
     c->saved = samples + 1;
@@ -368,8 +368,14 @@ static int resume_state(run_ctx *c)
         else if ((snprintf(got, sizeof got, "(unknown)"), !cli_json_get_string(side, "rng", got, sizeof got)) ||
                  strcmp(got, s->torch_rng ? "torch" : "counter") != 0)
             snprintf(why, sizeof why, "--rng %s", got);
-        else if (!cli_json_get_u64(side, "order_fnv", &v) || v != c->order_fnv)
-            snprintf(why, sizeof why, "%s", v ? "another --order file (or these contents changed)" : "no --order");
+        else if (!cli_json_get_u64(side, "order_fnv", &v) || v != c->order_fnv) {
+            if (!v)
+                snprintf(why, sizeof why, "no --order");
+            else if (cli_json_get_string(side, "order", got, sizeof got))
+                snprintf(why, sizeof why, "--order %s (contents as then)", got);
+            else
+                snprintf(why, sizeof why, "another --order file");
+        }
         else if (!cli_json_get_u64(side, "config_fnv", &v) || v != c->config_fnv)
             snprintf(why, sizeof why, "a config whose text differs from %s", s->config);
         free(side);

@@ -68,8 +68,8 @@ static void sync_dir(const char *path)
 #endif
 }
 
-int btsp__io_commit(FILE *f, const char *tmp, const char *path, int ok, int write_errno, int durable,
-                    const char *what, char *err, size_t errlen)
+btsp_status btsp__io_commit(FILE *f, const char *tmp, const char *path, int ok, int write_errno, int durable,
+                            const char *what, char *err, size_t errlen)
 {
 #ifndef _WIN32
     if (ok && durable && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {

@@ -527,7 +527,7 @@ btsp_status btsp_npy_write_f32(const char *path, const float *data, size_t ndim,
         ok = fwrite(buf, 4, m, f) == m;
         i += m;
     }
-    btsp_status st = (btsp_status)btsp__io_commit(f, tmp, path, ok, errno, 0, "npy", err, errlen);
+    btsp_status st = btsp__io_commit(f, tmp, path, ok, errno, 0, "npy", err, errlen);
     free(tmp);
     return st;
 }

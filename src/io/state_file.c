@@ -56,7 +56,7 @@ btsp_status btsp_io_save_state(btsp_net *net, const char *path, char *err, size_
             st = BTSP_E_IO;
         } else {
             int ok = fwrite(buf, 1, n, f) == n;
-            st = (btsp_status)btsp__io_commit(f, tmp, path, ok, errno, 1, "state", err, errlen);
+            st = btsp__io_commit(f, tmp, path, ok, errno, 1, "state", err, errlen);
         }
     }
     free(tmp);

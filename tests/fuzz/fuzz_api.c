@@ -14,6 +14,7 @@
  * networks with their own budgets, and both must end with bitwise the same weights,
  * activities, biases and plateaus (determinism). */
 #include "fuzz_common.h"
+#include "state_format.h" /* src/: btsp__fnv1a64 */
 
 #include <math.h>
 
@@ -207,34 +208,25 @@ static btsp_status op_gradient(world *w, reader *r, btsp_pop *pop, btsp_proj *pr
     return btsp_net_input_gradient(w->net, x, nx, pop, cot, m, n, steps, g, m * nx - (size_t)wrong);
 }
 
-/* FNV-1a of n bytes, continuing from h. */
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = (const unsigned char *)p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return h;
-}
-
 /* A hash of the object counts and, once finalized, every weight and bias: what a failing call
  * must leave as it was (docs/design.md, "Errors"). */
 static uint64_t fingerprint(const btsp_net *net)
 {
     size_t counts[3] = {btsp_net_layer_count(net), btsp_net_pop_count(net), btsp_net_proj_count(net)};
-    uint64_t h = fnv(1469598103934665603ull, counts, sizeof counts);
+    uint64_t h = btsp__fnv1a64(BTSP__FNV_OFFSET, counts, sizeof counts);
     if (!btsp_net_is_finalized(net))
         return h;
     for (size_t i = 0; i < counts[2]; i++) {
         const float *v;
         size_t rows, cols;
         FUZZ_EXPECT(btsp_proj_weights(btsp_net_proj_at(net, i), &v, &rows, &cols) == BTSP_OK);
-        h = fnv(h, v, rows * cols * sizeof *v);
+        h = btsp__fnv1a64(h, v, rows * cols * sizeof *v);
     }
     for (size_t i = 0; i < counts[1]; i++) {
         const float *v;
         size_t n;
         if (btsp_pop_state(btsp_net_pop_at(net, i), BTSP_VAR_BIAS, &v, &n) == BTSP_OK)
-            h = fnv(h, v, n * sizeof *v);
+            h = btsp__fnv1a64(h, v, n * sizeof *v);
     }
     return h;
 }

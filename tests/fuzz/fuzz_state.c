@@ -5,10 +5,13 @@
  * match its contents, so that arbitrary payloads (NaN or huge weights, counters near 2^64,
  * flags other than 0 and 1) get loaded. Properties: a refused image leaves a one-line message
  * and the network's own image byte for byte as it was; an accepted one can be saved again at
- * the same size and the network then trains and evaluates without a sanitizer report. */
+ * the same size and the network then trains and evaluates without a sanitizer report. One
+ * network serves every input (restored to its pristine image first); it lives until exit. */
 #include "fuzz_common.h"
 
 #include <btsp/btsp_config.h>
+
+#include "state_format.h" /* src/: the checksum's hash and place in the header */
 
 #include <stdint.h>
 
@@ -24,7 +27,8 @@ static btsp_net *make_net(void)
     text[n] = '\0';
     size_t o = 0;
     for (const char *p = text; *p && o + 8 < sizeof out;) {
-        const char *sizes[][2] = {{"size: 64\n", "size: 6\n"}, {"size: 100\n", "size: 5\n"}, {"size: 10\n", "size: 3\n"}};
+        const char *sizes[][2] = {
+            {"size: 64\n", "size: 6\n"}, {"size: 100\n", "size: 5\n"}, {"size: 10\n", "size: 3\n"}};
         int done = 0;
         for (size_t k = 0; k < 3 && !done; k++)
             if (strncmp(p, sizes[k][0], strlen(sizes[k][0])) == 0) {
@@ -44,33 +48,36 @@ static btsp_net *make_net(void)
     return net;
 }
 
-/* FNV-1a 64, as src/state.c computes the checksum: header bytes 0-47, then the payload. */
-static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ull;
-    return h;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    /* one network for the whole run (parsing the config for every input made the target ten
+     * times slower), put back to its pristine image before each input */
+    static btsp_net *net;
+    static unsigned char *before;
+    static size_t n_img;
+    if (!net) {
+        net = make_net();
+        n_img = btsp_net_state_size(net);
+        before = malloc(n_img);
+        FUZZ_EXPECT(before && btsp_net_save_state(net, before, n_img, NULL) == BTSP_OK);
+    }
     if (size == 0)
         return 0;
-    btsp_net *net = make_net();
-    size_t n_img = btsp_net_state_size(net);
-    unsigned char *before = malloc(n_img), *after = malloc(n_img), *img = malloc(size);
-    FUZZ_EXPECT(before && after && img);
-    FUZZ_EXPECT(btsp_net_save_state(net, before, n_img, NULL) == BTSP_OK);
+    FUZZ_EXPECT(btsp_net_load_state(net, before, n_img) == BTSP_OK);
+    unsigned char *after = malloc(n_img), *img = malloc(size);
+    FUZZ_EXPECT(after && img);
     size_t len = size - 1;
     memcpy(img, data + 1, len);
-    if ((data[0] & 1) && len >= 56) {
-        uint64_t h = fnv(fnv(0xcbf29ce484222325ull, img, 48), img + 56, len - 56);
+    if ((data[0] & 1) && len >= BTSP__STATE_HEADER_BYTES) {
+        uint64_t h = btsp__fnv1a64(btsp__fnv1a64(BTSP__FNV_OFFSET, img, BTSP__STATE_CHECKSUM_AT),
+                                   img + BTSP__STATE_HEADER_BYTES, len - BTSP__STATE_HEADER_BYTES);
         for (int i = 0; i < 8; i++)
-            img[48 + i] = (unsigned char)(h >> (8 * i));
+            img[BTSP__STATE_CHECKSUM_AT + i] = (unsigned char)(h >> (8 * i));
     }
     btsp_status st = btsp_net_load_state(net, img, len);
 #ifdef FUZZ_TRACE /* -DFUZZ_TRACE: what an input does */
-    fprintf(stderr, "load %zu bytes (image %zu): %s %s\n", len, n_img, btsp_status_name(st), st ? btsp_net_errmsg(net) : "");
+    fprintf(stderr, "load %zu bytes (image %zu): %s %s\n", len, n_img, btsp_status_name(st),
+            st ? btsp_net_errmsg(net) : "");
 #endif
     if (st != BTSP_OK) {
         FUZZ_EXPECT(st != BTSP_E_INTERNAL);
@@ -85,9 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_EXPECT(st == BTSP_OK || st == BTSP_E_NUMERIC);
         FUZZ_EXPECT(btsp_net_evaluate(net, x, 1, 6, out, 3) == BTSP_OK);
     }
-    free(before);
     free(after);
     free(img);
-    btsp_net_destroy(net);
     return 0;
 }
