@@ -1760,8 +1760,8 @@ static int record_labels(const an_ctx *a, const char *run_json, unsigned long lo
     cli_order ord;
     if (!tr->n || !stride)
         return 0;
-    if (cli_order_open(&ord, cli_json_get_string(run_json, "order", order, sizeof order) ? order : NULL, tr->n, data_seed,
-                       run_torch_rng(run_json), err, sizeof err)) {
+    const char *ofile = cli_json_get_string(run_json, "order", order, sizeof order) ? order : NULL;
+    if (cli_order_open(&ord, ofile, tr->n, data_seed, run_torch_rng(run_json), err, sizeof err)) {
         fprintf(stderr, "btsp analyze: cannot rebuild the sample order: %s\n", err);
         return 0;
     }
@@ -1910,8 +1910,8 @@ int cli_cmd_analyze(options *o)
         fprintf(stderr, "btsp analyze: cannot read %s/run.json (a directory made by btsp train --out)\n", a.run);
         return 1;
     }
-    double seed = 0, data_seed = 0;
-    if (!cli_json_get_number(run_json, "seed", &seed) || !cli_json_get_number(run_json, "data_seed", &data_seed) ||
+    unsigned long long seed = 0, data_seed = 0; /* exactly: seeds may exceed 2^53 */
+    if (!cli_json_get_u64(run_json, "seed", &seed) || !cli_json_get_u64(run_json, "data_seed", &data_seed) ||
         !cli_json_get_string(run_json, "data", data, sizeof data)) {
         fprintf(stderr, "btsp analyze: %s/run.json lacks seed, data_seed or data\n", a.run);
         goto done;
@@ -1919,19 +1919,18 @@ int cli_cmd_analyze(options *o)
     /* the configuration: the copy in the run directory, else the recorded path */
     char copy[256];
     struct stat sb;
-    if (cli_json_get_string(run_json, "config_copy", copy, sizeof copy) && cli_path(config, sizeof config, a.run, copy) &&
-        stat(config, &sb) == 0) {
+    if (cli_json_get_string(run_json, "config_copy", copy, sizeof copy) &&
+        cli_path(config, sizeof config, a.run, copy) && stat(config, &sb) == 0) {
         /* use the copy */
     } else if (!cli_json_get_string(run_json, "config_abs", config, sizeof config) &&
                !cli_json_get_string(run_json, "config", config, sizeof config)) {
         fprintf(stderr, "btsp analyze: %s/run.json names no config\n", a.run);
         goto done;
     }
-    double first = 0;
-    if (cli_json_get_number(run_json, "first_sample", &first) && first >= 1.0)
-        a.first = (unsigned long long)first;
+    if (!cli_json_get_u64(run_json, "first_sample", &a.first))
+        a.first = 0; /* a run directory from before --resume */
     const char *dname = o->data ? o->data : data;
-    a.net = cli_load_net(config, (unsigned long long)seed, NULL, NULL, 0);
+    a.net = cli_load_net(config, seed, NULL, NULL, 0);
     if (!a.net)
         goto done;
     if (btsp_net_finalize(a.net)) {
@@ -1940,7 +1939,7 @@ int cli_cmd_analyze(options *o)
     }
     size_t n_evals = o->jobs < CLI_MAX_EVAL_THREADS ? (size_t)o->jobs : CLI_MAX_EVAL_THREADS;
     for (; a.n_evals + 1 < n_evals; a.n_evals++) {
-        btsp_net *e = cli_load_net(config, (unsigned long long)seed, NULL, NULL, 0);
+        btsp_net *e = cli_load_net(config, seed, NULL, NULL, 0);
         if (!e)
             goto done;
         a.evals[a.n_evals] = e;
@@ -1951,7 +1950,7 @@ int cli_cmd_analyze(options *o)
         }
     }
     a.evals[a.n_evals++] = a.net;
-    if (!cli_load_data(dname, (unsigned long long)data_seed, &a.d) || !cli_check_dims(a.net, &a.d))
+    if (!cli_load_data(dname, data_seed, &a.d) || !cli_check_dims(a.net, &a.d))
         goto done;
     size_t n_test = o->max_test && o->max_test < a.d.test.n ? (size_t)o->max_test : a.d.test.n;
     if (btsp_dataset_subset(&a.d.test, 0, n_test, &a.test)) {
@@ -1969,7 +1968,7 @@ int cli_cmd_analyze(options *o)
         goto done;
     fputs("kind,item,metric,value\n", a.sum);
     if (!snapshot_histories(&a, have_val ? &val : NULL) || !binned_histories(&a) ||
-        !update_angles(&a, run_json, (unsigned long long)data_seed, (size_t)o->angle_samples, o->bp_steps) ||
+        !update_angles(&a, run_json, data_seed, (size_t)o->angle_samples, o->bp_steps) ||
         !loss_landscape(&a, (size_t)o->landscape_points, (size_t)o->landscape_rows))
         goto done;
     /* final weights */
@@ -1996,8 +1995,8 @@ int cli_cmd_analyze(options *o)
     int closed = close_out(&a, a.rfm, "rf_metrics.csv");
     closed &= close_out(&a, a.rfs, "rf_spectrum.csv");
     a.rfm = a.rfs = NULL;
-    if (!closed || !plateau_picture(&a, run_json, (unsigned long long)data_seed) ||
-        !train_accuracy(&a, run_json, (unsigned long long)data_seed))
+    if (!closed || !plateau_picture(&a, run_json, data_seed) ||
+        !train_accuracy(&a, run_json, data_seed))
         goto done;
     summary_row(&a, "test", "all", "accuracy", acc);
     summary_row(&a, "test", "all", "loss", loss);

@@ -117,5 +117,28 @@ rmdir demo
 "$btsp" demo --samples 100 --data-seed 1152921504606846976 --out DS --history-interval 0 --quiet >/dev/null
 refuse 1 "trained with --data-seed 1152921504606846976" demo --samples 300 --data-seed 1152921504606846977 \
   --resume DS/state.btsp
+# --order is checked by content: the same file (even rewritten) passes, another one or none is refused.
+# npy_f32 FILE V...: a 1-D float32 .npy of the integers V (0-9), the form --order reads
+npy_f32() {
+  local f=$1 bits=(00000000 0000803f 00000040 00004040 00008040 0000a040 0000c040 0000e040 00000041 00001041)
+  shift
+  local dict="{'descr': '<f4', 'fortran_order': False, 'shape': ($#,), }" data="" v
+  for v in "$@"; do data+="\\x${bits[v]:0:2}\\x${bits[v]:2:2}\\x${bits[v]:4:2}\\x${bits[v]:6:2}"; done
+  { printf '\x93NUMPY\x01\x00\x76\x00'; printf '%-117s\n' "$dict"; printf '%b' "$data"; } >"$f"  # 128-byte header
+}
+npy_f32 o1.npy 5 3 1 4 2 0 7 9 8 6
+npy_f32 o2.npy 6 8 9 7 0 2 4 1 3 5
+"$btsp" demo --samples 25 --order o1.npy --out O --history-interval 0 --quiet >/dev/null || fail "--order run"
+o=$("$btsp" demo --samples 40 --order o1.npy --resume O/state.btsp --quiet | tail -n 1)
+[[ $(json first_sample "$o") == 25 ]] || fail "resume with the same --order: $o"
+refuse 1 "trained with --order .*o1.npy" demo --samples 40 --order o2.npy --resume O/state.btsp
+refuse 1 "trained with --order .*o1.npy" demo --samples 40 --resume O/state.btsp
+refuse 1 "trained with no --order" demo --samples 600 --order o1.npy --resume B/state.btsp
+# analyze rebuilds the order of a data seed above 2^53 exactly (the run learns: last bin near 100 %)
+"$btsp" demo --samples 600 --data-seed 1152921504606846977 --out BIG --history-interval 300 --quiet >/dev/null
+"$btsp" analyze BIG --angle-samples 0 --rsm-patterns 50 --landscape-points 0 --rf-images 0 --max-test 100 \
+  >/dev/null 2>BIG.log || { cat BIG.log >&2; fail "analyze BIG"; }
+last=$(tail -n 1 BIG/analysis/train_accuracy_binned.csv | cut -d, -f2)
+awk -v a="$last" 'BEGIN { exit !(a >= 90) }' || fail "training accuracy with a big data seed: $last (order rebuilt wrongly?)"
 cmp -s A/state.btsp C/state.btsp || fail "state changed by refusals"
 echo "cli resume: all checks passed"
