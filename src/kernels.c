@@ -1028,7 +1028,7 @@ size_t btsp_k_bit_words(size_t n)
 }
 
 /* The classic SWAR count: portable, inline, and faster than the library routine gcc calls for
- * __builtin_popcountll without a POPCNT target (bench_kernels read-out, gcc: 149-153 vs 222-235 us). */
+ * __builtin_popcountll without a POPCNT target (bench/README.md, "Binary synapses"). */
 static unsigned popcount64(uint64_t v)
 {
     v = v - ((v >> 1) & 0x5555555555555555ull);

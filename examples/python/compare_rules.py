@@ -76,8 +76,9 @@ def main():
             pr = participation_ratio(h1)
             results[name] = acc
             print(f"{name:28s} {acc:8.2f}% {silent:11.3f} {pr:8.2f} {dt:8.2f}")
-    # both must have learnt far beyond chance (10 %): a broken binding or model fails here
-    return 0 if all(a > 50.0 for a in results.values()) else 1
+    # both must have learnt well beyond chance (10 %, three times it): a broken binding or model
+    # fails here, an ordinary change of the learning curve does not
+    return 0 if all(a > 30.0 for a in results.values()) else 1
 
 
 if __name__ == "__main__":
