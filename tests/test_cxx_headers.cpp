@@ -52,6 +52,22 @@ int main() {
     std::memset(&q, 0, sizeof q);
     (void)q;
 
+    // The 0.2 calls from C++: state images and the binary-synapse kernels.
+    btsp_net *net = nullptr;
+    check(btsp_net_create(&net) == BTSP_OK, "btsp_net_create");
+    check(btsp_net_state_size(net) == 0, "btsp_net_state_size before finalize is 0");
+    unsigned char image[16];
+    check(btsp_net_save_state(net, image, sizeof image, nullptr) == BTSP_E_STATE, "save_state before finalize");
+    check(btsp_net_load_state(net, image, sizeof image) == BTSP_E_STATE, "load_state before finalize");
+    btsp_net_destroy(net);
+    uint64_t bits[2] = {0, 0}, w[2] = {0, 0}, plateau = 1;
+    btsp_k_bernoulli_bits(1, 2, 3, 100, 1.0, bits);
+    check(btsp_k_popcount(2, bits) == 100 && btsp_k_bit_words(100) == 2, "bernoulli bits and popcount");
+    btsp_k_binary_store(BTSP_K_BINARY_FLIP, 1, 2, w, nullptr, bits, &plateau);
+    uint32_t h = 0;
+    btsp_k_binary_input(1, 2, w, nullptr, bits, &h);
+    check(h == 100, "binary store and input");
+
     if (failures == 0) {
         std::printf("test_cxx_headers: OK (libbtsp %s)\n", btsp_version_string());
     }
