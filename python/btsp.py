@@ -29,7 +29,8 @@ import os
 
 import numpy as np
 
-__all__ = ["BtspError", "Net", "permutation", "library_path", "version"]
+__all__ = ["BtspError", "Net", "permutation", "library_path", "version", "pack_bits", "unpack_bits",
+           "bernoulli_bits", "binary_store", "binary_input", "FLIP", "SET"]
 __version__ = "0.2.0"  # the C library's version this binding was written for (same major.minor)
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -110,6 +111,11 @@ _proj_set_weights = _fn("btsp_proj_set_weights", _st, _p, _fptr, _sz, _sz)
 _io_save_weights = _fn("btsp_io_save_weights", _st, _p, ctypes.c_char_p, ctypes.c_char_p, _sz)
 _io_load_weights = _fn("btsp_io_load_weights", _st, _p, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, _sz)
 _k_permutation = _fn("btsp_k_permutation", None, ctypes.c_uint64, ctypes.c_uint64, _u32ptr, _sz)
+_u64ptr = ctypes.POINTER(ctypes.c_uint64)
+_k_bernoulli_bits = _fn("btsp_k_bernoulli_bits", None, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64, _sz,
+                        ctypes.c_double, _u64ptr)
+_k_binary_store = _fn("btsp_k_binary_store", None, ctypes.c_int, _sz, _sz, _u64ptr, _u64ptr, _u64ptr, _u64ptr)
+_k_binary_input = _fn("btsp_k_binary_input", None, _sz, _sz, _u64ptr, _u64ptr, _u64ptr, _u32ptr)
 
 _NET_CHECK_FINITE = 104  # BTSP_NET_CHECK_FINITE
 _NET_INIT_RNG = 106  # BTSP_NET_INIT_RNG
@@ -423,3 +429,84 @@ class Net:
         network is unchanged."""
         image = bytes(image)
         self._check(_net_load_state(self.handle, image, len(image)))
+
+
+# ---- binary synapses (Wu & Maass 2025; btsp_kernels.h "Binary synapses") ------------------------
+# Bit vectors are uint64 arrays, bit j in word j // 64 at position j % 64 (unused high bits 0);
+# a weight or mask matrix is a 2-D uint64 array, one row of words per post neuron.
+
+FLIP = 0  # BTSP_K_BINARY_FLIP: w <- 1 - w on active inputs of neurons with a plateau (BTSP)
+SET = 1   # BTSP_K_BINARY_SET: w <- 1 (clipped Hebbian, Willshaw)
+
+
+def pack_bits(b):
+    """Bool (or 0/1) array, 1-D (a vector) or 2-D (rows), to the kernels' uint64 words."""
+    b = np.asarray(b)
+    if b.ndim not in (1, 2):
+        raise BtspError("BTSP_E_SHAPE", f"pack_bits: shape {b.shape}, expected 1-D or 2-D")
+    rows = b.reshape(-1, b.shape[-1]) != 0
+    n = rows.shape[1]
+    words = -(-n // 64)
+    padded = np.zeros((rows.shape[0], words * 64), dtype=bool)
+    padded[:, :n] = rows
+    out = np.packbits(padded, axis=1, bitorder="little").view("<u8").astype(np.uint64)
+    return out[0] if b.ndim == 1 else out
+
+
+def unpack_bits(words, n):
+    """The first n bits of uint64 words (1-D or rows) as a bool array."""
+    w = np.ascontiguousarray(words, dtype="<u8")
+    bits = np.unpackbits(w.view(np.uint8).reshape(w.shape[:-1] + (-1,)), axis=-1, bitorder="little")
+    return bits[..., :_count(n, "n", 0, w.shape[-1] * 64)].astype(bool)
+
+
+def bernoulli_bits(seed, stream, counter, n, p):
+    """n independent Bernoulli(p) bits, bit i drawn with counter + i (btsp_k_bernoulli_bits)."""
+    n = _count(n, "n", 0)
+    out = np.zeros(-(-n // 64), dtype=np.uint64)
+    _k_bernoulli_bits(_count(seed, "seed", 0, _U64_MAX), _count(stream, "stream", 0, _U64_MAX),
+                      _count(counter, "counter", 0, _U64_MAX), n, float(p), out.ctypes.data_as(_u64ptr))
+    return out
+
+
+def _words(a, what, shape):
+    arr = np.asarray(a)
+    if arr.dtype != np.uint64 or arr.shape != shape or not arr.flags.c_contiguous:
+        raise BtspError("BTSP_E_SHAPE", f"{what}: {arr.dtype} of shape {arr.shape}, expected C-contiguous "
+                                        f"uint64 of shape {shape} (pack_bits)")
+    return arr
+
+
+def binary_store(rule, W, x, plateau, mask=None):
+    """Store one item in place (btsp_k_binary_store): for every neuron whose bit is set in
+    `plateau`, the synapses from active bits of `x` (that `mask` connects) flip (FLIP) or are
+    set (SET). W: uint64 rows x words, changed in place."""
+    if rule not in (FLIP, SET):
+        raise BtspError("BTSP_E_INVALID_ARG", f"rule must be btsp.FLIP or btsp.SET, got {rule!r}")
+    W = np.asarray(W)
+    if W.ndim != 2:
+        raise BtspError("BTSP_E_SHAPE", f"W: shape {W.shape}, expected rows x words")
+    rows, words = W.shape
+    _words(W, "W", (rows, words))
+    if not W.flags.writeable:
+        raise BtspError("BTSP_E_INVALID_ARG", "W: read-only array")
+    x = _words(x, "x", (words,))
+    plateau = _words(plateau, "plateau", (-(-rows // 64),))
+    m = None if mask is None else _words(mask, "mask", (rows, words)).ctypes.data_as(_u64ptr)
+    _k_binary_store(rule, rows, words, W.ctypes.data_as(_u64ptr), m, x.ctypes.data_as(_u64ptr),
+                    plateau.ctypes.data_as(_u64ptr))
+
+
+def binary_input(W, x, mask=None):
+    """Synaptic input of every neuron to the bits x: popcount(W[i] & mask[i] & x), uint32."""
+    W = np.asarray(W)
+    if W.ndim != 2:
+        raise BtspError("BTSP_E_SHAPE", f"W: shape {W.shape}, expected rows x words")
+    rows, words = W.shape
+    _words(W, "W", (rows, words))
+    x = _words(x, "x", (words,))
+    m = None if mask is None else _words(mask, "mask", (rows, words)).ctypes.data_as(_u64ptr)
+    h = np.empty(rows, dtype=np.uint32)
+    _k_binary_input(rows, words, W.ctypes.data_as(_u64ptr), m, x.ctypes.data_as(_u64ptr),
+                    h.ctypes.data_as(_u32ptr))
+    return h

@@ -263,6 +263,45 @@ class BindingTest(unittest.TestCase):
                 for n in net.projections:
                     self.assertTrue(np.array_equal(net.weights(n), np.load(os.path.join(init, n + ".npy"))), n)
 
+    def test_binary_kernels(self):
+        """Bit packing round trips; store and read-out equal plain NumPy on unpacked bits; the
+        flip's weight density after M items follows (1 - (1 - f_p f_q)^M) / 2."""
+        rng = np.random.default_rng(9)
+        for n in (1, 63, 64, 65, 130):
+            b = rng.random((3, n)) < 0.4
+            self.assertTrue(np.array_equal(btsp.unpack_bits(btsp.pack_bits(b), n), b))
+            self.assertTrue(np.array_equal(btsp.unpack_bits(btsp.pack_bits(b[0]), n), b[0]))
+        x = btsp.bernoulli_bits(1, 2, 3, 130, 0.3)
+        self.assertEqual(x.dtype, np.uint64)
+        self.assertEqual(len(x), 3)
+        rows, n = 70, 130
+        Wb = rng.random((rows, n)) < 0.3
+        Mb = rng.random((rows, n)) < 0.6
+        W, M = btsp.pack_bits(Wb), btsp.pack_bits(Mb)
+        for rule in (btsp.FLIP, btsp.SET):
+            Wr, ref = W.copy(), Wb.copy()
+            for item in range(5):
+                xb = btsp.unpack_bits(btsp.bernoulli_bits(4, 1, item * n, n, 0.2), n)
+                pb = btsp.unpack_bits(btsp.bernoulli_bits(4, 2, item * rows, rows, 0.3), rows)
+                btsp.binary_store(rule, Wr, btsp.pack_bits(xb), btsp.pack_bits(pb), mask=M)
+                change = pb[:, None] & xb[None, :] & Mb
+                ref = (ref ^ change) if rule == btsp.FLIP else (ref | change)
+                self.assertTrue(np.array_equal(btsp.unpack_bits(Wr, n), ref))
+                h = btsp.binary_input(Wr, btsp.pack_bits(xb), mask=M)
+                self.assertTrue(np.array_equal(h, (ref & Mb & xb[None, :]).sum(axis=1)))
+        with self.assertRaises(btsp.BtspError):
+            btsp.binary_store(btsp.FLIP, W.astype(np.int64), W[0], btsp.pack_bits(np.zeros(rows)))
+        with self.assertRaises(btsp.BtspError):
+            btsp.binary_input(W, W[0][:1])
+        # closed form of the flip's density (a small one-shot memory, as examples/binary_cam.c)
+        n_in, n_mem, fp, fq, items = 512, 512, 0.05, 0.1, 150
+        Wf = np.zeros((n_mem, btsp.pack_bits(np.zeros(n_in)).size), dtype=np.uint64)
+        for k in range(items):
+            btsp.binary_store(btsp.FLIP, Wf, btsp.bernoulli_bits(7, 1, k * n_in, n_in, fp),
+                              btsp.bernoulli_bits(7, 2, k * n_mem, n_mem, fq / 2))
+        density = btsp.unpack_bits(Wf, n_in).mean()
+        self.assertAlmostEqual(density, (1 - (1 - fp * fq) ** items) / 2, delta=0.01)
+
     def test_golden_eiann_trajectory(self):
         """EIANN's weights after 1-3 steps from its initial weights (as test_model_golden.c)."""
         ref = os.environ.get("BTSP_SHARED_REFERENCE") or os.path.join(SRC, "..", "shared", "reference")
