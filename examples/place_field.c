@@ -1,8 +1,8 @@
 /* Place-field formation by one dendritic plateau: the weight-dependent BTSP model of Milstein et
  * al. 2021 (eLife 10:e73046, "WD_D" model, generic parameter set of their network simulation),
  * written as a host loop around libbtsp's kernels: exponential traces (btsp_k_decay_factor,
- * btsp_k_trace_decay, btsp_k_trace_add), the scaled sigmoid q (btsp_k_q) and clipping
- * (btsp_k_clip). A teaching example: it prints the synaptic weights along the track after each
+ * btsp_k_trace_decay, btsp_k_trace_add), the rule itself with its generic parameters
+ * (btsp_k_wd_default, btsp_k_wd_rate_acc) and clipping (btsp_k_clip). A teaching example: it prints the synaptic weights along the track after each
  * plateau and checks the two signatures of BTSP the model was built for.
  *
  * Setup (units: cm, s): a 187 cm circular track run at 25 cm/s; 200 inputs with Gaussian place
@@ -38,10 +38,9 @@
 #define LAPS 4            /* two laps of warm-up, the induction lap, one lap for the tails */
 #define T_STEPS (LAPS * LAP_STEPS)
 
-/* Generic parameters of the Milstein et al. 2021 network model (times in s). */
-static const double tau_et = 1.664, tau_is = 0.437;
-static const double k_pot = 1.11, k_dep = 0.425;
-static const double w_max = 1.0 + 3.68; /* peak weight change 3.68 on top of the initial 1 */
+/* Generic parameters of the Milstein et al. 2021 network model (btsp_k_wd_default(): times in
+ * s; w_max = the initial weight 1 plus the peak change 3.68). */
+static btsp_k_wd_params wd;
 
 static double circular_distance(double a, double b)
 {
@@ -75,7 +74,7 @@ static void make_rates(void)
  * peak. trace <- trace * f + (1 - f) x is the exact discrete filter with unit sum. */
 static void make_eligibility(void)
 {
-    const float f = (float)btsp_k_decay_factor(DT, tau_et);
+    const float f = (float)btsp_k_decay_factor(DT, wd.tau_et);
     float trace[N_IN] = {0};
     float peak = 0.0f;
     for (int t = 0; t < T_STEPS; t++) {
@@ -93,7 +92,7 @@ static void make_eligibility(void)
 /* IS for a plateau starting when the animal reaches `pos` in lap LAPS - 2, normalised to peak 1. */
 static void make_instructive(double pos)
 {
-    const float f = (float)btsp_k_decay_factor(DT, tau_is);
+    const float f = (float)btsp_k_decay_factor(DT, wd.tau_is);
     const int start = (LAPS - 2) * LAP_STEPS + (int)(pos / SPEED / DT + 0.5);
     const int len = (int)(PLATEAU_DUR / DT + 0.5);
     float s = 0.0f, peak = 0.0f;
@@ -110,17 +109,13 @@ static void make_instructive(double pos)
 
 /* One induction lap: w (normalised weights, W / w_max) changes by the integral of the kinetic
  * scheme with w held at its value before the lap (trapezoid rule), then is clipped to [0, 1]. */
-static void induce(float *w, double plateau_pos, const btsp_k_q_params *qp, const btsp_k_q_params *qd)
+static void induce(float *w, double plateau_pos)
 {
     make_instructive(plateau_pos);
     float dw[N_IN] = {0};
     for (int t = 0; t < T_STEPS; t++) {
         const double weight = t == 0 || t == T_STEPS - 1 ? 0.5 : 1.0; /* trapezoid */
-        for (int j = 0; j < N_IN; j++) {
-            double s = (double)et[t][j] * is_sig[t];
-            double rate = k_pot * btsp_k_q(qp, s) * (1.0 - w[j]) - k_dep * btsp_k_q(qd, s) * w[j];
-            dw[j] += (float)(weight * rate * DT);
-        }
+        btsp_k_wd_rate_acc(&wd, N_IN, w, et[t], is_sig[t], weight * DT, dw);
     }
     for (int j = 0; j < N_IN; j++)
         w[j] += dw[j];
@@ -133,9 +128,9 @@ static double show(const char *title, const float *w)
     int best = 0;
     for (int j = 1; j < N_IN; j++)
         best = w[j] > w[best] ? j : best;
-    printf("%s: strongest input at %.1f cm, W = %.2f\n", title, centre(best), w[best] * w_max);
+    printf("%s: strongest input at %.1f cm, W = %.2f\n", title, centre(best), w[best] * wd.w_max);
     for (int j = 0; j < N_IN; j += 8) {
-        double W = w[j] * w_max;
+        double W = w[j] * wd.w_max;
         int bar = (int)(W * 10.0 + 0.5);
         printf("  %6.1f cm  W %5.2f  ", centre(j), W);
         for (int k = 0; k < bar && k < 60; k++)
@@ -147,15 +142,11 @@ static double show(const char *title, const float *w)
 
 int main(void)
 {
-    /* q+ and q-: scaled sigmoids on [0, 1] with threshold theta and half-width hw (peak = theta
-     * + hw in btsp_k_q's terms): potentiation theta 0.415, hw 0.454; depression 0.0262, 0.0998. */
-    btsp_k_q_params qp, qd;
-    btsp_k_q_default(&qp);
-    btsp_k_q_default(&qd);
-    qp.th = 0.415;
-    qp.peak = 0.415 + 0.454;
-    qd.th = 0.0262;
-    qd.peak = 0.0262 + 0.0998;
+    /* k+, k-, tau_ET, tau_IS, w_max, and q+ and q-: scaled sigmoids on [0, 1] with threshold theta
+     * and half-width hw (peak = theta + hw in btsp_k_q's terms): potentiation theta 0.415, hw
+     * 0.454; depression 0.0262, 0.0998 (btsp_k_wd_default()). */
+    btsp_k_wd_default(&wd);
+    const double w_max = wd.w_max;
 
     make_rates();
     make_eligibility();
@@ -164,7 +155,7 @@ int main(void)
         w[j] = (float)(1.0 / w_max); /* W = 1 everywhere: no place field */
 
     int ok = 1;
-    induce(w, 90.0, &qp, &qd);
+    induce(w, 90.0);
     double peak1 = show("after one plateau at 90 cm", w);
     float w1[N_IN];
     memcpy(w1, w, sizeof w);
@@ -183,7 +174,7 @@ int main(void)
            shift, before, after, 100.0 * wide / N_IN);
     ok &= max_gain > 1.0 && shift < 0.0 && shift > -40.0 && before > after && 2 * wide < N_IN;
 
-    induce(w, 150.0, &qp, &qd);
+    induce(w, 150.0);
     double peak2 = show("after a second plateau at 150 cm", w);
     /* (2) the field moves to the new plateau, and the old field's strong inputs depress, while
      *     in a naive cell (all W = 1) the same plateau potentiates that input: the sign of the
@@ -191,7 +182,7 @@ int main(void)
     float naive[N_IN];
     for (int j = 0; j < N_IN; j++)
         naive[j] = (float)(1.0 / w_max);
-    induce(naive, 150.0, &qp, &qd);
+    induce(naive, 150.0);
     int old = (int)(peak1 / TRACK * N_IN);
     double d_field = (w[old] - w1[old]) * w_max, d_naive = naive[old] * w_max - 1.0;
     printf("input at %.1f cm after the plateau at 150 cm: %+.2f in the cell with a field there (W %.2f -> %.2f), "

@@ -1020,6 +1020,40 @@ void btsp_k_torch_shuffle_epoch(btsp_k_mt19937 *g, uint32_t *perm, size_t n)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Weight-dependent bidirectional BTSP (Milstein et al. 2021) */
+
+void btsp_k_wd_default(btsp_k_wd_params *p)
+{
+    p->k_pot = 1.11;
+    p->k_dep = 0.425;
+    btsp_k_q_default(&p->q_pot);
+    btsp_k_q_default(&p->q_dep);
+    p->q_pot.th = 0.415;
+    p->q_pot.peak = 0.415 + 0.454;
+    p->q_dep.th = 0.0262;
+    p->q_dep.peak = 0.0262 + 0.0998;
+    p->tau_et = 1.664;
+    p->tau_is = 0.437;
+    p->w_max = 1.0 + 3.68;
+}
+
+void btsp_k_wd_rate_acc(const btsp_k_wd_params *p, size_t n, const float *w, const float *et, float is, double dt,
+                        float *dw)
+{
+    for (size_t j = 0; j < n; j++) {
+        double s = (double)et[j] * is;
+        double rate = p->k_pot * btsp_k_q(&p->q_pot, s) * (1.0 - w[j]) - p->k_dep * btsp_k_q(&p->q_dep, s) * w[j];
+        dw[j] += (float)(dt * rate);
+    }
+}
+
+double btsp_k_wd_fixed_point(const btsp_k_wd_params *p, double s)
+{
+    double a = p->k_pot * btsp_k_q(&p->q_pot, s), b = p->k_dep * btsp_k_q(&p->q_dep, s);
+    return a + b > 0.0 ? a / (a + b) : NAN;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Binary synapses (Wu & Maass 2025), bit-packed */
 
 size_t btsp_k_bit_words(size_t n)

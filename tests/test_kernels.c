@@ -1540,6 +1540,62 @@ static void test_binary_density_closed_form(void **state)
     free(W[1]);
 }
 
+/* ---- Weight-dependent bidirectional BTSP (Milstein et al. 2021) ---- */
+
+/* The documented generic parameters; one step against the formula written out in double. */
+static void test_wd_defaults_and_step(void **state)
+{
+    (void)state;
+    btsp_k_wd_params p;
+    btsp_k_wd_default(&p);
+    assert_true(p.k_pot == 1.11 && p.k_dep == 0.425 && p.tau_et == 1.664 && p.tau_is == 0.437);
+    assert_true(p.w_max == 1.0 + 3.68);
+    assert_true(p.q_pot.th == 0.415 && p.q_pot.peak == 0.415 + 0.454);
+    assert_true(p.q_dep.th == 0.0262 && p.q_dep.peak == 0.0262 + 0.0998);
+    const float w[4] = {0.0f, 0.3f, 0.9f, 0.5f}, et[4] = {0.8f, 0.8f, 0.8f, 0.0f};
+    float dw[4] = {0.1f, 0.1f, 0.1f, 0.1f};
+    const float is = 0.9f;
+    const double dt = 0.01;
+    btsp_k_wd_rate_acc(&p, 4, w, et, is, dt, dw);
+    for (int j = 0; j < 4; j++) {
+        double sj = (double)et[j] * is;
+        double want = 0.1f + (float)(dt * (p.k_pot * btsp_k_q(&p.q_pot, sj) * (1.0 - w[j]) -
+                                           p.k_dep * btsp_k_q(&p.q_dep, sj) * w[j]));
+        assert_true(dw[j] == (float)want);
+    }
+    assert_true(dw[3] == 0.1f); /* no eligibility: no change (q(0) = 0) */
+    /* the hand-worked values at s = 0.72: q+ and q- from their closed form */
+    double qp = btsp_k_q(&p.q_pot, 0.72), qd = btsp_k_q(&p.q_dep, 0.72);
+    assert_true(qp > 0.5 && qp < 1.0 && qd > 0.99); /* s well above q-'s threshold, near q+'s */
+}
+
+/* Bidirectional and weight-dependent: below the fixed point w* = k+ q+ / (k+ q+ + k- q-) a
+ * synapse potentiates, above it depresses, and repeated steps converge to it. */
+static void test_wd_fixed_point(void **state)
+{
+    (void)state;
+    btsp_k_wd_params p;
+    btsp_k_wd_default(&p);
+    const double signals[] = {0.2, 0.5, 1.0};
+    for (size_t k = 0; k < 3; k++) {
+        double s = signals[k], ws = btsp_k_wd_fixed_point(&p, s);
+        double a = p.k_pot * btsp_k_q(&p.q_pot, s), b = p.k_dep * btsp_k_q(&p.q_dep, s);
+        assert_true(fabs(ws - a / (a + b)) < 1e-12);
+        float w[2] = {(float)(ws - 0.1), (float)(ws + 0.1)}, et[2] = {(float)s, (float)s}, dw[2] = {0, 0};
+        btsp_k_wd_rate_acc(&p, 2, w, et, 1.0f, 0.01, dw);
+        assert_true(dw[0] > 0.0f && dw[1] < 0.0f);
+        float v[2] = {0.0f, 1.0f};
+        for (int t = 0; t < 20000; t++) {
+            float d[2] = {0, 0};
+            btsp_k_wd_rate_acc(&p, 2, v, et, 1.0f, 0.01, d);
+            v[0] += d[0];
+            v[1] += d[1];
+        }
+        assert_true(fabs(v[0] - ws) < 1e-4 && fabs(v[1] - ws) < 1e-4);
+    }
+    assert_true(isnan(btsp_k_wd_fixed_point(&p, 0.0))); /* no drive: no fixed point */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1579,6 +1635,8 @@ int main(void)
         cmocka_unit_test(test_bernoulli_bits),
         cmocka_unit_test(test_binary_store_and_input_vs_reference),
         cmocka_unit_test(test_binary_density_closed_form),
+        cmocka_unit_test(test_wd_defaults_and_step),
+        cmocka_unit_test(test_wd_fixed_point),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

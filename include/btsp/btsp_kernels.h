@@ -141,6 +141,40 @@ BTSP_API void btsp_k_btsp_update(size_t n_post, size_t n_pre, float *W, size_t l
  *  terms): W* = w_max * s / (s + rho * q(s)); returns 0 for s <= 0 (no drive). @since 0.1 */
 BTSP_API double btsp_k_btsp_fixed_point(const btsp_k_q_params *q, double w_max, double rho, double s);
 
+/** Parameters of the weight-dependent bidirectional BTSP of Milstein et al. 2021 (eLife
+ *  10:e73046, "WD" model) for a host loop: with eligibility trace ET (per synapse) and
+ *  instructive signal IS (per cell), both peak-normalised, and s = ET * IS,
+ *  dw/dt = k_pot q_pot(s) (1 - w) - k_dep q_dep(s) w,  w = W / w_max in [0, 1].
+ *  The time constants are for the caller's traces (btsp_k_decay_factor() etc.). */
+typedef struct btsp_k_wd_params {
+    double k_pot;            /**< Potentiation rate, 1/s. */
+    double k_dep;            /**< Depression rate, 1/s. */
+    btsp_k_q_params q_pot;   /**< Potentiation nonlinearity q+ of s. */
+    btsp_k_q_params q_dep;   /**< Depression nonlinearity q- of s. */
+    double tau_et;           /**< Eligibility-trace time constant, s. */
+    double tau_is;           /**< Instructive-signal time constant, s. */
+    double w_max;            /**< Weight at w = 1 (the initial weight 1 plus the peak change). */
+} btsp_k_wd_params;
+
+/** @brief Fill the generic parameter set of the Milstein et al. 2021 network simulation:
+ *  k_pot 1.11 /s, k_dep 0.425 /s, q_pot threshold 0.415 and half-width 0.454 (peak = 0.869),
+ *  q_dep 0.0262 and 0.0998 (peak = 0.126), tau_et 1.664 s, tau_is 0.437 s, w_max 4.68 (the
+ *  initial weight 1 plus the peak change 3.68). examples/place_field.c uses it. @since 0.2 */
+BTSP_API void btsp_k_wd_default(btsp_k_wd_params *p);
+
+/** @brief Accumulate one time step of the WD rule for n synapses of one cell:
+ *  dw[j] += dt * (k_pot q_pot(s_j) (1 - w[j]) - k_dep q_dep(s_j) w[j]),  s_j = et[j] * is,
+ *  evaluated in double at the given w (the papers integrate a lap at fixed w, then update).
+ *  `dt` in s. With the default q ranges q(0) = 0, so synapses without eligibility do not
+ *  change. @since 0.2 */
+BTSP_API void btsp_k_wd_rate_acc(const btsp_k_wd_params *p, size_t n, const float *w, const float *et, float is,
+                                 double dt, float *dw);
+
+/** @brief Fixed point of the WD rule for a constant signal s: w* = k_pot q_pot(s) /
+ *  (k_pot q_pot(s) + k_dep q_dep(s)); weights below it potentiate and weights above it depress
+ *  (the rule's bidirectionality). NAN when both terms are 0 (no drive). @since 0.2 */
+BTSP_API double btsp_k_wd_fixed_point(const btsp_k_wd_params *p, double s);
+
 /** @brief Outer-product update W[i, j] += scale * post[i] * pre[j] (rows with post[i] == 0
  *  skipped). The general form of the Hebbian-type and dendritic-loss rules. @since 0.1 */
 BTSP_API void btsp_k_outer_acc(size_t rows, size_t cols, float *W, size_t ldw, float scale, const float *post,
