@@ -42,6 +42,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Largest plateau raster kept in memory (floats): 4 M floats = 16 MB. */
 #define PLATEAU_BUDGET ((size_t)4 << 20)
@@ -667,8 +668,16 @@ static int write_run_json(const run_ctx *c, const dend_rec *dr, const btsp_pop *
     return 1;
 }
 
-int cli_run(const run_spec *s, const data_split *data, run_result *res)
+int cli_run(const run_spec *spec, const data_split *data, run_result *res)
 {
+    /* --resume DIR means DIR/state.btsp (the run directory of an earlier --out) */
+    run_spec resolved = *spec;
+    const run_spec *s = &resolved;
+    char resume_path[4096];
+    struct stat sb;
+    if (spec->resume && stat(spec->resume, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+        cli_path(resume_path, sizeof resume_path, spec->resume, "state.btsp"))
+        resolved.resume = resume_path;
     memset(res, 0, sizeof *res);
     res->val_acc = res->test_acc = res->test_acc_before = res->final_loss = res->val_window_acc = NAN;
     res->train_s = res->samples_per_s = NAN;

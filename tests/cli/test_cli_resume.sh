@@ -42,6 +42,9 @@ mkdir lone && cp B/state.btsp lone/
 "$btsp" demo --samples 600 --resume lone/state.btsp --out L 2>lone.log >/dev/null || fail "resume without .json"
 grep -q "not checked" lone.log || fail "no note about the missing .json"
 cmp -s A/H1E_InputE.npy L/H1E_InputE.npy || fail "resume without .json: weights differ"
+# the run directory names its state file
+r=$("$btsp" demo --samples 600 --resume B --quiet | tail -n 1)
+[[ $(json test_accuracy "$r") == "$(json test_accuracy "$a")" ]] || fail "--resume DIR: $r"
 # train @demo reads the same state
 t=$("$btsp" train @demo --data demo --seed 1 --data-seed 2 --samples 600 --resume B/state.btsp --quiet | tail -n 1)
 [[ $(json test_accuracy "$t") == "$(json test_accuracy "$a")" ]] || fail "train --resume: $t"
