@@ -30,7 +30,8 @@ import os
 import numpy as np
 
 __all__ = ["BtspError", "Net", "permutation", "library_path", "version", "pack_bits", "unpack_bits",
-           "bernoulli_bits", "binary_store", "binary_input", "FLIP", "SET"]
+           "bernoulli_bits", "binary_store", "binary_input", "FLIP", "SET", "QParams", "WDParams", "q",
+           "wd_default", "wd_rate", "wd_fixed_point"]
 __version__ = "0.2.0"  # the C library's version this binding was written for (same major.minor)
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -510,3 +511,52 @@ def binary_input(W, x, mask=None):
     _k_binary_input(rows, words, W.ctypes.data_as(_u64ptr), m, x.ctypes.data_as(_u64ptr),
                     h.ctypes.data_as(_u32ptr))
     return h
+
+
+# ---- weight-dependent bidirectional BTSP (Milstein et al. 2021; btsp_kernels.h) ------------------
+
+class QParams(ctypes.Structure):
+    """btsp_k_q_params: the scaled rectified sigmoid q (th, peak = th + width, x0, x1, y0, y1)."""
+    _fields_ = [("th", ctypes.c_double), ("peak", ctypes.c_double), ("x0", ctypes.c_double),
+                ("x1", ctypes.c_double), ("y0", ctypes.c_double), ("y1", ctypes.c_double)]
+
+
+class WDParams(ctypes.Structure):
+    """btsp_k_wd_params: k_pot, k_dep (1/s), q_pot, q_dep, tau_et, tau_is (s), w_max; fields can
+    be changed after wd_default()."""
+    _fields_ = [("k_pot", ctypes.c_double), ("k_dep", ctypes.c_double), ("q_pot", QParams), ("q_dep", QParams),
+                ("tau_et", ctypes.c_double), ("tau_is", ctypes.c_double), ("w_max", ctypes.c_double)]
+
+
+_k_q = _fn("btsp_k_q", ctypes.c_double, ctypes.POINTER(QParams), ctypes.c_double)
+_k_wd_default = _fn("btsp_k_wd_default", None, ctypes.POINTER(WDParams))
+_k_wd_rate_acc = _fn("btsp_k_wd_rate_acc", None, ctypes.POINTER(WDParams), _sz, _fptr, _fptr, ctypes.c_float,
+                     ctypes.c_double, _fptr)
+_k_wd_fixed_point = _fn("btsp_k_wd_fixed_point", ctypes.c_double, ctypes.POINTER(WDParams), ctypes.c_double)
+
+
+def q(params, x):
+    """q(x) of a QParams (btsp_k_q)."""
+    return _k_q(ctypes.byref(params), float(x))
+
+
+def wd_default():
+    """The generic parameters of Milstein et al. 2021's network model (btsp_k_wd_default)."""
+    p = WDParams()
+    _k_wd_default(ctypes.byref(p))
+    return p
+
+
+def wd_rate(params, w, et, instructive, dt):
+    """The change of normalised weights w (one cell's synapses, in [0, 1]) over one step dt (s):
+    dt * (k_pot q_pot(s) (1 - w) - k_dep q_dep(s) w) with s = et * instructive (btsp_k_wd_rate_acc)."""
+    w = _floats(w, (None,), "w")
+    et = _floats(et, (w.shape[0],), "et")
+    dw = np.zeros_like(w)
+    _k_wd_rate_acc(ctypes.byref(params), w.shape[0], _ptr(w), _ptr(et), float(instructive), float(dt), _ptr(dw))
+    return dw
+
+
+def wd_fixed_point(params, s):
+    """w* = k_pot q_pot(s) / (k_pot q_pot(s) + k_dep q_dep(s)) (NaN without drive)."""
+    return _k_wd_fixed_point(ctypes.byref(params), float(s))

@@ -302,6 +302,25 @@ class BindingTest(unittest.TestCase):
         density = btsp.unpack_bits(Wf, n_in).mean()
         self.assertAlmostEqual(density, (1 - (1 - fp * fq) ** items) / 2, delta=0.01)
 
+    def test_wd_kernels(self):
+        """The Milstein 2021 rule from Python: the documented defaults, one step equal to the
+        formula, potentiation below and depression above the fixed point."""
+        p = btsp.wd_default()
+        self.assertEqual((p.k_pot, p.k_dep, p.tau_et, p.tau_is), (1.11, 0.425, 1.664, 0.437))
+        self.assertAlmostEqual(p.w_max, 4.68)
+        w = np.array([0.0, 0.3, 0.9, 0.5], np.float32)
+        et = np.array([0.8, 0.8, 0.8, 0.0], np.float32)
+        dw = btsp.wd_rate(p, w, et, 0.9, 0.01)
+        for j in range(4):
+            s = float(et[j]) * float(np.float32(0.9))
+            want = 0.01 * (p.k_pot * btsp.q(p.q_pot, s) * (1 - float(w[j])) - p.k_dep * btsp.q(p.q_dep, s) * float(w[j]))
+            self.assertEqual(dw[j], np.float32(want))
+        self.assertEqual(dw[3], 0.0)
+        ws = btsp.wd_fixed_point(p, 0.5)
+        d = btsp.wd_rate(p, [ws - 0.1, ws + 0.1], [0.5, 0.5], 1.0, 0.01)
+        self.assertTrue(d[0] > 0 > d[1])
+        self.assertTrue(np.isnan(btsp.wd_fixed_point(p, 0.0)))
+
     def test_golden_eiann_trajectory(self):
         """EIANN's weights after 1-3 steps from its initial weights (as test_model_golden.c)."""
         ref = os.environ.get("BTSP_SHARED_REFERENCE") or os.path.join(SRC, "..", "shared", "reference")
