@@ -441,11 +441,14 @@ SET = 1   # BTSP_K_BINARY_SET: w <- 1 (clipped Hebbian, Willshaw)
 
 
 def pack_bits(b):
-    """Bool (or 0/1) array, 1-D (a vector) or 2-D (rows), to the kernels' uint64 words."""
+    """A bool or numeric array, 1-D (a vector) or 2-D (rows), to the kernels' uint64 words:
+    every nonzero value is a 1 bit (NaN included); the unused high bits of the last word are 0."""
     b = np.asarray(b)
     if b.ndim not in (1, 2):
         raise BtspError("BTSP_E_SHAPE", f"pack_bits: shape {b.shape}, expected 1-D or 2-D")
-    rows = b.reshape(-1, b.shape[-1]) != 0
+    if b.size and b.dtype.kind not in "biuf":
+        raise BtspError("BTSP_E_INVALID_ARG", f"pack_bits: values of type {b.dtype}, expected bool or numbers")
+    rows = (b != 0).reshape((1 if b.ndim == 1 else b.shape[0], b.shape[-1]))
     n = rows.shape[1]
     words = -(-n // 64)
     padded = np.zeros((rows.shape[0], words * 64), dtype=bool)
@@ -456,8 +459,13 @@ def pack_bits(b):
 
 def unpack_bits(words, n):
     """The first n bits of uint64 words (1-D or rows) as a bool array."""
-    w = np.ascontiguousarray(words, dtype="<u8")
-    bits = np.unpackbits(w.view(np.uint8).reshape(w.shape[:-1] + (-1,)), axis=-1, bitorder="little")
+    src = np.asarray(words)
+    if src.size and src.dtype.kind != "u":
+        raise BtspError("BTSP_E_INVALID_ARG", f"unpack_bits: values of type {src.dtype}, expected uint64 words")
+    w = np.ascontiguousarray(src, dtype="<u8")
+    if w.ndim == 0:
+        w = w.reshape(1)
+    bits = np.unpackbits(w.view(np.uint8).reshape(w.shape[:-1] + (8 * w.shape[-1],)), axis=-1, bitorder="little")
     return bits[..., :_count(n, "n", 0, w.shape[-1] * 64)].astype(bool)
 
 
@@ -472,19 +480,23 @@ def bernoulli_bits(seed, stream, counter, n, p):
 
 def _words(a, what, shape):
     arr = np.asarray(a)
-    if arr.dtype != np.uint64 or arr.shape != shape or not arr.flags.c_contiguous:
-        raise BtspError("BTSP_E_SHAPE", f"{what}: {arr.dtype} of shape {arr.shape}, expected C-contiguous "
-                                        f"uint64 of shape {shape} (pack_bits)")
+    if arr.dtype != np.uint64 or arr.shape != shape:
+        raise BtspError("BTSP_E_SHAPE", f"{what}: {arr.dtype} of shape {arr.shape}, expected uint64 of shape "
+                                        f"{shape} (pack_bits)")
+    if not arr.flags.c_contiguous or not arr.flags.aligned:
+        raise BtspError("BTSP_E_INVALID_ARG", f"{what}: not a C-contiguous, aligned array (np.ascontiguousarray)")
     return arr
 
 
 def binary_store(rule, W, x, plateau, mask=None):
     """Store one item in place (btsp_k_binary_store): for every neuron whose bit is set in
     `plateau`, the synapses from active bits of `x` (that `mask` connects) flip (FLIP) or are
-    set (SET). W: uint64 rows x words, changed in place."""
+    set (SET). W: a uint64 NumPy array, rows x words, changed in place. Keep the unused high
+    bits of x (beyond the number of inputs) 0, as pack_bits does: set ones would be stored."""
     if rule not in (FLIP, SET):
         raise BtspError("BTSP_E_INVALID_ARG", f"rule must be btsp.FLIP or btsp.SET, got {rule!r}")
-    W = np.asarray(W)
+    if not isinstance(W, np.ndarray):
+        raise BtspError("BTSP_E_INVALID_ARG", "W: must be a uint64 NumPy array (it is changed in place)")
     if W.ndim != 2:
         raise BtspError("BTSP_E_SHAPE", f"W: shape {W.shape}, expected rows x words")
     rows, words = W.shape
@@ -552,6 +564,8 @@ def wd_rate(params, w, et, instructive, dt):
     dt * (k_pot q_pot(s) (1 - w) - k_dep q_dep(s) w) with s = et * instructive (btsp_k_wd_rate_acc)."""
     w = _floats(w, (None,), "w")
     et = _floats(et, (w.shape[0],), "et")
+    if not (np.isfinite(instructive) and np.isfinite(dt)):
+        raise BtspError("BTSP_E_RANGE", f"wd_rate: instructive {instructive} and dt {dt} must be finite")
     dw = np.zeros_like(w)
     _k_wd_rate_acc(ctypes.byref(params), w.shape[0], _ptr(w), _ptr(et), float(instructive), float(dt), _ptr(dw))
     return dw

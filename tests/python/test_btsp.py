@@ -293,6 +293,17 @@ class BindingTest(unittest.TestCase):
             btsp.binary_store(btsp.FLIP, W.astype(np.int64), W[0], btsp.pack_bits(np.zeros(rows)))
         with self.assertRaises(btsp.BtspError):
             btsp.binary_input(W, W[0][:1])
+        with self.assertRaises(btsp.BtspError):  # a list would be copied: the store would be lost
+            btsp.binary_store(btsp.FLIP, W.tolist(), W[0], btsp.pack_bits(np.zeros(rows)))
+        with self.assertRaises(btsp.BtspError):
+            btsp.binary_store(btsp.FLIP, np.asfortranarray(W), W[0], btsp.pack_bits(np.zeros(rows)))
+        with self.assertRaises(btsp.BtspError):
+            btsp.unpack_bits(np.array([3.7]), 4)
+        with self.assertRaises(btsp.BtspError):
+            btsp.pack_bits(np.array(["a", "b"]))
+        self.assertEqual(btsp.pack_bits([]).size, 0)
+        self.assertEqual(btsp.pack_bits(np.zeros((3, 0), bool)).shape, (3, 0))
+        self.assertEqual(btsp.unpack_bits(np.zeros((0, 2), np.uint64), 5).shape, (0, 5))
         # closed form of the flip's density (a small one-shot memory, as examples/binary_cam.c)
         n_in, n_mem, fp, fq, items = 512, 512, 0.05, 0.1, 150
         Wf = np.zeros((n_mem, btsp.pack_bits(np.zeros(n_in)).size), dtype=np.uint64)
@@ -320,6 +331,8 @@ class BindingTest(unittest.TestCase):
         d = btsp.wd_rate(p, [ws - 0.1, ws + 0.1], [0.5, 0.5], 1.0, 0.01)
         self.assertTrue(d[0] > 0 > d[1])
         self.assertTrue(np.isnan(btsp.wd_fixed_point(p, 0.0)))
+        with self.assertRaises(btsp.BtspError):
+            btsp.wd_rate(p, [0.5], [0.0], float("nan"), 0.01)
 
     def test_golden_eiann_trajectory(self):
         """EIANN's weights after 1-3 steps from its initial weights (as test_model_golden.c)."""
