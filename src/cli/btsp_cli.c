@@ -3,7 +3,7 @@
  *
  *   btsp train CONFIG --data fashion-mnist|mnist|demo|DIR [--samples N] [--seed S] [--data-seed D]
  *                     [--out DIR [--history-interval K] [--plateau-pop L.P]]
- *                     [--init-weights DIR | --resume STATE] [--order FILE.npy] [--rng counter|torch]
+ *                     [--init-weights DIR | --resume STATE|DIR] [--order FILE.npy] [--rng counter|torch]
  *                     [--val-window W [--val-step K]] [--jobs J] [--quiet]
  *   btsp eval CONFIG WEIGHTS_DIR --data NAME
  *   btsp info CONFIG
@@ -63,7 +63,7 @@ static int usage(FILE *f)
             "usage:\n"
             "  btsp train CONFIG --data fashion-mnist|mnist|demo|DIR [--samples N] [--seed S] [--data-seed D]\n"
             "                    [--out DIR [--history-interval K] [--plateau-pop LAYER.POP]]\n"
-            "                    [--init-weights DIR | --resume STATE] [--order FILE.npy] [--rng counter|torch]\n"
+            "                    [--init-weights DIR | --resume STATE|DIR] [--order FILE.npy] [--rng counter|torch]\n"
             "                    [--val-window W [--val-step K]] [--jobs J] [--quiet]\n"
             "  btsp eval CONFIG WEIGHTS_DIR --data NAME\n"
             "  btsp info CONFIG\n"
@@ -291,7 +291,7 @@ static void print_train_json(const char *command, const options *o, const run_sp
     if (o->out)
         cli_json_string(stdout, "out", o->out, 0);
     if (s->resume) {
-        cli_json_string(stdout, "resumed_from", s->resume, 0);
+        cli_json_string(stdout, "resumed_from", r->resumed_from, 0);
         printf("\"first_sample\": %llu, ", r->first_sample);
     }
     if (s->report_before)

@@ -191,6 +191,7 @@ typedef struct run_result {
     double val_window_acc; /* mean of the windowed validation accuracies (NAN without a window) */
     size_t val_window_n;   /* validation points taken in the window */
     unsigned long long first_sample; /* samples the run started from (--resume), else 0 */
+    char resumed_from[4096];         /* --resume: the state file's real path */
     size_t train_rows, val_rows, test_rows;
     char rule[64];
 } run_result;

@@ -673,12 +673,25 @@ int cli_run(const run_spec *spec, const data_split *data, run_result *res)
     /* --resume DIR means DIR/state.btsp (the run directory of an earlier --out) */
     run_spec resolved = *spec;
     const run_spec *s = &resolved;
-    char resume_path[4096];
+    char resume_path[4096], dir[4096];
     struct stat sb;
-    if (spec->resume && stat(spec->resume, &sb) == 0 && S_ISDIR(sb.st_mode) &&
-        cli_path(resume_path, sizeof resume_path, spec->resume, "state.btsp"))
-        resolved.resume = resume_path;
     memset(res, 0, sizeof *res);
+    if (spec->resume && stat(spec->resume, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        size_t n = strlen(spec->resume);
+        while (n > 1 && spec->resume[n - 1] == '/')
+            n--; /* "DIR/" names DIR */
+        snprintf(dir, sizeof dir, "%.*s", (int)n, spec->resume);
+        if (!cli_path(resume_path, sizeof resume_path, dir, "state.btsp") || stat(resume_path, &sb) != 0) {
+            fail(res, BTSP_E_NOT_FOUND,
+                 "--resume %s: a directory, but no state.btsp in it (a directory given to --resume must be the "
+                 "--out of an earlier run)",
+                 spec->resume);
+            return 0;
+        }
+        resolved.resume = resume_path;
+    }
+    if (s->resume && !realpath(s->resume, res->resumed_from))
+        snprintf(res->resumed_from, sizeof res->resumed_from, "%s", s->resume);
     res->val_acc = res->test_acc = res->test_acc_before = res->final_loss = res->val_window_acc = NAN;
     res->train_s = res->samples_per_s = NAN;
     snprintf(res->rule, sizeof res->rule, "-");

@@ -42,9 +42,14 @@ mkdir lone && cp B/state.btsp lone/
 "$btsp" demo --samples 600 --resume lone/state.btsp --out L 2>lone.log >/dev/null || fail "resume without .json"
 grep -q "not checked" lone.log || fail "no note about the missing .json"
 cmp -s A/H1E_InputE.npy L/H1E_InputE.npy || fail "resume without .json: weights differ"
-# the run directory names its state file
-r=$("$btsp" demo --samples 600 --resume B --quiet | tail -n 1)
-[[ $(json test_accuracy "$r") == "$(json test_accuracy "$a")" ]] || fail "--resume DIR: $r"
+# the run directory names its state file (with or without a trailing slash)
+for arg in B B/; do
+  rm -rf RD
+  r=$("$btsp" demo --samples 600 --resume "$arg" --out RD --history-interval 0 --quiet | tail -n 1)
+  cmp -s A/H1E_InputE.npy RD/H1E_InputE.npy && cmp -s A/state.btsp RD/state.btsp || fail "--resume $arg: weights"
+  grep -q "\"resumed_from\": \".*/B/state.btsp\"" <<<"$r" || fail "--resume $arg: JSON resumed_from: $r"
+done
+mkdir -p emptydir
 # train @demo reads the same state
 t=$("$btsp" train @demo --data demo --seed 1 --data-seed 2 --samples 600 --resume B/state.btsp --quiet | tail -n 1)
 [[ $(json test_accuracy "$t") == "$(json test_accuracy "$a")" ]] || fail "train --resume: $t"
@@ -99,6 +104,7 @@ refuse 1 "trained with --rng counter" demo --samples 600 --rng torch --resume B/
 refuse 1 "holds the run that --resume continues" demo --samples 600 --resume B/state.btsp --out B
 refuse 1 "at most --val-window 300" demo --samples 600 --val-window 400 --resume B/state.btsp
 refuse 1 "cannot open" demo --samples 600 --resume nothing/state.btsp
+refuse 1 "a directory, but no state.btsp in it" demo --samples 600 --resume emptydir/
 cp B/state.btsp bad.btsp
 printf '\x01' | dd of=bad.btsp bs=1 seek=200 conv=notrunc status=none
 refuse 1 "checksum" demo --samples 600 --resume bad.btsp
