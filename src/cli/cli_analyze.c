@@ -42,6 +42,7 @@
 #include "btsp/btsp_kernels.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,7 @@ static int run_torch_rng(const char *run_json)
 typedef struct an_ctx {
     const char *run;
     unsigned long long first; /* run.json "first_sample": samples before the run (btsp train --resume) */
+    unsigned long long last;  /* the last sample the run directory is complete for (ULLONG_MAX: all) */
     char dir[4096]; /* RUN/analysis */
     btsp_net *net;
     data_split d;
@@ -180,8 +182,9 @@ static int cmp_ull(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-/* Sorted sample counts of RUN/snapshots/<n>. */
-static unsigned long long *list_snapshots(const char *run, size_t *n)
+/* Sorted sample counts of RUN/snapshots/<n>, up to `last` (run.json "samples_done" of a run
+ * that was interrupted: a later directory may be half written). */
+static unsigned long long *list_snapshots(const char *run, unsigned long long last, size_t *n)
 {
     char path[4096];
     *n = 0;
@@ -198,7 +201,7 @@ static unsigned long long *list_snapshots(const char *run, size_t *n)
         if (e->d_name[0] < '0' || e->d_name[0] > '9')
             continue;
         unsigned long long s = strtoull(e->d_name, &end, 10);
-        if (*end)
+        if (*end || s > last) /* beyond the last complete snapshot of an interrupted run */
             continue;
         if (*n == cap) {
             unsigned long long *nv = realloc(v, 2 * cap * sizeof *v);
@@ -327,7 +330,7 @@ static int representation_history(an_ctx *a, const unsigned long long *snaps, si
 static int snapshot_histories(an_ctx *a, const cli_csv_table *val)
 {
     size_t n_snap = 0;
-    unsigned long long *snaps = list_snapshots(a->run, &n_snap);
+    unsigned long long *snaps = list_snapshots(a->run, a->last, &n_snap);
     if (!n_snap) {
         free(snaps);
         fprintf(stderr, "btsp analyze: no snapshots in %s/snapshots (train with --history-interval > 0)\n", a->run);
@@ -589,7 +592,7 @@ static int loss_landscape(an_ctx *a, size_t points, size_t rows)
 {
     btsp_net *net = a->net;
     size_t n_all = 0;
-    unsigned long long *snaps = points ? list_snapshots(a->run, &n_all) : NULL;
+    unsigned long long *snaps = points ? list_snapshots(a->run, a->last, &n_all) : NULL;
     if (n_all < 3) {
         if (points)
             fprintf(stderr, "  loss landscape skipped: it needs at least 3 snapshots\n");
@@ -835,7 +838,7 @@ static int update_angles(an_ctx *a, const char *run_json, unsigned long long dat
     btsp_net *net = a->net;
     const btsp_dataset *tr = &a->d.train;
     size_t n_snap = 0, n_proj = btsp_net_proj_count(net);
-    unsigned long long *snaps = n_steps && tr->n ? list_snapshots(a->run, &n_snap) : NULL;
+    unsigned long long *snaps = n_steps && tr->n ? list_snapshots(a->run, a->last, &n_snap) : NULL;
     if (!n_snap) {
         free(snaps);
         return 1;
@@ -929,6 +932,18 @@ done:
     return ok;
 }
 
+/* Records of a per-sample history (one per `stride` samples) that belong to the samples the run
+ * directory is complete for: an interrupted run may have written histories one snapshot past
+ * its run.json. */
+static size_t complete_records(const an_ctx *a, size_t n, unsigned long long stride)
+{
+    if (a->last == ULLONG_MAX || a->last < a->first || !stride)
+        return n;
+    /* records are taken at multiples of the stride of the running count (monitors) */
+    unsigned long long k = a->last / stride - a->first / stride;
+    return k < n ? (size_t)k : n;
+}
+
 /* Bins of a run's per-sample series, aligned to absolute sample counts: the series holds
  * samples first+1 .. first+n (first > 0 for a run resumed with --resume); the first bin is the
  * partial one up to the next multiple of BIN, so that every other bin ends where an
@@ -993,7 +1008,8 @@ static int binned_histories(an_ctx *a)
     size_t shape[2], nd;
     if (cli_path(path, sizeof path, a->run, "loss_history.npy") &&
         btsp_npy_read_f32(path, &loss, shape, &nd, err, sizeof err) == BTSP_OK) {
-        int ok = binned_series(a, loss, shape[0] * shape[1], "loss_binned.csv", "train_loss", "loss.png", 0.0, 0.0);
+        int ok = binned_series(a, loss, complete_records(a, shape[0] * shape[1], 1), "loss_binned.csv", "train_loss",
+                               "loss.png", 0.0, 0.0);
         btsp_npy_free(loss);
         if (!ok)
             return 0;
@@ -1001,7 +1017,7 @@ static int binned_histories(an_ctx *a)
     cli_csv_table t;
     if (!cli_path(path, sizeof path, a->run, "dend_history.csv") || !cli_csv_read(path, &t))
         return 1; /* no dendrites */
-    size_t nc = t.n_cols - 1, nr = t.n_rows;
+    size_t nc = t.n_cols - 1, nr = complete_records(a, t.n_rows, 1);
     float *col = malloc((nr ? nr : 1) * sizeof *col);
     size_t nb = col ? aligned_bins(col, nr, a->first, NULL, NULL) : 0;
     float *b = malloc((nb ? nb : 1) * (nc + 1) * sizeof *b);
@@ -1783,7 +1799,7 @@ static int train_accuracy(an_ctx *a, const char *run_json, unsigned long long da
     if (!cli_path(path, sizeof path, a->run, "train_output.npy") ||
         btsp_npy_read_f32(path, &out, shape, &nd, err, sizeof err) != BTSP_OK)
         return 1; /* an older run directory, or a run too long to record */
-    size_t n = shape[0], w = nd == 2 ? shape[1] : 1;
+    size_t n = complete_records(a, shape[0], 1), w = nd == 2 ? shape[1] : 1;
     uint8_t *lab = malloc(n ? n : 1);
     float *correct = malloc((n ? n : 1) * sizeof *correct);
     int ok = lab && correct;
@@ -1823,7 +1839,10 @@ static int plateau_picture(an_ctx *a, const char *run_json, unsigned long long d
     size_t shape[2], nd;
     if (!cli_path(path, sizeof path, a->run, name) || btsp_npy_read_f32(path, &v, shape, &nd, err, sizeof err))
         return 1;
-    size_t n_rec = shape[0], n = nd > 1 ? shape[1] : 1;
+    double pstride = 1.0;
+    cli_json_get_number(run_json, "plateau_stride", &pstride);
+    size_t n_rec = complete_records(a, shape[0], pstride >= 1.0 ? (unsigned long long)pstride : 1),
+           n = nd > 1 ? shape[1] : 1;
     size_t recs = n_rec < 2000 ? n_rec : 2000;
     float *tr = recs && n && a->png ? malloc(recs * n * sizeof *tr) : NULL;
     int ok = 1;
@@ -1929,6 +1948,11 @@ int cli_cmd_analyze(options *o)
     }
     if (!cli_json_get_u64(run_json, "first_sample", &a.first))
         a.first = 0; /* a run directory from before --resume */
+    /* a run that was interrupted (killed after some snapshot): analyse it up to its last
+     * complete snapshot, which run.json was written for */
+    a.last = ULLONG_MAX;
+    if (strstr(run_json, "\"complete\": false") && cli_json_get_u64(run_json, "samples_done", &a.last))
+        fprintf(stderr, "btsp analyze: %s is an interrupted run: analysing its first %llu samples\n", a.run, a.last);
     const char *dname = o->data ? o->data : data;
     a.net = cli_load_net(config, seed, NULL, NULL, 0);
     if (!a.net)
@@ -1973,7 +1997,15 @@ int cli_cmd_analyze(options *o)
         goto done;
     /* final weights */
     char err[1024];
-    if (btsp_io_load_weights(a.net, a.run, 1, err, sizeof err)) {
+    /* final weights: those of the last complete snapshot for an interrupted run (its top-level
+     * files may be half replaced by the next one) */
+    char wdir[4096], wname[64];
+    snprintf(wname, sizeof wname, "snapshots/%llu", a.last);
+    if (a.last != ULLONG_MAX && !cli_path(wdir, sizeof wdir, a.run, wname)) {
+        fprintf(stderr, "btsp: path too long: %s/snapshots\n", a.run);
+        goto done;
+    }
+    if (btsp_io_load_weights(a.net, a.last != ULLONG_MAX ? wdir : a.run, 1, err, sizeof err)) {
         fprintf(stderr, "btsp: final weights: %s\n", err);
         goto done;
     }

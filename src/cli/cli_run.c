@@ -19,6 +19,11 @@
  *                                                      `btsp train ... --resume DIR/state.btsp`
  *                                                      continues the run
  *
+ * Every file but the snapshots is (re)written at every snapshot and after the last sample,
+ * each atomically, with run.json last ("complete": false until the end, "samples_done"): a run
+ * killed at any moment leaves a directory that btsp analyze reads up to its last complete
+ * snapshot and that --resume continues.
+ *
  * A resumed run (--resume FILE) starts from the state's sample count k and trains samples k+1 ..
  * --samples in the same order as the run that saved it, so its final weights equal those of a
  * run that never stopped; its histories (and run.json's "first_sample": k) cover its own samples.
@@ -86,6 +91,11 @@ typedef struct run_ctx {
     unsigned long long first; /* samples already trained when the run starts (--resume), else 0 */
     unsigned long long saved; /* sample count of the last state image written (+1; 0: none) */
     unsigned long long config_fnv, order_fnv; /* file_hash() of the config and --order file */
+    /* the run directory's per-sample records (written at every snapshot and at the end) */
+    btsp_monitor *loss_mon, *out_mon, *plat_mon;
+    btsp_pop *ppop;                /* population of the plateau raster, or NULL */
+    unsigned long long pstride;    /* its stride */
+    dend_rec *dr;                  /* per-sample dendritic means */
     const data_split *d;
     run_result *res;
     btsp_net *net;
@@ -393,6 +403,8 @@ static int resume_state(run_ctx *c)
     return 1;
 }
 
+static int write_outputs(run_ctx *c, unsigned long long done, int complete);
+
 /* Save a snapshot of the weights after `samples` samples and validate it. */
 static int take_snapshot(run_ctx *c, unsigned long long samples)
 {
@@ -433,7 +445,9 @@ static int take_snapshot(run_ctx *c, unsigned long long samples)
         if (!c->spec->quiet)
             fprintf(stderr, "  snapshot %llu: validation accuracy %.2f%%\n", samples, acc);
     }
-    return 1;
+    /* the run directory as it stands (run.json "complete": false), so that a run killed later
+     * can still be analysed up to here and resumed from state.btsp */
+    return write_outputs(c, samples, 0);
 }
 
 /* Epochs of seeded permutations (or the fixed order) until spec->samples are done, in chunks
@@ -548,45 +562,58 @@ static int write_config_copy(const run_spec *s, run_result *res)
     return ok;
 }
 
-static int write_dend_csv(const char *dir, const dend_rec *d, unsigned long long first, run_result *res)
+/* Open DIR/name.tmp for writing (*f) with its final path in path and the temporary one in tmp;
+ * finish with commit_text(). 0 with a message in res on failure. */
+static int open_text(run_ctx *c, const char *name, char *path, char *tmp, size_t cap, FILE **f)
 {
-    char path[4096];
-    if (!cli_path(path, sizeof path, dir, "dend_history.csv"))
-        return 0;
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fail(res, BTSP_E_IO, "cannot write %s", path);
+    if (!cli_path(path, cap, c->spec->out, name) || (size_t)snprintf(tmp, cap, "%s.tmp", path) >= cap) {
+        fail(c->res, BTSP_E_IO, "path too long: %s/%s", c->spec->out, name);
         return 0;
     }
+    if (!(*f = fopen(tmp, "w"))) {
+        fail(c->res, BTSP_E_IO, "cannot write %s", tmp);
+        return 0;
+    }
+    return 1;
+}
+
+/* Close and rename over the final name (atomic: a run killed meanwhile leaves the old file). */
+static int commit_text(run_ctx *c, FILE *f, const char *tmp, const char *path)
+{
+    char err[1024];
+    btsp_status st = btsp__io_commit(f, tmp, path, !ferror(f), errno, 0, "btsp", err, sizeof err);
+    if (st)
+        fail(c->res, st, "%s", err);
+    return st == BTSP_OK;
+}
+
+static int write_dend_csv(run_ctx *c, const dend_rec *d)
+{
+    char path[4096], tmp[4200];
+    FILE *f;
+    if (!open_text(c, "dend_history.csv", path, tmp, sizeof path, &f))
+        return 0;
     fputs("samples", f);
     for (size_t i = 0; i < d->n_pops; i++)
         fprintf(f, ",%s", btsp_pop_full_name(d->pops[i]));
     fputs(",all\n", f);
     for (size_t r = 0; r < d->n_rows; r++) {
-        fprintf(f, "%llu", first + r + 1);
+        fprintf(f, "%llu", c->first + r + 1);
         for (size_t i = 0; i <= d->n_pops; i++) {
             fputc(',', f);
             cli_csv_number(f, d->means[r * (d->n_pops + 1) + i]);
         }
         fputc('\n', f);
     }
-    if (fclose(f) != 0) {
-        fail(res, BTSP_E_IO, "cannot write %s", path);
-        return 0;
-    }
-    return 1;
+    return commit_text(c, f, tmp, path);
 }
 
 static int write_window_csv(run_ctx *c)
 {
-    char path[4096];
-    if (!cli_path(path, sizeof path, c->spec->out, "val_window.csv"))
+    char path[4096], tmp[4200];
+    FILE *f;
+    if (!open_text(c, "val_window.csv", path, tmp, sizeof path, &f))
         return 0;
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fail(c->res, BTSP_E_IO, "cannot write %s", path);
-        return 0;
-    }
     fputs("samples,val_accuracy,val_loss\n", f);
     for (size_t i = 0; i < c->n_win; i++) {
         fprintf(f, "%llu,", c->win_samples[i]);
@@ -595,25 +622,18 @@ static int write_window_csv(run_ctx *c)
         cli_csv_number(f, c->win_loss[i]);
         fputc('\n', f);
     }
-    if (fclose(f) != 0) {
-        fail(c->res, BTSP_E_IO, "cannot write %s", path);
-        return 0;
-    }
-    return 1;
+    return commit_text(c, f, tmp, path);
 }
 
-static int write_run_json(const run_ctx *c, const dend_rec *dr, const btsp_pop *pp, unsigned long long pstride)
+static int write_run_json(run_ctx *c, unsigned long long done, int complete)
 {
     const run_spec *s = c->spec;
     const run_result *r = c->res;
-    char path[4096], abs[PATH_MAX];
-    if (!cli_path(path, sizeof path, s->out, "run.json"))
+    const dend_rec *dr = c->dr;
+    char path[4096], tmp[4200], abs[PATH_MAX];
+    FILE *f;
+    if (!open_text(c, "run.json", path, tmp, sizeof path, &f))
         return 0;
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "btsp: cannot write %s\n", path);
-        return 0;
-    }
     fputs("{\n  ", f);
     cli_json_string(f, "format", "btsp-run-1", 0);
     cli_json_string(f, "btsp_version", btsp_version_string(), 0);
@@ -632,7 +652,8 @@ static int write_run_json(const run_ctx *c, const dend_rec *dr, const btsp_pop *
     fputs("\n  ", f);
     char abs_resume[PATH_MAX];
     cli_json_string(f, "resumed_from", s->resume && realpath(s->resume, abs_resume) ? abs_resume : s->resume, 0);
-    fprintf(f, "\"first_sample\": %llu,\n  ", c->first);
+    fprintf(f, "\"first_sample\": %llu, \"samples_done\": %llu, \"complete\": %s,\n  ", c->first, done,
+            complete ? "true" : "false");
     fprintf(f, "\"history_interval\": %llu, \"snapshots\": [", s->history_interval);
     for (size_t i = 0; i < c->n_snaps; i++)
         fprintf(f, "%s%llu", i ? ", " : "", c->snaps[i]);
@@ -642,8 +663,8 @@ static int write_run_json(const run_ctx *c, const dend_rec *dr, const btsp_pop *
         cli_json_escape(f, btsp_pop_full_name(dr->pops[i]));
     }
     fputs("], ", f);
-    cli_json_string(f, "plateau_population", pp ? btsp_pop_full_name(pp) : NULL, 0);
-    fprintf(f, "\"plateau_stride\": %llu,\n  ", pstride);
+    cli_json_string(f, "plateau_population", c->ppop ? btsp_pop_full_name(c->ppop) : NULL, 0);
+    fprintf(f, "\"plateau_stride\": %llu,\n  ", c->pstride);
     fprintf(f, "\"train_rows\": %zu, \"val_rows\": %zu, \"test_rows\": %zu,\n  ", r->train_rows, r->val_rows,
             r->test_rows);
     cli_json_number(f, "val_accuracy", r->val_acc, 0);
@@ -661,11 +682,51 @@ static int write_run_json(const run_ctx *c, const dend_rec *dr, const btsp_pop *
     cli_json_number(f, "train_seconds", r->train_s, 0);
     cli_json_number(f, "samples_per_second", r->samples_per_s, 1);
     fputs("\n}\n", f);
-    if (fclose(f) != 0) {
-        fprintf(stderr, "btsp: cannot write %s\n", path);
+    return commit_text(c, f, tmp, path);
+}
+
+/* The run directory's final weights, per-sample records and run.json, as they stand after
+ * `done` samples: at every snapshot (complete = 0) and after the final evaluation (1). Each file
+ * is replaced atomically, so a run killed at any moment leaves a consistent directory up to its
+ * last snapshot. */
+static int write_outputs(run_ctx *c, unsigned long long done, int complete)
+{
+    const run_spec *s = c->spec;
+    run_result *res = c->res;
+    char path[4096], err[1024];
+    btsp_status st;
+    if ((st = btsp_io_save_weights(c->net, s->out, err, sizeof err))) {
+        fail(res, st, "%s", err);
         return 0;
     }
-    return 1;
+    const float *rec;
+    size_t n_rec, width;
+    if (c->loss_mon && btsp_monitor_data(c->loss_mon, &rec, &n_rec, &width, NULL) == BTSP_OK) {
+        if (!cli_path(path, sizeof path, s->out, "loss_history.npy") || !cli_write_npy(path, rec, n_rec, 0)) {
+            fail(res, BTSP_E_IO, "cannot write %s", path);
+            return 0;
+        }
+    }
+    if (c->out_mon && btsp_monitor_data(c->out_mon, &rec, &n_rec, &width, NULL) == BTSP_OK) {
+        if (!cli_path(path, sizeof path, s->out, "train_output.npy") || !cli_write_npy(path, rec, n_rec, width)) {
+            fail(res, BTSP_E_IO, "cannot write %s", path);
+            return 0;
+        }
+    }
+    if (c->plat_mon && btsp_monitor_data(c->plat_mon, &rec, &n_rec, &width, NULL) == BTSP_OK) {
+        char pname[160], fname[200];
+        cli_pop_file_name(c->ppop, pname, sizeof pname);
+        snprintf(fname, sizeof fname, "plateaus_%s.npy", pname);
+        if (!cli_path(path, sizeof path, s->out, fname) || !cli_write_npy(path, rec, n_rec, width)) {
+            fail(res, BTSP_E_IO, "cannot write %s", path);
+            return 0;
+        }
+    }
+    if (c->dr && c->dr->n_pops && !write_dend_csv(c, c->dr))
+        return 0;
+    if (c->n_win && !write_window_csv(c))
+        return 0;
+    return write_run_json(c, done, complete);
 }
 
 int cli_run(const run_spec *spec, const data_split *data, run_result *res)
@@ -789,6 +850,12 @@ int cli_run(const run_spec *spec, const data_split *data, run_result *res)
             }
         }
     }
+    c.loss_mon = loss_mon;
+    c.out_mon = out_mon;
+    c.plat_mon = plat_mon;
+    c.ppop = ppop;
+    c.pstride = pstride;
+    c.dr = &dr;
     if (s->torch_rng && (st = btsp_net_set(c.net, BTSP_NET_INIT_RNG, BTSP_INIT_RNG_TORCH))) {
         fail(res, st, "%s", btsp_net_errmsg(c.net));
         goto done;
@@ -908,43 +975,8 @@ int cli_run(const run_spec *spec, const data_split *data, run_result *res)
     res->test_acc = net_accuracy(&c, &d->test, NULL, 1);
     if (res->status)
         goto done;
-    if (s->out) {
-        if ((st = btsp_io_save_weights(c.net, s->out, err, sizeof err))) {
-            fail(res, st, "%s", err);
-            goto done;
-        }
-        const float *rec;
-        size_t n_rec, width;
-        if (btsp_monitor_data(loss_mon, &rec, &n_rec, &width, NULL) == BTSP_OK) {
-            if (!cli_path(path, sizeof path, s->out, "loss_history.npy") || !cli_write_npy(path, rec, n_rec, 0)) {
-                fail(res, BTSP_E_IO, "cannot write %s", path);
-                goto done;
-            }
-        }
-        if (out_mon && btsp_monitor_data(out_mon, &rec, &n_rec, &width, NULL) == BTSP_OK) {
-            if (!cli_path(path, sizeof path, s->out, "train_output.npy") || !cli_write_npy(path, rec, n_rec, width)) {
-                fail(res, BTSP_E_IO, "cannot write %s", path);
-                goto done;
-            }
-        }
-        if (plat_mon && btsp_monitor_data(plat_mon, &rec, &n_rec, &width, NULL) == BTSP_OK) {
-            char pname[160], fname[200];
-            cli_pop_file_name(ppop, pname, sizeof pname);
-            snprintf(fname, sizeof fname, "plateaus_%s.npy", pname);
-            if (!cli_path(path, sizeof path, s->out, fname) || !cli_write_npy(path, rec, n_rec, width)) {
-                fail(res, BTSP_E_IO, "cannot write %s", path);
-                goto done;
-            }
-        }
-        if (dr.n_pops && !write_dend_csv(s->out, &dr, c.first, res))
-            goto done;
-        if (c.n_win && !write_window_csv(&c))
-            goto done;
-        if (!write_run_json(&c, &dr, ppop, pstride)) {
-            fail(res, BTSP_E_IO, "cannot write %s/run.json", s->out);
-            goto done;
-        }
-    }
+    if (s->out && !write_outputs(&c, s->samples, 1))
+        goto done;
     ok = isfinite(res->test_acc);
     if (!ok)
         fail(res, BTSP_E_NUMERIC, "the test accuracy is not a number");
