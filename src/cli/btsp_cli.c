@@ -37,8 +37,9 @@
  * network and a contiguous part of the rows; every row's output is the same as with one.
  *
  * --resume STATE continues a run from the state image it wrote (DIR/state.btsp of `--out DIR`,
- * at every snapshot and at the end; STATE may also be DIR itself): training goes on from that image's sample count to
- * --samples in the same order, and ends with bitwise the weights of a run that never stopped.
+ * at snapshots, at most every 30 s, and at the end; STATE may also be DIR itself): training
+ * goes on from that image's sample count to --samples in the same order, and ends with bitwise
+ * the weights of a run that never stopped.
  * The seed comes from the image and must equal --seed; the data options must equal those in
  * STATE.json (written beside it); --init-weights and --resume exclude each other.
  *
@@ -76,9 +77,9 @@ static int usage(FILE *f)
             "  btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR [--history-interval K]]\n"
             "            [--val-window W [--val-step K]] [--jobs J] [--quiet] (and train's --plateau-pop,\n"
             "            --init-weights, --resume, --order, --rng)\n"
-            "--resume STATE: continue the run that wrote STATE (--out DIR writes DIR/state.btsp at every\n"
-            "snapshot and at the end; --resume DIR reads that file) up to --samples, with its seed and\n"
-            "data options.\n"
+            "--resume STATE: continue the run that wrote STATE (--out DIR writes DIR/state.btsp at\n"
+            "snapshots, at most every 30 s (BTSP_CHECKPOINT_SECONDS), and at the end; --resume DIR reads\n"
+            "that file) up to --samples, with its seed and data options.\n"
             "CONFIG is an EIANN YAML file or @demo (the embedded demo network; data set 'demo').\n"
             "An option that the command does not read is an error (exit status 2), as are\n"
             "--history-interval and --plateau-pop without --out and compare's analyze options\n"

@@ -19,10 +19,12 @@
  *                                                      `btsp train ... --resume DIR/state.btsp`
  *                                                      continues the run
  *
- * Every file but the snapshots is (re)written at every snapshot and after the last sample,
- * each atomically, with run.json last ("complete": false until the end, "samples_done"): a run
- * killed at any moment leaves a directory that btsp analyze reads up to its last complete
- * snapshot and that --resume continues.
+ * Checkpoints: at a snapshot at most every 30 s of wall time (environment variable
+ * BTSP_CHECKPOINT_SECONDS) and after the last sample, the per-sample records and run.json are
+ * rewritten, each file atomically and run.json last ("complete": false until the end,
+ * "samples_done"), then state.btsp: a run killed at any moment leaves a directory that btsp
+ * analyze reads up to its last checkpoint and that --resume continues from exactly there. The
+ * top-level weights are written at the end only (until then: snapshots/<samples_done>).
  *
  * A resumed run (--resume FILE) starts from the state's sample count k and trains samples k+1 ..
  * --samples in the same order as the run that saved it, so its final weights equal those of a
@@ -91,6 +93,8 @@ typedef struct run_ctx {
     unsigned long long first; /* samples already trained when the run starts (--resume), else 0 */
     unsigned long long saved; /* sample count of the last state image written (+1; 0: none) */
     unsigned long long config_fnv, order_fnv; /* file_hash() of the config and --order file */
+    double checkpoint_s;    /* least time between checkpoints (s): BTSP_CHECKPOINT_SECONDS, default 30 */
+    double last_checkpoint; /* cli_now() of the last one */
     /* the run directory's per-sample records (written at every snapshot and at the end) */
     btsp_monitor *loss_mon, *out_mon, *plat_mon;
     btsp_pop *ppop;                /* population of the plateau raster, or NULL */
@@ -419,8 +423,6 @@ static int take_snapshot(run_ctx *c, unsigned long long samples)
         fail(c->res, st, "%s", err);
         return 0;
     }
-    if (!save_state(c, samples))
-        return 0;
     if (c->n_snaps == c->cap_snaps) {
         size_t cap = c->cap_snaps ? 2 * c->cap_snaps : 64;
         unsigned long long *s = realloc(c->snaps, cap * sizeof *s);
@@ -445,9 +447,15 @@ static int take_snapshot(run_ctx *c, unsigned long long samples)
         if (!c->spec->quiet)
             fprintf(stderr, "  snapshot %llu: validation accuracy %.2f%%\n", samples, acc);
     }
-    /* the run directory as it stands (run.json "complete": false), so that a run killed later
-     * can still be analysed up to here and resumed from state.btsp */
-    return write_outputs(c, samples, 0);
+    /* A checkpoint: the run directory as it stands (run.json "complete": false, samples_done),
+     * then the state image, so that a run killed later can be analysed up to here and resumed
+     * from exactly here. Rewriting the per-sample records costs time proportional to the run so
+     * far, so checkpoints are at most one per checkpoint_s seconds (and one after the run). */
+    double now = cli_now();
+    if (samples != c->first && now - c->last_checkpoint < c->checkpoint_s)
+        return 1;
+    c->last_checkpoint = now;
+    return write_outputs(c, samples, 0) && save_state(c, samples);
 }
 
 /* Epochs of seeded permutations (or the fixed order) until spec->samples are done, in chunks
@@ -695,7 +703,9 @@ static int write_outputs(run_ctx *c, unsigned long long done, int complete)
     run_result *res = c->res;
     char path[4096], err[1024];
     btsp_status st;
-    if ((st = btsp_io_save_weights(c->net, s->out, err, sizeof err))) {
+    /* the final weights only at the end: until then they are those of snapshots/<samples_done>
+     * (top-level files replaced one by one could mix two snapshots if the run were killed) */
+    if (complete && (st = btsp_io_save_weights(c->net, s->out, err, sizeof err))) {
         fail(res, st, "%s", err);
         return 0;
     }
@@ -763,6 +773,11 @@ int cli_run(const run_spec *spec, const data_split *data, run_result *res)
     memset(&c, 0, sizeof c);
     c.spec = s;
     c.config_fnv = file_hash(s->config);
+    const char *cps = getenv("BTSP_CHECKPOINT_SECONDS");
+    char *cps_end = NULL;
+    c.checkpoint_s = cps ? strtod(cps, &cps_end) : 30.0;
+    if (!cps || cps_end == cps || !(c.checkpoint_s >= 0.0))
+        c.checkpoint_s = 30.0;
     c.order_fnv = file_hash(s->order);
     c.res = res;
     dend_rec dr;
