@@ -1071,14 +1071,25 @@ static unsigned popcount64(uint64_t v)
     return (unsigned)((v * 0x0101010101010101ull) >> 56);
 }
 
-/* Ones in a[k] & b[k] & c[k] over `words` words (b or c NULL: left out). Counts are integers, so
- * the POPCNT path below gives exactly the same results as this one. */
+/* Ones in a[k] & b[k] & c[k] over `words` words (b, or c, NULL: left out; c only with b), with
+ * the per-word count COUNT. The NULL tests stay outside the loops. Counts are integers, so the
+ * POPCNT path below gives exactly the same results as the portable one. */
+#define BTSP__COUNT_AND(COUNT)                                                                      \
+    uint64_t n = 0;                                                                                  \
+    if (b && c)                                                                                      \
+        for (size_t k = 0; k < words; k++)                                                           \
+            n += (uint64_t)COUNT(a[k] & b[k] & c[k]);                                                \
+    else if (b)                                                                                      \
+        for (size_t k = 0; k < words; k++)                                                           \
+            n += (uint64_t)COUNT(a[k] & b[k]);                                                       \
+    else                                                                                             \
+        for (size_t k = 0; k < words; k++)                                                           \
+            n += (uint64_t)COUNT(a[k]);                                                              \
+    return n
+
 static uint64_t count_and(size_t words, const uint64_t *a, const uint64_t *b, const uint64_t *c)
 {
-    uint64_t n = 0;
-    for (size_t k = 0; k < words; k++)
-        n += popcount64(a[k] & (b ? b[k] : ~(uint64_t)0) & (c ? c[k] : ~(uint64_t)0));
-    return n;
+    BTSP__COUNT_AND(popcount64);
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(BTSP_K_NO_AVX)
@@ -1087,15 +1098,7 @@ static uint64_t count_and(size_t words, const uint64_t *a, const uint64_t *b, co
 __attribute__((target("popcnt"))) static uint64_t count_and_popcnt(size_t words, const uint64_t *a,
                                                                    const uint64_t *b, const uint64_t *c)
 {
-    uint64_t n = 0;
-    if (b && c) {
-        for (size_t k = 0; k < words; k++)
-            n += (uint64_t)__builtin_popcountll(a[k] & b[k] & c[k]);
-    } else {
-        for (size_t k = 0; k < words; k++)
-            n += (uint64_t)__builtin_popcountll(a[k] & (b ? b[k] : ~(uint64_t)0) & (c ? c[k] : ~(uint64_t)0));
-    }
-    return n;
+    BTSP__COUNT_AND(__builtin_popcountll);
 }
 
 static uint64_t count_bits(size_t words, const uint64_t *a, const uint64_t *b, const uint64_t *c)
@@ -1141,10 +1144,18 @@ void btsp_k_binary_store(btsp_k_binary_rule rule, size_t n_post, size_t words, u
             continue; /* only plateau rows change: O(plateau rows x words) per item */
         uint64_t *w = W + i * words;
         const uint64_t *m = mask ? mask + i * words : NULL;
-        for (size_t k = 0; k < words; k++) {
-            uint64_t d = m ? x[k] & m[k] : x[k];
-            w[k] = rule == BTSP_K_BINARY_FLIP ? w[k] ^ d : w[k] | d;
-        }
+        if (rule == BTSP_K_BINARY_FLIP && m)
+            for (size_t k = 0; k < words; k++)
+                w[k] ^= x[k] & m[k];
+        else if (rule == BTSP_K_BINARY_FLIP)
+            for (size_t k = 0; k < words; k++)
+                w[k] ^= x[k];
+        else if (m)
+            for (size_t k = 0; k < words; k++)
+                w[k] |= x[k] & m[k];
+        else
+            for (size_t k = 0; k < words; k++)
+                w[k] |= x[k];
     }
 }
 
@@ -1152,6 +1163,6 @@ void btsp_k_binary_input(size_t n_post, size_t words, const uint64_t *W, const u
                          uint32_t *h)
 {
     for (size_t i = 0; i < n_post; i++) {
-        h[i] = (uint32_t)count_bits(words, W + i * words, mask ? mask + i * words : NULL, x);
+        h[i] = (uint32_t)count_bits(words, W + i * words, x, mask ? mask + i * words : NULL);
     }
 }

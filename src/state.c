@@ -34,21 +34,20 @@
 #define HEADER_BYTES BTSP__STATE_HEADER_BYTES
 #define FORMAT_VERSION 1u
 static const unsigned char MAGIC[8] = {'B', 'T', 'S', 'P', 'S', 'T', 'A', 'T'};
-#define FNV_OFFSET BTSP__FNV_OFFSET
-#define fnv_bytes btsp__fnv1a64
 
 static uint64_t fnv_u64(uint64_t h, uint64_t v)
 {
     unsigned char b[8];
     for (int i = 0; i < 8; i++)
         b[i] = (unsigned char)(v >> (8 * i));
-    return fnv_bytes(h, b, 8);
+    return btsp__fnv1a64(h, b, 8);
 }
 
 /* Over the header without its checksum field, then the payload. */
 static uint64_t checksum(const unsigned char *image, size_t payload)
 {
-    return fnv_bytes(fnv_bytes(FNV_OFFSET, image, BTSP__STATE_CHECKSUM_AT), image + HEADER_BYTES, payload);
+    uint64_t h = btsp__fnv1a64(BTSP__FNV_OFFSET, image, BTSP__STATE_CHECKSUM_AT);
+    return btsp__fnv1a64(h, image + HEADER_BYTES, payload);
 }
 
 static void put_u32(unsigned char *p, uint32_t v)
@@ -85,17 +84,17 @@ static uint64_t get_u64(const unsigned char *p)
  * their parameters. */
 static uint64_t fingerprint(const btsp_net *net)
 {
-    uint64_t h = FNV_OFFSET;
+    uint64_t h = BTSP__FNV_OFFSET;
     for (size_t i = 0; i < net->pops.n; i++) {
         const btsp_pop *p = net->pops.items[i];
-        h = fnv_bytes(h, p->full_name, strlen(p->full_name) + 1);
+        h = btsp__fnv1a64(h, p->full_name, strlen(p->full_name) + 1);
         h = fnv_u64(h, p->size);
         h = fnv_u64(h, (uint64_t)(p->bias != NULL) | (uint64_t)(p->plateau != NULL) << 1 |
                            (uint64_t)(p->dend != NULL) << 2);
     }
     for (size_t i = 0; i < net->projs.n; i++) {
         const btsp_proj *q = net->projs.items[i];
-        h = fnv_bytes(h, q->name, strlen(q->name) + 1);
+        h = btsp__fnv1a64(h, q->name, strlen(q->name) + 1);
         h = fnv_u64(h, q->rows);
         h = fnv_u64(h, q->cols);
     }

@@ -126,6 +126,8 @@ int cli_json_get_string(const char *text, const char *key, char *buf, size_t len
 int cli_json_get_number(const char *text, const char *key, double *v);
 /* An unsigned integer value, exactly (seeds: no rounding through double). */
 int cli_json_get_u64(const char *text, const char *key, unsigned long long *v);
+/* A true/false value (1/0). */
+int cli_json_get_bool(const char *text, const char *key, int *v);
 /* Write a CSV, a PNG of lines, etc. ignoring nothing: print the problem, return 0 on failure. */
 int cli_write_npy(const char *path, const float *data, size_t rows, size_t cols);
 /* Line plot as PNG when libpng is available (silently skipped otherwise); returns 0 on error. */

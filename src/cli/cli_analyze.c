@@ -1951,7 +1951,9 @@ int cli_cmd_analyze(options *o)
     /* a run that was interrupted (killed after some snapshot): analyse it up to its last
      * complete snapshot, which run.json was written for */
     a.last = ULLONG_MAX;
-    if (strstr(run_json, "\"complete\": false") && cli_json_get_u64(run_json, "samples_done", &a.last))
+    int complete = 1;
+    if (cli_json_get_bool(run_json, "complete", &complete) && !complete &&
+        cli_json_get_u64(run_json, "samples_done", &a.last))
         fprintf(stderr, "btsp analyze: %s is an interrupted run: analysing its first %llu samples\n", a.run, a.last);
     const char *dname = o->data ? o->data : data;
     a.net = cli_load_net(config, seed, NULL, NULL, 0);

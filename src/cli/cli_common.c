@@ -613,3 +613,15 @@ int cli_json_get_u64(const char *text, const char *key, unsigned long long *v)
     *v = x;
     return 1;
 }
+
+int cli_json_get_bool(const char *text, const char *key, int *v)
+{
+    const char *p = json_find(text, key);
+    if (p && strncmp(p, "true", 4) == 0)
+        *v = 1;
+    else if (p && strncmp(p, "false", 5) == 0)
+        *v = 0;
+    else
+        return 0;
+    return 1;
+}
