@@ -175,6 +175,129 @@ BTSP_API void btsp_k_wd_rate_acc(const btsp_k_wd_params *p, size_t n, const floa
  *  (the rule's bidirectionality). NAN when both terms are 0 (no drive). @since 0.2 */
 BTSP_API double btsp_k_wd_fixed_point(const btsp_k_wd_params *p, double s);
 
+/** Parameters of the two-trace BTSP model of Cone & Shouval 2021 (Front. Comput. Neurosci.
+ *  15:640235, ModelDB 266868) for a host loop over laps. Each synapse j has two saturating
+ *  presynaptic traces driven by its input rate r_j (dimensionless, 0..1),
+ *  tau_p dT_p/dt = -T_p + eta_p r_j (tmax_p - T_p),  tau_d dT_d/dt = -T_d + eta_d r_j (tmax_d - T_d),
+ *  a plateau sets the instructive signal IS to is_peak, after which it decays with tau_is, and
+ *  at the end of each lap the weight changes once by
+ *  dW_j = eta_w * integral over the lap of IS(t) [T_p(t) (1 - W_j) - T_d(t) W_j] dt,  then W_j >= 0.
+ *  With I_p = integral IS T_p dt and I_d = integral IS T_d dt (per synapse, s) this is
+ *  dW_j = eta_w (I_p (1 - W_j) - I_d W_j), which moves W_j a fraction eta_w (I_p + I_d) of the way
+ *  to the fixed point W* = I_p / (I_p + I_d) per lap: repeated laps converge to W* whatever the
+ *  initial weights (btsp_k_cs_fixed_point()). */
+typedef struct btsp_k_cs_params {
+    double tau_p;   /**< Potentiation-trace time constant, s. */
+    double tau_d;   /**< Depression-trace time constant, s. */
+    double eta_p;   /**< Potentiation-trace activation per unit rate (dimensionless). */
+    double eta_d;   /**< Depression-trace activation per unit rate. */
+    double tmax_p;  /**< Potentiation-trace saturation level. */
+    double tmax_d;  /**< Depression-trace saturation level. */
+    double tau_is;  /**< Instructive-signal decay time constant, s. */
+    double is_peak; /**< Instructive signal at the plateau. */
+    double eta_w;   /**< Learning rate, 1/s (the model's 6e-4 per 1 ms step is 0.6 /s). */
+} btsp_k_cs_params;
+
+/** @brief Fill the parameters of Cone & Shouval's main simulation: tau_p 0.2 s, tau_d 1.5 s,
+ *  eta_p 0.2, eta_d 200, tmax_p 2.2, tmax_d 2, tau_is 0.4 s, is_peak 1, eta_w 0.6 /s.
+ *  @since 0.2 */
+BTSP_API void btsp_k_cs_default(btsp_k_cs_params *p);
+
+/** @brief Advance both traces of n synapses by dt seconds with the input rates rate[j] held
+ *  constant over the step. Solved exactly, not by Euler steps: with a = 1 + eta r,
+ *  T <- T_inf + (T - T_inf) exp(-a dt / tau), T_inf = eta r tmax / a. So the step is stable for
+ *  any dt (Euler at the model's 1 ms is within O(dt) of it; at 10 ms Euler overshoots the fast
+ *  depression trace). rate[j] >= 0. @since 0.2 */
+BTSP_API void btsp_k_cs_traces(const btsp_k_cs_params *p, size_t n, const float *rate, double dt, float *tp,
+                               float *td);
+
+/** @brief Accumulate one step of the lap integrals: ip[j] += dt * is * tp[j], id[j] += dt * is *
+ *  td[j] (is: the instructive signal at the end of the step; nothing is done when is == 0).
+ *  Start each lap with ip = id = 0. In double: a lap has thousands of steps. @since 0.2 */
+BTSP_API void btsp_k_cs_integrals_acc(size_t n, double is, const float *tp, const float *td, double dt, double *ip,
+                                      double *id);
+
+/** @brief The end-of-lap update: w[j] += eta_w (ip[j] (1 - w[j]) - id[j] w[j]), then w[j] =
+ *  max(w[j], 0) (the model bounds weights below only; W* < 1 bounds them above). @since 0.2 */
+BTSP_API void btsp_k_cs_apply(const btsp_k_cs_params *p, size_t n, const double *ip, const double *id, float *w);
+
+/** @brief The weight repeated identical laps converge to: ip / (ip + id); NAN when both are 0
+ *  (no plateau reached the synapse). Each lap multiplies the distance to it by
+ *  1 - eta_w (ip + id). @since 0.2 */
+BTSP_API double btsp_k_cs_fixed_point(double ip, double id);
+
+/** A skewed Student-t density (Azzalini & Capitanio's skew-t), the shape of the plasticity
+ *  kernels of Li & Roxin 2023: with z = (x - mu) / sigma,
+ *  f(x) = (2 / sigma) t_nu(z) T_{nu+1}(skew z sqrt((nu + 1) / (nu + z^2))),
+ *  t_nu and T_nu the Student-t density and distribution function with nu degrees of freedom.
+ *  A negative skew puts the long tail at negative x. */
+typedef struct btsp_k_skew_t {
+    double nu;    /**< Degrees of freedom (> 0). */
+    double mu;    /**< Location, in the unit of x. */
+    double sigma; /**< Scale (> 0), in the unit of x. */
+    double skew;  /**< Skewness parameter (0: the symmetric Student t). */
+} btsp_k_skew_t;
+
+/** @brief Student-t distribution function P(T <= t) with nu > 0 degrees of freedom, through the
+ *  regularised incomplete beta function (continued fraction). Relative error against 40-digit
+ *  arithmetic, |t| <= 38: below 1e-12 for nu <= 1e4, 2e-11 at 1e6, 1.5e-8 at 1e9 (the fraction
+ *  converges slowly there); the normal distribution above nu = 1e12. NAN for nu <= 0 or t NaN.
+ *  @since 0.2 */
+BTSP_API double btsp_k_student_t_cdf(double t, double nu);
+
+/** @brief The density of a skewed Student t (see ::btsp_k_skew_t) at x. @since 0.2 */
+BTSP_API double btsp_k_skew_t_pdf(const btsp_k_skew_t *d, double x);
+
+/** Parameters of the feed-forward (CA3 to CA1) BTSP rule of Li & Roxin 2023 (PLoS Comput. Biol.,
+ *  code PanYe87/BTSP-Based-Learning): one update per induction lap,
+ *  dW_j = amp_pot F_P(tau_j) (1 - W_j) - amp_dep F_D(tau_j) W_j,  then W_j clipped to [0, 1],
+ *  with tau_j = (x_j - x_plateau) / v the time (s) at which input j's field peaks relative to the
+ *  plateau onset, and F_P, F_D skewed Student-t densities in tau summed over laps,
+ *  F(tau) = sum_{k=-10..10} f(tau + k period), period = track length / speed (0: no sum). */
+typedef struct btsp_k_lr_params {
+    btsp_k_skew_t pot; /**< F_P's shape, in s. */
+    btsp_k_skew_t dep; /**< F_D's shape, in s. */
+    double amp_pot;    /**< P: potentiation amplitude (dimensionless). */
+    double amp_dep;    /**< D: depression amplitude. */
+    double period;     /**< Lap time, s (track length / speed); 0 for a single, unsummed kernel. */
+} btsp_k_lr_params;
+
+/** @brief Fill Li & Roxin's fitted parameters for running speed `speed_cm_s` (15, 20, 25 or 35
+ *  cm/s; e.g. 25: F_P nu 3.5, mu 0.685 s, sigma 1.65 s, skew -1.61, F_D 5, 1.75 s, 3.65 s,
+ *  -5.35, P 2.365, D 2.57) on a track of `track_cm` cm (period = track_cm / speed_cm_s).
+ *  @return 0, or -1 (p untouched) for another speed or a track_cm that is not positive and
+ *  finite: the model has no parameters for other speeds. @since 0.2 */
+BTSP_API int btsp_k_lr_default(btsp_k_lr_params *p, double speed_cm_s, double track_cm);
+
+/** @brief The two kernels F_P(tau) and F_D(tau) (1/s), lap sums included. @since 0.2 */
+BTSP_API void btsp_k_lr_kernels(const btsp_k_lr_params *p, double tau, double *f_pot, double *f_dep);
+
+/** @brief One induction lap for n synapses of one cell: for plateaus at times t_plateau[0..m)
+ *  (s, within the lap) and input j peaking at t_input[j] (s), the kernels of all plateaus add
+ *  up, then dW_j = amp_pot sum_k F_P(t_input[j] - t_plateau[k]) (1 - W_j) - amp_dep sum_k
+ *  F_D(...) W_j, and W_j is clipped to [0, 1]. Costs 2 m (2 * 10 + 1) skew-t evaluations per
+ *  synapse when period > 0. @since 0.2 */
+BTSP_API void btsp_k_lr_induction(const btsp_k_lr_params *p, size_t n, const double *t_input, size_t m,
+                                  const double *t_plateau, float *w);
+
+/** @brief One environment of Li & Roxin's recurrent (CA3) rule, stored in one shot: for every
+ *  ordered pair (a, b) of the n_active cells (a == b included), with c = cos(phase[a] -
+ *  phase[b]) and w = W[idx[a], idx[b]],
+ *  w <- clip(w + amp_pot (1 - w)(1 + c) - amp_dep w (1 - c), 0, 1).
+ *  Cells active together at nearby phases potentiate, cells at opposite phases depress.
+ *  idx[0..n_active) are distinct row/column indices of the square matrix W (row stride ldw);
+ *  phase in radians. @since 0.2 */
+BTSP_API void btsp_k_lr_ring_store(size_t n_active, const uint32_t *idx, const float *phase, double amp_pot,
+                                   double amp_dep, float *W, size_t ldw);
+
+/** @brief Stationary mean and variance of a weight under btsp_k_lr_ring_store() over many
+ *  random environments in which the pair's phase difference is uniform on the ring (E[c] = 0,
+ *  E[c^2] = 1/2), when no update is clipped (amp_pot, amp_dep <= 1/2): mean = P / (P + D), and
+ *  with E[(1 +- c)^2] = 3/2, E[(1 + c)(1 - c)] = 1/2,
+ *  E[w^2] = (3/2 P^3 - 1/2 P^2 D - 2 P^2) / ((P + D)(3/2 P^2 + 3/2 D^2 + P D - 2 P - 2 D)),
+ *  var = E[w^2] - mean^2 (P = amp_pot, D = amp_dep). @since 0.2 */
+BTSP_API void btsp_k_lr_ring_moments(double amp_pot, double amp_dep, double *mean, double *var);
+
 /** @brief Outer-product update W[i, j] += scale * post[i] * pre[j] (rows with post[i] == 0
  *  skipped). The general form of the Hebbian-type and dendritic-loss rules. @since 0.1 */
 BTSP_API void btsp_k_outer_acc(size_t rows, size_t cols, float *W, size_t ldw, float scale, const float *post,

@@ -1,0 +1,275 @@
+/* Lap-based place-field forms of BTSP (btsp_kernels.h): the two-trace model of Cone & Shouval
+ * 2021 and the skewed-kernel rules of Li & Roxin 2023. Host loops call these once per time step
+ * or once per lap; none allocates, prints or keeps state. Everything is computed in double and
+ * rounded once to float where a float array is written.
+ *
+ * The Student-t distribution function needs the regularised incomplete beta function, which
+ * libm does not have and the core library may not take from elsewhere (it depends on libm
+ * only), so it is evaluated here by its continued fraction (Abramowitz & Stegun 26.5.8) with
+ * the modified Lentz algorithm. log Gamma comes from tgamma() below 20 and Stirling's series
+ * above, not from lgamma(): glibc's lgamma() writes the global `signgam`, a data race when
+ * several threads evaluate kernels. */
+#include "btsp/btsp_kernels.h"
+
+#include <math.h>
+
+/* ------------------------------------------------------------------------------------------ */
+/* Cone & Shouval 2021: two saturating traces, one update per lap */
+
+void btsp_k_cs_default(btsp_k_cs_params *p)
+{
+    p->tau_p = 0.2;
+    p->tau_d = 1.5;
+    p->eta_p = 0.2;
+    p->eta_d = 200.0;
+    p->tmax_p = 2.2;
+    p->tmax_d = 2.0;
+    p->tau_is = 0.4;
+    p->is_peak = 1.0;
+    p->eta_w = 0.6; /* 6e-4 per 1 ms step of the ModelDB script */
+}
+
+/* One trace, exact for a rate constant over the step: tau dT/dt = -a T + eta r tmax. */
+static float saturating_step(float T, double r, double eta, double tmax, double tau, double dt, double silent_decay)
+{
+    if (r == 0.0)
+        return (float)(T * silent_decay); /* silent input: plain decay, exp() shared by all */
+    double a = 1.0 + eta * r, inf = eta * r * tmax / a;
+    return (float)(inf + (T - inf) * exp(-a * dt / tau));
+}
+
+void btsp_k_cs_traces(const btsp_k_cs_params *p, size_t n, const float *rate, double dt, float *tp, float *td)
+{
+    const double dp = exp(-dt / p->tau_p), dd = exp(-dt / p->tau_d);
+    for (size_t j = 0; j < n; j++) {
+        const double r = rate[j];
+        tp[j] = saturating_step(tp[j], r, p->eta_p, p->tmax_p, p->tau_p, dt, dp);
+        td[j] = saturating_step(td[j], r, p->eta_d, p->tmax_d, p->tau_d, dt, dd);
+    }
+}
+
+void btsp_k_cs_integrals_acc(size_t n, double is, const float *tp, const float *td, double dt, double *ip,
+                             double *id)
+{
+    if (is == 0.0)
+        return; /* before the plateau (and long after it) the lap integrals do not change */
+    const double s = dt * is;
+    for (size_t j = 0; j < n; j++) {
+        ip[j] += s * tp[j];
+        id[j] += s * td[j];
+    }
+}
+
+void btsp_k_cs_apply(const btsp_k_cs_params *p, size_t n, const double *ip, const double *id, float *w)
+{
+    for (size_t j = 0; j < n; j++) {
+        double v = w[j] + p->eta_w * (ip[j] * (1.0 - w[j]) - id[j] * w[j]);
+        w[j] = (float)(v < 0.0 ? 0.0 : v);
+    }
+}
+
+double btsp_k_cs_fixed_point(double ip, double id)
+{
+    return ip + id > 0.0 ? ip / (ip + id) : NAN;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Student t and its skewed form */
+
+/* log Gamma(x) for x > 0 without touching signgam. Stirling's series to x^-9 is accurate to
+ * about 1e-15 relative for x >= 20; below, tgamma() is exact to rounding and cannot overflow. */
+static double stirling_series(double x)
+{
+    const double r = 1.0 / x, r2 = r * r;
+    return r * (1.0 / 12 - r2 * (1.0 / 360 - r2 * (1.0 / 1260 - r2 * (1.0 / 1680 - r2 / 1188))));
+}
+
+static double log_gamma_pos(double x)
+{
+    if (x < 20.0)
+        return log(tgamma(x));
+    return (x - 0.5) * log(x) - x + 0.91893853320467274178 /* log(2 pi) / 2 */ + stirling_series(x);
+}
+
+/* Continued fraction of I_x(a, b) (A&S 26.5.8), without the front factor; converges fast for
+ * x < (a + 1) / (a + b + 2). Modified Lentz. */
+static double beta_cf(double a, double b, double x)
+{
+    const double tiny = 1e-300, eps = 1e-16;
+    double c = 1.0, d = 1.0 - (a + b) * x / (a + 1.0);
+    if (fabs(d) < tiny)
+        d = tiny;
+    d = 1.0 / d;
+    double h = d;
+    for (int m = 1; m <= 1000000; m++) {
+        const double m2 = 2.0 * m;
+        double aa = m * (b - m) * x / ((a - 1.0 + m2) * (a + m2));
+        d = 1.0 + aa * d;
+        d = fabs(d) < tiny ? 1.0 / tiny : 1.0 / d;
+        c = 1.0 + aa / c;
+        if (fabs(c) < tiny)
+            c = tiny;
+        h *= d * c;
+        aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + 1.0 + m2));
+        d = 1.0 + aa * d;
+        d = fabs(d) < tiny ? 1.0 / tiny : 1.0 / d;
+        c = 1.0 + aa / c;
+        if (fabs(c) < tiny)
+            c = tiny;
+        const double del = d * c;
+        h *= del;
+        if (fabs(del - 1.0) < eps)
+            break;
+    }
+    return h;
+}
+
+/* log Gamma(a + b) - log Gamma(a) for a >= 20, b > 0, without the cancellation of two values
+ * of size a log a (for the t distribution a = nu / 2 reaches millions). */
+static double log_gamma_ratio(double a, double b)
+{
+    if (a < 20.0)
+        return log_gamma_pos(a + b) - log_gamma_pos(a);
+    const double c = a + b;
+    /* Stirling: (c - 1/2) log c - c - [(a - 1/2) log a - a] = (a - 1/2) log1p(b / a) + b log c - b */
+    return (a - 0.5) * log1p(b / a) + b * log(c) - b + (stirling_series(c) - stirling_series(a));
+}
+
+/* log(1 / B(a, b)) = log Gamma(a + b) - log Gamma(a) - log Gamma(b). */
+static double log_inv_beta(double a, double b)
+{
+    return a >= b ? log_gamma_ratio(a, b) - log_gamma_pos(b) : log_gamma_ratio(b, a) - log_gamma_pos(a);
+}
+
+/* Regularised incomplete beta I_x(a, b) given x and y = 1 - x separately (the caller computes
+ * the smaller of the two without cancellation; the logs are taken of whichever is precise). */
+static double beta_inc(double a, double b, double x, double y)
+{
+    if (x <= 0.0)
+        return 0.0;
+    if (y <= 0.0)
+        return 1.0;
+    const double lx = x > 0.5 ? log1p(-y) : log(x), ly = y > 0.5 ? log1p(-x) : log(y);
+    const double front = exp(log_inv_beta(a, b) + a * lx + b * ly);
+    if (x < (a + 1.0) / (a + b + 2.0))
+        return front * beta_cf(a, b, x) / a;
+    return 1.0 - front * beta_cf(b, a, y) / b;
+}
+
+double btsp_k_student_t_cdf(double t, double nu)
+{
+    if (!(nu > 0.0) || isnan(t))
+        return NAN;
+    if (isinf(t))
+        return t > 0.0 ? 1.0 : 0.0;
+    if (nu > 1e12) /* the normal distribution, within t^4 / (4 nu) relative */
+        return 0.5 * erfc(-t / sqrt(2.0));
+    const double t2 = t * t;
+    /* P(|T| > |t|) = I_{nu / (nu + t^2)}(nu / 2, 1 / 2) */
+    const double tail = beta_inc(0.5 * nu, 0.5, nu / (nu + t2), t2 / (nu + t2));
+    return t > 0.0 ? 1.0 - 0.5 * tail : 0.5 * tail;
+}
+
+static double student_t_pdf(double z, double nu)
+{
+    const double lnorm = log_gamma_ratio(0.5 * nu, 0.5) - 0.5 * log(nu * 3.14159265358979323846);
+    return exp(lnorm - 0.5 * (nu + 1.0) * log1p(z * z / nu));
+}
+
+double btsp_k_skew_t_pdf(const btsp_k_skew_t *d, double x)
+{
+    const double z = (x - d->mu) / d->sigma;
+    const double arg = d->skew * z * sqrt((d->nu + 1.0) / (d->nu + z * z));
+    return 2.0 / d->sigma * student_t_pdf(z, d->nu) * btsp_k_student_t_cdf(arg, d->nu + 1.0);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Li & Roxin 2023 */
+
+int btsp_k_lr_default(btsp_k_lr_params *p, double speed_cm_s, double track_cm)
+{
+    /* speed (cm/s): F_P {nu, mu, sigma, skew}, F_D {...}, P, D, as fitted by the authors */
+    static const struct {
+        double speed;
+        btsp_k_skew_t pot, dep;
+        double amp_pot, amp_dep;
+    } fits[] = {
+        {15.0, {5.0, 0.75, 1.97, -1.375}, {3.0, 2.15, 3.15, -3.5}, 3.05, 3.0},
+        {20.0, {5.0, 0.75, 1.825, -1.55}, {5.0, 1.875, 3.45, -4.55}, 2.625, 2.8},
+        {25.0, {3.5, 0.685, 1.65, -1.61}, {5.0, 1.75, 3.65, -5.35}, 2.365, 2.57},
+        {35.0, {2.0, 0.6, 1.42, -1.625}, {3.0, 1.54, 3.85, -5.75}, 2.0, 2.15},
+    };
+    if (!(track_cm > 0.0) || isinf(track_cm))
+        return -1;
+    for (size_t k = 0; k < sizeof fits / sizeof fits[0]; k++) {
+        if (fits[k].speed == speed_cm_s) {
+            p->pot = fits[k].pot;
+            p->dep = fits[k].dep;
+            p->amp_pot = fits[k].amp_pot;
+            p->amp_dep = fits[k].amp_dep;
+            p->period = track_cm / speed_cm_s;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* The lap sum of the authors' code: k = -10..10 laps either side. */
+#define LR_LAPS 10
+
+static double lap_sum(const btsp_k_skew_t *d, double tau, double period)
+{
+    if (period == 0.0)
+        return btsp_k_skew_t_pdf(d, tau);
+    double f = 0.0;
+    for (int k = -LR_LAPS; k <= LR_LAPS; k++)
+        f += btsp_k_skew_t_pdf(d, tau + k * period);
+    return f;
+}
+
+void btsp_k_lr_kernels(const btsp_k_lr_params *p, double tau, double *f_pot, double *f_dep)
+{
+    *f_pot = lap_sum(&p->pot, tau, p->period);
+    *f_dep = lap_sum(&p->dep, tau, p->period);
+}
+
+void btsp_k_lr_induction(const btsp_k_lr_params *p, size_t n, const double *t_input, size_t m,
+                         const double *t_plateau, float *w)
+{
+    for (size_t j = 0; j < n; j++) {
+        double fp = 0.0, fd = 0.0;
+        for (size_t k = 0; k < m; k++) {
+            double a, b;
+            btsp_k_lr_kernels(p, t_input[j] - t_plateau[k], &a, &b);
+            fp += a;
+            fd += b;
+        }
+        const double wj = w[j];
+        const double v = wj + p->amp_pot * fp * (1.0 - wj) - p->amp_dep * fd * wj;
+        w[j] = (float)(v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v);
+    }
+}
+
+void btsp_k_lr_ring_store(size_t n_active, const uint32_t *idx, const float *phase, double amp_pot,
+                          double amp_dep, float *W, size_t ldw)
+{
+    for (size_t a = 0; a < n_active; a++) {
+        float *row = W + (size_t)idx[a] * ldw;
+        for (size_t b = 0; b < n_active; b++) {
+            const double c = cos((double)phase[a] - (double)phase[b]);
+            const double w = row[idx[b]];
+            const double v = w + amp_pot * (1.0 - w) * (1.0 + c) - amp_dep * w * (1.0 - c);
+            row[idx[b]] = (float)(v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v);
+        }
+    }
+}
+
+void btsp_k_lr_ring_moments(double amp_pot, double amp_dep, double *mean, double *var)
+{
+    const double P = amp_pot, D = amp_dep;
+    const double m = P / (P + D);
+    const double w2 = (1.5 * P * P * P - 0.5 * P * P * D - 2.0 * P * P) /
+                      ((P + D) * (1.5 * P * P + 1.5 * D * D + P * D - 2.0 * P - 2.0 * D));
+    *mean = m;
+    *var = w2 - m * m;
+}
