@@ -31,7 +31,9 @@ import numpy as np
 
 __all__ = ["BtspError", "Net", "permutation", "library_path", "version", "pack_bits", "unpack_bits",
            "bernoulli_bits", "binary_store", "binary_input", "FLIP", "SET", "QParams", "WDParams", "q",
-           "wd_default", "wd_rate", "wd_fixed_point"]
+           "wd_default", "wd_rate", "wd_fixed_point", "CSParams", "cs_default", "cs_lap_integrals", "cs_apply",
+           "cs_fixed_point", "SkewT", "LRParams", "student_t_cdf", "skew_t_pdf", "lr_default", "lr_kernels",
+           "lr_induction", "lr_ring_store", "lr_ring_moments"]
 __version__ = "0.2.0"  # the C library's version this binding was written for (same major.minor)
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -143,13 +145,13 @@ def _name(st):
     return _status_name(st).decode()
 
 
-def _floats(a, shape, what, finite=True):
-    """a as a C-contiguous float32 array of `shape` (None entries: any), or a clear error
-    (also for values that are not real numbers, and, with finite, NaN or infinite ones)."""
+def _floats(a, shape, what, finite=True, dtype=np.float32):
+    """a as a C-contiguous `dtype` (float32) array of `shape` (None entries: any), or a clear
+    error (also for values that are not real numbers, and, with finite, NaN or infinite ones)."""
     src = np.asarray(a)
     if src.dtype.kind not in "biuf":
         raise BtspError("BTSP_E_INVALID_ARG", f"{what}: values of type {src.dtype}, expected real numbers")
-    arr = np.ascontiguousarray(src, dtype=np.float32)
+    arr = np.ascontiguousarray(src, dtype=dtype)
     if arr.ndim != len(shape) or any(s is not None and s != d for s, d in zip(shape, arr.shape)):
         want = " x ".join("*" if s is None else str(s) for s in shape)
         raise BtspError("BTSP_E_SHAPE", f"{what}: shape {arr.shape}, expected {want}")
@@ -574,3 +576,172 @@ def wd_rate(params, w, et, instructive, dt):
 def wd_fixed_point(params, s):
     """w* = k_pot q_pot(s) / (k_pot q_pot(s) + k_dep q_dep(s)) (NaN without drive)."""
     return _k_wd_fixed_point(ctypes.byref(params), float(s))
+
+
+# ---- two-trace BTSP with a fixed point (Cone & Shouval 2021; btsp_kernels.h) ---------------------
+
+_dptr = ctypes.POINTER(ctypes.c_double)
+
+
+class CSParams(ctypes.Structure):
+    """btsp_k_cs_params: tau_p, tau_d (s), eta_p, eta_d, tmax_p, tmax_d, tau_is (s), is_peak,
+    eta_w (1/s); fields can be changed after cs_default()."""
+    _fields_ = [(n, ctypes.c_double) for n in
+                ("tau_p", "tau_d", "eta_p", "eta_d", "tmax_p", "tmax_d", "tau_is", "is_peak", "eta_w")]
+
+
+_k_cs_default = _fn("btsp_k_cs_default", None, ctypes.POINTER(CSParams))
+_k_cs_traces = _fn("btsp_k_cs_traces", None, ctypes.POINTER(CSParams), _sz, _fptr, ctypes.c_double, _fptr, _fptr)
+_k_cs_integrals_acc = _fn("btsp_k_cs_integrals_acc", None, _sz, ctypes.c_double, _fptr, _fptr, ctypes.c_double,
+                          _dptr, _dptr)
+_k_cs_apply = _fn("btsp_k_cs_apply", None, ctypes.POINTER(CSParams), _sz, _dptr, _dptr, _fptr)
+_k_cs_fixed_point = _fn("btsp_k_cs_fixed_point", ctypes.c_double, ctypes.c_double, ctypes.c_double)
+
+
+def _doubles(a, shape, what):
+    return _floats(a, shape, what, dtype=np.float64)
+
+
+def _positive(v, what):
+    if not (isinstance(v, (int, float, np.integer, np.floating)) and np.isfinite(v) and v > 0):
+        raise BtspError("BTSP_E_RANGE", f"{what}: {v!r} must be a finite number > 0")
+    return float(v)
+
+
+def cs_default():
+    """The parameters of Cone & Shouval's main simulation (btsp_k_cs_default)."""
+    p = CSParams()
+    _k_cs_default(ctypes.byref(p))
+    return p
+
+
+def cs_lap_integrals(params, rates, dt, instructive):
+    """One lap of both traces from 0 (btsp_k_cs_traces per step, then btsp_k_cs_integrals_acc):
+    rates is steps x n (input rates >= 0, held over each step of dt s), instructive the
+    instructive signal at the end of each step (steps values). Returns (I_p, I_d), float64 of n."""
+    rates = _floats(rates, (None, None), "rates")
+    if np.any(rates < 0):
+        raise BtspError("BTSP_E_RANGE", "rates: negative values")
+    steps, n = rates.shape
+    inst = _doubles(instructive, (steps,), "instructive")
+    dt = _positive(dt, "dt")
+    tp, td = np.zeros(n, np.float32), np.zeros(n, np.float32)
+    ip, idp = np.zeros(n), np.zeros(n)
+    for s in range(steps):
+        _k_cs_traces(ctypes.byref(params), n, _ptr(rates[s]), dt, _ptr(tp), _ptr(td))
+        _k_cs_integrals_acc(n, float(inst[s]), _ptr(tp), _ptr(td), dt, ip.ctypes.data_as(_dptr),
+                            idp.ctypes.data_as(_dptr))
+    return ip, idp
+
+
+def cs_apply(params, ip, id_, w):
+    """The end-of-lap update (btsp_k_cs_apply): w + eta_w (I_p (1 - w) - I_d w), clipped below at 0;
+    returns the new weights (float32), w itself is not changed."""
+    w = _floats(w, (None,), "w").copy()
+    ip = _doubles(ip, (w.shape[0],), "ip")
+    id_ = _doubles(id_, (w.shape[0],), "id")
+    _k_cs_apply(ctypes.byref(params), w.shape[0], ip.ctypes.data_as(_dptr), id_.ctypes.data_as(_dptr), _ptr(w))
+    return w
+
+
+def cs_fixed_point(ip, id_):
+    """W* = I_p / (I_p + I_d) element by element (NaN where both are 0; btsp_k_cs_fixed_point)."""
+    ip, id_ = np.broadcast_arrays(np.asarray(ip, dtype=np.float64), np.asarray(id_, dtype=np.float64))
+    return np.array([_k_cs_fixed_point(a, b) for a, b in zip(ip.ravel(), id_.ravel())]).reshape(ip.shape)
+
+
+# ---- skewed kernels, one update per induction (Li & Roxin 2023; btsp_kernels.h) ------------------
+
+class SkewT(ctypes.Structure):
+    """btsp_k_skew_t: nu (> 0), mu, sigma (> 0), skew."""
+    _fields_ = [("nu", ctypes.c_double), ("mu", ctypes.c_double), ("sigma", ctypes.c_double),
+                ("skew", ctypes.c_double)]
+
+
+class LRParams(ctypes.Structure):
+    """btsp_k_lr_params: pot, dep (SkewT, in s), amp_pot, amp_dep, period (s; 0: no lap sum)."""
+    _fields_ = [("pot", SkewT), ("dep", SkewT), ("amp_pot", ctypes.c_double), ("amp_dep", ctypes.c_double),
+                ("period", ctypes.c_double)]
+
+
+_k_student_t_cdf = _fn("btsp_k_student_t_cdf", ctypes.c_double, ctypes.c_double, ctypes.c_double)
+_k_skew_t_pdf = _fn("btsp_k_skew_t_pdf", ctypes.c_double, ctypes.POINTER(SkewT), ctypes.c_double)
+_k_lr_default = _fn("btsp_k_lr_default", ctypes.c_int, ctypes.POINTER(LRParams), ctypes.c_double, ctypes.c_double)
+_k_lr_kernels = _fn("btsp_k_lr_kernels", None, ctypes.POINTER(LRParams), ctypes.c_double, _dptr, _dptr)
+_k_lr_induction = _fn("btsp_k_lr_induction", None, ctypes.POINTER(LRParams), _sz, _dptr, _sz, _dptr, _fptr)
+_k_lr_ring_store = _fn("btsp_k_lr_ring_store", None, _sz, _u32ptr, _fptr, ctypes.c_double, ctypes.c_double, _fptr,
+                       _sz)
+_k_lr_ring_moments = _fn("btsp_k_lr_ring_moments", None, ctypes.c_double, ctypes.c_double, _dptr, _dptr)
+
+
+def student_t_cdf(t, nu):
+    """P(T <= t) for a Student t with nu > 0 degrees of freedom (NaN for nu <= 0)."""
+    return _k_student_t_cdf(float(t), float(nu))
+
+
+def skew_t_pdf(d, x):
+    """The skew-t density of a SkewT at x (a number or an array: evaluated element by element)."""
+    xs = np.asarray(x, dtype=np.float64)
+    out = np.array([_k_skew_t_pdf(ctypes.byref(d), v) for v in xs.ravel()]).reshape(xs.shape)
+    return float(out) if out.ndim == 0 else out
+
+
+def lr_default(speed_cm_s, track_cm):
+    """Li & Roxin's fitted parameters for 15, 20, 25 or 35 cm/s on a track of track_cm cm
+    (btsp_k_lr_default); any other speed raises BtspError."""
+    p = LRParams()
+    if _k_lr_default(ctypes.byref(p), float(speed_cm_s), float(track_cm)) != 0:
+        raise BtspError("BTSP_E_RANGE", f"lr_default: no fitted parameters for {speed_cm_s} cm/s (15, 20, 25, 35) "
+                                        f"or track length {track_cm} cm not finite and > 0")
+    return p
+
+
+def lr_kernels(params, tau):
+    """(F_P(tau), F_D(tau)) in 1/s, lap sums included (btsp_k_lr_kernels)."""
+    fp, fd = ctypes.c_double(), ctypes.c_double()
+    _k_lr_kernels(ctypes.byref(params), float(tau), ctypes.byref(fp), ctypes.byref(fd))
+    return fp.value, fd.value
+
+
+def lr_induction(params, w, t_input, t_plateau):
+    """One induction lap (btsp_k_lr_induction): w in [0, 1] (float32), t_input the time (s) each
+    input's field centre is passed, t_plateau one plateau time or several (s). Returns the new
+    weights; w itself is not changed."""
+    w = _floats(w, (None,), "w").copy()
+    t_in = _doubles(t_input, (w.shape[0],), "t_input")
+    t_pl = _doubles(np.atleast_1d(t_plateau), (None,), "t_plateau")
+    _k_lr_induction(ctypes.byref(params), w.shape[0], t_in.ctypes.data_as(_dptr), t_pl.shape[0],
+                    t_pl.ctypes.data_as(_dptr), _ptr(w))
+    return w
+
+
+def lr_ring_store(W, idx, phase, amp_pot, amp_dep):
+    """Store one environment in place (btsp_k_lr_ring_store): W a float32 NumPy array, N x N,
+    changed for every ordered pair of the distinct cells idx (phases in radians)."""
+    if not isinstance(W, np.ndarray) or W.dtype != np.float32:
+        raise BtspError("BTSP_E_INVALID_ARG", "W: must be a float32 NumPy array (it is changed in place)")
+    if W.ndim != 2 or W.shape[0] != W.shape[1]:
+        raise BtspError("BTSP_E_SHAPE", f"W: shape {W.shape}, expected N x N")
+    if not W.flags.c_contiguous or not W.flags.aligned or not W.flags.writeable:
+        raise BtspError("BTSP_E_INVALID_ARG", "W: not a writeable, C-contiguous, aligned array")
+    src = np.asarray(idx)
+    if src.ndim != 1 or (src.size and src.dtype.kind not in "iu"):
+        raise BtspError("BTSP_E_INVALID_ARG", f"idx: expected a 1-D integer array, got {src.dtype} {src.shape}")
+    if src.size and (src.min() < 0 or src.max() >= W.shape[0]):
+        raise BtspError("BTSP_E_RANGE", f"idx: cells outside [0, {W.shape[0]})")
+    if np.unique(src).size != src.size:
+        raise BtspError("BTSP_E_INVALID_ARG", "idx: cells must be distinct")
+    cells = np.ascontiguousarray(src, dtype=np.uint32)
+    ph = _floats(phase, (cells.shape[0],), "phase")
+    for v, what in ((amp_pot, "amp_pot"), (amp_dep, "amp_dep")):
+        if not np.isfinite(v):
+            raise BtspError("BTSP_E_RANGE", f"{what}: {v!r} must be finite")
+    _k_lr_ring_store(cells.shape[0], cells.ctypes.data_as(_u32ptr), _ptr(ph), float(amp_pot), float(amp_dep),
+                     _ptr(W), W.shape[1])
+
+
+def lr_ring_moments(amp_pot, amp_dep):
+    """(mean, variance) of the ring rule's stationary weights (btsp_k_lr_ring_moments)."""
+    m, v = ctypes.c_double(), ctypes.c_double()
+    _k_lr_ring_moments(float(amp_pot), float(amp_dep), ctypes.byref(m), ctypes.byref(v))
+    return m.value, v.value

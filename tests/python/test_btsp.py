@@ -334,6 +334,92 @@ class BindingTest(unittest.TestCase):
         with self.assertRaises(btsp.BtspError):
             btsp.wd_rate(p, [0.5], [0.0], float("nan"), 0.01)
 
+    def test_cs_kernels(self):
+        """Cone & Shouval from Python: the defaults, one lap of traces equal to the exact step
+        written in NumPy, the end-of-lap update, and the geometric approach to the fixed point."""
+        p = btsp.cs_default()
+        self.assertEqual((p.tau_p, p.tau_d, p.eta_p, p.eta_d, p.tmax_p, p.tmax_d, p.tau_is, p.is_peak, p.eta_w),
+                         (0.2, 1.5, 0.2, 200.0, 2.2, 2.0, 0.4, 1.0, 0.6))
+        dt, steps = 0.002, 1500
+        t = np.arange(steps) * dt
+        rates = np.exp(-((t[:, None] - np.array([0.8, 1.5, 2.4])[None, :]) / 0.4) ** 2).astype(np.float32)
+        inst = np.where(t >= 1.5, np.exp(-(t - 1.5) / p.tau_is), 0.0)
+        ip, id_ = btsp.cs_lap_integrals(p, rates, dt, inst)
+        tp, td = np.zeros(3, np.float32), np.zeros(3, np.float32)
+        rp, rd = np.zeros(3), np.zeros(3)
+        for s in range(steps):
+            r = rates[s].astype(np.float64)
+            for tr, eta, tmax, tau in ((tp, p.eta_p, p.tmax_p, p.tau_p), (td, p.eta_d, p.tmax_d, p.tau_d)):
+                a = 1 + eta * r
+                inf = eta * r * tmax / a
+                tr[:] = (inf + (tr - inf) * np.exp(-a * dt / tau)).astype(np.float32)
+            rp += dt * inst[s] * tp
+            rd += dt * inst[s] * td
+        np.testing.assert_allclose(ip, rp, rtol=1e-5)
+        np.testing.assert_allclose(id_, rd, rtol=1e-5)
+        self.assertTrue(np.all(ip > 0) and np.all(id_ > 0))
+        w0 = np.array([0.0, 0.5, 1.0], np.float32)
+        w = btsp.cs_apply(p, ip, id_, w0)
+        np.testing.assert_array_equal(w, np.maximum(w0 + p.eta_w * (ip * (1 - w0) - id_ * w0), 0).astype(np.float32))
+        ws = btsp.cs_fixed_point(ip, id_)
+        f = 1 - p.eta_w * (ip + id_)
+        for n in range(2, 6):
+            w = btsp.cs_apply(p, ip, id_, w)
+            np.testing.assert_allclose(w, ws + (w0 - ws) * f ** n, atol=1e-6)
+        self.assertTrue(np.isnan(btsp.cs_fixed_point(0.0, 0.0)))
+        with self.assertRaises(btsp.BtspError):
+            btsp.cs_lap_integrals(p, -rates, dt, inst)
+        with self.assertRaises(btsp.BtspError):
+            btsp.cs_lap_integrals(p, rates, 0.0, inst)
+        with self.assertRaises(btsp.BtspError):
+            btsp.cs_lap_integrals(p, rates, dt, inst[:-1])
+
+    def test_lr_kernels(self):
+        """Li & Roxin from Python: the fitted parameters, the refusal of other speeds, the
+        induction equal to its formula, and the ring store equal to its formula in NumPy."""
+        p = btsp.lr_default(25, 187)
+        self.assertEqual((p.pot.nu, p.pot.mu, p.pot.sigma, p.pot.skew), (3.5, 0.685, 1.65, -1.61))
+        self.assertEqual((p.dep.nu, p.dep.mu, p.dep.sigma, p.dep.skew), (5.0, 1.75, 3.65, -5.35))
+        self.assertEqual((p.amp_pot, p.amp_dep, p.period), (2.365, 2.57, 187 / 25))
+        with self.assertRaises(btsp.BtspError):
+            btsp.lr_default(30, 187)
+        self.assertAlmostEqual(btsp.student_t_cdf(1.0, 1.0), 0.75, places=15)
+        cauchy = btsp.SkewT(1.0, 0.0, 1.0, 0.0)
+        np.testing.assert_allclose(btsp.skew_t_pdf(cauchy, [0.0, 1.0]), [1 / np.pi, 0.5 / np.pi], rtol=1e-14)
+        t_in = np.linspace(0.1, 7.4, 30)
+        w0 = np.full(30, 0.2, np.float32)
+        w = btsp.lr_induction(p, w0, t_in, [3.6, 6.0])
+        for j in range(30):
+            k = [btsp.lr_kernels(p, t_in[j] - tp) for tp in (3.6, 6.0)]
+            fp, fd = sum(a for a, _ in k), sum(b for _, b in k)
+            w0j = float(w0[j])  # the float32 weight in double, as the kernel
+            want = np.clip(w0j + p.amp_pot * fp * (1 - w0j) - p.amp_dep * fd * w0j, 0, 1)
+            self.assertEqual(w[j], np.float32(want))
+        self.assertTrue(np.array_equal(w0, np.full(30, 0.2, np.float32)))  # input not changed
+        self.assertTrue(w.max() > 0.5)
+        W = np.random.default_rng(3).random((6, 6)).astype(np.float32)
+        W0 = W.copy()
+        idx, ph = np.array([4, 0, 2]), np.array([0.3, -1.0, 2.5], np.float32)
+        btsp.lr_ring_store(W, idx, ph, 0.2, 0.1)
+        ref = W0.copy().astype(np.float64)
+        c = np.cos(ph[:, None].astype(np.float64) - ph[None, :].astype(np.float64))
+        blk = ref[np.ix_(idx, idx)]
+        ref[np.ix_(idx, idx)] = np.clip(blk + 0.2 * (1 - blk) * (1 + c) - 0.1 * blk * (1 - c), 0, 1)
+        np.testing.assert_array_equal(W, ref.astype(np.float32))
+        self.assertFalse(np.array_equal(W, W0))
+        m, v = btsp.lr_ring_moments(0.06, 0.1)
+        self.assertAlmostEqual(m, 0.375, places=15)
+        self.assertTrue(0 < v < 0.02)
+        for bad in (W.tolist(), W.astype(np.float64), np.asfortranarray(W[:, :5])):
+            with self.assertRaises(btsp.BtspError):
+                btsp.lr_ring_store(bad, idx, ph, 0.2, 0.1)
+        with self.assertRaises(btsp.BtspError):
+            btsp.lr_ring_store(W, [1, 1], [0.0, 0.0], 0.2, 0.1)  # not distinct
+        with self.assertRaises(btsp.BtspError):
+            btsp.lr_ring_store(W, [6], [0.0], 0.2, 0.1)  # outside the matrix
+        with self.assertRaises(btsp.BtspError):
+            btsp.lr_ring_store(W, [1.0], [0.0], 0.2, 0.1)  # not integer
+
     def test_golden_eiann_trajectory(self):
         """EIANN's weights after 1-3 steps from its initial weights (as test_model_golden.c)."""
         ref = os.environ.get("BTSP_SHARED_REFERENCE") or os.path.join(SRC, "..", "shared", "reference")
