@@ -12,6 +12,7 @@
  *   btsp compare --data NAME [--samples N] [--seeds K] [--out DIR [--analyze]] [--rng counter|torch]
  *                [--val-window W [--val-step K]] [--jobs J] CONFIG...   (--analyze takes the analyze options)
  *   btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR ...] [--val-window W [--val-step K]]
+ *   btsp merge RUN_DIR RESUMED_RUN_DIR --out DIR   (one run directory from a run and its --resume)
  *
  * CONFIG is an EIANN YAML file or "@demo", the embedded demo network; the data set "demo" is
  * its synthetic task (no download).
@@ -77,9 +78,11 @@ static int usage(FILE *f)
             "  btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR [--history-interval K]]\n"
             "            [--val-window W [--val-step K]] [--jobs J] [--quiet] (and train's --plateau-pop,\n"
             "            --init-weights, --resume, --order, --rng)\n"
+            "  btsp merge RUN_DIR RESUMED_DIR --out DIR\n"
             "--resume STATE: continue the run that wrote STATE (--out DIR writes DIR/state.btsp at\n"
             "snapshots, at most every 30 s (BTSP_CHECKPOINT_SECONDS), and at the end; --resume DIR reads\n"
-            "that file) up to --samples, with its seed and data options.\n"
+            "that file) up to --samples, with its seed and data options. merge: one run directory (for\n"
+            "btsp analyze) from a run and the run resumed from one of its checkpoints.\n"
             "CONFIG is an EIANN YAML file or @demo (the embedded demo network; data set 'demo').\n"
             "An option that the command does not read is an error (exit status 2), as are\n"
             "--history-interval and --plateau-pop without --out and compare's analyze options\n"
@@ -134,7 +137,7 @@ static const num_opt num_opts[] = {
 
 /* Which commands read each option: one given to a command that would ignore it is an error
  * (a typo'd command line must not run silently without what the user asked for). */
-enum { C_TRAIN = 1, C_EVAL = 2, C_INFO = 4, C_ANALYZE = 8, C_COMPARE = 16, C_DEMO = 32 };
+enum { C_TRAIN = 1, C_EVAL = 2, C_INFO = 4, C_ANALYZE = 8, C_COMPARE = 16, C_DEMO = 32, C_MERGE = 64 };
 #define C_RUNS (C_TRAIN | C_COMPARE | C_DEMO)
 #define C_ANALYSES (C_ANALYZE | C_COMPARE) /* compare passes them to analyze (--analyze) */
 static const struct {
@@ -158,7 +161,7 @@ static const struct {
     {"--val-step", 1, C_RUNS},
     {"--jobs", 1, C_RUNS | C_ANALYZE},
     {"--data", 1, C_TRAIN | C_EVAL | C_ANALYZE | C_COMPARE},
-    {"--out", 1, C_RUNS},
+    {"--out", 1, C_RUNS | C_MERGE},
     {"--init-weights", 1, C_TRAIN | C_DEMO},
     {"--resume", 1, C_TRAIN | C_DEMO},
     {"--order", 1, C_TRAIN | C_DEMO},
@@ -170,7 +173,7 @@ static const struct {
 
 static int options_apply(const char *cmd, int argc, char **argv, int first)
 {
-    static const char *const names[] = {"train", "eval", "info", "analyze", "compare", "demo"};
+    static const char *const names[] = {"train", "eval", "info", "analyze", "compare", "demo", "merge"};
     unsigned bit = 0;
     for (unsigned k = 0; k < sizeof names / sizeof names[0]; k++)
         if (strcmp(cmd, names[k]) == 0)
@@ -500,6 +503,12 @@ int main(int argc, char **argv)
             return usage(stderr);
         o.weights = argv[2];
         first = 3;
+    } else if (strcmp(cmd, "merge") == 0) {
+        if (argc < 4 || argv[2][0] == '-' || argv[3][0] == '-')
+            return usage(stderr);
+        o.weights = argv[2];
+        o.run2 = argv[3];
+        first = 4;
     } else if (strcmp(cmd, "demo") == 0) {
         o.samples = 3000;
         o.seed = 1;
@@ -534,6 +543,8 @@ int main(int argc, char **argv)
         rc = cmd_info(&o);
     else if (strcmp(cmd, "analyze") == 0)
         rc = cli_cmd_analyze(&o);
+    else if (strcmp(cmd, "merge") == 0)
+        rc = cli_cmd_merge(&o);
     else if (strcmp(cmd, "compare") == 0) {
         o.configs = pos;
         o.n_configs = n_pos;

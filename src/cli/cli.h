@@ -27,7 +27,8 @@
 
 typedef struct options {
     const char *config;
-    const char *weights; /* eval: weights directory; analyze: run directory */
+    const char *weights; /* eval: weights directory; analyze, merge: run directory */
+    const char *run2;    /* merge: the run directory that continues `weights` */
     const char *data;
     const char *out;
     const char *init_weights;
@@ -128,6 +129,12 @@ int cli_json_get_number(const char *text, const char *key, double *v);
 int cli_json_get_u64(const char *text, const char *key, unsigned long long *v);
 /* A true/false value (1/0). */
 int cli_json_get_bool(const char *text, const char *key, int *v);
+/* The text of `key`'s value as written (a string with its quotes, a number, a literal, or an
+ * array of those) and its length, or NULL if absent. */
+const char *cli_json_get_raw(const char *text, const char *key, size_t *len);
+/* Sorted sample counts of RUN/snapshots/<n>, up to `last` (run.json "samples_done" of a run
+ * that was interrupted: a later directory may be half written); malloc'd, NULL if none. */
+unsigned long long *cli_list_snapshots(const char *run, unsigned long long last, size_t *n);
 /* Write a CSV, a PNG of lines, etc. ignoring nothing: print the problem, return 0 on failure. */
 int cli_write_npy(const char *path, const float *data, size_t rows, size_t cols);
 /* Line plot as PNG when libpng is available (silently skipped otherwise); returns 0 on error. */
@@ -207,5 +214,6 @@ int cli_cmd_train(options *o);
 int cli_cmd_demo(options *o);
 int cli_cmd_analyze(options *o);
 int cli_cmd_compare(options *o);
+int cli_cmd_merge(options *o); /* cli_merge.c */
 
 #endif

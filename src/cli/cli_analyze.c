@@ -176,53 +176,6 @@ static int write_png_gray(an_ctx *a, const char *name, const float *tiles, size_
     return 1;
 }
 
-static int cmp_ull(const void *x, const void *y)
-{
-    unsigned long long a = *(const unsigned long long *)x, b = *(const unsigned long long *)y;
-    return (a > b) - (a < b);
-}
-
-/* Sorted sample counts of RUN/snapshots/<n>, up to `last` (run.json "samples_done" of a run
- * that was interrupted: a later directory may be half written). */
-static unsigned long long *list_snapshots(const char *run, unsigned long long last, size_t *n)
-{
-    char path[4096];
-    *n = 0;
-    if (!cli_path(path, sizeof path, run, "snapshots"))
-        return NULL;
-    DIR *dir = opendir(path);
-    if (!dir)
-        return NULL;
-    size_t cap = 64;
-    unsigned long long *v = malloc(cap * sizeof *v);
-    struct dirent *e;
-    while (v && (e = readdir(dir)) != NULL) {
-        char *end;
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        unsigned long long s = strtoull(e->d_name, &end, 10);
-        if (*end || s > last) /* beyond the last complete snapshot of an interrupted run */
-            continue;
-        if (*n == cap) {
-            unsigned long long *nv = realloc(v, 2 * cap * sizeof *v);
-            if (!nv) {
-                free(v);
-                v = NULL;
-                break;
-            }
-            v = nv;
-            cap *= 2;
-        }
-        v[(*n)++] = s;
-    }
-    closedir(dir);
-    if (v)
-        qsort(v, *n, sizeof *v, cmp_ull);
-    else
-        *n = 0;
-    return v;
-}
-
 /* Learned forward projections W between two layers with a reverse (top-down) projection B
  * (pre <- post, into the dendrite): EIANN's forward vs feedback weight pairs. */
 typedef struct fb_pair {
@@ -330,7 +283,7 @@ static int representation_history(an_ctx *a, const unsigned long long *snaps, si
 static int snapshot_histories(an_ctx *a, const cli_csv_table *val)
 {
     size_t n_snap = 0;
-    unsigned long long *snaps = list_snapshots(a->run, a->last, &n_snap);
+    unsigned long long *snaps = cli_list_snapshots(a->run, a->last, &n_snap);
     if (!n_snap) {
         free(snaps);
         fprintf(stderr, "btsp analyze: no snapshots in %s/snapshots (train with --history-interval > 0)\n", a->run);
@@ -592,7 +545,7 @@ static int loss_landscape(an_ctx *a, size_t points, size_t rows)
 {
     btsp_net *net = a->net;
     size_t n_all = 0;
-    unsigned long long *snaps = points ? list_snapshots(a->run, a->last, &n_all) : NULL;
+    unsigned long long *snaps = points ? cli_list_snapshots(a->run, a->last, &n_all) : NULL;
     if (n_all < 3) {
         if (points)
             fprintf(stderr, "  loss landscape skipped: it needs at least 3 snapshots\n");
@@ -838,7 +791,7 @@ static int update_angles(an_ctx *a, const char *run_json, unsigned long long dat
     btsp_net *net = a->net;
     const btsp_dataset *tr = &a->d.train;
     size_t n_snap = 0, n_proj = btsp_net_proj_count(net);
-    unsigned long long *snaps = n_steps && tr->n ? list_snapshots(a->run, a->last, &n_snap) : NULL;
+    unsigned long long *snaps = n_steps && tr->n ? cli_list_snapshots(a->run, a->last, &n_snap) : NULL;
     if (!n_snap) {
         free(snaps);
         return 1;

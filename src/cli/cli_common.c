@@ -9,6 +9,7 @@
 
 #include "demo_data.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -574,6 +575,39 @@ static const char *json_find(const char *text, const char *key)
     return p;
 }
 
+const char *cli_json_get_raw(const char *text, const char *key, size_t *len)
+{
+    const char *p = json_find(text, key), *q = p;
+    int depth = 0, in_str = 0;
+    for (; q && *q; q++) {
+        if (in_str) {
+            if (*q == '\\' && q[1]) {
+                q++;
+            } else if (*q == '"') {
+                in_str = 0;
+                if (depth == 0) {
+                    q++; /* a string value ends with its quote */
+                    break;
+                }
+            }
+        } else if (*q == '"') {
+            in_str = 1;
+        } else if (*q == '[') {
+            depth++;
+        } else if (*q == ']') {
+            if (--depth == 0) {
+                q++; /* an array ends with its bracket */
+                break;
+            }
+        } else if (depth == 0 && (*q == ',' || *q == '}' || *q == '\n' || *q == ' ')) {
+            break; /* a number or literal */
+        }
+    }
+    if (p)
+        *len = (size_t)(q - p);
+    return p;
+}
+
 int cli_json_get_string(const char *text, const char *key, char *buf, size_t len)
 {
     const char *p = json_find(text, key);
@@ -624,4 +658,51 @@ int cli_json_get_bool(const char *text, const char *key, int *v)
     else
         return 0;
     return 1;
+}
+
+/* ---- run directories ---- */
+
+static int cmp_ull(const void *x, const void *y)
+{
+    unsigned long long a = *(const unsigned long long *)x, b = *(const unsigned long long *)y;
+    return (a > b) - (a < b);
+}
+
+unsigned long long *cli_list_snapshots(const char *run, unsigned long long last, size_t *n)
+{
+    char path[4096];
+    *n = 0;
+    if (!cli_path(path, sizeof path, run, "snapshots"))
+        return NULL;
+    DIR *dir = opendir(path);
+    if (!dir)
+        return NULL;
+    size_t cap = 64;
+    unsigned long long *v = malloc(cap * sizeof *v);
+    struct dirent *e;
+    while (v && (e = readdir(dir)) != NULL) {
+        char *end;
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        unsigned long long s = strtoull(e->d_name, &end, 10);
+        if (*end || s > last) /* beyond the last complete snapshot of an interrupted run */
+            continue;
+        if (*n == cap) {
+            unsigned long long *nv = realloc(v, 2 * cap * sizeof *v);
+            if (!nv) {
+                free(v);
+                v = NULL;
+                break;
+            }
+            v = nv;
+            cap *= 2;
+        }
+        v[(*n)++] = s;
+    }
+    closedir(dir);
+    if (v)
+        qsort(v, *n, sizeof *v, cmp_ull);
+    else
+        *n = 0;
+    return v;
 }

@@ -33,7 +33,7 @@
  * Memory stays bounded: snapshots go to disk as they are taken (training runs in chunks that
  * end at every snapshot and windowed validation point), validation uses a second network holding a copy of the weights (so
  * it cannot disturb learning), the dendritic means are reduced per sample in the step hook,
- * and the plateau raster's stride keeps it under PLATEAU_BUDGET floats. */
+ * and the plateau raster's stride keeps it under PLATEAU_BUDGET floats (BTSP_PLATEAU_BUDGET). */
 #define _XOPEN_SOURCE 700 /* realpath */
 
 #include "cli.h"
@@ -51,8 +51,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Largest plateau raster kept in memory (floats): 4 M floats = 16 MB. */
+/* Largest plateau raster kept in memory (floats): 4 M floats = 16 MB, unless the environment
+ * variable BTSP_PLATEAU_BUDGET gives another number of floats (a smaller memory cap, or a finer
+ * raster). */
 #define PLATEAU_BUDGET ((size_t)4 << 20)
+
+static unsigned long long plateau_budget(void)
+{
+    const char *v = getenv("BTSP_PLATEAU_BUDGET");
+    char *end = NULL;
+    unsigned long long b = v ? strtoull(v, &end, 10) : 0;
+    return v && end != v && *end == '\0' && v[0] != '-' && b > 0 ? b : PLATEAU_BUDGET;
+}
 /* Largest training-output record (floats): 16 M floats = 64 MB (1.6 M samples of 10 outputs);
  * longer runs do not write train_output.npy. */
 #define OUTPUT_BUDGET ((size_t)16 << 20)
@@ -848,7 +858,7 @@ int cli_run(const run_spec *spec, const data_split *data, run_result *res)
             goto done;
         if (ppop) {
             size_t n = btsp_pop_size(ppop);
-            unsigned long long budget = PLATEAU_BUDGET / (n ? n : 1);
+            unsigned long long budget = plateau_budget() / (n ? n : 1);
             if (budget == 0)
                 budget = 1;
             pstride = (s->samples + budget - 1) / budget;

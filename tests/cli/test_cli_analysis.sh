@@ -6,9 +6,8 @@ set -euo pipefail
 btsp=$1
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/btsp_cli_XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 need() { for f in "$@"; do [[ -s $f ]] || fail "missing or empty: $f"; done; }
-json() { sed -n "s/.*\"$1\": \([^,}]*\).*/\1/p" <<<"$2" | head -n 1; }
 lines() { wc -l <"$1" | tr -d ' '; }
 
 # 1. A run directory with history.

@@ -9,8 +9,7 @@ btsp=$1
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/btsp_resume_XXXXXX")
 pid=
 trap '[[ -n $pid ]] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-json() { sed -n "s/.*\"$1\": \([^,}]*\).*/\1/p" <<<"$2" | head -n 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$tmp"
 
 # 1. 600 samples at once (A) against 300 (B) continued to 600 (C).
@@ -85,16 +84,6 @@ for f in loss_binned.csv dend_history_binned.csv train_accuracy_binned.csv; do
 done
 
 # 3. Misuse: refused with a message naming the problem, nothing written.
-refuse() { # refuse EXPECTED_STATUS PATTERN ARGS...
-  local want=$1 pat=$2
-  shift 2
-  set +e
-  "$btsp" "$@" >"$tmp/out.txt" 2>"$tmp/err.txt"
-  local got=$?
-  set -e
-  [[ $got -eq $want ]] || fail "btsp $*: exit $got, expected $want ($(cat "$tmp/err.txt"))"
-  grep -q -- "$pat" "$tmp/err.txt" || fail "btsp $*: message '$(cat "$tmp/err.txt")' lacks '$pat'"
-}
 refuse 2 "both set the weights" demo --samples 600 --resume B/state.btsp --init-weights A
 refuse 2 "not an option of 'btsp compare'" compare --data demo --resume B/state.btsp @demo
 refuse 2 "not an option of 'btsp analyze'" analyze A --resume B/state.btsp

@@ -1,0 +1,504 @@
+/* `btsp merge RUN_A RUN_B --out DIR`: one run directory from a run and its continuation.
+ *
+ * RUN_B must have been resumed (btsp train|demo --resume) from a checkpoint of RUN_A: same
+ * config text, data, seeds, sample order, random-number source, snapshot interval and recorded
+ * populations, and RUN_B's first sample one of RUN_A's snapshots whose weights equal RUN_B's
+ * first snapshot byte for byte. DIR then holds what one uninterrupted run would have written:
+ *
+ *   per-sample records (loss_history.npy, train_output.npy, plateaus_<pop>.npy,
+ *   dend_history.csv)    RUN_A's up to RUN_B's first sample, then RUN_B's
+ *   val_history.csv      RUN_A's rows before RUN_B's first sample, then RUN_B's
+ *   snapshots/           RUN_A's before RUN_B's first sample, then RUN_B's
+ *   final weights, config.yaml, state.btsp(.json), val_window.csv   RUN_B's
+ *   run.json             RUN_B's, with RUN_A's first sample, resumed_from and init_weights, the
+ *                        snapshots of both, the training time of both, and "merged_from"
+ *
+ * so `btsp analyze DIR` gives the analysis of the whole run (tests/cli/test_cli_resume.sh
+ * checks it equals that of a run that never stopped). If the two plateau rasters were recorded
+ * with different strides (the stride is chosen from each run's --samples), the merged raster
+ * keeps the samples both recorded at their least common multiple. Nothing is written until
+ * every check passed; DIR is built under a temporary name and renamed at the end, so a failure
+ * leaves no half-merged directory. Inputs are only read. */
+#define _XOPEN_SOURCE 700 /* nftw, realpath, mkdtemp */
+
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct run_info {
+    const char *dir;
+    char *json;
+    unsigned long long first, done;
+    int complete;
+    double stride; /* plateau_stride (0: no raster) */
+} run_info;
+
+static int same_raw(const run_info *a, const run_info *b, const char *key)
+{
+    size_t la = 0, lb = 0;
+    const char *va = cli_json_get_raw(a->json, key, &la), *vb = cli_json_get_raw(b->json, key, &lb);
+    if (!va && !vb)
+        return 1;
+    return va && vb && la == lb && memcmp(va, vb, la) == 0;
+}
+
+static int read_run(run_info *r, const char *dir)
+{
+    char path[4096];
+    memset(r, 0, sizeof *r);
+    r->dir = dir;
+    if (!cli_path(path, sizeof path, dir, "run.json") || !(r->json = cli_read_file(path, NULL))) {
+        fprintf(stderr, "btsp merge: %s has no run.json (not a run directory of btsp train --out)\n", dir);
+        return 0;
+    }
+    char fmt[64];
+    if (!cli_json_get_string(r->json, "format", fmt, sizeof fmt) || strcmp(fmt, "btsp-run-1") != 0 ||
+        !cli_json_get_u64(r->json, "first_sample", &r->first) ||
+        !cli_json_get_u64(r->json, "samples_done", &r->done) || !cli_json_get_bool(r->json, "complete", &r->complete)) {
+        fprintf(stderr, "btsp merge: %s/run.json is not a btsp-run-1 record with first_sample, samples_done and "
+                        "complete (written by an older btsp?)\n",
+                dir);
+        return 0;
+    }
+    if (!cli_json_get_number(r->json, "plateau_stride", &r->stride))
+        r->stride = 0.0;
+    return 1;
+}
+
+/* Whole files equal? (1 equal, 0 different or unreadable) */
+static int same_file(const char *pa, const char *pb)
+{
+    size_t la, lb;
+    char *a = cli_read_file(pa, &la), *b = cli_read_file(pb, &lb);
+    int same = a && b && la == lb && memcmp(a, b, la) == 0;
+    free(a);
+    free(b);
+    return same;
+}
+
+static int copy_file(const char *src, const char *dst)
+{
+    size_t n;
+    char *buf = cli_read_file(src, &n);
+    FILE *f = buf ? fopen(dst, "wb") : NULL;
+    int ok = f && fwrite(buf, 1, n, f) == n;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (!ok)
+        fprintf(stderr, "btsp merge: cannot copy %s to %s: %s\n", src, dst, strerror(errno));
+    free(buf);
+    return ok;
+}
+
+/* Every regular file of directory `src` (no subdirectories) copied into `dst` (created);
+ * `skip(name)` true leaves a file out. */
+static int copy_dir_files(const char *src, const char *dst, int (*skip)(const char *))
+{
+    DIR *d = opendir(src);
+    if (!d) {
+        fprintf(stderr, "btsp merge: cannot read %s: %s\n", src, strerror(errno));
+        return 0;
+    }
+    int ok = cli_make_dir(dst);
+    struct dirent *e;
+    while (ok && (e = readdir(d)) != NULL) {
+        char ps[4096], pd[4096];
+        struct stat sb;
+        if (e->d_name[0] == '.' || (skip && skip(e->d_name)))
+            continue;
+        if (!cli_path(ps, sizeof ps, src, e->d_name) || stat(ps, &sb) != 0 || !S_ISREG(sb.st_mode))
+            continue;
+        ok = cli_path(pd, sizeof pd, dst, e->d_name) && copy_file(ps, pd);
+    }
+    closedir(d);
+    return ok;
+}
+
+/* The per-sample records and what merge writes itself: not copied from RUN_B's top level. */
+static int is_record(const char *name)
+{
+    static const char *const merged[] = {"loss_history.npy", "train_output.npy", "dend_history.csv",
+                                         "val_history.csv",  "run.json",         "val_window.csv"};
+    for (size_t k = 0; k < sizeof merged / sizeof merged[0]; k++)
+        if (strcmp(name, merged[k]) == 0)
+            return 1;
+    return strncmp(name, "plateaus_", 9) == 0;
+}
+
+/* The final weights of an unfinished run are not written yet: only its other files. */
+static int is_record_or_weights(const char *name)
+{
+    size_t n = strlen(name);
+    return is_record(name) || (n > 4 && strcmp(name + n - 4, ".npy") == 0);
+}
+
+/* A's rows [0, keep) then all of B's, of a records file (1-D or rows x width). Absent in both:
+ * nothing to do; in one only: the merged run cannot have it, said on stderr. */
+static int merge_npy(const run_info *a, const run_info *b, const char *out, const char *name, size_t keep,
+                     size_t stride_a, size_t stride_b, size_t stride)
+{
+    char pa[4096], pb[4096], po[4096], err[1024];
+    if (!cli_path(pa, sizeof pa, a->dir, name) || !cli_path(pb, sizeof pb, b->dir, name) ||
+        !cli_path(po, sizeof po, out, name))
+        return 0;
+    struct stat sa, sb;
+    int ha = stat(pa, &sa) == 0, hb = stat(pb, &sb) == 0;
+    if (!ha && !hb)
+        return 1;
+    if (ha != hb) {
+        fprintf(stderr, "btsp merge: %s is in only one of the runs (too long to record there?): left out\n", name);
+        return 1;
+    }
+    float *va = NULL, *vb = NULL, *m = NULL;
+    size_t sha[2] = {0, 1}, shb[2] = {0, 1}, nda, ndb;
+    int ok = 0;
+    if (btsp_npy_read_f32(pa, &va, sha, &nda, err, sizeof err) || btsp_npy_read_f32(pb, &vb, shb, &ndb, err, sizeof err)) {
+        fprintf(stderr, "btsp merge: %s\n", err);
+        goto done;
+    }
+    size_t wa = nda == 2 ? sha[1] : 1, wb = ndb == 2 ? shb[1] : 1;
+    if (nda != ndb || wa != wb) {
+        fprintf(stderr, "btsp merge: %s has another shape in %s than in %s\n", name, a->dir, b->dir);
+        goto done;
+    }
+    if (keep > sha[0]) {
+        fprintf(stderr, "btsp merge: %s in %s has %zu records, fewer than the %zu before %s's first sample\n", name,
+                a->dir, sha[0], keep, b->dir);
+        goto done;
+    }
+    /* record k of a run with stride s is sample (first / s + k + 1) * s; keep multiples of `stride` */
+    m = malloc((keep + shb[0]) * wa * sizeof *m + 1);
+    if (!m) {
+        fprintf(stderr, "btsp: out of memory\n");
+        goto done;
+    }
+    size_t rows = 0;
+    for (size_t k = 0; k < keep; k++)
+        if (((a->first / stride_a + k + 1) * stride_a) % stride == 0)
+            memcpy(m + rows++ * wa, va + k * wa, wa * sizeof *m);
+    for (size_t k = 0; k < shb[0]; k++)
+        if (((b->first / stride_b + k + 1) * stride_b) % stride == 0)
+            memcpy(m + rows++ * wa, vb + k * wa, wa * sizeof *m);
+    ok = cli_write_npy(po, m, rows, nda == 2 ? wa : 0);
+done:
+    btsp_npy_free(va);
+    btsp_npy_free(vb);
+    free(m);
+    return ok;
+}
+
+/* A CSV with a "samples" first column: the header (equal in both), A's rows with samples <
+ * limit, then B's rows. */
+static int merge_csv(const run_info *a, const run_info *b, const char *out, const char *name,
+                     unsigned long long limit)
+{
+    char pa[4096], pb[4096], po[4096];
+    if (!cli_path(pa, sizeof pa, a->dir, name) || !cli_path(pb, sizeof pb, b->dir, name) ||
+        !cli_path(po, sizeof po, out, name))
+        return 0;
+    char *ta = cli_read_file(pa, NULL), *tb = cli_read_file(pb, NULL);
+    int ok = 1;
+    if (!ta && !tb)
+        goto done;
+    if (!ta || !tb) {
+        fprintf(stderr, "btsp merge: %s is in only one of the runs: left out\n", name);
+        goto done;
+    }
+    char *ea = strchr(ta, '\n'), *eb = strchr(tb, '\n');
+    if (!ea || !eb || ea - ta != eb - tb || memcmp(ta, tb, (size_t)(ea - ta)) != 0) {
+        fprintf(stderr, "btsp merge: %s has other columns in %s than in %s\n", name, a->dir, b->dir);
+        ok = 0;
+        goto done;
+    }
+    FILE *f = fopen(po, "w");
+    if (!f) {
+        fprintf(stderr, "btsp merge: cannot write %s: %s\n", po, strerror(errno));
+        ok = 0;
+        goto done;
+    }
+    fwrite(ta, 1, (size_t)(ea - ta) + 1, f);
+    for (char *line = ea + 1; *line;) {
+        char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
+        if (strtoull(line, NULL, 10) < limit)
+            fwrite(line, 1, len, f);
+        line += len;
+    }
+    fputs(eb + 1, f);
+    ok = fclose(f) == 0;
+done:
+    free(ta);
+    free(tb);
+    return ok;
+}
+
+/* B's first snapshot equals A's snapshot at the same sample, file by file. */
+static int same_snapshot(const run_info *a, const run_info *b, unsigned long long s)
+{
+    char da[4096], db[4096], name[32];
+    snprintf(name, sizeof name, "snapshots/%llu", s);
+    if (!cli_path(da, sizeof da, a->dir, name) || !cli_path(db, sizeof db, b->dir, name))
+        return 0;
+    DIR *d = opendir(db);
+    if (!d)
+        return 0;
+    int ok = 1, files = 0;
+    struct dirent *e;
+    while (ok && (e = readdir(d)) != NULL) {
+        char pa[4096], pb[4096];
+        if (e->d_name[0] == '.')
+            continue;
+        files++;
+        ok = cli_path(pa, sizeof pa, da, e->d_name) && cli_path(pb, sizeof pb, db, e->d_name) && same_file(pa, pb);
+    }
+    closedir(d);
+    return ok && files > 0;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static unsigned long long gcd_ull(unsigned long long a, unsigned long long b)
+{
+    while (b) {
+        unsigned long long t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+static void json_copy(FILE *f, const run_info *r, const char *key, int last)
+{
+    size_t len;
+    const char *v = cli_json_get_raw(r->json, key, &len);
+    fprintf(f, "\"%s\": ", key);
+    if (v)
+        fwrite(v, 1, len, f);
+    else
+        fputs("null", f);
+    fputs(last ? "" : ", ", f);
+}
+
+static int write_run_json(const char *path, const run_info *a, const run_info *b, const unsigned long long *snaps,
+                          size_t n_snaps, unsigned long long stride, const char *abs_a, const char *abs_b)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "btsp merge: cannot write %s: %s\n", path, strerror(errno));
+        return 0;
+    }
+    static const char *const head[] = {"format", "btsp_version", "config", "config_abs", "config_copy",
+                                       "data",   "seed",         "data_seed", "samples", "order"};
+    fputs("{\n  ", f);
+    for (size_t k = 0; k < sizeof head / sizeof head[0]; k++)
+        json_copy(f, b, head[k], 0);
+    fputs("\n  ", f);
+    json_copy(f, a, "init_weights", 0); /* the start of the whole run is A's */
+    json_copy(f, b, "rng", 0);
+    json_copy(f, a, "resumed_from", 0);
+    fprintf(f, "\"first_sample\": %llu, ", a->first);
+    json_copy(f, b, "samples_done", 0);
+    json_copy(f, b, "complete", 0);
+    fputs("\n  \"merged_from\": [", f);
+    cli_json_escape(f, abs_a);
+    fputs(", ", f);
+    cli_json_escape(f, abs_b);
+    fputs("],\n  ", f);
+    json_copy(f, b, "history_interval", 0);
+    fputs("\"snapshots\": [", f);
+    for (size_t i = 0; i < n_snaps; i++)
+        fprintf(f, "%s%llu", i ? ", " : "", snaps[i]);
+    fputs("],\n  ", f);
+    json_copy(f, b, "dendrite_populations", 0);
+    json_copy(f, b, "plateau_population", 0);
+    fprintf(f, "\"plateau_stride\": %llu,\n  ", stride);
+    json_copy(f, b, "train_rows", 0);
+    json_copy(f, b, "val_rows", 0);
+    json_copy(f, b, "test_rows", 0);
+    fputs("\n  ", f);
+    json_copy(f, b, "val_accuracy", 0);
+    size_t len;
+    if (cli_json_get_raw(b->json, "val_window", &len)) {
+        json_copy(f, b, "val_window", 0);
+        json_copy(f, b, "val_step", 0);
+        json_copy(f, b, "val_window_samples", 0);
+        json_copy(f, b, "val_window_accuracy", 0);
+    }
+    json_copy(f, b, "test_accuracy", 0);
+    json_copy(f, b, "final_loss", 0);
+    double ta = 0.0, tb = 0.0;
+    cli_json_get_number(a->json, "train_seconds", &ta);
+    cli_json_get_number(b->json, "train_seconds", &tb);
+    /* A's time counts only up to B's first sample; A's records after it are dropped */
+    double frac = a->done > a->first ? (double)(b->first - a->first) / (double)(a->done - a->first) : 0.0;
+    double secs = ta * frac + tb;
+    cli_json_number(f, "train_seconds", secs, 0);
+    cli_json_number(f, "samples_per_second", secs > 0.0 ? (double)(b->done - a->first) / secs : 0.0, 1);
+    fputs("\n}\n", f);
+    return fclose(f) == 0;
+}
+
+int cli_cmd_merge(options *o)
+{
+    run_info a, b;
+    const char *out = o->out;
+    int rc = 1, built = 0;
+    char tmpdir[4096] = "", abs_a[PATH_MAX], abs_b[PATH_MAX], abs_out[PATH_MAX];
+    unsigned long long *snaps_a = NULL, *snaps_b = NULL, *snaps = NULL;
+    memset(&b, 0, sizeof b);
+    if (!o->weights || !o->run2 || !out) {
+        fprintf(stderr, "btsp merge: RUN_A RUN_B --out DIR are required\n");
+        return 2;
+    }
+    if (!read_run(&a, o->weights) || !read_run(&b, o->run2))
+        goto done;
+    if (!realpath(a.dir, abs_a) || !realpath(b.dir, abs_b)) {
+        fprintf(stderr, "btsp merge: cannot resolve the run directories: %s\n", strerror(errno));
+        goto done;
+    }
+    struct stat sb;
+    if (stat(out, &sb) == 0) {
+        fprintf(stderr, "btsp merge: %s exists: give a new directory for the merged run\n", out);
+        goto done;
+    }
+    /* the same run, continued */
+    static const char *const same[] = {"data",      "seed",     "data_seed",          "rng",
+                                       "order",     "history_interval", "dendrite_populations",
+                                       "plateau_population", "train_rows", "val_rows", "test_rows"};
+    for (size_t k = 0; k < sizeof same / sizeof same[0]; k++)
+        if (!same_raw(&a, &b, same[k])) {
+            fprintf(stderr, "btsp merge: \"%s\" differs between %s and %s: not one run\n", same[k], a.dir, b.dir);
+            goto done;
+        }
+    char ca[4096], cb[4096];
+    if (!cli_path(ca, sizeof ca, a.dir, "config.yaml") || !cli_path(cb, sizeof cb, b.dir, "config.yaml") ||
+        !same_file(ca, cb)) {
+        fprintf(stderr, "btsp merge: the config.yaml copies of %s and %s differ (or one is missing): not one run\n",
+                a.dir, b.dir);
+        goto done;
+    }
+    char resumed[4096];
+    if (!cli_json_get_string(b.json, "resumed_from", resumed, sizeof resumed)) {
+        fprintf(stderr, "btsp merge: %s was not resumed (run.json \"resumed_from\" is null): nothing to merge it "
+                        "after\n",
+                b.dir);
+        goto done;
+    }
+    if (b.first < a.first || b.first > a.done) {
+        fprintf(stderr, "btsp merge: %s starts at sample %llu, outside the samples %llu .. %llu that %s covers\n",
+                b.dir, b.first, a.first, a.done, a.dir);
+        goto done;
+    }
+    size_t na = 0, nb = 0;
+    snaps_a = cli_list_snapshots(a.dir, a.done, &na);
+    snaps_b = cli_list_snapshots(b.dir, b.done, &nb);
+    snaps = malloc((na + nb + 1) * sizeof *snaps);
+    if (!snaps) {
+        fprintf(stderr, "btsp: out of memory\n");
+        goto done;
+    }
+    if (!nb || snaps_b[0] != b.first || !same_snapshot(&a, &b, b.first)) {
+        fprintf(stderr, "btsp merge: %s/snapshots/%llu and %s/snapshots/%llu are not the same weights: %s did not "
+                        "resume from this run's checkpoint\n",
+                a.dir, b.first, b.dir, b.first, b.dir);
+        goto done;
+    }
+    /* plateau rasters: the samples both recorded */
+    unsigned long long sa = a.stride >= 1.0 ? (unsigned long long)a.stride : 1,
+                       sbr = b.stride >= 1.0 ? (unsigned long long)b.stride : 1;
+    unsigned long long stride = sa / gcd_ull(sa, sbr) * sbr;
+    if (sa != sbr)
+        fprintf(stderr, "btsp merge: the plateau rasters were recorded every %llu and every %llu samples: the merged "
+                        "one keeps every %llu\n",
+                sa, sbr, stride);
+
+    /* build under a temporary name beside DIR */
+    if (snprintf(tmpdir, sizeof tmpdir, "%s.merge-XXXXXX", out) >= (int)sizeof tmpdir || !mkdtemp(tmpdir)) {
+        fprintf(stderr, "btsp merge: cannot create a directory beside %s: %s\n", out, strerror(errno));
+        tmpdir[0] = '\0';
+        goto done;
+    }
+    built = 1;
+    size_t n = 0;
+    char src[4096], dst[4096], name[64];
+    int ok = 1;
+    for (size_t i = 0; ok && i < na && snaps_a[i] < b.first; i++) {
+        snprintf(name, sizeof name, "snapshots/%llu", snaps_a[i]);
+        ok = cli_path(src, sizeof src, a.dir, name) && cli_path(dst, sizeof dst, tmpdir, name) &&
+             copy_dir_files(src, dst, NULL);
+        snaps[n++] = snaps_a[i];
+    }
+    for (size_t i = 0; ok && i < nb; i++) {
+        snprintf(name, sizeof name, "snapshots/%llu", snaps_b[i]);
+        ok = cli_path(src, sizeof src, b.dir, name) && cli_path(dst, sizeof dst, tmpdir, name) &&
+             copy_dir_files(src, dst, NULL);
+        snaps[n++] = snaps_b[i];
+    }
+    /* B's top level: config, state, and (if it finished) the final weights */
+    ok = ok && copy_dir_files(b.dir, tmpdir, b.complete ? is_record : is_record_or_weights);
+    size_t keep = (size_t)(b.first - a.first);
+    ok = ok && merge_npy(&a, &b, tmpdir, "loss_history.npy", keep, 1, 1, 1) &&
+         merge_npy(&a, &b, tmpdir, "train_output.npy", keep, 1, 1, 1);
+    /* the plateau raster: plateaus_<LayerPop>.npy, one file (a run records one population) */
+    DIR *d = ok ? opendir(b.dir) : NULL;
+    struct dirent *e;
+    while (ok && d && (e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (strncmp(e->d_name, "plateaus_", 9) != 0 || len < 13 || strcmp(e->d_name + len - 4, ".npy") != 0)
+            continue;
+        size_t keep_p = (size_t)(b.first / sa - a.first / sa);
+        ok = merge_npy(&a, &b, tmpdir, e->d_name, keep_p, (size_t)sa, (size_t)sbr, (size_t)stride);
+    }
+    if (d)
+        closedir(d);
+    ok = ok && merge_csv(&a, &b, tmpdir, "dend_history.csv", b.first + 1) &&
+         merge_csv(&a, &b, tmpdir, "val_history.csv", b.first);
+    if (ok && cli_path(src, sizeof src, b.dir, "val_window.csv") && stat(src, &sb) == 0)
+        ok = cli_path(dst, sizeof dst, tmpdir, "val_window.csv") && copy_file(src, dst);
+    if (ok && cli_path(src, sizeof src, a.dir, "val_window.csv") && stat(src, &sb) == 0)
+        fprintf(stderr, "btsp merge: %s's windowed validation (val_window.csv) ends before the merged run does: "
+                        "left out\n",
+                a.dir);
+    ok = ok && cli_path(dst, sizeof dst, tmpdir, "run.json") &&
+         write_run_json(dst, &a, &b, snaps, n, stride, abs_a, abs_b);
+    if (!ok)
+        goto done;
+    if (rename(tmpdir, out) != 0) {
+        fprintf(stderr, "btsp merge: cannot rename %s to %s: %s\n", tmpdir, out, strerror(errno));
+        goto done;
+    }
+    built = 0;
+    if (!realpath(out, abs_out))
+        snprintf(abs_out, sizeof abs_out, "%s", out);
+    printf("btsp merge: %s = %s (samples %llu..%llu) + %s (%llu..%llu), %zu snapshots\n", out, a.dir, a.first,
+           b.first, b.dir, b.first, b.done, n);
+    printf("{");
+    cli_json_string(stdout, "command", "merge", 0);
+    cli_json_string(stdout, "out", abs_out, 0);
+    printf("\"first_sample\": %llu, \"samples_done\": %llu, \"complete\": %s, \"snapshots\": %zu}\n", a.first, b.done,
+           b.complete ? "true" : "false", n);
+    rc = 0;
+done:
+    if (built && tmpdir[0])
+        nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(snaps_a);
+    free(snaps_b);
+    free(snaps);
+    free(a.json);
+    free(b.json);
+    return rc;
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# End-to-end test of `btsp merge` on the embedded demo network (no data set needed): a run and
+# its --resume continuation merge into the directory an uninterrupted run writes (every file
+# but run.json byte for byte, and `btsp analyze` gives the same analysis), also when the two
+# parts recorded their plateau rasters with different strides and when the first part was
+# killed; every misuse is refused with a message, leaving the inputs and no output behind.
+#   tests/cli/test_cli_merge.sh path/to/btsp
+set -euo pipefail
+btsp=$1
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/btsp_merge_XXXXXX")
+pid=
+trap '[[ -n $pid ]] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$tmp"
+an_opts=(--angle-samples 20 --rsm-patterns 50 --landscape-points 3 --landscape-rows 50 --rf-images 20 --max-test 200)
+
+# 1. 600 samples at once (FULL) against 300 (A) continued to 600 (B), merged (M).
+"$btsp" demo --samples 600 --out FULL --history-interval 100 --quiet >/dev/null
+"$btsp" demo --samples 300 --out A --history-interval 100 --quiet >/dev/null
+"$btsp" demo --samples 600 --resume A --out B --history-interval 100 --quiet >/dev/null
+(cd A && find . -type f -exec md5sum {} + | sort) >a.sums
+m=$("$btsp" merge A B --out M | tail -n 1)
+grep -q '"command": "merge"' <<<"$m" && grep -q '"first_sample": 0, "samples_done": 600, "complete": true' <<<"$m" ||
+  fail "merge JSON line: $m"
+diff <(cd A && find . -type f -exec md5sum {} + | sort) a.sums >/dev/null || fail "merge changed its input A"
+diff -r -x run.json -x analysis FULL M >/dev/null || fail "merged directory differs from the uninterrupted run: $(diff -rq -x analysis FULL M)"
+grep -q '"first_sample": 0, ' M/run.json && grep -q '"resumed_from": null' M/run.json || fail "merged run.json"
+grep -q '"snapshots": \[0, 100, 200, 300, 400, 500, 600\]' M/run.json || fail "merged snapshots"
+grep -q '"merged_from": \[".*/A", ".*/B"\]' M/run.json || fail "merged_from"
+ls -d M.merge-* 2>/dev/null && fail "temporary directory left"
+"$btsp" analyze FULL --data demo "${an_opts[@]}" >/dev/null 2>&1 || fail "analyze FULL"
+"$btsp" analyze M --data demo "${an_opts[@]}" >/dev/null 2>&1 || fail "analyze M"
+diff -r FULL/analysis M/analysis >/dev/null || fail "analysis of the merged run differs: $(diff -rq FULL/analysis M/analysis)"
+
+# a merged run merges again: M (0..600) with its continuation to 900
+"$btsp" demo --samples 900 --out FULL9 --history-interval 100 --quiet >/dev/null
+"$btsp" demo --samples 900 --resume M --out C --history-interval 100 --quiet >/dev/null
+"$btsp" merge M C --out M9 >/dev/null
+diff -r -x run.json -x analysis FULL9 M9 >/dev/null || fail "second merge differs: $(diff -rq -x analysis FULL9 M9)"
+# from an earlier checkpoint than A's end: A2 (0..600) continued from A's snapshot at 300
+"$btsp" demo --samples 600 --out A6 --history-interval 100 --quiet >/dev/null
+"$btsp" merge A6 B --out M6 >/dev/null
+diff -r -x run.json -x analysis FULL M6 >/dev/null || fail "merge at an inner snapshot: $(diff -rq -x analysis FULL M6)"
+grep -q '"samples_done": 600' M6/run.json || fail "merge at an inner snapshot: samples_done"
+
+# 2. Plateau rasters of different strides (the stride grows with --samples; a budget of 30,000
+# values for H1.E's 100 units allows 300 records): 600 samples record every second sample,
+# 1,000 every fourth; the merge keeps every fourth, like FULL5.
+export BTSP_PLATEAU_BUDGET=30000
+"$btsp" demo --samples 1000 --out FULL5 --history-interval 100 --quiet >/dev/null
+"$btsp" demo --samples 600 --out A5 --history-interval 100 --quiet >/dev/null
+"$btsp" demo --samples 1000 --resume A5 --out B5 --history-interval 100 --quiet >/dev/null
+unset BTSP_PLATEAU_BUDGET
+grep -q '"plateau_stride": 2' A5/run.json && grep -q '"plateau_stride": 4' B5/run.json ||
+  fail "the strides are not 2 and 4: the test no longer covers differing strides"
+"$btsp" merge A5 B5 --out M5 >/dev/null 2>m5.log || { cat m5.log >&2; fail "merge of different strides"; }
+grep -q "keeps every 4" m5.log || fail "no note on the plateau strides: $(cat m5.log)"
+diff -r -x run.json -x analysis FULL5 M5 >/dev/null || fail "different strides: $(diff -rq -x analysis FULL5 M5)"
+grep -q '"plateau_stride": 4' M5/run.json || fail "merged plateau_stride"
+[[ $(stat -c %s FULL5/plateaus_H1E.npy) -lt $(stat -c %s FULL/plateaus_H1E.npy) ]] ||
+  fail "BTSP_PLATEAU_BUDGET did not shrink the raster"
+
+# 3. The first part killed after a checkpoint, continued from it: the merge completes it.
+BTSP_CHECKPOINT_SECONDS=0 "$btsp" demo --samples 2000000 --out K --history-interval 2000 --quiet >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+  [[ -s K/run.json ]] && grep -q '"samples_done": [1-9]' K/run.json && break
+  sleep 0.1
+done
+kill -9 "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+pid=
+grep -q '"complete": false' K/run.json || fail "killed run not marked incomplete"
+total=$(( $(sed -n 's/.*"samples_done": \([0-9]*\).*/\1/p' K/run.json) + 4000 ))
+"$btsp" demo --samples $total --resume K --out KC --history-interval 2000 --quiet >/dev/null
+"$btsp" merge K KC --out KM >/dev/null 2>km.log
+"$btsp" demo --samples $total --out KF --history-interval 2000 --quiet >/dev/null
+# the killed run's --samples (2,000,000) chose a coarser raster stride than the shorter run,
+# and a run that long records no per-sample outputs: the merge says it leaves them out
+grep -q "train_output.npy is in only one of the runs" km.log || fail "no note on train_output.npy: $(cat km.log)"
+diff -r -x run.json -x analysis -x 'plateaus_*' -x train_output.npy KF KM >/dev/null ||
+  fail "killed + continued: $(diff -rq -x analysis KF KM)"
+grep -q '"complete": true' KM/run.json || fail "killed + continued: not complete"
+
+# 4. Misuse: refused with a message, the output not created.
+refuse_hook() { ! ls -d X X.merge-* 2>/dev/null || fail "btsp $*: output left behind"; }
+refuse 1 "was not resumed" merge FULL A --out X
+refuse 1 "exists" merge A B --out M
+refuse 1 "no run.json" merge A nowhere --out X
+refuse 1 "no run.json" merge . B --out X
+"$btsp" demo --samples 300 --seed 3 --out S3 --history-interval 100 --quiet >/dev/null
+"$btsp" demo --samples 600 --seed 3 --resume S3 --out S3B --history-interval 100 --quiet >/dev/null
+refuse 1 '"seed" differs' merge A S3B --out X
+"$btsp" demo --samples 600 --resume A6/snapshots/../ --out B6 --history-interval 100 --quiet >/dev/null
+refuse 1 "starts at sample 600, outside" merge A B6 --out X
+cp -r A A_t && printf 'x' >>A_t/snapshots/300/H1E_InputE.npy
+refuse 1 "not the same weights" merge A_t B --out X
+refuse 2 "not an option of 'btsp merge'" merge A B --out X --samples 5
+refuse 2 "usage" merge A
+refuse 2 "are required" merge A B
+echo "cli merge: all checks passed"
