@@ -58,7 +58,7 @@ static void lap_integrals(double speed, double plateau_pos, double *ip, double *
         for (int j = 0; j < N_IN; j++)
             r[j] = (float)rate_at(j, pos);
         btsp_k_cs_traces(&cs, N_IN, r, DT, tp, td);
-        is = s == plateau_step ? cs.is_peak : is * decay;
+        is = s + 1 == plateau_step ? cs.is_peak : is * decay; /* IS at the end of the step: peak at the plateau */
         btsp_k_cs_integrals_acc(N_IN, is, tp, td, DT, ip, id);
     }
 }
@@ -126,10 +126,15 @@ int main(void)
         }
         printf("  %3d   %13.5f   %13.5f\n", lap, dist[0], dist[1]);
     }
-    double slowest = 1.0;
-    for (int j = 0; j < N_IN; j++)
+    double slowest = 1.0, fastest = 0.0;
+    for (int j = 0; j < N_IN; j++) {
         slowest = fmin(slowest, cs.eta_w * (ip[j] + id[j]));
-    printf("every lap closes at least %.1f%% of each synapse's remaining distance\n", 100.0 * slowest);
+        fastest = fmax(fastest, cs.eta_w * (ip[j] + id[j]));
+    }
+    /* below 1, a lap cannot overshoot W* (the model bounds weights below only) */
+    printf("every lap closes between %.1f%% and %.1f%% of each synapse's remaining distance\n", 100.0 * slowest,
+           100.0 * fastest);
+    ok &= fastest < 1.0;
 
     /* the fixed-point field and its ramp V = alpha sum_j W*_j r_j(x) along the track */
     int best = 0;

@@ -86,6 +86,8 @@ static double stirling_series(double x)
 
 static double log_gamma_pos(double x)
 {
+    if (x < 1e-8) /* Gamma(x) = 1/x - gamma_E + O(x); tgamma() overflows near 1e-308 */
+        return -log(x) - 0.57721566490153286061 * x;
     if (x < 20.0)
         return log(tgamma(x));
     return (x - 0.5) * log(x) - x + 0.91893853320467274178 /* log(2 pi) / 2 */ + stirling_series(x);
@@ -141,45 +143,62 @@ static double log_inv_beta(double a, double b)
     return a >= b ? log_gamma_ratio(a, b) - log_gamma_pos(b) : log_gamma_ratio(b, a) - log_gamma_pos(a);
 }
 
-/* Regularised incomplete beta I_x(a, b) given x and y = 1 - x separately (the caller computes
- * the smaller of the two without cancellation; the logs are taken of whichever is precise). */
-static double beta_inc(double a, double b, double x, double y)
+/* Regularised incomplete beta I_x(a, b) given x, y = 1 - x and their logarithms separately, so
+ * that the caller can pass each without cancellation or underflow (x may be 0 with lx finite). */
+static double beta_inc(double a, double b, double x, double y, double lx, double ly)
 {
-    if (x <= 0.0)
-        return 0.0;
-    if (y <= 0.0)
-        return 1.0;
-    const double lx = x > 0.5 ? log1p(-y) : log(x), ly = y > 0.5 ? log1p(-x) : log(y);
     const double front = exp(log_inv_beta(a, b) + a * lx + b * ly);
     if (x < (a + 1.0) / (a + b + 2.0))
         return front * beta_cf(a, b, x) / a;
     return 1.0 - front * beta_cf(b, a, y) / b;
 }
 
+/* Above this nu the continued fraction loses about nu * 1e-16 to cancellation (its argument
+ * nu / (nu + t^2) is within t^2 / nu of 1), and the normal distribution with the 1/nu
+ * corrections of Abramowitz & Stegun 26.7.8, z = t (1 - 1/(4 nu)) / sqrt(1 + t^2 / (2 nu)), whose
+ * error falls as 1/nu^2, is the more accurate of the two (tests/test_kernels_lap.c). */
+#define T_CDF_NORMAL_NU 2e8
+
 double btsp_k_student_t_cdf(double t, double nu)
 {
     if (!(nu > 0.0) || isnan(t))
         return NAN;
+    if (t == 0.0)
+        return 0.5;
     if (isinf(t))
         return t > 0.0 ? 1.0 : 0.0;
-    if (nu > 1e12) /* the normal distribution, within t^4 / (4 nu) relative */
-        return 0.5 * erfc(-t / sqrt(2.0));
-    const double t2 = t * t;
-    /* P(|T| > |t|) = I_{nu / (nu + t^2)}(nu / 2, 1 / 2) */
-    const double tail = beta_inc(0.5 * nu, 0.5, nu / (nu + t2), t2 / (nu + t2));
+    if (nu > T_CDF_NORMAL_NU) {
+        const double z = t * (1.0 - 0.25 / nu) / sqrt(1.0 + t / (2.0 * nu) * t);
+        return 0.5 * erfc(-z / sqrt(2.0));
+    }
+    /* P(|T| > |t|) = I_x(nu / 2, 1 / 2) with x = nu / (nu + t^2) = r / (1 + r), 1 - x = 1 / (1 + r),
+     * r = nu / t^2 formed without overflowing t^2 */
+    const double at = fabs(t), r = at > 1.0 ? nu / at / at : nu / (at * at);
+    /* log x = -log1p(1 / r) (no cancellation for large r), or log r - log1p(r) with log r taken
+     * from nu and t where r underflows */
+    const double lx = r > 1.0 ? -log1p(1.0 / r) : log(nu) - 2.0 * log(at) - log1p(r);
+    const double tail = beta_inc(0.5 * nu, 0.5, r / (1.0 + r), 1.0 / (1.0 + r), lx, -log1p(r));
     return t > 0.0 ? 1.0 - 0.5 * tail : 0.5 * tail;
 }
 
 static double student_t_pdf(double z, double nu)
 {
     const double lnorm = log_gamma_ratio(0.5 * nu, 0.5) - 0.5 * log(nu * 3.14159265358979323846);
-    return exp(lnorm - 0.5 * (nu + 1.0) * log1p(z * z / nu));
+    const double az = fabs(z);
+    /* log(1 + z^2 / nu), also where z^2 overflows */
+    const double l = az < 1e100 ? log1p(z * z / nu) : 2.0 * log(az) - log(nu) + log1p(nu / az / az);
+    return exp(lnorm - 0.5 * (nu + 1.0) * l);
 }
 
 double btsp_k_skew_t_pdf(const btsp_k_skew_t *d, double x)
 {
+    if (!(d->sigma > 0.0) || !(d->nu > 0.0))
+        return NAN;
     const double z = (x - d->mu) / d->sigma;
-    const double arg = d->skew * z * sqrt((d->nu + 1.0) / (d->nu + z * z));
+    /* z sqrt((nu + 1) / (nu + z^2)), written so that z^2 cannot overflow */
+    const double az = fabs(z);
+    const double ratio = az > 1.0 ? copysign(1.0, z) / sqrt(d->nu / az / az + 1.0) : z / sqrt(d->nu + z * z);
+    const double arg = d->skew * sqrt(d->nu + 1.0) * ratio;
     return 2.0 / d->sigma * student_t_pdf(z, d->nu) * btsp_k_student_t_cdf(arg, d->nu + 1.0);
 }
 

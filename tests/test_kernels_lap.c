@@ -144,6 +144,11 @@ static void test_cs_apply_and_fixed_point(void **state)
     assert_true(w[0] > w0[0] && w[1] < w0[1]); /* below W* = 8/11 up, above it down */
     assert_true(w[2] == 0.0f);                 /* 0.5 - 0.6 * (4 * 0.5 - 0.025) < 0: clipped */
     assert_true(w[3] == w0[3]);                /* no plateau reached it */
+    /* the model bounds weights below only: a lap with eta_w (I_p + I_d) > 1 overshoots W* and 1 */
+    const double big_p = 3.0, small_d = 0.1;
+    float over = 0.0f;
+    btsp_k_cs_apply(&p, 1, &big_p, &small_d, &over);
+    assert_true(over == (float)(0.6 * 3.0) && over > 1.0f);
     assert_true(fabs(btsp_k_cs_fixed_point(0.8, 0.3) - 0.8 / 1.1) < 1e-15);
     assert_true(isnan(btsp_k_cs_fixed_point(0.0, 0.0)));
 
@@ -202,6 +207,31 @@ static void test_student_t_cdf(void **state)
     assert_true(btsp_k_student_t_cdf(INFINITY, 2.0) == 1.0 && btsp_k_student_t_cdf(-INFINITY, 2.0) == 0.0);
     assert_true(isnan(btsp_k_student_t_cdf(1.0, 0.0)) && isnan(btsp_k_student_t_cdf(1.0, -1.0)));
     assert_true(isnan(btsp_k_student_t_cdf(NAN, 3.0)) && isnan(btsp_k_student_t_cdf(1.0, NAN)));
+    /* nu beyond the closed forms (where log Gamma switches to Stirling's series, and where the
+     * continued fraction hands over to the corrected normal): 40-digit values from mpmath
+     * (betainc(nu/2, 1/2, 0, nu/(nu+t^2), regularized=True)/2 for t < 0, 1 - that for t > 0) */
+    static const struct {
+        double nu, p[4]; /* at t = -30, -8, -2, 0.5 */
+    } big[] = {
+        {39.5, {4.2346082918536254e-29, 4.3223338796153764e-10, 2.6204775616532664e-2, 6.9007536372114701e-1}},
+        {40, {2.425453830295104e-29, 3.9525420550522694e-10, 2.6161171607524607e-2, 6.9009263238327598e-1}},
+        {100, {4.1901662793441461e-52, 1.1364324038640403e-12, 2.410608936556684e-2, 6.9091321708455671e-1}},
+        {1000, {7.6873437220217411e-142, 1.7133307411957372e-15, 2.288517324662582e-2, 6.9140745958306259e-1}},
+        {1e5, {3.6892684361111168e-197, 6.2869599381281868e-16, 2.2751481728753232e-2, 6.9146191117279098e-1}},
+        {1e6, {6.0100471168317189e-198, 6.2275317166012598e-16, 2.2750266925659604e-2, 6.9146240626381431e-1}},
+        {1e9, {4.9077098439837308e-198, 6.2209671422273817e-16, 2.2750132083156624e-2, 6.914624612190029e-1}},
+    };
+    const double big_t[4] = {-30.0, -8.0, -2.0, 0.5};
+    for (size_t k = 0; k < sizeof big / sizeof big[0]; k++) {
+        /* the documented accuracy: 1e-12 up to nu = 1e3, then about nu * 1e-16 (tolerance x3) */
+        const double tol = big[k].nu <= 1e3 ? 1e-12 : big[k].nu <= 1e6 ? 1e-10 : 1e-9;
+        for (int j = 0; j < 4; j++)
+            assert_true(rel_err(btsp_k_student_t_cdf(big_t[j], big[k].nu), big[k].p[j]) < tol);
+    }
+    /* |t| whose square overflows, tiny nu: the far tail, not 0 (P(T <= t) ~ c |t|^-nu) */
+    const double far = btsp_k_student_t_cdf(-1e200, 0.3);
+    assert_true(far > 0.0 && far < 1e-55);
+    assert_true(fabs(btsp_k_student_t_cdf(1.0, 1e-310) - 0.5) < 1e-12); /* nu -> 0: mass at +-inf */
     /* large nu approaches the normal distribution: Phi(1.96) = 0.9750021048517795 */
     assert_true(fabs(btsp_k_student_t_cdf(1.96, 1e6) - 0.9750021048517795) < 1e-6);
     assert_true(fabs(btsp_k_student_t_cdf(1.96, 1e13) - 0.9750021048517795) < 1e-12);
@@ -241,6 +271,14 @@ static void test_skew_t_pdf(void **state)
     assert_true(fabs(mass - 1.0) < 1e-6);
     assert_true(fabs(mean - want_mean) < 1e-5);
     assert_true(want_mean < dep.mu - 2.0); /* the negative skew moves mass to earlier times */
+    /* invalid shapes give NaN, not a negative or infinite "density"; far tails stay positive */
+    const btsp_k_skew_t neg = {5.0, 0.0, -1.0, 0.0}, zero = {5.0, 0.0, 0.0, 0.0}, nonu = {0.0, 0.0, 1.0, 0.0};
+    assert_true(isnan(btsp_k_skew_t_pdf(&neg, 0.3)) && isnan(btsp_k_skew_t_pdf(&zero, 0.3)) &&
+                isnan(btsp_k_skew_t_pdf(&nonu, 0.3)));
+    const btsp_k_skew_t heavy = {0.5, 0.0, 1.0, 2.0};
+    const double tail = btsp_k_skew_t_pdf(&heavy, 1e160);
+    /* 2 t_nu(z) T_{nu+1}(skew sqrt(nu + 1)) at z = 1e160: t_nu ~ c z^-(nu+1) */
+    assert_true(tail > 0.0 && tail < 1e-230);
     /* the skewness factor is between 0 and 2 times the symmetric density */
     const btsp_k_skew_t sym = {5.0, 1.75, 3.65, 0.0};
     assert_true(btsp_k_skew_t_pdf(&dep, -2.0) > btsp_k_skew_t_pdf(&sym, -2.0));
@@ -257,11 +295,18 @@ static void test_lr_defaults_and_kernels(void **state)
     assert_true(p.pot.nu == 3.5 && p.pot.mu == 0.685 && p.pot.sigma == 1.65 && p.pot.skew == -1.61);
     assert_true(p.dep.nu == 5.0 && p.dep.mu == 1.75 && p.dep.sigma == 3.65 && p.dep.skew == -5.35);
     assert_true(p.amp_pot == 2.365 && p.amp_dep == 2.57 && p.period == 187.0 / 25.0);
-    const double speeds[3] = {15.0, 20.0, 35.0};
-    const double amps[3][2] = {{3.05, 3.0}, {2.625, 2.8}, {2.0, 2.15}};
+    /* the other fitted rows, value by value: speed, F_P {nu, mu, sigma, skew}, F_D, P, D */
+    static const double rows[3][11] = {
+        {15.0, 5.0, 0.75, 1.97, -1.375, 3.0, 2.15, 3.15, -3.5, 3.05, 3.0},
+        {20.0, 5.0, 0.75, 1.825, -1.55, 5.0, 1.875, 3.45, -4.55, 2.625, 2.8},
+        {35.0, 2.0, 0.6, 1.42, -1.625, 3.0, 1.54, 3.85, -5.75, 2.0, 2.15},
+    };
     for (int k = 0; k < 3; k++) {
-        assert_int_equal(btsp_k_lr_default(&p, speeds[k], 300.0), 0);
-        assert_true(p.amp_pot == amps[k][0] && p.amp_dep == amps[k][1] && p.period == 300.0 / speeds[k]);
+        const double *r = rows[k];
+        assert_int_equal(btsp_k_lr_default(&p, r[0], 300.0), 0);
+        assert_true(p.pot.nu == r[1] && p.pot.mu == r[2] && p.pot.sigma == r[3] && p.pot.skew == r[4]);
+        assert_true(p.dep.nu == r[5] && p.dep.mu == r[6] && p.dep.sigma == r[7] && p.dep.skew == r[8]);
+        assert_true(p.amp_pot == r[9] && p.amp_dep == r[10] && p.period == 300.0 / r[0]);
     }
     /* no fitted parameters: refused, p untouched */
     btsp_k_lr_params q = p;
@@ -375,6 +420,23 @@ static void test_lr_ring_store(void **state)
         for (int j = 0; j < LDW; j++)
             if (!(active[i] && j < N && active[j]))
                 assert_true(W[i * LDW + j] == W0[i * LDW + j]);
+    /* amplitudes above 1/2 leave [0, 1]: the clip, written out */
+    float c4[4] = {0.9f, 0.2f, 0.6f, 0.9f};
+    const uint32_t pair[2] = {1, 0};
+    const float near_far[2] = {0.0f, 3.0f};
+    float c40[4];
+    memcpy(c40, c4, sizeof c4);
+    btsp_k_lr_ring_store(2, pair, near_far, 0.8, 0.9, c4, 2);
+    int clipped = 0;
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++) {
+            const size_t at = (size_t)pair[a] * 2 + pair[b];
+            const double c = cos((double)near_far[a] - (double)near_far[b]), w = c40[at];
+            const double v = w + 0.8 * (1.0 - w) * (1.0 + c) - 0.9 * w * (1.0 - c);
+            assert_true(c4[at] == (float)(v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v));
+            clipped += v < 0.0 || v > 1.0;
+        }
+    assert_true(clipped >= 2);
     /* same phase: 2 P (1 - w) up; opposite phases (pi apart): 2 D w down */
     float m[4] = {0.5f, 0.5f, 0.5f, 0.5f};
     const uint32_t two[2] = {0, 1};

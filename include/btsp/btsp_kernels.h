@@ -218,7 +218,10 @@ BTSP_API void btsp_k_cs_integrals_acc(size_t n, double is, const float *tp, cons
                                       double *id);
 
 /** @brief The end-of-lap update: w[j] += eta_w (ip[j] (1 - w[j]) - id[j] w[j]), then w[j] =
- *  max(w[j], 0) (the model bounds weights below only; W* < 1 bounds them above). @since 0.2 */
+ *  max(w[j], 0). The model bounds weights below only: while eta_w (ip + id) <= 1 a lap cannot
+ *  overshoot the fixed point W* < 1 (on the authors' track with the default parameters the
+ *  factor is at most 0.56, examples/cone_shouval.c), beyond that it can, also above 1.
+ *  @since 0.2 */
 BTSP_API void btsp_k_cs_apply(const btsp_k_cs_params *p, size_t n, const double *ip, const double *id, float *w);
 
 /** @brief The weight repeated identical laps converge to: ip / (ip + id); NAN when both are 0
@@ -238,14 +241,17 @@ typedef struct btsp_k_skew_t {
     double skew;  /**< Skewness parameter (0: the symmetric Student t). */
 } btsp_k_skew_t;
 
-/** @brief Student-t distribution function P(T <= t) with nu > 0 degrees of freedom, through the
- *  regularised incomplete beta function (continued fraction). Relative error against 40-digit
- *  arithmetic, |t| <= 38: below 1e-12 for nu <= 1e4, 2e-11 at 1e6, 1.5e-8 at 1e9 (the fraction
- *  converges slowly there); the normal distribution above nu = 1e12. NAN for nu <= 0 or t NaN.
- *  @since 0.2 */
+/** @brief Student-t distribution function P(T <= t) with nu > 0 degrees of freedom: the
+ *  regularised incomplete beta function (continued fraction) up to nu = 2e8, above that the
+ *  normal distribution with Abramowitz & Stegun's 1/nu correction. Largest relative error
+ *  against 40-digit arithmetic over |t| <= 60: 6e-15 for nu <= 10, 3.4e-13 up to nu = 1e4,
+ *  2e-12 at 1e5, 3.5e-11 at 1e6, 1.6e-10 at 1e7, 6.3e-9 near 2e8 (the worst: the fraction
+ *  loses about nu * 1e-16 to cancellation), 7.7e-11 at 1e9, below 1e-12 from 1e10. Tails stay
+ *  positive where t^2 overflows. NAN for nu <= 0 or t NaN. @since 0.2 */
 BTSP_API double btsp_k_student_t_cdf(double t, double nu);
 
-/** @brief The density of a skewed Student t (see ::btsp_k_skew_t) at x. @since 0.2 */
+/** @brief The density of a skewed Student t (see ::btsp_k_skew_t) at x; NAN when sigma <= 0 or
+ *  nu <= 0. @since 0.2 */
 BTSP_API double btsp_k_skew_t_pdf(const btsp_k_skew_t *d, double x);
 
 /** Parameters of the feed-forward (CA3 to CA1) BTSP rule of Li & Roxin 2023 (PLoS Comput. Biol.,
@@ -290,7 +296,8 @@ BTSP_API void btsp_k_lr_induction(const btsp_k_lr_params *p, size_t n, const dou
 BTSP_API void btsp_k_lr_ring_store(size_t n_active, const uint32_t *idx, const float *phase, double amp_pot,
                                    double amp_dep, float *W, size_t ldw);
 
-/** @brief Stationary mean and variance of a weight under btsp_k_lr_ring_store() over many
+/** @brief Stationary mean and variance of an off-diagonal weight (a cell onto itself always has
+ *  c = 1 and goes to 1) under btsp_k_lr_ring_store() over many
  *  random environments in which the pair's phase difference is uniform on the ring (E[c] = 0,
  *  E[c^2] = 1/2), when no update is clipped (amp_pot, amp_dep <= 1/2): mean = P / (P + D), and
  *  with E[(1 +- c)^2] = 3/2, E[(1 + c)(1 - c)] = 1/2,
