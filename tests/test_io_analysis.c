@@ -722,6 +722,55 @@ static void test_render_lines_png(void **state)
     free(rgb);
 }
 
+static size_t count_of(const char *text, const char *what)
+{
+    size_t n = 0;
+    for (const char *p = strstr(text, what); p; p = strstr(p + 1, what))
+        n++;
+    return n;
+}
+
+/* SVG line plots: the text is there and escaped, one polyline per run of finite points (NaN
+ * breaks a line), the fixed y range's ticks, numbered legend entries without names, errors. */
+static void test_lines_svg(void **state)
+{
+    char path[4096], err[512];
+    test_tmpdir_file(state, "plot.svg", path, sizeof path);
+    const float x[4] = {0, 100, 200, 300};
+    const float y[8] = {10, 20, NAN, 40, 50, 60, 70, 80};
+    const char *const names[2] = {"test <a&b>", "val \"x\""};
+    const btsp_an_plot_labels lb = {"Accuracy", "training samples", "accuracy (%)", names};
+    assert_int_equal(btsp_an_write_lines_svg(path, &lb, x, y, 2, 4, 0.0, 100.0, err, sizeof err), BTSP_OK);
+    char *text = test_read_text(path);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert_non_null(strstr(text, ">Accuracy</text>"));
+    assert_non_null(strstr(text, ">training samples</text>"));
+    assert_non_null(strstr(text, ">accuracy (%)</text>"));
+    assert_non_null(strstr(text, ">test &lt;a&amp;b&gt;</text>"));
+    assert_non_null(strstr(text, ">val &quot;x&quot;</text>"));
+    assert_null(strstr(text, "<a&b>"));
+    assert_int_equal(count_of(text, "<polyline"), 3); /* 10,20 | 40 | 50..80 */
+    assert_non_null(strstr(text, ">100</text>"));     /* a tick at the fixed y maximum */
+    assert_non_null(strstr(text, ">300</text>"));     /* and at the last x */
+    assert_non_null(strstr(text, "</svg>\n"));
+    free(text);
+    /* no labels: numbered legend, automatic range */
+    assert_int_equal(btsp_an_write_lines_svg(path, NULL, NULL, y, 2, 4, 0.0, 0.0, err, sizeof err), BTSP_OK);
+    text = test_read_text(path);
+    assert_non_null(text);
+    assert_non_null(strstr(text, ">1</text>"));
+    assert_non_null(strstr(text, ">2</text>"));
+    assert_int_equal(count_of(text, "<polyline"), 3);
+    free(text);
+    assert_int_equal(btsp_an_write_lines_svg(NULL, &lb, x, y, 2, 4, 0, 0, err, sizeof err), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_write_lines_svg(path, &lb, x, NULL, 2, 4, 0, 0, err, sizeof err), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_write_lines_svg(path, &lb, x, y, 0, 4, 0, 0, err, sizeof err), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_an_write_lines_svg("/nonexistent-dir/p.svg", &lb, x, y, 2, 4, 0, 0, err, sizeof err),
+                     BTSP_E_IO);
+    assert_non_null(strstr(err, "/nonexistent-dir/p.svg"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -744,6 +793,7 @@ int main(void)
         cmocka_unit_test(test_trajectory_pca_random),
         cmocka_unit_test(test_render_grid),
         cmocka_unit_test(test_render_lines_png),
+        cmocka_unit_test_setup_teardown(test_lines_svg, test_tmpdir_setup, test_tmpdir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -445,6 +445,26 @@ BTSP_IO_API btsp_status btsp_an_render_grid(const float *tiles, size_t n_tiles, 
 BTSP_IO_API btsp_status btsp_an_render_lines(const float *x, const float *y, size_t n_series, size_t n_points,
                                              double y_lo, double y_hi, uint8_t *rgb, size_t width, size_t height);
 
+/** Text of a line plot written by btsp_an_write_lines_svg(); every field may be NULL. */
+typedef struct btsp_an_plot_labels {
+    const char *title;        /**< Above the plot. */
+    const char *x_label;      /**< Below the x axis (e.g. "training samples"). */
+    const char *y_label;      /**< Beside the y axis, with its unit. */
+    const char *const *names; /**< n_series legend names (NULL, or a NULL entry: its number from 1). */
+} btsp_an_plot_labels;
+
+/** @brief Write line plots as an SVG file (text: title, axis labels, tick values, a legend with
+ *  the series' names), with the data and axis ranges of btsp_an_render_lines(): y is n_series x
+ *  n_points (series-major), x the n_points abscissae or NULL (indices), y range [y_lo, y_hi] or
+ *  automatic if that is not a finite range; non-finite points break a line. Needs no library (so
+ *  also in builds without libpng). The file is written under a temporary name and renamed into
+ *  place. Strings are XML-escaped.
+ *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG (NULL path or y, no series or points), ::BTSP_E_IO.
+ *  @since 0.2 */
+BTSP_IO_API btsp_status btsp_an_write_lines_svg(const char *path, const btsp_an_plot_labels *labels, const float *x,
+                                                const float *y, size_t n_series, size_t n_points, double y_lo,
+                                                double y_hi, char *err, size_t errlen);
+
 /** @brief 1 if this build can write PNG files (libbtsp_io was built with libpng), else 0.
  *  @since 0.1 */
 BTSP_IO_API int btsp_png_available(void);

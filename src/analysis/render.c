@@ -3,8 +3,12 @@
 #define _POSIX_C_SOURCE 200809L /* getpid */
 #include "btsp/btsp_analysis.h"
 
+#include "../io/io_util.h"
+
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -159,15 +163,13 @@ static void line(const canvas *cv, long x0, long y0, long x1, long y1, const uin
     }
 }
 
-btsp_status btsp_an_render_lines(const float *x, const float *y, size_t n_series, size_t n_points, double y_lo,
-                                 double y_hi, uint8_t *rgb, size_t width, size_t height)
+/* The axis ranges of a line plot: y [y_lo, y_hi] if that is a finite range, else the data's
+ * range widened by 5 % (a constant series by 5 % of its value); x the finite x values' range
+ * (x NULL: point indices). */
+static void plot_ranges(const float *x, const float *y, size_t n_series, size_t n_points, double *y_lo,
+                        double *y_hi, double *x_lo, double *x_hi)
 {
-    if (!y || !rgb || n_series == 0 || n_points == 0 || width < 32 || height < 32 || width > 100000 ||
-        height > 100000)
-        return BTSP_E_INVALID_ARG;
-    memset(rgb, 255, width * height * 3);
-    canvas cv = {rgb, (long)width, (long)height};
-    if (!(y_lo < y_hi) || !isfinite(y_lo) || !isfinite(y_hi)) {
+    if (!(*y_lo < *y_hi) || !isfinite(*y_lo) || !isfinite(*y_hi)) {
         double lo = INFINITY, hi = -INFINITY;
         for (size_t i = 0; i < n_series * n_points; i++)
             if (isfinite(y[i])) {
@@ -186,25 +188,38 @@ btsp_status btsp_an_render_lines(const float *x, const float *y, size_t n_series
             lo -= d;
             hi += d;
         }
-        y_lo = lo;
-        y_hi = hi;
+        *y_lo = lo;
+        *y_hi = hi;
     }
-    double x_lo = 0.0, x_hi = (double)(n_points - 1);
+    *x_lo = 0.0;
+    *x_hi = (double)(n_points - 1);
     if (x) {
-        x_lo = INFINITY;
-        x_hi = -INFINITY;
+        *x_lo = INFINITY;
+        *x_hi = -INFINITY;
         for (size_t i = 0; i < n_points; i++)
             if (isfinite(x[i])) {
-                x_lo = x[i] < x_lo ? x[i] : x_lo;
-                x_hi = x[i] > x_hi ? x[i] : x_hi;
+                *x_lo = x[i] < *x_lo ? x[i] : *x_lo;
+                *x_hi = x[i] > *x_hi ? x[i] : *x_hi;
             }
-        if (!(x_lo <= x_hi)) {
-            x_lo = 0.0;
-            x_hi = 1.0;
+        if (!(*x_lo <= *x_hi)) {
+            *x_lo = 0.0;
+            *x_hi = 1.0;
         }
     }
-    if (!(x_hi > x_lo))
-        x_hi = x_lo + 1.0;
+    if (!(*x_hi > *x_lo))
+        *x_hi = *x_lo + 1.0;
+}
+
+btsp_status btsp_an_render_lines(const float *x, const float *y, size_t n_series, size_t n_points, double y_lo,
+                                 double y_hi, uint8_t *rgb, size_t width, size_t height)
+{
+    if (!y || !rgb || n_series == 0 || n_points == 0 || width < 32 || height < 32 || width > 100000 ||
+        height > 100000)
+        return BTSP_E_INVALID_ARG;
+    memset(rgb, 255, width * height * 3);
+    canvas cv = {rgb, (long)width, (long)height};
+    double x_lo, x_hi;
+    plot_ranges(x, y, n_series, n_points, &y_lo, &y_hi, &x_lo, &x_hi);
     const long m = 8;
     /* Large images get numbers on the axes (the y range at the left, the x range below) and
      * numbered colour keys for the series (series i is CSV column i in the callers' files). */
@@ -321,4 +336,137 @@ btsp_status btsp_png_write(const char *path, const uint8_t *pixels, size_t width
     set_err(err, errlen, "%s: %s", path, "this build has no PNG support (libpng was not found)");
     return BTSP_E_UNSUPPORTED;
 #endif
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Line plots as SVG: the same data and ranges as btsp_an_render_lines(), with text */
+
+static void svg_text(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default:
+            if ((unsigned char)*s >= 0x20)
+                fputc(*s, f);
+        }
+    }
+}
+
+/* Tick spacing: 1, 2 or 5 times a power of ten, giving at most 7 intervals over `range`. */
+static double tick_step(double range)
+{
+    double p = pow(10.0, floor(log10(range / 5.0)));
+    if (!(p > 0.0) || !isfinite(p))
+        return range > 0.0 && isfinite(range) ? range : 1.0;
+    static const double mult[4] = {1.0, 2.0, 5.0, 10.0};
+    for (int k = 0; k < 4; k++)
+        if (range / (mult[k] * p) <= 7.0)
+            return mult[k] * p;
+    return 10.0 * p;
+}
+
+btsp_status btsp_an_write_lines_svg(const char *path, const btsp_an_plot_labels *labels, const float *x,
+                                    const float *y, size_t n_series, size_t n_points, double y_lo, double y_hi,
+                                    char *err, size_t errlen)
+{
+    if (!path || !y || n_series == 0 || n_points == 0) {
+        btsp__io_set_err(err, errlen, "btsp_an_write_lines_svg: NULL path or data, or no series or points");
+        return BTSP_E_INVALID_ARG;
+    }
+    double x_lo, x_hi;
+    plot_ranges(x, y, n_series, n_points, &y_lo, &y_hi, &x_lo, &x_hi);
+    const btsp_an_plot_labels none = {NULL, NULL, NULL, NULL};
+    const btsp_an_plot_labels *lb = labels ? labels : &none;
+    /* plot area [left, right] x [top, bottom] in a 900 x 460 canvas; legend to the right */
+    const double W = 900.0, H = 460.0, left = 80.0, right = 660.0, top = 44.0, bottom = 400.0;
+    char *tmp = btsp__io_tmp_name(path);
+    FILE *f = tmp ? fopen(tmp, "w") : NULL;
+    if (!f) {
+        btsp__io_set_err(err, errlen, "%s: cannot create: %s", path, tmp ? strerror(errno) : "out of memory");
+        free(tmp);
+        return BTSP_E_IO;
+    }
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+               "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
+               "font-family=\"sans-serif\" font-size=\"13\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+            W, H, W, H);
+    if (lb->title) {
+        fprintf(f, "<text x=\"%.1f\" y=\"26\" text-anchor=\"middle\" font-size=\"16\">", (left + right) / 2.0);
+        svg_text(f, lb->title);
+        fputs("</text>\n", f);
+    }
+    /* grid and ticks */
+    double sx = (right - left) / (x_hi - x_lo), sy = (bottom - top) / (y_hi - y_lo);
+    for (int axis = 0; axis < 2; axis++) {
+        double lo = axis ? y_lo : x_lo, hi = axis ? y_hi : x_hi, step = tick_step(hi - lo);
+        for (double v = ceil(lo / step - 1e-9) * step; v <= hi + 1e-9 * step; v += step) {
+            double t = fabs(v) < 1e-12 * step ? 0.0 : v; /* no "-0" */
+            if (axis) {
+                double py = bottom - (t - y_lo) * sy;
+                fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e0e0e0\"/>"
+                           "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.6g</text>\n",
+                        left, py, right, py, left - 6.0, py + 4.0, t);
+            } else {
+                double px = left + (t - x_lo) * sx;
+                fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e0e0e0\"/>"
+                           "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.6g</text>\n",
+                        px, top, px, bottom, px, bottom + 18.0, t);
+            }
+        }
+    }
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"black\"/>\n", left,
+            top, right - left, bottom - top);
+    if (lb->x_label) {
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", (left + right) / 2.0, bottom + 42.0);
+        svg_text(f, lb->x_label);
+        fputs("</text>\n", f);
+    }
+    if (lb->y_label) {
+        fprintf(f, "<text transform=\"translate(18,%.1f) rotate(-90)\" text-anchor=\"middle\">", (top + bottom) / 2.0);
+        svg_text(f, lb->y_label);
+        fputs("</text>\n", f);
+    }
+    /* series: one polyline per run of finite points, clipped to the plot area like the PNG */
+    for (size_t s = 0; s < n_series; s++) {
+        const uint8_t *c = palette[s % 8];
+        int open = 0;
+        for (size_t i = 0; i < n_points; i++) {
+            double xv = x ? (double)x[i] : (double)i, yv = y[s * n_points + i];
+            if (!isfinite(xv) || !isfinite(yv)) {
+                if (open)
+                    fputs("\"/>\n", f);
+                open = 0;
+                continue;
+            }
+            double px = left + (xv - x_lo) * sx, py = bottom - (yv - y_lo) * sy;
+            px = px < left ? left : px > right ? right : px;
+            py = py < top ? top : py > bottom ? bottom : py;
+            if (!open)
+                fprintf(f, "<polyline fill=\"none\" stroke=\"rgb(%d,%d,%d)\" stroke-width=\"2\" points=\"", c[0],
+                        c[1], c[2]);
+            fprintf(f, "%s%.2f,%.2f", open ? " " : "", px, py);
+            open = 1;
+        }
+        if (open)
+            fputs("\"/>\n", f);
+        /* legend entry: rows of 20 units, closer when many series would leave the canvas */
+        double row = (H - top - 12.0) / (double)n_series;
+        double ly = top + 8.0 + (row < 20.0 ? row : 20.0) * (double)s;
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"rgb(%d,%d,%d)\" stroke-width=\"3\"/>",
+                right + 16.0, ly, right + 36.0, ly, c[0], c[1], c[2]);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", right + 42.0, ly + 4.0);
+        if (lb->names && lb->names[s])
+            svg_text(f, lb->names[s]);
+        else
+            fprintf(f, "%zu", s + 1);
+        fputs("</text>\n", f);
+    }
+    fputs("</svg>\n", f);
+    btsp_status st = btsp__io_commit(f, tmp, path, !ferror(f), errno, 0, "btsp_an_write_lines_svg", err, errlen);
+    free(tmp);
+    return st;
 }

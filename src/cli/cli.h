@@ -3,6 +3,7 @@
 #define BTSP_CLI_H
 
 #include "btsp/btsp.h"
+#include "btsp/btsp_analysis.h"
 #include "btsp/btsp_io.h"
 #include "btsp/btsp_kernels.h"
 
@@ -137,9 +138,11 @@ const char *cli_json_get_raw(const char *text, const char *key, size_t *len);
 unsigned long long *cli_list_snapshots(const char *run, unsigned long long last, size_t *n);
 /* Write a CSV, a PNG of lines, etc. ignoring nothing: print the problem, return 0 on failure. */
 int cli_write_npy(const char *path, const float *data, size_t rows, size_t cols);
-/* Line plot as PNG when libpng is available (silently skipped otherwise); returns 0 on error. */
-int cli_plot_lines(const char *path, const float *x, const float *y, size_t n_series, size_t n_points, double y_lo,
-                   double y_hi);
+/* Line plot `path` (NAME.png) as NAME.svg with the labels (title, axis labels, series names;
+ * always) and as the PNG (when libpng is available): the number of files written, or -1 on an
+ * error (printed). */
+int cli_plot_lines(const char *path, const btsp_an_plot_labels *labels, const float *x, const float *y,
+                   size_t n_series, size_t n_points, double y_lo, double y_hi);
 /* Rule name of a network for tables: the rule of the first learned projection into the output
  * population ("-" if none). */
 const char *cli_net_rule_name(const btsp_net *net);

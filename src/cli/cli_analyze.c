@@ -33,6 +33,7 @@
  *   rf_metrics.csv, rf_spectrum.csv  structure and spatial power spectra of the receptive fields
  *   total_input.csv           excitatory and inhibitory input per projection (+ _<P>.npy)
  *   *.png                     receptive fields, heat maps and line plots (with libpng)
+ *   *.svg                     the line plots with titles, axis labels and named series
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -134,15 +135,15 @@ static int close_out(an_ctx *a, FILE *f, const char *name)
     return 1;
 }
 
-static int write_png_lines(an_ctx *a, const char *name, const float *x, const float *y, size_t n_series,
-                           size_t n_points, double lo, double hi)
+/* NAME.png (with libpng) and NAME.svg (always; with the text of `lb`) of series-major y. */
+static int write_png_lines(an_ctx *a, const char *name, const btsp_an_plot_labels *lb, const float *x, const float *y,
+                           size_t n_series, size_t n_points, double lo, double hi)
 {
     char path[4096];
-    if (!a->png)
-        return 1;
-    if (!out_path(a, path, sizeof path, name) || !cli_plot_lines(path, x, y, n_series, n_points, lo, hi))
+    int files;
+    if (!out_path(a, path, sizeof path, name) || (files = cli_plot_lines(path, lb, x, y, n_series, n_points, lo, hi)) < 0)
         return 0;
-    a->n_outputs++;
+    a->n_outputs += (size_t)files;
     return 1;
 }
 
@@ -430,17 +431,44 @@ static int snapshot_histories(an_ctx *a, const cli_csv_table *val)
         series[s] = hist[s * w];             /* test accuracy */
         series[n_snap + s] = hist[s * w + 2]; /* validation accuracy */
     }
-    int pok = write_png_lines(a, "accuracy_history.png", xs, series, 2, n_snap, 0.0, 100.0);
-    for (size_t i = 0; i < n_proj; i++)
+    static const char *const acc_names[2] = {"test", "validation"};
+    const btsp_an_plot_labels acc_lb = {"Accuracy at the weight snapshots", "training samples", "accuracy (%)",
+                                        acc_names};
+    int pok = write_png_lines(a, "accuracy_history.png", &acc_lb, xs, series, 2, n_snap, 0.0, 100.0);
+    /* legend names: the projections, and "W~B" for the forward / top-down pairs plus "all" */
+    const char **names = malloc((n_proj + n_pairs + 1) * sizeof *names);
+    size_t pair_chars = 4;
+    for (size_t k = 0; k < n_pairs; k++)
+        pair_chars += strlen(btsp_proj_name(pairs[k].w)) + strlen(btsp_proj_name(pairs[k].b)) + 2;
+    char *pair_text = malloc(pair_chars);
+    pok = pok && names && pair_text;
+    for (size_t i = 0; pok && i < n_proj; i++) {
+        names[i] = btsp_proj_name(btsp_net_proj_at(net, i));
         for (size_t s = 0; s < n_snap; s++)
             series[i * n_snap + s] = hist[s * w + 3 + i];
-    pok = pok && write_png_lines(a, "weight_norms.png", xs, series, n_proj, n_snap, 0.0, 0.0);
-    if (n_pairs) {
-        for (size_t k = 0; k <= n_pairs; k++)
+    }
+    const btsp_an_plot_labels norm_lb = {"Weight norms", "training samples", "Frobenius norm", names};
+    pok = pok && write_png_lines(a, "weight_norms.png", &norm_lb, xs, series, n_proj, n_snap, 0.0, 0.0);
+    if (pok && n_pairs) {
+        char *next = pair_text;
+        for (size_t k = 0; k <= n_pairs; k++) {
+            if (k < n_pairs) {
+                names[k] = next;
+                next += sprintf(next, "%s~%s", btsp_proj_name(pairs[k].w), btsp_proj_name(pairs[k].b)) + 1;
+            } else {
+                names[k] = "all";
+            }
             for (size_t s = 0; s < n_snap; s++)
                 series[k * n_snap + s] = hist[s * w + 3 + n_proj + k];
-        pok = pok && write_png_lines(a, "feedback_angles.png", xs, series, n_pairs + 1, n_snap, 0.0, 90.0);
+        }
+        const btsp_an_plot_labels fb_lb = {"Angle between forward weights W and top-down weights B^T",
+                                           "training samples", "angle (degrees)", names};
+        pok = write_png_lines(a, "feedback_angles.png", &fb_lb, xs, series, n_pairs + 1, n_snap, 0.0, 90.0);
     }
+    if (!names || !pair_text)
+        fprintf(stderr, "btsp: out of memory\n");
+    free(names);
+    free(pair_text);
     free(series);
     ok = pok;
 done:
@@ -874,8 +902,14 @@ static int update_angles(an_ctx *a, const char *run_json, unsigned long long dat
         summary_row(a, "update_angle", name, "last_snapshot", last);
         summary_row(a, "update_angle", name, "mean_over_snapshots", cnt ? sum / (double)cnt : NAN);
     }
+    const char **names = malloc(np * sizeof *names);
+    for (size_t j = 0; names && j < np; j++)
+        names[j] = btsp_proj_name(btsp_net_proj_at(net, pi[j]));
+    const btsp_an_plot_labels lb = {"Angle between each projection's update and the backprop update",
+                                    "training samples", "angle (degrees)", names};
     ok = close_out(a, f, "update_angles.csv") && series && xs &&
-         write_png_lines(a, "update_angles.png", xs, series, np, n_snap, 0.0, 120.0);
+         write_png_lines(a, "update_angles.png", &lb, xs, series, np, n_snap, 0.0, 120.0);
+    free(names);
     free(series);
     free(xs);
 done:
@@ -926,7 +960,7 @@ static size_t aligned_bins(const float *x, size_t n, unsigned long long first, f
 /* A per-sample series in bins of BIN samples: `csv` with columns samples (end of the bin) and
  * `column`, and the line plot `png` with y range [lo, hi] (lo = hi: automatic). */
 static int binned_series(an_ctx *a, const float *x, size_t n, const char *csv, const char *column, const char *png,
-                         double lo, double hi)
+                         const btsp_an_plot_labels *lb, double lo, double hi)
 {
     size_t nb = aligned_bins(x, n, a->first, NULL, NULL);
     float *b = malloc((nb ? nb : 1) * 2 * sizeof *b);
@@ -947,7 +981,7 @@ static int binned_series(an_ctx *a, const float *x, size_t n, const char *csv, c
         fputc('\n', f);
         b[nb + i] = (float)ends[i];
     }
-    int ok = close_out(a, f, csv) && write_png_lines(a, png, b + nb, b, 1, nb, lo, hi);
+    int ok = close_out(a, f, csv) && write_png_lines(a, png, lb, b + nb, b, 1, nb, lo, hi);
     free(b);
     free(ends);
     return ok;
@@ -961,8 +995,11 @@ static int binned_histories(an_ctx *a)
     size_t shape[2], nd;
     if (cli_path(path, sizeof path, a->run, "loss_history.npy") &&
         btsp_npy_read_f32(path, &loss, shape, &nd, err, sizeof err) == BTSP_OK) {
+        static const char *const loss_name[1] = {"training loss"};
+        const btsp_an_plot_labels lb = {"Training loss, mean over bins of 100 samples", "training samples",
+                                        "loss (mean squared error)", loss_name};
         int ok = binned_series(a, loss, complete_records(a, shape[0] * shape[1], 1), "loss_binned.csv", "train_loss",
-                               "loss.png", 0.0, 0.0);
+                               "loss.png", &lb, 0.0, 0.0);
         btsp_npy_free(loss);
         if (!ok)
             return 0;
@@ -997,8 +1034,10 @@ static int binned_histories(an_ctx *a)
             }
             fputc('\n', f);
         }
+        const btsp_an_plot_labels lb = {"Mean |forward dendritic state|, bins of 100 samples", "training samples",
+                                        "mean |dendritic state|", (const char *const *)(t.names + 1)};
         ok = close_out(a, f, "dend_history_binned.csv") &&
-             write_png_lines(a, "dend_history.png", b + nc * nb, b, nc, nb, 0.0, 0.0);
+             write_png_lines(a, "dend_history.png", &lb, b + nc * nb, b, nc, nb, 0.0, 0.0);
     }
     free(col);
     free(b);
@@ -1763,8 +1802,11 @@ static int train_accuracy(an_ctx *a, const char *run_json, unsigned long long da
     } else {
         for (size_t k = 0; k < n; k++)
             correct[k] = btsp_an_argmax(out + k * w, w) == lab[k] ? 100.0f : 0.0f;
-        ok = binned_series(a, correct, n, "train_accuracy_binned.csv", "train_accuracy", "train_accuracy.png", 0.0,
-                           100.0);
+        static const char *const tr_name[1] = {"training accuracy"};
+        const btsp_an_plot_labels lb = {"Accuracy on the training samples as they came, bins of 100 samples",
+                                        "training samples", "accuracy (%)", tr_name};
+        ok = binned_series(a, correct, n, "train_accuracy_binned.csv", "train_accuracy", "train_accuracy.png", &lb,
+                           0.0, 100.0);
     }
     free(lab);
     free(correct);
@@ -1940,7 +1982,7 @@ int cli_cmd_analyze(options *o)
         goto done;
     a.png = btsp_png_available();
     fprintf(stderr, "btsp analyze: %s (%s, %zu test rows)%s\n", a.run, dname, a.test.n,
-            a.png ? "" : "; built without libpng: CSV and .npy only, no PNG figures");
+            a.png ? "" : "; built without libpng: CSV, .npy and SVG line plots, no PNG figures");
     if (cli_path(path, sizeof path, a.run, "val_history.csv"))
         have_val = cli_csv_read(path, &val);
     if (!(a.sum = open_out(&a, "summary.csv")))

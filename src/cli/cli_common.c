@@ -438,18 +438,33 @@ int cli_write_npy(const char *path, const float *data, size_t rows, size_t cols)
     return 1;
 }
 
-int cli_plot_lines(const char *path, const float *x, const float *y, size_t n_series, size_t n_points, double y_lo,
-                   double y_hi)
+int cli_plot_lines(const char *path, const btsp_an_plot_labels *labels, const float *x, const float *y,
+                   size_t n_series, size_t n_points, double y_lo, double y_hi)
 {
-    if (!btsp_png_available() || n_points == 0 || n_series == 0)
-        return 1;
+    if (n_points == 0 || n_series == 0)
+        return 0;
+    char err[4400], svg[4096];
+    int files = 0;
+    size_t n = strlen(path);
+    if (n < 4 || strcmp(path + n - 4, ".png") != 0 || n >= sizeof svg) {
+        fprintf(stderr, "btsp: plot file '%s' must end in .png\n", path);
+        return -1;
+    }
+    memcpy(svg, path, n - 4);
+    memcpy(svg + n - 4, ".svg", 5);
+    if (btsp_an_write_lines_svg(svg, labels, x, y, n_series, n_points, y_lo, y_hi, err, sizeof err)) {
+        fprintf(stderr, "btsp: %s\n", err);
+        return -1;
+    }
+    files++;
+    if (!btsp_png_available())
+        return files;
     const size_t w = 640, h = 400;
     uint8_t *rgb = malloc(w * h * 3);
     if (!rgb) {
         fprintf(stderr, "btsp: out of memory\n");
-        return 0;
+        return -1;
     }
-    char err[4400];
     btsp_status st = btsp_an_render_lines(x, y, n_series, n_points, y_lo, y_hi, rgb, w, h);
     if (!st)
         st = btsp_png_write(path, rgb, w, h, 3, err, sizeof err);
@@ -458,9 +473,9 @@ int cli_plot_lines(const char *path, const float *x, const float *y, size_t n_se
     free(rgb);
     if (st) {
         fprintf(stderr, "btsp: %s\n", err);
-        return 0;
+        return -1;
     }
-    return 1;
+    return files + 1;
 }
 
 const char *cli_net_rule_name(const btsp_net *net)

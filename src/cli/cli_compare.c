@@ -161,7 +161,7 @@ static void side_add(side_acc *a, size_t c, float x, double y)
 
 /* Writes the means (if any point was set) and frees a; 0 if a file failed. */
 static int side_write(const options *o, const cfg_result *res, side_acc *a, const char *csv, const char *png,
-                      double y_hi)
+                      const char *title, const char *y_label, double y_hi)
 {
     char path[4096];
     int ok = a->ok;
@@ -185,8 +185,13 @@ static int side_write(const options *o, const cfg_result *res, side_acc *a, cons
             }
             fputc('\n', f);
         }
-        ok = fclose(f) == 0 &&
-             (!cli_path(path, sizeof path, o->out, png) || cli_plot_lines(path, grid, means, n_cfg, n_pts, 0.0, y_hi));
+        const char **names = malloc(n_cfg * sizeof *names);
+        for (size_t c = 0; names && c < n_cfg; c++)
+            names[c] = res[c].name;
+        const btsp_an_plot_labels lb = {title, "training samples", y_label, names};
+        ok = fclose(f) == 0 && (!cli_path(path, sizeof path, o->out, png) ||
+                                cli_plot_lines(path, &lb, grid, means, n_cfg, n_pts, 0.0, y_hi) >= 0);
+        free(names);
     }
     free(a->grid);
     free(a->sum);
@@ -230,7 +235,9 @@ static int write_histories(const options *o, const cfg_result *res, size_t n_cfg
     }
     if (fclose(lf) != 0)
         ok = 0;
-    ok = side_write(o, res, &acc, "val_history_mean.csv", "val_history.png", 100.0) && ok;
+    ok = side_write(o, res, &acc, "val_history_mean.csv", "val_history.png", "Validation accuracy, mean over seeds",
+                    "accuracy (%)", 100.0) &&
+         ok;
     if (!ok)
         fprintf(stderr, "btsp: writing the comparison histories in %s failed\n", o->out);
     return ok;
@@ -449,7 +456,8 @@ static int update_angle_means(const options *o, const cfg_result *res, size_t n_
             }
             cli_csv_free(&t);
         }
-    int ok = side_write(o, res, &acc, "update_angles_mean.csv", "update_angles_mean.png", 120.0);
+    int ok = side_write(o, res, &acc, "update_angles_mean.csv", "update_angles_mean.png",
+                        "Update angle vs backprop, mean over projections and seeds", "angle (degrees)", 120.0);
     if (!ok)
         fprintf(stderr, "btsp: writing %s/update_angles_mean.csv failed\n", o->out);
     return ok;

@@ -147,6 +147,12 @@ need "$a/total_input.csv" "$a/total_input_H1E.npy"
 grep -q '^H1.E,H1E_InputE,' "$a/total_input.csv" || fail "total_input.csv lacks H1E_InputE"
 awk -F, '$2 == "excitatory" && $3 < 0 { exit 1 } $2 == "inhibitory" && $3 > 0 { exit 1 }' "$a/total_input.csv" ||
   fail "total_input.csv signs"
+# line plots also as SVG, with their text (built with or without libpng)
+need "$a/accuracy_history.svg" "$a/weight_norms.svg" "$a/loss.svg" "$a/dend_history.svg" "$a/train_accuracy.svg"
+grep -q '>validation</text>' "$a/accuracy_history.svg" || fail "accuracy_history.svg: no named legend"
+grep -q '>H1E_InputE</text>' "$a/weight_norms.svg" || fail "weight_norms.svg: no projection names"
+grep -q '>H1.E</text>' "$a/dend_history.svg" || fail "dend_history.svg: no population names"
+grep -q '>training samples</text>' "$a/loss.svg" || fail "loss.svg: no axis label"
 if [[ $(json png "$an") == true ]]; then
   need "$a/receptive_fields.png" "$a/accuracy_history.png" "$a/class_activity_H1E.png" "$a/plateaus_H1E.png" \
     "$a/plateaus_sorted_H1E.png"
@@ -210,6 +216,7 @@ need "$tmp/cmp/summary.csv" "$tmp/cmp/val_history.csv" "$tmp/cmp/val_history_mea
   "$tmp/cmp/demo/seed0/run.json" "$tmp/cmp/demo/seed1/run.json"
 [[ $(lines "$tmp/cmp/val_history.csv") -eq 9 ]] || fail "compare val_history.csv: header + 2 x 4 rows"
 head -n 1 "$tmp/cmp/val_history_mean.csv" | grep -qx 'samples,demo,unsup' || fail "val_history_mean.csv header"
+grep -q '>demo</text>' "$tmp/cmp/val_history.svg" || fail "compare val_history.svg: no config names"
 # --jobs 3: the same table and the same run directories as one job (threads share only the data)
 cmpj=$("$btsp" compare --data demo --samples 300 --seeds 2 --quiet --history-interval 100 --out "$tmp/cmpj" --jobs 3 \
   @demo "$tmp/unsup.yaml")

@@ -137,3 +137,31 @@ void test_tmpdir_file(void **state, const char *name, char *out, size_t cap)
 {
     snprintf(out, cap, "%s/%s", test_tmpdir_path(state), name);
 }
+
+char *test_read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int c;
+    while ((c = fgetc(f)) != EOF) {
+        if (len + 2 > cap) {
+            cap = cap ? 2 * cap : 4096;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = nb;
+        }
+        buf[len++] = (char)c;
+    }
+    fclose(f);
+    if (!buf && !(buf = malloc(1)))
+        return NULL;
+    buf[len] = '\0';
+    return buf;
+}

@@ -39,6 +39,9 @@ void test_remove_tree(const char *path, int depth);
 const char *test_tmpdir_path(void **state);
 void test_tmpdir_file(void **state, const char *name, char *out, size_t cap);
 
+/* The whole file as a malloc'd NUL-terminated string, or NULL. */
+char *test_read_text(const char *path);
+
 /* Maximum absolute difference of two float arrays. */
 double test_max_abs_diff(const float *a, const float *b, size_t n);
 
