@@ -1,24 +1,30 @@
 /* `btsp merge RUN_A RUN_B --out DIR`: one run directory from a run and its continuation.
  *
- * RUN_B must have been resumed (btsp train|demo --resume) from a checkpoint of RUN_A: same
- * config text, data, seeds, sample order, random-number source, snapshot interval and recorded
- * populations, and RUN_B's first sample one of RUN_A's snapshots whose weights equal RUN_B's
- * first snapshot byte for byte. DIR then holds what one uninterrupted run would have written:
+ * RUN_B must have been resumed (btsp train|demo --resume) from a checkpoint of RUN_A (or of a
+ * run identical to it up to there): same config text, data, seeds, sample order, random-number
+ * source, snapshot interval and recorded populations, and RUN_A's snapshot at RUN_B's first
+ * sample equal to RUN_B's first snapshot byte for byte. DIR then holds what one uninterrupted run
+ * would have written:
  *
  *   per-sample records (loss_history.npy, train_output.npy, plateaus_<pop>.npy,
  *   dend_history.csv)    RUN_A's up to RUN_B's first sample, then RUN_B's
  *   val_history.csv      RUN_A's rows before RUN_B's first sample, then RUN_B's
- *   snapshots/           RUN_A's before RUN_B's first sample, then RUN_B's
+ *   snapshots/           those run.json lists: RUN_A's before RUN_B's first sample, then
+ *                        RUN_B's (without its first one when that is off the --history-interval
+ *                        grid: RUN_A stopped between snapshots, an uninterrupted run has none there)
  *   final weights, config.yaml, state.btsp(.json), val_window.csv   RUN_B's
  *   run.json             RUN_B's, with RUN_A's first sample, resumed_from and init_weights, the
- *                        snapshots of both, the training time of both, and "merged_from"
+ *                        snapshots of both, the training time of both (null if a part's is
+ *                        unknown), and "merged_from"
  *
- * so `btsp analyze DIR` gives the analysis of the whole run (tests/cli/test_cli_resume.sh
+ * so `btsp analyze DIR` gives the analysis of the whole run (tests/cli/test_cli_merge.sh
  * checks it equals that of a run that never stopped). If the two plateau rasters were recorded
  * with different strides (the stride is chosen from each run's --samples), the merged raster
- * keeps the samples both recorded at their least common multiple. Nothing is written until
- * every check passed; DIR is built under a temporary name and renamed at the end, so a failure
- * leaves no half-merged directory. Inputs are only read. */
+ * keeps the samples both recorded at their least common multiple, which can be coarser than an
+ * uninterrupted run's. Nothing is written until every check passed; DIR is built under a
+ * temporary name beside it (DIR.merge-XXXXXX, made readable like any run directory) and renamed
+ * at the end, so a failure leaves no half-merged directory (a merge killed by a signal leaves
+ * the temporary one, never DIR). The inputs are only read; DIR may not be inside either. */
 #define _XOPEN_SOURCE 700 /* nftw, realpath, mkdtemp */
 
 #include "cli.h"
@@ -27,9 +33,11 @@
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,6 +56,28 @@ static int same_raw(const run_info *a, const run_info *b, const char *key)
     if (!va && !vb)
         return 1;
     return va && vb && la == lb && memcmp(va, vb, la) == 0;
+}
+
+/* "data" and "order" name files: the same file under two spellings (relative, trailing slash) is
+ * the same run, and an --order file copied elsewhere is too if its contents hash alike
+ * (state.btsp.json's "order_fnv", which --resume itself checks). */
+static int same_file_value(const run_info *a, const run_info *b, const char *key)
+{
+    char va[4096], vb[4096], ra[PATH_MAX], rb[PATH_MAX];
+    if (strcmp(key, "data") == 0)
+        return cli_json_get_string(a->json, key, va, sizeof va) && cli_json_get_string(b->json, key, vb, sizeof vb) &&
+               realpath(va, ra) && realpath(vb, rb) && strcmp(ra, rb) == 0;
+    if (strcmp(key, "order") != 0)
+        return 0;
+    unsigned long long ha = 0, hb = 0;
+    char pa[4096], pb[4096];
+    char *sa = cli_path(pa, sizeof pa, a->dir, "state.btsp.json") ? cli_read_file(pa, NULL) : NULL;
+    char *sb = cli_path(pb, sizeof pb, b->dir, "state.btsp.json") ? cli_read_file(pb, NULL) : NULL;
+    int same = sa && sb && cli_json_get_u64(sa, "order_fnv", &ha) && cli_json_get_u64(sb, "order_fnv", &hb) &&
+               ha != 0 && ha == hb;
+    free(sa);
+    free(sb);
+    return same;
 }
 
 static int read_run(run_info *r, const char *dir)
@@ -70,6 +100,10 @@ static int read_run(run_info *r, const char *dir)
     }
     if (!cli_json_get_number(r->json, "plateau_stride", &r->stride))
         r->stride = 0.0;
+    if (!(r->stride >= 0.0 && r->stride <= (double)UINT32_MAX && r->stride == (double)(unsigned long long)r->stride)) {
+        fprintf(stderr, "btsp merge: %s/run.json has a bad plateau_stride\n", dir);
+        return 0;
+    }
     return 1;
 }
 
@@ -112,8 +146,9 @@ static int copy_dir_files(const char *src, const char *dst, int (*skip)(const ch
     while (ok && (e = readdir(d)) != NULL) {
         char ps[4096], pd[4096];
         struct stat sb;
-        if (e->d_name[0] == '.' || (skip && skip(e->d_name)))
-            continue;
+        size_t nl = strlen(e->d_name);
+        if (e->d_name[0] == '.' || (skip && skip(e->d_name)) || (nl > 4 && strcmp(e->d_name + nl - 4, ".tmp") == 0))
+            continue; /* also the leftovers of a run killed while it replaced a file */
         if (!cli_path(ps, sizeof ps, src, e->d_name) || stat(ps, &sb) != 0 || !S_ISREG(sb.st_mode))
             continue;
         ok = cli_path(pd, sizeof pd, dst, e->d_name) && copy_file(ps, pd);
@@ -196,9 +231,10 @@ done:
 }
 
 /* A CSV with a "samples" first column: the header (equal in both), A's rows with samples <
- * limit, then B's rows. */
+ * limit, then B's rows from b_from up to B's last checkpoint. per_sample: one row per sample is
+ * expected from each part (a record cut short is refused, not joined silently). */
 static int merge_csv(const run_info *a, const run_info *b, const char *out, const char *name,
-                     unsigned long long limit)
+                     unsigned long long limit, unsigned long long b_from, int per_sample)
 {
     char pa[4096], pb[4096], po[4096];
     if (!cli_path(pa, sizeof pa, a->dir, name) || !cli_path(pb, sizeof pb, b->dir, name) ||
@@ -225,15 +261,41 @@ static int merge_csv(const run_info *a, const run_info *b, const char *out, cons
         goto done;
     }
     fwrite(ta, 1, (size_t)(ea - ta) + 1, f);
+    unsigned long long rows_a = 0, rows_b = 0;
     for (char *line = ea + 1; *line;) {
         char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
-        if (strtoull(line, NULL, 10) < limit)
+        if (strtoull(line, NULL, 10) < limit) {
             fwrite(line, 1, len, f);
+            if (!end)
+                fputc('\n', f); /* A's last row without its newline: not joined to B's first */
+            rows_a++;
+        }
         line += len;
     }
-    fputs(eb + 1, f);
-    ok = fclose(f) == 0;
+    for (char *line = eb + 1; *line;) {
+        char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
+        unsigned long long s = strtoull(line, NULL, 10);
+        if (s >= b_from && s <= b->done) { /* B's seam row if dropped; rows after its last checkpoint */
+            fwrite(line, 1, len, f);
+            rows_b++;
+        }
+        line += len;
+    }
+    ok = !ferror(f);
+    if (ok && per_sample && (rows_a != limit - 1 - a->first || rows_b != b->done - b->first)) {
+        fprintf(stderr, "btsp merge: %s has %llu rows for samples %llu..%llu in %s and %llu for %llu..%llu in %s: "
+                        "a record is cut short\n",
+                name, rows_a, a->first + 1, limit - 1, a->dir, rows_b, b->first + 1, b->done, b->dir);
+        fclose(f);
+        ok = 0;
+        goto done;
+    }
+    if (fclose(f) != 0)
+        ok = 0;
+    if (!ok)
+        fprintf(stderr, "btsp merge: cannot write %s: %s\n", po, strerror(errno));
 done:
     free(ta);
     free(tb);
@@ -261,6 +323,32 @@ static int same_snapshot(const run_info *a, const run_info *b, unsigned long lon
     }
     closedir(d);
     return ok && files > 0;
+}
+
+/* Keep of v[0..*n) the sample counts that run.json's "snapshots" lists (a directory left by an
+ * earlier run in the same --out is not this run's snapshot). */
+static void keep_listed(const run_info *r, unsigned long long *v, size_t *n)
+{
+    size_t len = 0, m = 0;
+    const char *raw = cli_json_get_raw(r->json, "snapshots", &len);
+    if (!raw || !v)
+        return;
+    for (size_t i = 0; i < *n; i++) {
+        int listed = 0;
+        for (const char *p = raw + 1; p < raw + len && !listed;) {
+            char *end;
+            unsigned long long x = strtoull(p, &end, 10);
+            if (end == p) {
+                p++;
+                continue;
+            }
+            listed = x == v[i];
+            p = end;
+        }
+        if (listed)
+            v[m++] = v[i];
+    }
+    *n = m;
 }
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -341,20 +429,29 @@ static int write_run_json(const char *path, const run_info *a, const run_info *b
     json_copy(f, b, "test_accuracy", 0);
     json_copy(f, b, "final_loss", 0);
     double ta = 0.0, tb = 0.0;
-    cli_json_get_number(a->json, "train_seconds", &ta);
-    cli_json_get_number(b->json, "train_seconds", &tb);
+    /* a killed part has no training time ("train_seconds": null): then neither has the merge */
+    if (!cli_json_get_number(a->json, "train_seconds", &ta) && b->first > a->first)
+        ta = NAN;
+    if (!cli_json_get_number(b->json, "train_seconds", &tb) && b->done > b->first)
+        tb = NAN;
     /* A's time counts only up to B's first sample; A's records after it are dropped */
     double frac = a->done > a->first ? (double)(b->first - a->first) / (double)(a->done - a->first) : 0.0;
     double secs = ta * frac + tb;
     cli_json_number(f, "train_seconds", secs, 0);
-    cli_json_number(f, "samples_per_second", secs > 0.0 ? (double)(b->done - a->first) / secs : 0.0, 1);
+    cli_json_number(f, "samples_per_second", secs > 0.0 ? (double)(b->done - a->first) / secs : NAN, 1);
     fputs("\n}\n", f);
-    return fclose(f) == 0;
+    int ok = !ferror(f);
+    if (fclose(f) != 0)
+        ok = 0;
+    if (!ok)
+        fprintf(stderr, "btsp merge: cannot write %s: %s\n", path, strerror(errno));
+    return ok;
 }
 
 int cli_cmd_merge(options *o)
 {
     run_info a, b;
+    char out_buf[4096];
     const char *out = o->out;
     int rc = 1, built = 0;
     char tmpdir[4096] = "", abs_a[PATH_MAX], abs_b[PATH_MAX], abs_out[PATH_MAX];
@@ -364,11 +461,47 @@ int cli_cmd_merge(options *o)
         fprintf(stderr, "btsp merge: RUN_A RUN_B --out DIR are required\n");
         return 2;
     }
+    size_t ol = strlen(out);
+    while (ol > 1 && out[ol - 1] == '/')
+        ol--; /* "DIR/" names DIR */
+    if (ol == 0 || ol >= sizeof out_buf) {
+        fprintf(stderr, "btsp merge: bad --out '%s'\n", o->out);
+        return 2;
+    }
+    snprintf(out_buf, sizeof out_buf, "%.*s", (int)ol, out);
+    out = out_buf;
     if (!read_run(&a, o->weights) || !read_run(&b, o->run2))
         goto done;
     if (!realpath(a.dir, abs_a) || !realpath(b.dir, abs_b)) {
         fprintf(stderr, "btsp merge: cannot resolve the run directories: %s\n", strerror(errno));
         goto done;
+    }
+    if (strcmp(abs_a, abs_b) == 0) {
+        fprintf(stderr, "btsp merge: %s and %s are the same directory\n", a.dir, b.dir);
+        goto done;
+    }
+    {
+        /* the directory that will hold DIR must not be inside either input */
+        char parent[4096], abs_p[PATH_MAX];
+        snprintf(parent, sizeof parent, "%s", out);
+        char *slash = strrchr(parent, '/');
+        if (!slash)
+            snprintf(parent, sizeof parent, ".");
+        else if (slash == parent)
+            parent[1] = '\0';
+        else
+            *slash = '\0';
+        if (realpath(parent, abs_p)) {
+            const char *ins[2] = {abs_a, abs_b};
+            for (int k = 0; k < 2; k++) {
+                size_t n = strlen(ins[k]);
+                if (strncmp(abs_p, ins[k], n) == 0 && (abs_p[n] == '\0' || abs_p[n] == '/')) {
+                    fprintf(stderr, "btsp merge: --out %s is inside the input %s: give a directory outside both runs\n",
+                            out, ins[k]);
+                    goto done;
+                }
+            }
+        }
     }
     struct stat sb;
     if (stat(out, &sb) == 0) {
@@ -380,10 +513,17 @@ int cli_cmd_merge(options *o)
                                        "order",     "history_interval", "dendrite_populations",
                                        "plateau_population", "train_rows", "val_rows", "test_rows"};
     for (size_t k = 0; k < sizeof same / sizeof same[0]; k++)
-        if (!same_raw(&a, &b, same[k])) {
+        if (!same_raw(&a, &b, same[k]) && !same_file_value(&a, &b, same[k])) {
             fprintf(stderr, "btsp merge: \"%s\" differs between %s and %s: not one run\n", same[k], a.dir, b.dir);
             goto done;
         }
+    unsigned long long interval = 0;
+    if (!cli_json_get_u64(b.json, "history_interval", &interval) || interval == 0) {
+        fprintf(stderr, "btsp merge: the runs have no weight snapshots (--history-interval 0): merge needs them to "
+                        "check that %s continues %s and to join their histories\n",
+                b.dir, a.dir);
+        goto done;
+    }
     char ca[4096], cb[4096];
     if (!cli_path(ca, sizeof ca, a.dir, "config.yaml") || !cli_path(cb, sizeof cb, b.dir, "config.yaml") ||
         !same_file(ca, cb)) {
@@ -406,6 +546,8 @@ int cli_cmd_merge(options *o)
     size_t na = 0, nb = 0;
     snaps_a = cli_list_snapshots(a.dir, a.done, &na);
     snaps_b = cli_list_snapshots(b.dir, b.done, &nb);
+    keep_listed(&a, snaps_a, &na);
+    keep_listed(&b, snaps_b, &nb);
     snaps = malloc((na + nb + 1) * sizeof *snaps);
     if (!snaps) {
         fprintf(stderr, "btsp: out of memory\n");
@@ -426,13 +568,28 @@ int cli_cmd_merge(options *o)
                         "one keeps every %llu\n",
                 sa, sbr, stride);
 
-    /* build under a temporary name beside DIR */
+    /* build under a temporary name beside DIR (its parent directories created, as --out of a run) */
+    {
+        char parent[4096];
+        snprintf(parent, sizeof parent, "%s", out);
+        char *slash = strrchr(parent, '/');
+        if (slash && slash != parent) {
+            *slash = '\0';
+            if (stat(parent, &sb) != 0 && !cli_make_dir(parent))
+                goto done;
+        }
+    }
     if (snprintf(tmpdir, sizeof tmpdir, "%s.merge-XXXXXX", out) >= (int)sizeof tmpdir || !mkdtemp(tmpdir)) {
         fprintf(stderr, "btsp merge: cannot create a directory beside %s: %s\n", out, strerror(errno));
         tmpdir[0] = '\0';
         goto done;
     }
     built = 1;
+    {
+        mode_t um = umask(0);
+        umask(um);
+        chmod(tmpdir, 0777 & ~um); /* mkdtemp made it 0700; a run directory is not private */
+    }
     size_t n = 0;
     char src[4096], dst[4096], name[64];
     int ok = 1;
@@ -442,7 +599,12 @@ int cli_cmd_merge(options *o)
              copy_dir_files(src, dst, NULL);
         snaps[n++] = snaps_a[i];
     }
-    for (size_t i = 0; ok && i < nb; i++) {
+    /* B's first snapshot is one an uninterrupted run takes only on the --history-interval grid
+     * (or at its own start); B's snapshot at its last checkpoint stays (analyze's final weights) */
+    unsigned long long K = 0;
+    cli_json_get_u64(b.json, "history_interval", &K);
+    int drop_seam = K && b.first % K != 0 && b.first > a.first && b.first < b.done;
+    for (size_t i = drop_seam ? 1 : 0; ok && i < nb; i++) {
         snprintf(name, sizeof name, "snapshots/%llu", snaps_b[i]);
         ok = cli_path(src, sizeof src, b.dir, name) && cli_path(dst, sizeof dst, tmpdir, name) &&
              copy_dir_files(src, dst, NULL);
@@ -465,8 +627,8 @@ int cli_cmd_merge(options *o)
     }
     if (d)
         closedir(d);
-    ok = ok && merge_csv(&a, &b, tmpdir, "dend_history.csv", b.first + 1) &&
-         merge_csv(&a, &b, tmpdir, "val_history.csv", b.first);
+    ok = ok && merge_csv(&a, &b, tmpdir, "dend_history.csv", b.first + 1, 0, 1) &&
+         merge_csv(&a, &b, tmpdir, "val_history.csv", b.first, drop_seam ? b.first + 1 : 0, 0);
     if (ok && cli_path(src, sizeof src, b.dir, "val_window.csv") && stat(src, &sb) == 0)
         ok = cli_path(dst, sizeof dst, tmpdir, "val_window.csv") && copy_file(src, dst);
     if (ok && cli_path(src, sizeof src, a.dir, "val_window.csv") && stat(src, &sb) == 0)

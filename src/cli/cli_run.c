@@ -510,6 +510,9 @@ static double train_loop(run_ctx *c, cli_order *ord)
             }
             done += m;
             i += m;
+            /* the training time so far, for the run.json of a checkpoint (btsp merge adds it up) */
+            c->res->train_s = train_s;
+            c->res->samples_per_s = train_s > 0.0 ? (double)(done - c->first) / train_s : NAN;
             if (K && (done % K == 0 || done == s->samples) && !take_snapshot(c, done))
                 return -1.0;
             if (s->val_window && done == w && !window_point(c, done))

@@ -43,6 +43,33 @@ diff -r -x run.json -x analysis FULL9 M9 >/dev/null || fail "second merge differ
 diff -r -x run.json -x analysis FULL M6 >/dev/null || fail "merge at an inner snapshot: $(diff -rq -x analysis FULL M6)"
 grep -q '"samples_done": 600' M6/run.json || fail "merge at an inner snapshot: samples_done"
 
+# A first part that stopped between snapshots (250 with snapshots every 100): the uninterrupted
+# run has no snapshot or validation row at 250, so neither has the merge.
+"$btsp" demo --samples 250 --out A250 --history-interval 100 --quiet >/dev/null
+"$btsp" demo --samples 600 --resume A250 --out B250 --history-interval 100 --quiet >/dev/null
+"$btsp" merge A250 B250 --out M250 >/dev/null
+diff -r -x run.json -x analysis FULL M250 >/dev/null || fail "off-grid seam: $(diff -rq -x analysis FULL M250)"
+# snapshot directories left in B's --out by an earlier run there are not this run's
+"$btsp" demo --samples 600 --resume A --out BR --history-interval 50 --quiet >/dev/null
+"$btsp" demo --samples 600 --resume A --out BR --history-interval 100 --quiet >/dev/null
+[[ -d BR/snapshots/350 ]] || fail "the stale snapshot this test needs is not there"
+"$btsp" merge A BR --out MR >/dev/null
+diff -r -x run.json -x analysis FULL MR >/dev/null || fail "stale snapshots merged: $(diff -rq -x analysis FULL MR)"
+# a copy of the --order file at another path is the same order (its contents are hashed)
+npy_f32 o1.npy 5 3 1 4 2 0 7 9 8 6
+cp o1.npy o1copy.npy
+"$btsp" demo --samples 60 --order o1.npy --out OF --history-interval 10 --quiet >/dev/null
+"$btsp" demo --samples 30 --order o1.npy --out OA --history-interval 10 --quiet >/dev/null
+"$btsp" demo --samples 60 --order o1copy.npy --resume OA --out OB --history-interval 10 --quiet >/dev/null
+"$btsp" merge OA OB --out OM >/dev/null || fail "merge with a copied --order file"
+# (state.btsp.json names the file B read)
+diff -r -x run.json -x analysis -x state.btsp.json OF OM >/dev/null || fail "merge with --order: $(diff -rq -x analysis OF OM)"
+# the merged directory is as readable as a run directory; --out may end in a slash and its
+# parents are created
+[[ $(stat -c %a M) == $(stat -c %a FULL) ]] || fail "merged directory mode $(stat -c %a M) vs $(stat -c %a FULL)"
+"$btsp" merge A B --out new/parents/MS/ >/dev/null || fail "--out with a trailing slash and new parents"
+diff -r -x run.json -x analysis FULL new/parents/MS >/dev/null || fail "--out new/parents/MS/"
+
 # 2. Plateau rasters of different strides (the stride grows with --samples; a budget of 30,000
 # values for H1.E's 100 units allows 300 records): 600 samples record every second sample,
 # 1,000 every fourth; the merge keeps every fourth, like FULL5.
@@ -81,6 +108,9 @@ grep -q "train_output.npy is in only one of the runs" km.log || fail "no note on
 diff -r -x run.json -x analysis -x 'plateaus_*' -x train_output.npy KF KM >/dev/null ||
   fail "killed + continued: $(diff -rq -x analysis KF KM)"
 grep -q '"complete": true' KM/run.json || fail "killed + continued: not complete"
+# a checkpoint records the training time so far, so the merge can add both parts' times
+grep -q '"train_seconds": [0-9]' K/run.json || fail "killed run: no training time at its checkpoint"
+grep -q '"train_seconds": [0-9]' KM/run.json || fail "killed + continued: no training time"
 
 # 4. Misuse: refused with a message, the output not created.
 refuse_hook() { ! ls -d X X.merge-* 2>/dev/null || fail "btsp $*: output left behind"; }
@@ -95,6 +125,15 @@ refuse 1 '"seed" differs' merge A S3B --out X
 refuse 1 "starts at sample 600, outside" merge A B6 --out X
 cp -r A A_t && printf 'x' >>A_t/snapshots/300/H1E_InputE.npy
 refuse 1 "not the same weights" merge A_t B --out X
+refuse 1 "the same directory" merge B B/ --out X
+refuse 1 "inside the input" merge A B --out A/X
+cp -r B B_s && sed -i 's/"plateau_stride": 1/"plateau_stride": 1e30/' B_s/run.json
+refuse 1 "bad plateau_stride" merge A B_s --out X
+"$btsp" demo --samples 300 --out Z0 --history-interval 0 --quiet >/dev/null
+"$btsp" demo --samples 600 --resume Z0 --out Z1 --history-interval 0 --quiet >/dev/null
+refuse 1 "no weight snapshots" merge Z0 Z1 --out X
+head -n 200 B/dend_history.csv >B_s/dend_history.csv && sed -i 's/"plateau_stride": 1e30/"plateau_stride": 1/' B_s/run.json
+refuse 1 "a record is cut short" merge A B_s --out X
 refuse 2 "not an option of 'btsp merge'" merge A B --out X --samples 5
 refuse 2 "usage" merge A
 refuse 2 "are required" merge A B

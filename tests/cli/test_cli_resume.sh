@@ -117,14 +117,6 @@ rmdir demo
 refuse 1 "trained with --data-seed 1152921504606846976" demo --samples 300 --data-seed 1152921504606846977 \
   --resume DS/state.btsp
 # --order is checked by content: the same file (even rewritten) passes, another one or none is refused.
-# npy_f32 FILE V...: a 1-D float32 .npy of the integers V (0-9), the form --order reads
-npy_f32() {
-  local f=$1 bits=(00000000 0000803f 00000040 00004040 00008040 0000a040 0000c040 0000e040 00000041 00001041)
-  shift
-  local dict="{'descr': '<f4', 'fortran_order': False, 'shape': ($#,), }" data="" v
-  for v in "$@"; do data+="\\x${bits[v]:0:2}\\x${bits[v]:2:2}\\x${bits[v]:4:2}\\x${bits[v]:6:2}"; done
-  { printf '\x93NUMPY\x01\x00\x76\x00'; printf '%-117s\n' "$dict"; printf '%b' "$data"; } >"$f"  # 128-byte header
-}
 npy_f32 o1.npy 5 3 1 4 2 0 7 9 8 6
 npy_f32 o2.npy 6 8 9 7 0 2 4 1 3 5
 "$btsp" demo --samples 25 --order o1.npy --out O --history-interval 0 --quiet >/dev/null || fail "--order run"
