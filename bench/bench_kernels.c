@@ -122,5 +122,32 @@ int main(int argc, char **argv)
         free(pl);
         free(h);
     }
+    {
+        /* Li & Roxin induction (examples/li_roxin.c: 400 inputs, 187 cm at 25 cm/s, one plateau):
+         * with the skewed kernels evaluated in place, and applied from kernels computed once */
+        enum { N = 400 };
+        btsp_k_lr_params p;
+        if (btsp_k_lr_default(&p, 25.0, 187.0) != 0)
+            return 1;
+        double tin[N], fp[N], fd[N];
+        float w[N];
+        const double tp = 90.0 / 25.0;
+        for (int j = 0; j < N; j++) {
+            tin[j] = (j + 0.5) * 187.0 / N / 25.0;
+            w[j] = 0.2f;
+            btsp_k_lr_kernels(&p, tin[j] - tp, &fp[j], &fd[j]);
+        }
+        int m = reps / 100 > 0 ? reps / 100 : 1;
+        double t0 = now();
+        for (int k = 0; k < m; k++)
+            btsp_k_lr_induction(&p, N, tin, 1, &tp, w);
+        double dt = (now() - t0) / m;
+        printf("lr_induction 400 synapses    %10.2f\n", 1e6 * dt);
+        t0 = now();
+        for (int k = 0; k < 100 * reps; k++)
+            btsp_k_lr_apply(&p, N, fp, fd, w);
+        dt = (now() - t0) / (100.0 * reps);
+        printf("lr_apply 400 synapses        %10.2f\n", 1e6 * dt);
+    }
     return 0;
 }

@@ -33,7 +33,7 @@ __all__ = ["BtspError", "Net", "permutation", "library_path", "version", "pack_b
            "bernoulli_bits", "binary_store", "binary_input", "FLIP", "SET", "QParams", "WDParams", "q",
            "wd_default", "wd_rate", "wd_fixed_point", "CSParams", "cs_default", "cs_lap_integrals", "cs_apply",
            "cs_fixed_point", "SkewT", "LRParams", "student_t_cdf", "skew_t_pdf", "lr_default", "lr_kernels",
-           "lr_induction", "lr_ring_store", "lr_ring_moments"]
+           "lr_induction", "lr_apply", "lr_ring_store", "lr_ring_moments"]
 __version__ = "0.2.0"  # the C library's version this binding was written for (same major.minor)
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -669,6 +669,7 @@ _k_skew_t_pdf = _fn("btsp_k_skew_t_pdf", ctypes.c_double, ctypes.POINTER(SkewT),
 _k_lr_default = _fn("btsp_k_lr_default", ctypes.c_int, ctypes.POINTER(LRParams), ctypes.c_double, ctypes.c_double)
 _k_lr_kernels = _fn("btsp_k_lr_kernels", None, ctypes.POINTER(LRParams), ctypes.c_double, _dptr, _dptr)
 _k_lr_induction = _fn("btsp_k_lr_induction", None, ctypes.POINTER(LRParams), _sz, _dptr, _sz, _dptr, _fptr)
+_k_lr_apply = _fn("btsp_k_lr_apply", None, ctypes.POINTER(LRParams), _sz, _dptr, _dptr, _fptr)
 _k_lr_ring_store = _fn("btsp_k_lr_ring_store", None, _sz, _u32ptr, _fptr, ctypes.c_double, ctypes.c_double, _fptr,
                        _sz)
 _k_lr_ring_moments = _fn("btsp_k_lr_ring_moments", None, ctypes.c_double, ctypes.c_double, _dptr, _dptr)
@@ -712,6 +713,16 @@ def lr_induction(params, w, t_input, t_plateau):
     t_pl = _doubles(np.atleast_1d(t_plateau), (None,), "t_plateau")
     _k_lr_induction(ctypes.byref(params), w.shape[0], t_in.ctypes.data_as(_dptr), t_pl.shape[0],
                     t_pl.ctypes.data_as(_dptr), _ptr(w))
+    return w
+
+
+def lr_apply(params, w, f_pot, f_dep):
+    """The induction update from kernel values computed once (btsp_k_lr_apply): f_pot, f_dep per
+    synapse (lr_kernels summed over the lap's plateaus). Returns the new weights (float32)."""
+    w = _floats(w, (None,), "w").copy()
+    fp = _doubles(f_pot, (w.shape[0],), "f_pot")
+    fd = _doubles(f_dep, (w.shape[0],), "f_dep")
+    _k_lr_apply(ctypes.byref(params), w.shape[0], fp.ctypes.data_as(_dptr), fd.ctypes.data_as(_dptr), _ptr(w))
     return w
 
 

@@ -252,6 +252,13 @@ void btsp_k_lr_kernels(const btsp_k_lr_params *p, double tau, double *f_pot, dou
     *f_dep = lap_sum(&p->dep, tau, p->period);
 }
 
+static float lr_update(const btsp_k_lr_params *p, double fp, double fd, float w)
+{
+    const double wj = w;
+    const double v = wj + p->amp_pot * fp * (1.0 - wj) - p->amp_dep * fd * wj;
+    return (float)(v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v);
+}
+
 void btsp_k_lr_induction(const btsp_k_lr_params *p, size_t n, const double *t_input, size_t m,
                          const double *t_plateau, float *w)
 {
@@ -263,10 +270,14 @@ void btsp_k_lr_induction(const btsp_k_lr_params *p, size_t n, const double *t_in
             fp += a;
             fd += b;
         }
-        const double wj = w[j];
-        const double v = wj + p->amp_pot * fp * (1.0 - wj) - p->amp_dep * fd * wj;
-        w[j] = (float)(v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v);
+        w[j] = lr_update(p, fp, fd, w[j]);
     }
+}
+
+void btsp_k_lr_apply(const btsp_k_lr_params *p, size_t n, const double *f_pot, const double *f_dep, float *w)
+{
+    for (size_t j = 0; j < n; j++)
+        w[j] = lr_update(p, f_pot[j], f_dep[j], w[j]);
 }
 
 void btsp_k_lr_ring_store(size_t n_active, const uint32_t *idx, const float *phase, double amp_pot,

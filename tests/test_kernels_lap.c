@@ -375,6 +375,17 @@ static void test_lr_induction(void **state)
         assert_true(changed >= 4);
         assert_true(w[0] > 0.0f && w[4] < 1.0f); /* 0 potentiates, 1 depresses */
     }
+    /* the same update from kernels computed once (a population sharing the plateau) */
+    {
+        double fp[5], fd[5];
+        for (int j = 0; j < 5; j++)
+            btsp_k_lr_kernels(&p, t_in[j] - t_pl[0], &fp[j], &fd[j]);
+        float wa[5] = {0.0f, 0.2f, 0.5f, 0.9f, 1.0f}, wb[5];
+        memcpy(wb, wa, sizeof wa);
+        btsp_k_lr_induction(&p, 5, t_in, 1, t_pl, wa);
+        btsp_k_lr_apply(&p, 5, fp, fd, wb);
+        assert_memory_equal(wa, wb, sizeof wa);
+    }
     /* a large amplitude clips at 1, a large depression at 0 */
     p.amp_pot = 100.0;
     float w[2] = {0.3f, 0.3f};

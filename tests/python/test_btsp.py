@@ -396,6 +396,8 @@ class BindingTest(unittest.TestCase):
             want = np.clip(w0j + p.amp_pot * fp * (1 - w0j) - p.amp_dep * fd * w0j, 0, 1)
             self.assertEqual(w[j], np.float32(want))
         self.assertTrue(np.array_equal(w0, np.full(30, 0.2, np.float32)))  # input not changed
+        k = np.array([[sum(v) for v in zip(*(btsp.lr_kernels(p, t - tp) for tp in (3.6, 6.0)))] for t in t_in])
+        np.testing.assert_array_equal(btsp.lr_apply(p, w0, k[:, 0], k[:, 1]), w)
         self.assertTrue(w.max() > 0.5)
         W = np.random.default_rng(3).random((6, 6)).astype(np.float32)
         W0 = W.copy()
