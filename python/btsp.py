@@ -44,12 +44,16 @@ def library_path():
     env = os.environ.get("BTSP_LIBRARY")
     if env:
         return env
-    candidates = [os.path.join(_HERE, "libbtsp_python.so")]
-    for sub in ("release", "test", "dev", "clang", ""):
-        candidates.append(os.path.join(_HERE, "..", "build", sub, "src", "libbtsp_python.so"))
-    for c in candidates:
-        if os.path.exists(c):
-            return os.path.normpath(c)
+    installed = os.path.join(_HERE, "libbtsp_python.so")
+    if os.path.exists(installed):
+        return installed
+    # a source checkout: the most recently built of the build directories (an older one may lack
+    # functions this btsp.py calls)
+    builds = [os.path.join(_HERE, "..", "build", sub, "src", "libbtsp_python.so")
+              for sub in ("release", "test", "dev", "clang", "")]
+    builds = [b for b in builds if os.path.exists(b)]
+    if builds:
+        return os.path.normpath(max(builds, key=os.path.getmtime))
     found = ctypes.util.find_library("btsp_python")
     if found:
         return found
@@ -69,7 +73,12 @@ _u32ptr = ctypes.POINTER(ctypes.c_uint32)
 
 
 def _fn(name, restype, *argtypes):
-    f = getattr(_lib, name)
+    try:
+        f = getattr(_lib, name)
+    except AttributeError:
+        raise ImportError(f"{library_path()} has no {name}: it was built from older sources than this btsp.py; "
+                          "rebuild it (cmake --build build/release --target btsp_python) or point BTSP_LIBRARY "
+                          "at a current libbtsp_python.so") from None
     f.restype = restype
     f.argtypes = list(argtypes)
     return f

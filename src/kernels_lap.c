@@ -163,12 +163,12 @@ double btsp_k_student_t_cdf(double t, double nu)
 {
     if (!(nu > 0.0) || isnan(t))
         return NAN;
-    if (t == 0.0)
+    if (t == 0.0 || 0.5 * nu == 0.0) /* nu below 2 * DBL_TRUE_MIN: all mass at +-infinity */
         return 0.5;
     if (isinf(t))
         return t > 0.0 ? 1.0 : 0.0;
     if (nu > T_CDF_NORMAL_NU) {
-        const double z = t * (1.0 - 0.25 / nu) / sqrt(1.0 + t / (2.0 * nu) * t);
+        const double z = t * (1.0 - 0.25 / nu) / hypot(1.0, t / sqrt(2.0 * nu)); /* t^2 may overflow */
         return 0.5 * erfc(-z / sqrt(2.0));
     }
     /* P(|T| > |t|) = I_x(nu / 2, 1 / 2) with x = nu / (nu + t^2) = r / (1 + r), 1 - x = 1 / (1 + r),

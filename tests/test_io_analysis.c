@@ -737,12 +737,22 @@ static void test_lines_svg(void **state)
     char path[4096], err[512];
     test_tmpdir_file(state, "plot.svg", path, sizeof path);
     const float x[4] = {0, 100, 200, 300};
-    const float y[8] = {10, 20, NAN, 40, 50, 60, 70, 80};
+    const float y[8] = {10, 20, NAN, 40, 50, 60, 70, 100};
     const char *const names[2] = {"test <a&b>", "val \"x\""};
     const btsp_an_plot_labels lb = {"Accuracy", "training samples", "accuracy (%)", names};
+    strcpy(err, "stale");
     assert_int_equal(btsp_an_write_lines_svg(path, &lb, x, y, 2, 4, 0.0, 100.0, err, sizeof err), BTSP_OK);
+    assert_string_equal(err, ""); /* cleared on success, as btsp_png_write() */
     char *text = test_read_text(path);
     assert_non_null(text);
+    /* the plot area is x 80..660, y 44 (top, y = 100) .. 400 (bottom, y = 0): first and last points */
+    assert_non_null(strstr(text, "points=\"80.00,364.40 "));
+    assert_non_null(strstr(text, " 660.00,44.00\"/>"));
+    assert_int_equal(count_of(text, "text-anchor=\"end\""), 6); /* y ticks 0, 20, ..., 100 */
+    assert_int_equal(count_of(text, "text-anchor=\"middle\""), 7 + 3); /* x ticks 0, 50, ..., 300; 3 labels */
+    assert_non_null(strstr(text, "<circle cx=\"660.00\" cy=\"257.60\"")); /* the point between a NaN and the end */
+    assert_non_null(strstr(text, "stroke=\"rgb(31,119,180)\""));
+    assert_non_null(strstr(text, "stroke=\"rgb(255,127,14)\""));
     assert_non_null(strstr(text, "<svg xmlns=\"http://www.w3.org/2000/svg\""));
     assert_non_null(strstr(text, ">Accuracy</text>"));
     assert_non_null(strstr(text, ">training samples</text>"));
@@ -750,7 +760,7 @@ static void test_lines_svg(void **state)
     assert_non_null(strstr(text, ">test &lt;a&amp;b&gt;</text>"));
     assert_non_null(strstr(text, ">val &quot;x&quot;</text>"));
     assert_null(strstr(text, "<a&b>"));
-    assert_int_equal(count_of(text, "<polyline"), 3); /* 10,20 | 40 | 50..80 */
+    assert_int_equal(count_of(text, "<polyline"), 2); /* 10,20 | (40: a dot) | 50..100 */
     assert_non_null(strstr(text, ">100</text>"));     /* a tick at the fixed y maximum */
     assert_non_null(strstr(text, ">300</text>"));     /* and at the last x */
     assert_non_null(strstr(text, "</svg>\n"));
@@ -761,8 +771,32 @@ static void test_lines_svg(void **state)
     assert_non_null(text);
     assert_non_null(strstr(text, ">1</text>"));
     assert_non_null(strstr(text, ">2</text>"));
-    assert_int_equal(count_of(text, "<polyline"), 3);
+    assert_int_equal(count_of(text, "<polyline"), 2);
+    assert_int_equal(count_of(text, "<circle"), 1);
     free(text);
+    /* a NULL name keeps its number; bytes that are not UTF-8 become '?' (the file stays XML) */
+    const char *const partial[2] = {"caf\xc3\xa9 \xff", NULL};
+    const btsp_an_plot_labels lp = {NULL, NULL, NULL, partial};
+    assert_int_equal(btsp_an_write_lines_svg(path, &lp, x, y, 2, 4, 0.0, 0.0, err, sizeof err), BTSP_OK);
+    text = test_read_text(path);
+    assert_non_null(text);
+    assert_non_null(strstr(text, ">caf\xc3\xa9 ?</text>"));
+    assert_non_null(strstr(text, ">2</text>"));
+    free(text);
+    /* degenerate ranges finish with finite coordinates: x all equal beyond 2^53, a y range whose
+     * width overflows, one a few ulps wide, one of subnormal width */
+    const float xs_equal[4] = {1e17f, 1e17f, 1e17f, 1e17f};
+    const double los[4] = {0.0, -1e308, 1e300, 0.0}, his[4] = {0.0, 1e308, 1.0000000000000002e300, 1e-320};
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(btsp_an_write_lines_svg(path, &lb, k ? x : xs_equal, y, 2, 4, los[k], his[k], err, sizeof err),
+                         BTSP_OK);
+        text = test_read_text(path);
+        assert_non_null(text);
+        assert_null(strstr(text, "nan"));
+        assert_null(strstr(text, "inf"));
+        assert_true(count_of(text, "<line") <= 2 * 9 + 2 && strlen(text) < 20000);
+        free(text);
+    }
     assert_int_equal(btsp_an_write_lines_svg(NULL, &lb, x, y, 2, 4, 0, 0, err, sizeof err), BTSP_E_INVALID_ARG);
     assert_int_equal(btsp_an_write_lines_svg(path, &lb, x, NULL, 2, 4, 0, 0, err, sizeof err), BTSP_E_INVALID_ARG);
     assert_int_equal(btsp_an_write_lines_svg(path, &lb, x, y, 0, 4, 0, 0, err, sizeof err), BTSP_E_INVALID_ARG);

@@ -232,6 +232,9 @@ static void test_student_t_cdf(void **state)
     const double far = btsp_k_student_t_cdf(-1e200, 0.3);
     assert_true(far > 0.0 && far < 1e-55);
     assert_true(fabs(btsp_k_student_t_cdf(1.0, 1e-310) - 0.5) < 1e-12); /* nu -> 0: mass at +-inf */
+    assert_true(btsp_k_student_t_cdf(1.0, 5e-324) == 0.5);
+    /* the normal branch (nu > 2e8) in tails where t^2 overflows */
+    assert_true(btsp_k_student_t_cdf(-1e200, 1e9) == 0.0 && btsp_k_student_t_cdf(1e200, 1e9) == 1.0);
     /* large nu approaches the normal distribution: Phi(1.96) = 0.9750021048517795 */
     assert_true(fabs(btsp_k_student_t_cdf(1.96, 1e6) - 0.9750021048517795) < 1e-6);
     assert_true(fabs(btsp_k_student_t_cdf(1.96, 1e13) - 0.9750021048517795) < 1e-12);

@@ -17,8 +17,8 @@ evenly along it, and one 300 ms plateau when the animal reaches 90 cm:
 Their weights live on different scales, so the table compares shapes of the weight change dW
 along the track: where it peaks relative to the plateau, its width at half maximum, and how far
 it reaches backwards against forwards (the position where dW first falls below half its maximum
-on each side). All three potentiate inputs that were active a second or more before the plateau
-(the backward reach is 23 cm or more, about a second at 25 cm/s), but they place the peak
+on each side). All three potentiate inputs that were active 0.9 s or more before the plateau
+(the backward reach is 23 cm or more at 25 cm/s), but they place the peak
 differently: Milstein's 9 cm before the plateau, Li & Roxin's 3 cm before, Cone & Shouval's 5 cm
 after it (their fast potentiation trace, 0.2 s, meets an instructive signal that starts at the
 plateau). The script ends with a check that every field is local and peaked within 40 cm of the

@@ -454,11 +454,20 @@ typedef struct btsp_an_plot_labels {
 } btsp_an_plot_labels;
 
 /** @brief Write line plots as an SVG file (text: title, axis labels, tick values, a legend with
- *  the series' names), with the data and axis ranges of btsp_an_render_lines(): y is n_series x
- *  n_points (series-major), x the n_points abscissae or NULL (indices), y range [y_lo, y_hi] or
- *  automatic if that is not a finite range; non-finite points break a line. Needs no library (so
- *  also in builds without libpng). The file is written under a temporary name and renamed into
- *  place. Strings are XML-escaped.
+ *  the series' names), with the data, colours and axis ranges of btsp_an_render_lines(). The
+ *  canvas is 900 x 460 units, wider when legend names are long (names are not truncated); a
+ *  point between two non-finite ones is drawn as a dot. Needs no library (so also in builds
+ *  without libpng). The file is written under a temporary name and renamed into place. Text is
+ *  XML-escaped, control characters are dropped and bytes that are not UTF-8 become '?'.
+ *  @param path output file.
+ *  @param labels title, axis labels and series names, or NULL (no text, numbered legend).
+ *  @param x n_points abscissae, or NULL (point indices 0 .. n_points - 1).
+ *  @param y n_series x n_points values, series-major; NaN or infinite values break a line.
+ *  @param n_series series (>= 1). @param n_points points per series (>= 1).
+ *  @param y_lo @param y_hi y range; automatic (the data's range plus 5 %) when it is not a
+ *  finite range. Degenerate ranges (zero, overflowing or subnormal width, or a few ulps) are
+ *  widened so that every coordinate is finite.
+ *  @param[out] err message buffer, may be NULL; "" on success. @param errlen size of `err`.
  *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG (NULL path or y, no series or points), ::BTSP_E_IO.
  *  @since 0.2 */
 BTSP_IO_API btsp_status btsp_an_write_lines_svg(const char *path, const btsp_an_plot_labels *labels, const float *x,

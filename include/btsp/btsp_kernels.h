@@ -243,11 +243,12 @@ typedef struct btsp_k_skew_t {
 
 /** @brief Student-t distribution function P(T <= t) with nu > 0 degrees of freedom: the
  *  regularised incomplete beta function (continued fraction) up to nu = 2e8, above that the
- *  normal distribution with Abramowitz & Stegun's 1/nu correction. Largest relative error
- *  against 40-digit arithmetic over |t| <= 60: 6e-15 for nu <= 10, 3.4e-13 up to nu = 1e4,
- *  2e-12 at 1e5, 3.5e-11 at 1e6, 1.6e-10 at 1e7, 6.3e-9 near 2e8 (the worst: the fraction
- *  loses about nu * 1e-16 to cancellation), 7.7e-11 at 1e9, below 1e-12 from 1e10. Tails stay
- *  positive where t^2 overflows. NAN for nu <= 0 or t NaN. @since 0.2 */
+ *  normal distribution with Abramowitz & Stegun's 1/nu correction. Relative error: about
+ *  1e-16 * max(nu, 50) for the fraction (it loses that much to cancellation), falling as 1/nu^2
+ *  above the switch; measured against 40-digit arithmetic (|t| <= 60, dense in the tails): 6e-15
+ *  for nu <= 10, 7e-13 at nu = 1e4, 6e-11 at 1e6, 7.5e-10 at 1e7, 6.3e-9 near 2e8 (the worst),
+ *  8e-11 at 1e9, about 1e-12 from 1e10. Tails stay positive where t^2 overflows; nu so small that
+ *  nu / 2 underflows gives 0.5. NAN for nu <= 0 or t NaN. @since 0.2 */
 BTSP_API double btsp_k_student_t_cdf(double t, double nu);
 
 /** @brief The density of a skewed Student t (see ::btsp_k_skew_t) at x; NAN when sigma <= 0 or
@@ -291,8 +292,8 @@ BTSP_API void btsp_k_lr_induction(const btsp_k_lr_params *p, size_t n, const dou
  *  f_pot[j], f_dep[j] the kernels of input j summed over the lap's plateaus
  *  (btsp_k_lr_kernels()). The kernels depend only on the input and plateau times, so cells that
  *  share them (a population with a plateau at the same place, or laps that repeat) compute them
- *  once: for 400 synapses the induction with its kernels takes 4.6-6.4 ms, this update 0.5-0.7 us
- *  (bench/bench_kernels). btsp_k_lr_induction() is this with the kernels computed in place.
+ *  once: the kernels cost thousands of times more than this update (bench/README.md, "Li &
+ *  Roxin inductions"). btsp_k_lr_induction() is this with the kernels computed in place.
  *  @since 0.2 */
 BTSP_API void btsp_k_lr_apply(const btsp_k_lr_params *p, size_t n, const double *f_pot, const double *f_dep, float *w);
 
@@ -312,7 +313,7 @@ BTSP_API void btsp_k_lr_ring_store(size_t n_active, const uint32_t *idx, const f
  *  E[c^2] = 1/2), when no update is clipped (amp_pot, amp_dep <= 1/2): mean = P / (P + D), and
  *  with E[(1 +- c)^2] = 3/2, E[(1 + c)(1 - c)] = 1/2,
  *  E[w^2] = (3/2 P^3 - 1/2 P^2 D - 2 P^2) / ((P + D)(3/2 P^2 + 3/2 D^2 + P D - 2 P - 2 D)),
- *  var = E[w^2] - mean^2 (P = amp_pot, D = amp_dep). @since 0.2 */
+ *  var = E[w^2] - mean^2 (P = amp_pot, D = amp_dep). Both NAN when P + D = 0 (no drive). @since 0.2 */
 BTSP_API void btsp_k_lr_ring_moments(double amp_pot, double amp_dep, double *mean, double *var);
 
 /** @brief Outer-product update W[i, j] += scale * post[i] * pre[j] (rows with post[i] == 0

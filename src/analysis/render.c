@@ -6,6 +6,7 @@
 #include "../io/io_util.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,9 +164,30 @@ static void line(const canvas *cv, long x0, long y0, long x1, long y1, const uin
     }
 }
 
+/* Make [lo, hi] a range a plot can map onto pixels: a width that is finite, a normal double and
+ * wide against the doubles around it (so that tick positions lo + k step are distinct values).
+ * An overflowing width is cut to +-DBL_MAX / 2; a width of zero or of a few ulps is widened by 5 %
+ * of the centre (0.5 where that is not a normal double). */
+static void usable_range(double *lo, double *hi)
+{
+    double w = *hi - *lo, mag = fmax(fabs(*lo), fabs(*hi));
+    if (!isfinite(w)) {
+        *lo = fmax(*lo, -DBL_MAX / 2);
+        *hi = fmin(*hi, DBL_MAX / 2);
+        return;
+    }
+    if (isnormal(w) && w >= 64.0 * DBL_EPSILON * mag)
+        return;
+    double c = *lo / 2 + *hi / 2, d = 0.05 * fabs(c);
+    if (!isnormal(d))
+        d = 0.5;
+    *lo = c - d;
+    *hi = c + d;
+}
+
 /* The axis ranges of a line plot: y [y_lo, y_hi] if that is a finite range, else the data's
  * range widened by 5 % (a constant series by 5 % of its value); x the finite x values' range
- * (x NULL: point indices). */
+ * (x NULL: point indices); both made usable_range(). */
 static void plot_ranges(const float *x, const float *y, size_t n_series, size_t n_points, double *y_lo,
                         double *y_hi, double *x_lo, double *x_hi)
 {
@@ -179,11 +201,7 @@ static void plot_ranges(const float *x, const float *y, size_t n_series, size_t 
         if (!(lo <= hi)) {
             lo = 0.0;
             hi = 1.0;
-        } else if (hi == lo) {
-            double d = fabs(lo) > 0.0 ? 0.05 * fabs(lo) : 0.5;
-            lo -= d;
-            hi += d;
-        } else {
+        } else if (hi > lo) {
             double d = 0.05 * (hi - lo);
             lo -= d;
             hi += d;
@@ -191,6 +209,7 @@ static void plot_ranges(const float *x, const float *y, size_t n_series, size_t 
         *y_lo = lo;
         *y_hi = hi;
     }
+    usable_range(y_lo, y_hi);
     *x_lo = 0.0;
     *x_hi = (double)(n_points - 1);
     if (x) {
@@ -206,8 +225,7 @@ static void plot_ranges(const float *x, const float *y, size_t n_series, size_t 
             *x_hi = 1.0;
         }
     }
-    if (!(*x_hi > *x_lo))
-        *x_hi = *x_lo + 1.0;
+    usable_range(x_lo, x_hi);
 }
 
 btsp_status btsp_an_render_lines(const float *x, const float *y, size_t n_series, size_t n_points, double y_lo,
@@ -341,18 +359,40 @@ btsp_status btsp_png_write(const char *path, const uint8_t *pixels, size_t width
 /* ------------------------------------------------------------------------------------------ */
 /* Line plots as SVG: the same data and ranges as btsp_an_render_lines(), with text */
 
-static void svg_text(FILE *f, const char *s)
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one. */
+static int utf8_len(const unsigned char *s)
 {
-    for (; s && *s; s++) {
+    int n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (n == 2 && s[0] < 0xc2)
+        return 0; /* overlong */
+    for (int k = 1; k < n; k++)
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
+/* Text content: XML-escaped, control characters dropped, bytes that are not UTF-8 (a file name
+ * in another encoding) written as '?', so that the file stays well-formed XML. */
+static void svg_text(FILE *f, const char *text)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    while (s && *s) {
+        int n = utf8_len(s);
+        if (n == 0) {
+            fputc('?', f);
+            s++;
+            continue;
+        }
         switch (*s) {
         case '&': fputs("&amp;", f); break;
         case '<': fputs("&lt;", f); break;
         case '>': fputs("&gt;", f); break;
         case '"': fputs("&quot;", f); break;
         default:
-            if ((unsigned char)*s >= 0x20)
-                fputc(*s, f);
+            if (*s >= 0x20)
+                fwrite(s, 1, (size_t)n, f);
         }
+        s += n;
     }
 }
 
@@ -373,6 +413,8 @@ btsp_status btsp_an_write_lines_svg(const char *path, const btsp_an_plot_labels 
                                     const float *y, size_t n_series, size_t n_points, double y_lo, double y_hi,
                                     char *err, size_t errlen)
 {
+    if (err && errlen)
+        err[0] = '\0';
     if (!path || !y || n_series == 0 || n_points == 0) {
         btsp__io_set_err(err, errlen, "btsp_an_write_lines_svg: NULL path or data, or no series or points");
         return BTSP_E_INVALID_ARG;
@@ -381,8 +423,14 @@ btsp_status btsp_an_write_lines_svg(const char *path, const btsp_an_plot_labels 
     plot_ranges(x, y, n_series, n_points, &y_lo, &y_hi, &x_lo, &x_hi);
     const btsp_an_plot_labels none = {NULL, NULL, NULL, NULL};
     const btsp_an_plot_labels *lb = labels ? labels : &none;
-    /* plot area [left, right] x [top, bottom] in a 900 x 460 canvas; legend to the right */
-    const double W = 900.0, H = 460.0, left = 80.0, right = 660.0, top = 44.0, bottom = 400.0;
+    /* plot area [left, right] x [top, bottom]; the legend to its right, the canvas 900 x 460 or
+     * wider for long series names (about 7.5 units per character at font size 13) */
+    const double H = 460.0, left = 80.0, right = 660.0, top = 44.0, bottom = 400.0;
+    size_t longest = 0;
+    for (size_t s = 0; lb->names && s < n_series; s++)
+        if (lb->names[s] && strlen(lb->names[s]) > longest)
+            longest = strlen(lb->names[s]);
+    const double W = fmax(900.0, right + 52.0 + 7.5 * (double)longest);
     char *tmp = btsp__io_tmp_name(path);
     FILE *f = tmp ? fopen(tmp, "w") : NULL;
     if (!f) {
@@ -403,18 +451,23 @@ btsp_status btsp_an_write_lines_svg(const char *path, const btsp_an_plot_labels 
     double sx = (right - left) / (x_hi - x_lo), sy = (bottom - top) / (y_hi - y_lo);
     for (int axis = 0; axis < 2; axis++) {
         double lo = axis ? y_lo : x_lo, hi = axis ? y_hi : x_hi, step = tick_step(hi - lo);
-        for (double v = ceil(lo / step - 1e-9) * step; v <= hi + 1e-9 * step; v += step) {
+        /* by integer index, at most 8 ticks (usable_range() keeps k0 far below 2^53) */
+        const double k0 = ceil(lo / step - 1e-9), k1 = floor(hi / step + 1e-9);
+        /* enough digits to tell neighbouring ticks apart (1e17 + 200 k needs 15) */
+        const int digits = (int)fmin(15.0, fmax(6.0, ceil(log10(fmax(fabs(lo), fabs(hi)) / step)) + 2.0));
+        for (int i = 0; i <= 8 && k0 + i <= k1; i++) {
+            const double v = (k0 + i) * step;
             double t = fabs(v) < 1e-12 * step ? 0.0 : v; /* no "-0" */
             if (axis) {
                 double py = bottom - (t - y_lo) * sy;
                 fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e0e0e0\"/>"
-                           "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.6g</text>\n",
-                        left, py, right, py, left - 6.0, py + 4.0, t);
+                           "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.*g</text>\n",
+                        left, py, right, py, left - 6.0, py + 4.0, digits, t);
             } else {
                 double px = left + (t - x_lo) * sx;
                 fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e0e0e0\"/>"
-                           "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.6g</text>\n",
-                        px, top, px, bottom, px, bottom + 18.0, t);
+                           "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.*g</text>\n",
+                        px, top, px, bottom, px, bottom + 18.0, digits, t);
             }
         }
     }
@@ -430,29 +483,38 @@ btsp_status btsp_an_write_lines_svg(const char *path, const btsp_an_plot_labels 
         svg_text(f, lb->y_label);
         fputs("</text>\n", f);
     }
-    /* series: one polyline per run of finite points, clipped to the plot area like the PNG */
+    /* series: one polyline per run of finite points, clipped to the plot area like the PNG; a
+     * run of one point (between NaNs) is a dot, as a polyline of one point draws nothing */
     for (size_t s = 0; s < n_series; s++) {
         const uint8_t *c = palette[s % 8];
-        int open = 0;
-        for (size_t i = 0; i < n_points; i++) {
-            double xv = x ? (double)x[i] : (double)i, yv = y[s * n_points + i];
+        size_t run = 0; /* points in the current run */
+        double fx = 0.0, fy = 0.0; /* its first point, written once a second one comes */
+        for (size_t i = 0; i <= n_points; i++) {
+            double xv = i < n_points ? (x ? (double)x[i] : (double)i) : NAN;
+            double yv = i < n_points ? (double)y[s * n_points + i] : NAN;
             if (!isfinite(xv) || !isfinite(yv)) {
-                if (open)
+                if (run == 1)
+                    fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.5\" fill=\"rgb(%d,%d,%d)\"/>\n", fx, fy, c[0],
+                            c[1], c[2]);
+                else if (run > 1)
                     fputs("\"/>\n", f);
-                open = 0;
+                run = 0;
                 continue;
             }
             double px = left + (xv - x_lo) * sx, py = bottom - (yv - y_lo) * sy;
             px = px < left ? left : px > right ? right : px;
             py = py < top ? top : py > bottom ? bottom : py;
-            if (!open)
-                fprintf(f, "<polyline fill=\"none\" stroke=\"rgb(%d,%d,%d)\" stroke-width=\"2\" points=\"", c[0],
-                        c[1], c[2]);
-            fprintf(f, "%s%.2f,%.2f", open ? " " : "", px, py);
-            open = 1;
+            if (run == 0) {
+                fx = px;
+                fy = py;
+            } else {
+                if (run == 1)
+                    fprintf(f, "<polyline fill=\"none\" stroke=\"rgb(%d,%d,%d)\" stroke-width=\"2\" points=\"%.2f,%.2f",
+                            c[0], c[1], c[2], fx, fy);
+                fprintf(f, " %.2f,%.2f", px, py);
+            }
+            run++;
         }
-        if (open)
-            fputs("\"/>\n", f);
         /* legend entry: rows of 20 units, closer when many series would leave the canvas */
         double row = (H - top - 12.0) / (double)n_series;
         double ly = top + 8.0 + (row < 20.0 ? row : 20.0) * (double)s;

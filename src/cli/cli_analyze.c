@@ -136,7 +136,7 @@ static int close_out(an_ctx *a, FILE *f, const char *name)
 }
 
 /* NAME.png (with libpng) and NAME.svg (always; with the text of `lb`) of series-major y. */
-static int write_png_lines(an_ctx *a, const char *name, const btsp_an_plot_labels *lb, const float *x, const float *y,
+static int write_line_plot(an_ctx *a, const char *name, const btsp_an_plot_labels *lb, const float *x, const float *y,
                            size_t n_series, size_t n_points, double lo, double hi)
 {
     char path[4096];
@@ -434,7 +434,7 @@ static int snapshot_histories(an_ctx *a, const cli_csv_table *val)
     static const char *const acc_names[2] = {"test", "validation"};
     const btsp_an_plot_labels acc_lb = {"Accuracy at the weight snapshots", "training samples", "accuracy (%)",
                                         acc_names};
-    int pok = write_png_lines(a, "accuracy_history.png", &acc_lb, xs, series, 2, n_snap, 0.0, 100.0);
+    int pok = write_line_plot(a, "accuracy_history.png", &acc_lb, xs, series, 2, n_snap, 0.0, 100.0);
     /* legend names: the projections, and "W~B" for the forward / top-down pairs plus "all" */
     const char **names = malloc((n_proj + n_pairs + 1) * sizeof *names);
     size_t pair_chars = 4;
@@ -448,7 +448,7 @@ static int snapshot_histories(an_ctx *a, const cli_csv_table *val)
             series[i * n_snap + s] = hist[s * w + 3 + i];
     }
     const btsp_an_plot_labels norm_lb = {"Weight norms", "training samples", "Frobenius norm", names};
-    pok = pok && write_png_lines(a, "weight_norms.png", &norm_lb, xs, series, n_proj, n_snap, 0.0, 0.0);
+    pok = pok && write_line_plot(a, "weight_norms.png", &norm_lb, xs, series, n_proj, n_snap, 0.0, 0.0);
     if (pok && n_pairs) {
         char *next = pair_text;
         for (size_t k = 0; k <= n_pairs; k++) {
@@ -463,7 +463,7 @@ static int snapshot_histories(an_ctx *a, const cli_csv_table *val)
         }
         const btsp_an_plot_labels fb_lb = {"Angle between forward weights W and top-down weights B^T",
                                            "training samples", "angle (degrees)", names};
-        pok = write_png_lines(a, "feedback_angles.png", &fb_lb, xs, series, n_pairs + 1, n_snap, 0.0, 90.0);
+        pok = write_line_plot(a, "feedback_angles.png", &fb_lb, xs, series, n_pairs + 1, n_snap, 0.0, 90.0);
     }
     if (!names || !pair_text)
         fprintf(stderr, "btsp: out of memory\n");
@@ -903,12 +903,14 @@ static int update_angles(an_ctx *a, const char *run_json, unsigned long long dat
         summary_row(a, "update_angle", name, "mean_over_snapshots", cnt ? sum / (double)cnt : NAN);
     }
     const char **names = malloc(np * sizeof *names);
+    if (!names)
+        fprintf(stderr, "btsp: out of memory (update_angles.svg gets numbered series)\n");
     for (size_t j = 0; names && j < np; j++)
         names[j] = btsp_proj_name(btsp_net_proj_at(net, pi[j]));
     const btsp_an_plot_labels lb = {"Angle between each projection's update and the backprop update",
                                     "training samples", "angle (degrees)", names};
     ok = close_out(a, f, "update_angles.csv") && series && xs &&
-         write_png_lines(a, "update_angles.png", &lb, xs, series, np, n_snap, 0.0, 120.0);
+         write_line_plot(a, "update_angles.png", &lb, xs, series, np, n_snap, 0.0, 120.0);
     free(names);
     free(series);
     free(xs);
@@ -981,7 +983,7 @@ static int binned_series(an_ctx *a, const float *x, size_t n, const char *csv, c
         fputc('\n', f);
         b[nb + i] = (float)ends[i];
     }
-    int ok = close_out(a, f, csv) && write_png_lines(a, png, lb, b + nb, b, 1, nb, lo, hi);
+    int ok = close_out(a, f, csv) && write_line_plot(a, png, lb, b + nb, b, 1, nb, lo, hi);
     free(b);
     free(ends);
     return ok;
@@ -1037,7 +1039,7 @@ static int binned_histories(an_ctx *a)
         const btsp_an_plot_labels lb = {"Mean |forward dendritic state|, bins of 100 samples", "training samples",
                                         "mean |dendritic state|", (const char *const *)(t.names + 1)};
         ok = close_out(a, f, "dend_history_binned.csv") &&
-             write_png_lines(a, "dend_history.png", &lb, b + nc * nb, b, nc, nb, 0.0, 0.0);
+             write_line_plot(a, "dend_history.png", &lb, b + nc * nb, b, nc, nb, 0.0, 0.0);
     }
     free(col);
     free(b);

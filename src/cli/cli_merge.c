@@ -14,8 +14,8 @@
  *                        grid: RUN_A stopped between snapshots, an uninterrupted run has none there)
  *   final weights, config.yaml, state.btsp(.json), val_window.csv   RUN_B's
  *   run.json             RUN_B's, with RUN_A's first sample, resumed_from and init_weights, the
- *                        snapshots of both, the training time of both (null if a part's is
- *                        unknown), and "merged_from"
+ *                        snapshots of both, the training time (RUN_A's prorated to the samples
+ *                        kept, plus RUN_B's; null if a part's is unknown), and "merged_from"
  *
  * so `btsp analyze DIR` gives the analysis of the whole run (tests/cli/test_cli_merge.sh
  * checks it equals that of a run that never stopped). If the two plateau rasters were recorded
@@ -58,17 +58,19 @@ static int same_raw(const run_info *a, const run_info *b, const char *key)
     return va && vb && la == lb && memcmp(va, vb, la) == 0;
 }
 
-/* "data" and "order" name files: the same file under two spellings (relative, trailing slash) is
- * the same run, and an --order file copied elsewhere is too if its contents hash alike
- * (state.btsp.json's "order_fnv", which --resume itself checks). */
-static int same_file_value(const run_info *a, const run_info *b, const char *key)
+/* "data" names a directory or a data set: the same directory under two spellings (relative,
+ * trailing slash) is the same data. */
+static int same_data_path(const run_info *a, const run_info *b)
 {
     char va[4096], vb[4096], ra[PATH_MAX], rb[PATH_MAX];
-    if (strcmp(key, "data") == 0)
-        return cli_json_get_string(a->json, key, va, sizeof va) && cli_json_get_string(b->json, key, vb, sizeof vb) &&
-               realpath(va, ra) && realpath(vb, rb) && strcmp(ra, rb) == 0;
-    if (strcmp(key, "order") != 0)
-        return 0;
+    return cli_json_get_string(a->json, "data", va, sizeof va) && cli_json_get_string(b->json, "data", vb, sizeof vb) &&
+           realpath(va, ra) && realpath(vb, rb) && strcmp(ra, rb) == 0;
+}
+
+/* "order" names an --order file: a copy elsewhere is the same order if its contents hash alike
+ * (state.btsp.json's "order_fnv", which --resume itself checks). */
+static int same_order_contents(const run_info *a, const run_info *b)
+{
     unsigned long long ha = 0, hb = 0;
     char pa[4096], pb[4096];
     char *sa = cli_path(pa, sizeof pa, a->dir, "state.btsp.json") ? cli_read_file(pa, NULL) : NULL;
@@ -351,6 +353,19 @@ static void keep_listed(const run_info *r, unsigned long long *v, size_t *n)
     *n = m;
 }
 
+/* The directory part of `path` ("." for a bare name, "/" for a name in the root). */
+static void parent_of(const char *path, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", path);
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        snprintf(buf, len, ".");
+    else if (slash == buf)
+        buf[1] = '\0';
+    else
+        *slash = '\0';
+}
+
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void)sb;
@@ -481,17 +496,17 @@ int cli_cmd_merge(options *o)
         goto done;
     }
     {
-        /* the directory that will hold DIR must not be inside either input */
-        char parent[4096], abs_p[PATH_MAX];
-        snprintf(parent, sizeof parent, "%s", out);
-        char *slash = strrchr(parent, '/');
-        if (!slash)
-            snprintf(parent, sizeof parent, ".");
-        else if (slash == parent)
-            parent[1] = '\0';
-        else
-            *slash = '\0';
-        if (realpath(parent, abs_p)) {
+        /* DIR must not be inside either input: check the nearest directory on its path that
+         * exists (its missing parents are created later, so they cannot be checked themselves) */
+        char anc[4096], abs_p[PATH_MAX];
+        struct stat st;
+        parent_of(out, anc, sizeof anc);
+        while (stat(anc, &st) != 0 && strcmp(anc, ".") != 0 && strcmp(anc, "/") != 0) {
+            char up[4096];
+            parent_of(anc, up, sizeof up);
+            snprintf(anc, sizeof anc, "%s", up);
+        }
+        if (realpath(anc, abs_p)) {
             const char *ins[2] = {abs_a, abs_b};
             for (int k = 0; k < 2; k++) {
                 size_t n = strlen(ins[k]);
@@ -513,7 +528,8 @@ int cli_cmd_merge(options *o)
                                        "order",     "history_interval", "dendrite_populations",
                                        "plateau_population", "train_rows", "val_rows", "test_rows"};
     for (size_t k = 0; k < sizeof same / sizeof same[0]; k++)
-        if (!same_raw(&a, &b, same[k]) && !same_file_value(&a, &b, same[k])) {
+        if (!same_raw(&a, &b, same[k]) && !(strcmp(same[k], "data") == 0 && same_data_path(&a, &b)) &&
+            !(strcmp(same[k], "order") == 0 && same_order_contents(&a, &b))) {
             fprintf(stderr, "btsp merge: \"%s\" differs between %s and %s: not one run\n", same[k], a.dir, b.dir);
             goto done;
         }
@@ -571,13 +587,9 @@ int cli_cmd_merge(options *o)
     /* build under a temporary name beside DIR (its parent directories created, as --out of a run) */
     {
         char parent[4096];
-        snprintf(parent, sizeof parent, "%s", out);
-        char *slash = strrchr(parent, '/');
-        if (slash && slash != parent) {
-            *slash = '\0';
-            if (stat(parent, &sb) != 0 && !cli_make_dir(parent))
-                goto done;
-        }
+        parent_of(out, parent, sizeof parent);
+        if (stat(parent, &sb) != 0 && !cli_make_dir(parent))
+            goto done;
     }
     if (snprintf(tmpdir, sizeof tmpdir, "%s.merge-XXXXXX", out) >= (int)sizeof tmpdir || !mkdtemp(tmpdir)) {
         fprintf(stderr, "btsp merge: cannot create a directory beside %s: %s\n", out, strerror(errno));
@@ -601,9 +613,7 @@ int cli_cmd_merge(options *o)
     }
     /* B's first snapshot is one an uninterrupted run takes only on the --history-interval grid
      * (or at its own start); B's snapshot at its last checkpoint stays (analyze's final weights) */
-    unsigned long long K = 0;
-    cli_json_get_u64(b.json, "history_interval", &K);
-    int drop_seam = K && b.first % K != 0 && b.first > a.first && b.first < b.done;
+    int drop_seam = b.first % interval != 0 && b.first > a.first && b.first < b.done;
     for (size_t i = drop_seam ? 1 : 0; ok && i < nb; i++) {
         snprintf(name, sizeof name, "snapshots/%llu", snaps_b[i]);
         ok = cli_path(src, sizeof src, b.dir, name) && cli_path(dst, sizeof dst, tmpdir, name) &&
@@ -615,18 +625,21 @@ int cli_cmd_merge(options *o)
     size_t keep = (size_t)(b.first - a.first);
     ok = ok && merge_npy(&a, &b, tmpdir, "loss_history.npy", keep, 1, 1, 1) &&
          merge_npy(&a, &b, tmpdir, "train_output.npy", keep, 1, 1, 1);
-    /* the plateau raster: plateaus_<LayerPop>.npy, one file (a run records one population) */
-    DIR *d = ok ? opendir(b.dir) : NULL;
-    struct dirent *e;
-    while (ok && d && (e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (strncmp(e->d_name, "plateaus_", 9) != 0 || len < 13 || strcmp(e->d_name + len - 4, ".npy") != 0)
-            continue;
+    /* the plateau raster of run.json's "plateau_population" (another plateaus_*.npy in B's
+     * directory is an earlier run's): plateaus_<Layer><Pop>.npy, the full name "Layer.Pop" without
+     * the dot between the two, found by trying each dot */
+    char pop[256], file[300];
+    if (ok && cli_json_get_string(b.json, "plateau_population", pop, sizeof pop)) {
+        int found = 0;
+        for (char *dot = strchr(pop, '.'); dot && !found; dot = strchr(dot + 1, '.')) {
+            char path[4096];
+            snprintf(file, sizeof file, "plateaus_%.*s%s.npy", (int)(dot - pop), pop, dot + 1);
+            found = cli_path(path, sizeof path, b.dir, file) && stat(path, &sb) == 0;
+        }
         size_t keep_p = (size_t)(b.first / sa - a.first / sa);
-        ok = merge_npy(&a, &b, tmpdir, e->d_name, keep_p, (size_t)sa, (size_t)sbr, (size_t)stride);
+        if (found)
+            ok = merge_npy(&a, &b, tmpdir, file, keep_p, (size_t)sa, (size_t)sbr, (size_t)stride);
     }
-    if (d)
-        closedir(d);
     ok = ok && merge_csv(&a, &b, tmpdir, "dend_history.csv", b.first + 1, 0, 1) &&
          merge_csv(&a, &b, tmpdir, "val_history.csv", b.first, drop_seam ? b.first + 1 : 0, 0);
     if (ok && cli_path(src, sizeof src, b.dir, "val_window.csv") && stat(src, &sb) == 0)

@@ -49,6 +49,21 @@ grep -q '"samples_done": 600' M6/run.json || fail "merge at an inner snapshot: s
 "$btsp" demo --samples 600 --resume A250 --out B250 --history-interval 100 --quiet >/dev/null
 "$btsp" merge A250 B250 --out M250 >/dev/null
 diff -r -x run.json -x analysis FULL M250 >/dev/null || fail "off-grid seam: $(diff -rq -x analysis FULL M250)"
+# resumed at its very end (nothing trained): the merge is A250 itself
+"$btsp" demo --samples 250 --resume A250 --out B250e --history-interval 100 --quiet >/dev/null
+"$btsp" merge A250 B250e --out M250e >/dev/null
+diff -r -x run.json -x analysis A250 M250e >/dev/null || fail "resumed at the end: $(diff -rq -x analysis A250 M250e)"
+# the training time: A's (prorated to the samples kept) plus B's
+tsec() { sed -n 's/.*"train_seconds": \([0-9.e+-]*\).*/\1/p' "$1/run.json"; }
+awk -v a="$(tsec A)" -v b="$(tsec B)" -v m="$(tsec M)" 'BEGIN { exit !(m > 0 && (m - a - b)^2 <= (1e-5 * m)^2) }' ||
+  fail "train_seconds of M: $(tsec M) vs $(tsec A) + $(tsec B)"
+awk -v a="$(tsec A6)" -v b="$(tsec B)" -v m="$(tsec M6)" 'BEGIN { exit !(m > 0 && (m - a / 2 - b)^2 <= (1e-5 * m)^2) }' ||
+  fail "train_seconds of M6: $(tsec M6) vs $(tsec A6) / 2 + $(tsec B)"
+# the start of the whole run is A's: its --init-weights
+"$btsp" demo --samples 300 --init-weights FULL/snapshots/100 --out AI --history-interval 100 --quiet >/dev/null
+"$btsp" demo --samples 600 --resume AI --out BI --history-interval 100 --quiet >/dev/null
+"$btsp" merge AI BI --out MI >/dev/null
+grep -q '"init_weights": ".*FULL/snapshots/100"' MI/run.json || fail "merged init_weights: $(grep -o '"init_weights": [^,]*' MI/run.json)"
 # snapshot directories left in B's --out by an earlier run there are not this run's
 "$btsp" demo --samples 600 --resume A --out BR --history-interval 50 --quiet >/dev/null
 "$btsp" demo --samples 600 --resume A --out BR --history-interval 100 --quiet >/dev/null
@@ -86,6 +101,14 @@ diff -r -x run.json -x analysis FULL5 M5 >/dev/null || fail "different strides: 
 grep -q '"plateau_stride": 4' M5/run.json || fail "merged plateau_stride"
 [[ $(stat -c %s FULL5/plateaus_H1E.npy) -lt $(stat -c %s FULL/plateaus_H1E.npy) ]] ||
   fail "BTSP_PLATEAU_BUDGET did not shrink the raster"
+# strides 2 and 3 (600 and 900 samples): their least common multiple 6 is coarser than either;
+# the raster keeps samples 6, 12, ..., 900: 150 rows of 100 units (128-byte header, float32)
+BTSP_PLATEAU_BUDGET=30000 "$btsp" demo --samples 900 --resume A5 --out B9 --history-interval 100 --quiet >/dev/null
+grep -q '"plateau_stride": 3' B9/run.json || fail "the stride of 900 samples is not 3 any more"
+"$btsp" merge A5 B9 --out M9s >/dev/null 2>m9.log
+grep -q "keeps every 6" m9.log && grep -q '"plateau_stride": 6' M9s/run.json || fail "strides 2 and 3: $(cat m9.log)"
+[[ $(stat -c %s M9s/plateaus_H1E.npy) -eq $((128 + 150 * 100 * 4)) ]] ||
+  fail "strides 2 and 3: raster of $(stat -c %s M9s/plateaus_H1E.npy) bytes"
 
 # 3. The first part killed after a checkpoint, continued from it: the merge completes it.
 BTSP_CHECKPOINT_SECONDS=0 "$btsp" demo --samples 2000000 --out K --history-interval 2000 --quiet >/dev/null 2>&1 &
@@ -127,6 +150,12 @@ cp -r A A_t && printf 'x' >>A_t/snapshots/300/H1E_InputE.npy
 refuse 1 "not the same weights" merge A_t B --out X
 refuse 1 "the same directory" merge B B/ --out X
 refuse 1 "inside the input" merge A B --out A/X
+refuse 1 "inside the input" merge A B --out A/new/deeper/X
+[[ ! -e A/new ]] || fail "a refused merge created directories inside its input"
+cp -r B B_r && sed -i 's/"rng": "counter"/"rng": "torch"/' B_r/run.json
+refuse 1 '"rng" differs' merge A B_r --out X
+cp -r A A_c && head -n 100 A/dend_history.csv >A_c/dend_history.csv
+refuse 1 "a record is cut short" merge A_c B --out X
 cp -r B B_s && sed -i 's/"plateau_stride": 1/"plateau_stride": 1e30/' B_s/run.json
 refuse 1 "bad plateau_stride" merge A B_s --out X
 "$btsp" demo --samples 300 --out Z0 --history-interval 0 --quiet >/dev/null

@@ -56,6 +56,8 @@ t=$("$btsp" train @demo --data demo --seed 1 --data-seed 2 --samples 600 --resum
 # resuming at the last sample trains nothing and keeps the weights
 e=$("$btsp" demo --samples 300 --resume B/state.btsp --out E --quiet | tail -n 1)
 cmp -s B/H1E_InputE.npy E/H1E_InputE.npy || fail "resume at the end changed the weights"
+# nor the state image (the test-set accuracy it reports first must not leave its activities in it)
+cmp -s B/state.btsp E/state.btsp || fail "resume at the end changed the state image"
 
 # 2. analyze lines the resumed histories up with their samples (the training accuracy needs the
 #    labels of samples 101.., not 1..).
