@@ -144,10 +144,11 @@ static double log_inv_beta(double a, double b)
 }
 
 /* Regularised incomplete beta I_x(a, b) given x, y = 1 - x and their logarithms separately, so
- * that the caller can pass each without cancellation or underflow (x may be 0 with lx finite). */
-static double beta_inc(double a, double b, double x, double y, double lx, double ly)
+ * that the caller can pass each without cancellation or underflow (x may be 0 with lx finite),
+ * and linvb = log_inv_beta(a, b), which callers evaluating many x for one (a, b) compute once. */
+static double beta_inc(double a, double b, double x, double y, double lx, double ly, double linvb)
 {
-    const double front = exp(log_inv_beta(a, b) + a * lx + b * ly);
+    const double front = exp(linvb + a * lx + b * ly);
     if (x < (a + 1.0) / (a + b + 2.0))
         return front * beta_cf(a, b, x) / a;
     return 1.0 - front * beta_cf(b, a, y) / b;
@@ -159,10 +160,15 @@ static double beta_inc(double a, double b, double x, double y, double lx, double
  * error falls as 1/nu^2, is the more accurate of the two (tests/test_kernels_lap.c). */
 #define T_CDF_NORMAL_NU 2e8
 
-double btsp_k_student_t_cdf(double t, double nu)
+/* log(1 / B(nu / 2, 1 / 2)) where t_cdf() uses it, else 0: the constant of t_cdf(.., nu, ..). */
+static double t_cdf_const(double nu)
 {
-    if (!(nu > 0.0) || isnan(t))
-        return NAN;
+    return nu <= T_CDF_NORMAL_NU && 0.5 * nu != 0.0 ? log_inv_beta(0.5 * nu, 0.5) : 0.0;
+}
+
+/* P(T <= t) for nu > 0 and t not NaN, with linvb = t_cdf_const(nu). */
+static double t_cdf(double t, double nu, double linvb)
+{
     if (t == 0.0 || 0.5 * nu == 0.0) /* nu below 2 * DBL_TRUE_MIN: all mass at +-infinity */
         return 0.5;
     if (isinf(t))
@@ -177,29 +183,49 @@ double btsp_k_student_t_cdf(double t, double nu)
     /* log x = -log1p(1 / r) (no cancellation for large r), or log r - log1p(r) with log r taken
      * from nu and t where r underflows */
     const double lx = r > 1.0 ? -log1p(1.0 / r) : log(nu) - 2.0 * log(at) - log1p(r);
-    const double tail = beta_inc(0.5 * nu, 0.5, r / (1.0 + r), 1.0 / (1.0 + r), lx, -log1p(r));
+    const double tail = beta_inc(0.5 * nu, 0.5, r / (1.0 + r), 1.0 / (1.0 + r), lx, -log1p(r), linvb);
     return t > 0.0 ? 1.0 - 0.5 * tail : 0.5 * tail;
 }
 
-static double student_t_pdf(double z, double nu)
+double btsp_k_student_t_cdf(double t, double nu)
 {
-    const double lnorm = log_gamma_ratio(0.5 * nu, 0.5) - 0.5 * log(nu * 3.14159265358979323846);
-    const double az = fabs(z);
+    if (!(nu > 0.0) || isnan(t))
+        return NAN;
+    return t_cdf(t, nu, t_cdf_const(nu));
+}
+
+/* The constants of one skew-t shape: the Student-t density's log normalisation for nu and the
+ * distribution function's constant for nu + 1. A lap sum evaluates 21 densities of one shape:
+ * these log-Gamma values were most of their cost. */
+typedef struct skew_consts {
+    double pdf_lnorm, cdf_linvb;
+} skew_consts;
+
+static skew_consts skew_t_consts(const btsp_k_skew_t *d)
+{
+    skew_consts c = {log_gamma_ratio(0.5 * d->nu, 0.5) - 0.5 * log(d->nu * 3.14159265358979323846),
+                     t_cdf_const(d->nu + 1.0)};
+    return c;
+}
+
+static double skew_t_pdf(const btsp_k_skew_t *d, const skew_consts *c, double x)
+{
+    const double nu = d->nu, z = (x - d->mu) / d->sigma, az = fabs(z);
     /* log(1 + z^2 / nu), also where z^2 overflows */
     const double l = az < 1e100 ? log1p(z * z / nu) : 2.0 * log(az) - log(nu) + log1p(nu / az / az);
-    return exp(lnorm - 0.5 * (nu + 1.0) * l);
+    const double t_pdf = exp(c->pdf_lnorm - 0.5 * (nu + 1.0) * l);
+    /* z sqrt((nu + 1) / (nu + z^2)), written so that z^2 cannot overflow */
+    const double ratio = az > 1.0 ? copysign(1.0, z) / sqrt(nu / az / az + 1.0) : z / sqrt(nu + z * z);
+    const double arg = d->skew * sqrt(nu + 1.0) * ratio;
+    return 2.0 / d->sigma * t_pdf * (isnan(arg) ? NAN : t_cdf(arg, nu + 1.0, c->cdf_linvb));
 }
 
 double btsp_k_skew_t_pdf(const btsp_k_skew_t *d, double x)
 {
     if (!(d->sigma > 0.0) || !(d->nu > 0.0))
         return NAN;
-    const double z = (x - d->mu) / d->sigma;
-    /* z sqrt((nu + 1) / (nu + z^2)), written so that z^2 cannot overflow */
-    const double az = fabs(z);
-    const double ratio = az > 1.0 ? copysign(1.0, z) / sqrt(d->nu / az / az + 1.0) : z / sqrt(d->nu + z * z);
-    const double arg = d->skew * sqrt(d->nu + 1.0) * ratio;
-    return 2.0 / d->sigma * student_t_pdf(z, d->nu) * btsp_k_student_t_cdf(arg, d->nu + 1.0);
+    const skew_consts c = skew_t_consts(d);
+    return skew_t_pdf(d, &c, x);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -238,11 +264,14 @@ int btsp_k_lr_default(btsp_k_lr_params *p, double speed_cm_s, double track_cm)
 
 static double lap_sum(const btsp_k_skew_t *d, double tau, double period)
 {
+    if (!(d->sigma > 0.0) || !(d->nu > 0.0))
+        return NAN;
+    const skew_consts c = skew_t_consts(d);
     if (period == 0.0)
-        return btsp_k_skew_t_pdf(d, tau);
+        return skew_t_pdf(d, &c, tau);
     double f = 0.0;
     for (int k = -LR_LAPS; k <= LR_LAPS; k++)
-        f += btsp_k_skew_t_pdf(d, tau + k * period);
+        f += skew_t_pdf(d, &c, tau + k * period);
     return f;
 }
 

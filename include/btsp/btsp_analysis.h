@@ -464,9 +464,10 @@ typedef struct btsp_an_plot_labels {
  *  @param x n_points abscissae, or NULL (point indices 0 .. n_points - 1).
  *  @param y n_series x n_points values, series-major; NaN or infinite values break a line.
  *  @param n_series series (>= 1). @param n_points points per series (>= 1).
- *  @param y_lo @param y_hi y range; automatic (the data's range plus 5 %) when it is not a
- *  finite range. Degenerate ranges (zero, overflowing or subnormal width, or a few ulps) are
- *  widened so that every coordinate is finite.
+ *  @param y_lo lower end of the y range.
+ *  @param y_hi upper end of the y range; [y_lo, y_hi] is replaced by the data's range plus 5 %
+ *  when it is not a finite range. Degenerate ranges (zero, overflowing or subnormal width, or a
+ *  few ulps) are widened so that every coordinate is finite.
  *  @param[out] err message buffer, may be NULL; "" on success. @param errlen size of `err`.
  *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG (NULL path or y, no series or points), ::BTSP_E_IO.
  *  @since 0.2 */
