@@ -68,6 +68,23 @@ int main() {
     btsp_k_binary_input(1, 2, w, nullptr, bits, &h);
     check(h == 100, "binary store and input");
 
+    // The lap-based forms (Cone & Shouval, Li & Roxin): structs and calls from C++.
+    btsp_k_cs_params cs;
+    btsp_k_cs_default(&cs);
+    check(btsp_k_cs_fixed_point(3.0, 1.0) == 0.75, "btsp_k_cs_fixed_point");
+    btsp_k_lr_params lr;
+    check(btsp_k_lr_default(&lr, 25.0, 187.0) == 0 && btsp_k_lr_default(&lr, 30.0, 187.0) == -1,
+          "btsp_k_lr_default");
+    check(btsp_k_student_t_cdf(0.0, 3.0) == 0.5, "btsp_k_student_t_cdf");
+    const btsp_k_skew_t sym = {5.0, 0.0, 1.0, 0.0};
+    check(btsp_k_skew_t_pdf(&sym, 0.0) > 0.37 && btsp_k_skew_t_pdf(&sym, 0.0) < 0.38, "btsp_k_skew_t_pdf");
+    const double fp[1] = {0.0}, fd[1] = {0.0};
+    float wl[1] = {0.25f};
+    btsp_k_lr_apply(&lr, 1, fp, fd, wl);
+    check(wl[0] == 0.25f, "btsp_k_lr_apply without drive");
+    const btsp_an_plot_labels labels = {"title", nullptr, nullptr, nullptr};
+    (void)labels;
+
     if (failures == 0) {
         std::printf("test_cxx_headers: OK (libbtsp %s)\n", btsp_version_string());
     }
