@@ -23,8 +23,9 @@
  * keeps the samples both recorded at their least common multiple, which can be coarser than an
  * uninterrupted run's. Nothing is written until every check passed; DIR is built under a
  * temporary name beside it (DIR.merge-XXXXXX, made readable like any run directory) and renamed
- * at the end, so a failure leaves no half-merged directory (a merge killed by a signal leaves
- * the temporary one, never DIR). The inputs are only read; DIR may not be inside either. */
+ * at the end, so a failure leaves no half-merged directory; on SIGINT, SIGTERM or SIGHUP the
+ * merge removes it and dies of the signal (only SIGKILL can leave it). The inputs are only read;
+ * DIR may not be inside either. */
 #define _XOPEN_SOURCE 700 /* nftw, realpath, mkdtemp */
 
 #include "cli.h"
@@ -33,6 +34,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
+#include <signal.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,16 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* SIGINT, SIGTERM or SIGHUP during a merge: the signal's number. The merge then stops at its next
+ * step (a blocked read returns, as the handler does not restart it), removes its temporary
+ * directory and dies of the signal, leaving no DIR.merge-XXXXXX behind. */
+static volatile sig_atomic_t merge_signal = 0;
+
+static void on_merge_signal(int sig)
+{
+    merge_signal = sig;
+}
 
 typedef struct run_info {
     const char *dir;
@@ -122,6 +134,8 @@ static int same_file(const char *pa, const char *pb)
 
 static int copy_file(const char *src, const char *dst)
 {
+    if (merge_signal)
+        return 0;
     size_t n;
     char *buf = cli_read_file(src, &n);
     FILE *f = buf ? fopen(dst, "wb") : NULL;
@@ -183,6 +197,8 @@ static int merge_npy(const run_info *a, const run_info *b, const char *out, cons
                      size_t stride_a, size_t stride_b, size_t stride)
 {
     char pa[4096], pb[4096], po[4096], err[1024];
+    if (merge_signal)
+        return 0;
     if (!cli_path(pa, sizeof pa, a->dir, name) || !cli_path(pb, sizeof pb, b->dir, name) ||
         !cli_path(po, sizeof po, out, name))
         return 0;
@@ -239,11 +255,17 @@ static int merge_csv(const run_info *a, const run_info *b, const char *out, cons
                      unsigned long long limit, unsigned long long b_from, int per_sample)
 {
     char pa[4096], pb[4096], po[4096];
+    if (merge_signal)
+        return 0;
     if (!cli_path(pa, sizeof pa, a->dir, name) || !cli_path(pb, sizeof pb, b->dir, name) ||
         !cli_path(po, sizeof po, out, name))
         return 0;
     char *ta = cli_read_file(pa, NULL), *tb = cli_read_file(pb, NULL);
     int ok = 1;
+    if (merge_signal) { /* a read cut short by a signal: stop, say nothing about the file */
+        ok = 0;
+        goto done;
+    }
     if (!ta && !tb)
         goto done;
     if (!ta || !tb) {
@@ -366,6 +388,29 @@ static void parent_of(const char *path, char *buf, size_t len)
         *slash = '\0';
 }
 
+static const int merge_signals[3] = {SIGINT, SIGTERM, SIGHUP};
+
+/* Catch the merge signals (those not ignored, as under nohup), keeping the old actions. */
+static void catch_signals(struct sigaction *old)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_merge_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: a blocked open or read returns with EINTR */
+    for (int k = 0; k < 3; k++) {
+        sigaction(merge_signals[k], NULL, &old[k]);
+        if (old[k].sa_handler != SIG_IGN)
+            sigaction(merge_signals[k], &sa, NULL);
+    }
+}
+
+static void restore_signals(const struct sigaction *old)
+{
+    for (int k = 0; k < 3; k++)
+        sigaction(merge_signals[k], &old[k], NULL);
+}
+
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void)sb;
@@ -467,6 +512,8 @@ int cli_cmd_merge(options *o)
 {
     run_info a, b;
     char out_buf[4096];
+    struct sigaction old_actions[3];
+    int caught = 0;
     const char *out = o->out;
     int rc = 1, built = 0;
     char tmpdir[4096] = "", abs_a[PATH_MAX], abs_b[PATH_MAX], abs_out[PATH_MAX];
@@ -585,6 +632,8 @@ int cli_cmd_merge(options *o)
                 sa, sbr, stride);
 
     /* build under a temporary name beside DIR (its parent directories created, as --out of a run) */
+    catch_signals(old_actions);
+    caught = 1;
     {
         char parent[4096];
         parent_of(out, parent, sizeof parent);
@@ -605,7 +654,7 @@ int cli_cmd_merge(options *o)
     size_t n = 0;
     char src[4096], dst[4096], name[64];
     int ok = 1;
-    for (size_t i = 0; ok && i < na && snaps_a[i] < b.first; i++) {
+    for (size_t i = 0; ok && !merge_signal && i < na && snaps_a[i] < b.first; i++) {
         snprintf(name, sizeof name, "snapshots/%llu", snaps_a[i]);
         ok = cli_path(src, sizeof src, a.dir, name) && cli_path(dst, sizeof dst, tmpdir, name) &&
              copy_dir_files(src, dst, NULL);
@@ -614,7 +663,7 @@ int cli_cmd_merge(options *o)
     /* B's first snapshot is one an uninterrupted run takes only on the --history-interval grid
      * (or at its own start); B's snapshot at its last checkpoint stays (analyze's final weights) */
     int drop_seam = b.first % interval != 0 && b.first > a.first && b.first < b.done;
-    for (size_t i = drop_seam ? 1 : 0; ok && i < nb; i++) {
+    for (size_t i = drop_seam ? 1 : 0; ok && !merge_signal && i < nb; i++) {
         snprintf(name, sizeof name, "snapshots/%llu", snaps_b[i]);
         ok = cli_path(src, sizeof src, b.dir, name) && cli_path(dst, sizeof dst, tmpdir, name) &&
              copy_dir_files(src, dst, NULL);
@@ -648,9 +697,9 @@ int cli_cmd_merge(options *o)
         fprintf(stderr, "btsp merge: %s's windowed validation (val_window.csv) ends before the merged run does: "
                         "left out\n",
                 a.dir);
-    ok = ok && cli_path(dst, sizeof dst, tmpdir, "run.json") &&
+    ok = ok && !merge_signal && cli_path(dst, sizeof dst, tmpdir, "run.json") &&
          write_run_json(dst, &a, &b, snaps, n, stride, abs_a, abs_b);
-    if (!ok)
+    if (!ok || merge_signal)
         goto done;
     if (rename(tmpdir, out) != 0) {
         fprintf(stderr, "btsp merge: cannot rename %s to %s: %s\n", tmpdir, out, strerror(errno));
@@ -675,5 +724,12 @@ done:
     free(snaps);
     free(a.json);
     free(b.json);
+    if (caught)
+        restore_signals(old_actions);
+    if (merge_signal && rc != 0) {
+        fprintf(stderr, "btsp merge: interrupted by signal %d: %s not written, temporary files removed\n",
+                (int)merge_signal, out);
+        raise(merge_signal); /* die of it, as the caller expects (its old action, normally the default) */
+    }
     return rc;
 }

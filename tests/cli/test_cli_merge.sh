@@ -163,6 +163,25 @@ refuse 1 "bad plateau_stride" merge A B_s --out X
 refuse 1 "no weight snapshots" merge Z0 Z1 --out X
 head -n 200 B/dend_history.csv >B_s/dend_history.csv && sed -i 's/"plateau_stride": 1e30/"plateau_stride": 1/' B_s/run.json
 refuse 1 "a record is cut short" merge A B_s --out X
+# interrupted (SIGTERM while it waits on a record that is a FIFO): the temporary directory is
+# removed and the merge dies of the signal
+cp -r B BF && rm BF/dend_history.csv && mkfifo BF/dend_history.csv
+"$btsp" merge A BF --out X 2>sig.log &
+pid=$!
+for _ in $(seq 1 100); do compgen -G "X.merge-*" >/dev/null && break; sleep 0.05; done
+compgen -G "X.merge-*" >/dev/null || fail "the merge did not start building"
+kill -TERM "$pid"
+# if the signal came before the merge blocked on the FIFO, let it read (end of file) and go on:
+# it stops at its next step either way
+timeout 2 sh -c ': >BF/dend_history.csv' 2>/dev/null || true
+set +e
+wait "$pid"
+status=$?
+set -e
+pid=
+[[ $status -eq 143 ]] || fail "interrupted merge: exit $status, expected 143 (SIGTERM)"
+! compgen -G "X*" >/dev/null || fail "interrupted merge left $(ls -d X*)"
+grep -q "interrupted by signal 15" sig.log || fail "interrupted merge: $(cat sig.log)"
 refuse 2 "not an option of 'btsp merge'" merge A B --out X --samples 5
 refuse 2 "usage" merge A
 refuse 2 "are required" merge A B
