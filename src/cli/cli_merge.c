@@ -132,18 +132,27 @@ static int same_file(const char *pa, const char *pb)
     return same;
 }
 
+/* A byte copy in 1 MB pieces (weights and state images of large networks need not fit twice in
+ * memory). */
 static int copy_file(const char *src, const char *dst)
 {
     if (merge_signal)
         return 0;
+    enum { PIECE = 1 << 20 };
+    char *buf = malloc(PIECE);
+    FILE *in = buf ? fopen(src, "rb") : NULL, *out = in ? fopen(dst, "wb") : NULL;
+    int ok = out != NULL;
     size_t n;
-    char *buf = cli_read_file(src, &n);
-    FILE *f = buf ? fopen(dst, "wb") : NULL;
-    int ok = f && fwrite(buf, 1, n, f) == n;
-    if (f && fclose(f) != 0)
+    while (ok && (n = fread(buf, 1, PIECE, in)) > 0)
+        ok = fwrite(buf, 1, n, out) == n;
+    if (in && ferror(in))
         ok = 0;
+    if (out && fclose(out) != 0)
+        ok = 0;
+    if (in)
+        fclose(in);
     if (!ok)
-        fprintf(stderr, "btsp merge: cannot copy %s to %s: %s\n", src, dst, strerror(errno));
+        fprintf(stderr, "btsp merge: cannot copy %s to %s: %s\n", src, dst, buf ? strerror(errno) : "out of memory");
     free(buf);
     return ok;
 }
