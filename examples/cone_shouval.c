@@ -48,7 +48,7 @@ static double rate_at(int j, double pos)
 static void lap_integrals(double speed, double plateau_pos, double *ip, double *id)
 {
     const long steps = lround(TRACK / speed / DT), plateau_step = lround(plateau_pos / speed / DT);
-    const double decay = exp(-DT / cs.tau_is);
+    const double decay = btsp_k_decay_factor(DT, cs.tau_is);
     float tp[N_IN] = {0}, td[N_IN] = {0}, r[N_IN];
     double is = 0.0;
     memset(ip, 0, N_IN * sizeof *ip);
@@ -172,7 +172,8 @@ int main(void)
     const double factor[3] = {1.0, 2.0, 4.0};
     for (int k = 0; k < 3; k++) {
         double ws[N_IN], a[N_IN], b[N_IN];
-        widths[k] = fixed_point_field(speed * factor[k], mid, ws, a, b);
+        /* the authors' speed is the field computed above */
+        widths[k] = k == 0 ? width : fixed_point_field(speed * factor[k], mid, ws, a, b);
         printf("  %5.1f cm/s  FWHM %.1f cm\n", 100.0 * speed * factor[k], 100.0 * widths[k]);
     }
     ok &= widths[0] < widths[1] && widths[1] < widths[2];

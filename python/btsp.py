@@ -165,7 +165,8 @@ def _floats(a, shape, what, finite=True, dtype=np.float32):
         want = " x ".join("*" if s is None else str(s) for s in shape)
         raise BtspError("BTSP_E_SHAPE", f"{what}: shape {arr.shape}, expected {want}")
     if finite and not np.all(np.isfinite(arr)):
-        raise BtspError("BTSP_E_RANGE", f"{what}: NaN or infinite values (or values beyond float32)")
+        beyond = " (or values beyond float32)" if dtype == np.float32 else ""
+        raise BtspError("BTSP_E_RANGE", f"{what}: NaN or infinite values{beyond}")
     return arr
 
 
@@ -181,6 +182,13 @@ def _count(v, what, lo=0, hi=None):
 
 
 _U64_MAX = 2**64 - 1
+
+
+def _ref(params, cls):
+    """ctypes.byref(params) after checking it is a `cls` (a wrong struct would be read as this one)."""
+    if not isinstance(params, cls):
+        raise BtspError("BTSP_E_INVALID_ARG", f"expected btsp.{cls.__name__} parameters, got {type(params).__name__}")
+    return ctypes.byref(params)
 
 
 def _ptr(arr):
@@ -560,7 +568,7 @@ _k_wd_fixed_point = _fn("btsp_k_wd_fixed_point", ctypes.c_double, ctypes.POINTER
 
 def q(params, x):
     """q(x) of a QParams (btsp_k_q)."""
-    return _k_q(ctypes.byref(params), float(x))
+    return _k_q(_ref(params, QParams), float(x))
 
 
 def wd_default():
@@ -578,13 +586,13 @@ def wd_rate(params, w, et, instructive, dt):
     if not (np.isfinite(instructive) and np.isfinite(dt)):
         raise BtspError("BTSP_E_RANGE", f"wd_rate: instructive {instructive} and dt {dt} must be finite")
     dw = np.zeros_like(w)
-    _k_wd_rate_acc(ctypes.byref(params), w.shape[0], _ptr(w), _ptr(et), float(instructive), float(dt), _ptr(dw))
+    _k_wd_rate_acc(_ref(params, WDParams), w.shape[0], _ptr(w), _ptr(et), float(instructive), float(dt), _ptr(dw))
     return dw
 
 
 def wd_fixed_point(params, s):
     """w* = k_pot q_pot(s) / (k_pot q_pot(s) + k_dep q_dep(s)) (NaN without drive)."""
-    return _k_wd_fixed_point(ctypes.byref(params), float(s))
+    return _k_wd_fixed_point(_ref(params, WDParams), float(s))
 
 
 # ---- two-trace BTSP with a fixed point (Cone & Shouval 2021; btsp_kernels.h) ---------------------
@@ -628,6 +636,7 @@ def cs_lap_integrals(params, rates, dt, instructive):
     """One lap of both traces from 0 (btsp_k_cs_traces per step, then btsp_k_cs_integrals_acc):
     rates is steps x n (input rates >= 0, held over each step of dt s), instructive the
     instructive signal at the end of each step (steps values). Returns (I_p, I_d), float64 of n."""
+    pref = _ref(params, CSParams)
     rates = _floats(rates, (None, None), "rates")
     if np.any(rates < 0):
         raise BtspError("BTSP_E_RANGE", "rates: negative values")
@@ -637,7 +646,7 @@ def cs_lap_integrals(params, rates, dt, instructive):
     tp, td = np.zeros(n, np.float32), np.zeros(n, np.float32)
     ip, idp = np.zeros(n), np.zeros(n)
     for s in range(steps):
-        _k_cs_traces(ctypes.byref(params), n, _ptr(rates[s]), dt, _ptr(tp), _ptr(td))
+        _k_cs_traces(pref, n, _ptr(rates[s]), dt, _ptr(tp), _ptr(td))
         _k_cs_integrals_acc(n, float(inst[s]), _ptr(tp), _ptr(td), dt, ip.ctypes.data_as(_dptr),
                             idp.ctypes.data_as(_dptr))
     return ip, idp
@@ -649,13 +658,16 @@ def cs_apply(params, ip, id_, w):
     w = _floats(w, (None,), "w").copy()
     ip = _doubles(ip, (w.shape[0],), "ip")
     id_ = _doubles(id_, (w.shape[0],), "id")
-    _k_cs_apply(ctypes.byref(params), w.shape[0], ip.ctypes.data_as(_dptr), id_.ctypes.data_as(_dptr), _ptr(w))
+    _k_cs_apply(_ref(params, CSParams), w.shape[0], ip.ctypes.data_as(_dptr), id_.ctypes.data_as(_dptr), _ptr(w))
     return w
 
 
 def cs_fixed_point(ip, id_):
     """W* = I_p / (I_p + I_d) element by element (NaN where both are 0; btsp_k_cs_fixed_point)."""
-    ip, id_ = np.broadcast_arrays(np.asarray(ip, dtype=np.float64), np.asarray(id_, dtype=np.float64))
+    try:
+        ip, id_ = np.broadcast_arrays(np.asarray(ip, dtype=np.float64), np.asarray(id_, dtype=np.float64))
+    except (ValueError, TypeError) as e:
+        raise BtspError("BTSP_E_SHAPE", f"cs_fixed_point: I_p and I_d do not match: {e}") from None
     return np.array([_k_cs_fixed_point(a, b) for a, b in zip(ip.ravel(), id_.ravel())]).reshape(ip.shape)
 
 
@@ -692,7 +704,7 @@ def student_t_cdf(t, nu):
 def skew_t_pdf(d, x):
     """The skew-t density of a SkewT at x (a number or an array: evaluated element by element)."""
     xs = np.asarray(x, dtype=np.float64)
-    out = np.array([_k_skew_t_pdf(ctypes.byref(d), v) for v in xs.ravel()]).reshape(xs.shape)
+    out = np.array([_k_skew_t_pdf(_ref(d, SkewT), v) for v in xs.ravel()]).reshape(xs.shape)
     return float(out) if out.ndim == 0 else out
 
 
@@ -709,7 +721,7 @@ def lr_default(speed_cm_s, track_cm):
 def lr_kernels(params, tau):
     """(F_P(tau), F_D(tau)) in 1/s, lap sums included (btsp_k_lr_kernels)."""
     fp, fd = ctypes.c_double(), ctypes.c_double()
-    _k_lr_kernels(ctypes.byref(params), float(tau), ctypes.byref(fp), ctypes.byref(fd))
+    _k_lr_kernels(_ref(params, LRParams), float(tau), ctypes.byref(fp), ctypes.byref(fd))
     return fp.value, fd.value
 
 
@@ -720,7 +732,7 @@ def lr_induction(params, w, t_input, t_plateau):
     w = _floats(w, (None,), "w").copy()
     t_in = _doubles(t_input, (w.shape[0],), "t_input")
     t_pl = _doubles(np.atleast_1d(t_plateau), (None,), "t_plateau")
-    _k_lr_induction(ctypes.byref(params), w.shape[0], t_in.ctypes.data_as(_dptr), t_pl.shape[0],
+    _k_lr_induction(_ref(params, LRParams), w.shape[0], t_in.ctypes.data_as(_dptr), t_pl.shape[0],
                     t_pl.ctypes.data_as(_dptr), _ptr(w))
     return w
 
@@ -731,7 +743,7 @@ def lr_apply(params, w, f_pot, f_dep):
     w = _floats(w, (None,), "w").copy()
     fp = _doubles(f_pot, (w.shape[0],), "f_pot")
     fd = _doubles(f_dep, (w.shape[0],), "f_dep")
-    _k_lr_apply(ctypes.byref(params), w.shape[0], fp.ctypes.data_as(_dptr), fd.ctypes.data_as(_dptr), _ptr(w))
+    _k_lr_apply(_ref(params, LRParams), w.shape[0], fp.ctypes.data_as(_dptr), fd.ctypes.data_as(_dptr), _ptr(w))
     return w
 
 

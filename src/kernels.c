@@ -1040,9 +1040,11 @@ void btsp_k_wd_default(btsp_k_wd_params *p)
 void btsp_k_wd_rate_acc(const btsp_k_wd_params *p, size_t n, const float *w, const float *et, float is, double dt,
                         float *dw)
 {
+    /* the sigmoids' constants once per call, not per synapse (as btsp_k_btsp_update) */
+    const q_consts qp = q_prepare(&p->q_pot), qd = q_prepare(&p->q_dep);
     for (size_t j = 0; j < n; j++) {
         double s = (double)et[j] * is;
-        double rate = p->k_pot * btsp_k_q(&p->q_pot, s) * (1.0 - w[j]) - p->k_dep * btsp_k_q(&p->q_dep, s) * w[j];
+        double rate = p->k_pot * q_eval(&qp, s) * (1.0 - w[j]) - p->k_dep * q_eval(&qd, s) * w[j];
         dw[j] += (float)(dt * rate);
     }
 }

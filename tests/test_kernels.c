@@ -1567,6 +1567,17 @@ static void test_wd_defaults_and_step(void **state)
     /* the hand-worked values at s = 0.72: q+ and q- from their closed form */
     double qp = btsp_k_q(&p.q_pot, 0.72), qd = btsp_k_q(&p.q_dep, 0.72);
     assert_true(qp > 0.5 && qp < 1.0 && qd > 0.99); /* s well above q-'s threshold, near q+'s */
+    /* the closed form of the scaled sigmoid, written out: k = 2 / half-width, logistic s,
+     * q(x) = (s(k (x - th)) - s(-k th)) / (s(k (1 - th)) - s(-k th)) */
+    const double kp = 2.0 / 0.454, kd = 2.0 / 0.0998;
+#define LOGISTIC(v) (1.0 / (1.0 + exp(-(v))))
+    const double qp_hand = (LOGISTIC(kp * (0.72 - 0.415)) - LOGISTIC(-kp * 0.415)) /
+                           (LOGISTIC(kp * (1.0 - 0.415)) - LOGISTIC(-kp * 0.415));
+    const double qd_hand = (LOGISTIC(kd * (0.72 - 0.0262)) - LOGISTIC(-kd * 0.0262)) /
+                           (LOGISTIC(kd * (1.0 - 0.0262)) - LOGISTIC(-kd * 0.0262));
+#undef LOGISTIC
+    assert_true(fabs(qp - qp_hand) < 1e-12 && fabs(qd - qd_hand) < 1e-12);
+    assert_true(fabs(qp - 0.8276823707183241) < 1e-12 && fabs(qd - 0.999998548304963) < 1e-12);
 }
 
 /* Bidirectional and weight-dependent: below the fixed point w* = k+ q+ / (k+ q+ + k- q-) a

@@ -246,6 +246,11 @@ static void test_refusals_change_nothing(void **state)
     EXPECT_FAIL(u.net, btsp_net_save_state(u.net, bad, n - 1, NULL), BTSP_E_SHAPE, "368");
     for (size_t i = 0; i < n + 1; i++)
         assert_int_equal(bad[i], 0xA5);
+    /* a larger buffer is fine: the image, its size, and the byte after it untouched */
+    OK(u.net, btsp_net_save_state(u.net, bad, n + 1, &written));
+    assert_int_equal(written, nu);
+    assert_memory_equal(bad, before, nu);
+    assert_int_equal(bad[n], 0xA5);
 
     /* load: each damaged image must fail with the status and a message naming the problem */
     EXPECT_FAIL(u.net, btsp_net_load_state(u.net, NULL, n), BTSP_E_INVALID_ARG, "NULL");
@@ -416,6 +421,7 @@ static void test_state_files(void **state)
     assert_int_equal(btsp_io_save_state(NULL, path, err, sizeof err), BTSP_E_INVALID_ARG);
     assert_int_equal(btsp_io_save_state(t.net, NULL, err, sizeof err), BTSP_E_INVALID_ARG);
     assert_int_equal(btsp_io_load_state(u.net, NULL, NULL, 0), BTSP_E_INVALID_ARG);
+    assert_int_equal(btsp_io_load_state(NULL, path, err, sizeof err), BTSP_E_INVALID_ARG);
     btsp_net *raw = NULL;
     OK(raw, btsp_net_create(&raw));
     assert_int_equal(btsp_io_save_state(raw, path, err, sizeof err), BTSP_E_STATE);

@@ -134,7 +134,8 @@ int cli_json_get_bool(const char *text, const char *key, int *v);
  * array of those) and its length, or NULL if absent. */
 const char *cli_json_get_raw(const char *text, const char *key, size_t *len);
 /* Sorted sample counts of RUN/snapshots/<n>, up to `last` (run.json "samples_done" of a run
- * that was interrupted: a later directory may be half written); malloc'd, NULL if none. */
+ * that was interrupted: a later directory may be half written) and, if RUN/run.json lists its
+ * "snapshots", only those listed (others are an earlier run's); malloc'd, NULL if none. */
 unsigned long long *cli_list_snapshots(const char *run, unsigned long long last, size_t *n);
 /* Write a CSV, a PNG of lines, etc. ignoring nothing: print the problem, return 0 on failure. */
 int cli_write_npy(const char *path, const float *data, size_t rows, size_t cols);

@@ -1836,9 +1836,10 @@ static int plateau_picture(an_ctx *a, const char *run_json, unsigned long long d
     size_t shape[2], nd;
     if (!cli_path(path, sizeof path, a->run, name) || btsp_npy_read_f32(path, &v, shape, &nd, err, sizeof err))
         return 1;
-    double pstride = 1.0;
-    cli_json_get_number(run_json, "plateau_stride", &pstride);
-    size_t n_rec = complete_records(a, shape[0], pstride >= 1.0 ? (unsigned long long)pstride : 1),
+    double pstride = 0.0; /* records every pstride samples; unknown in older run directories */
+    const int have_stride = cli_json_get_number(run_json, "plateau_stride", &pstride) && pstride >= 1.0;
+    const unsigned long long stride = have_stride ? (unsigned long long)pstride : 1;
+    size_t n_rec = complete_records(a, shape[0], stride),
            n = nd > 1 ? shape[1] : 1;
     size_t recs = n_rec < 2000 ? n_rec : 2000;
     float *tr = recs && n && a->png ? malloc(recs * n * sizeof *tr) : NULL;
@@ -1852,17 +1853,16 @@ static int plateau_picture(an_ctx *a, const char *run_json, unsigned long long d
     }
     free(tr);
     /* class-sorted raster */
-    double stride = 0.0;
     size_t C = a->d.train.n_classes;
     uint8_t *lab = n_rec && n ? malloc(n_rec) : NULL, *slab = lab ? malloc(n_rec) : NULL;
     size_t *rorder = lab ? malloc(n_rec * sizeof *rorder) : NULL, *uorder = lab ? malloc(n * sizeof *uorder) : NULL;
     float *cs = lab ? malloc(C * n * sizeof *cs) : NULL, *sorted = lab ? malloc(n_rec * n * sizeof *sorted) : NULL;
     float *fl = lab ? malloc((n_rec > n ? n_rec : n) * sizeof *fl) : NULL;
-    if (ok && n_rec && n && cli_json_get_number(run_json, "plateau_stride", &stride) && stride >= 1.0) {
+    if (ok && n_rec && n && have_stride) {
         if (!lab || !slab || !rorder || !uorder || !cs || !sorted || !fl) {
             fprintf(stderr, "btsp: out of memory\n");
             ok = 0;
-        } else if (!record_labels(a, run_json, data_seed, (unsigned long long)stride, n_rec, lab)) {
+        } else if (!record_labels(a, run_json, data_seed, stride, n_rec, lab)) {
             fprintf(stderr, "btsp analyze: no class-sorted plateau raster (the sample order is unknown)\n");
         } else if (btsp_an_class_order(lab, n_rec, C, rorder) ||
                    btsp_an_class_sorted(v, n_rec, n, lab, C, cs, uorder, NULL, NULL)) {
@@ -1994,7 +1994,6 @@ int cli_cmd_analyze(options *o)
         !update_angles(&a, run_json, data_seed, (size_t)o->angle_samples, o->bp_steps) ||
         !loss_landscape(&a, (size_t)o->landscape_points, (size_t)o->landscape_rows))
         goto done;
-    /* final weights */
     char err[1024];
     /* final weights: those of the last complete snapshot for an interrupted run (its top-level
      * files may be half replaced by the next one) */

@@ -683,15 +683,47 @@ static int cmp_ull(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
+/* The sample counts run.json's "snapshots" lists, sorted (malloc'd), or NULL when the run
+ * directory's run.json has no such list (an older directory: every snapshot directory counts). */
+static unsigned long long *listed_snapshots(const char *run, size_t *n)
+{
+    char path[4096];
+    size_t len = 0;
+    *n = 0;
+    char *json = cli_path(path, sizeof path, run, "run.json") ? cli_read_file(path, NULL) : NULL;
+    const char *raw = json ? cli_json_get_raw(json, "snapshots", &len) : NULL;
+    unsigned long long *v = raw ? malloc((len / 2 + 1) * sizeof *v) : NULL; /* a count per 2 chars at most */
+    for (const char *p = raw; v && p < raw + len;) {
+        char *end;
+        unsigned long long x = strtoull(p, &end, 10);
+        if (end == p) {
+            p++;
+            continue;
+        }
+        v[(*n)++] = x;
+        p = end;
+    }
+    free(json);
+    if (v && *n)
+        qsort(v, *n, sizeof *v, cmp_ull);
+    return v;
+}
+
 unsigned long long *cli_list_snapshots(const char *run, unsigned long long last, size_t *n)
 {
     char path[4096];
     *n = 0;
     if (!cli_path(path, sizeof path, run, "snapshots"))
         return NULL;
+    /* only the snapshots run.json lists: a directory left in the same --out by an earlier run is
+     * not this run's (btsp merge and btsp analyze alike) */
+    size_t n_listed = 0;
+    unsigned long long *listed = listed_snapshots(run, &n_listed);
     DIR *dir = opendir(path);
-    if (!dir)
+    if (!dir) {
+        free(listed);
         return NULL;
+    }
     size_t cap = 64;
     unsigned long long *v = malloc(cap * sizeof *v);
     struct dirent *e;
@@ -701,6 +733,8 @@ unsigned long long *cli_list_snapshots(const char *run, unsigned long long last,
             continue;
         unsigned long long s = strtoull(e->d_name, &end, 10);
         if (*end || s > last) /* beyond the last complete snapshot of an interrupted run */
+            continue;
+        if (listed && !bsearch(&s, listed, n_listed, sizeof *listed, cmp_ull))
             continue;
         if (*n == cap) {
             unsigned long long *nv = realloc(v, 2 * cap * sizeof *v);
@@ -715,6 +749,7 @@ unsigned long long *cli_list_snapshots(const char *run, unsigned long long last,
         v[(*n)++] = s;
     }
     closedir(dir);
+    free(listed);
     if (v)
         qsort(v, *n, sizeof *v, cmp_ull);
     else

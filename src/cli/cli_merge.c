@@ -358,32 +358,6 @@ static int same_snapshot(const run_info *a, const run_info *b, unsigned long lon
     return ok && files > 0;
 }
 
-/* Keep of v[0..*n) the sample counts that run.json's "snapshots" lists (a directory left by an
- * earlier run in the same --out is not this run's snapshot). */
-static void keep_listed(const run_info *r, unsigned long long *v, size_t *n)
-{
-    size_t len = 0, m = 0;
-    const char *raw = cli_json_get_raw(r->json, "snapshots", &len);
-    if (!raw || !v)
-        return;
-    for (size_t i = 0; i < *n; i++) {
-        int listed = 0;
-        for (const char *p = raw + 1; p < raw + len && !listed;) {
-            char *end;
-            unsigned long long x = strtoull(p, &end, 10);
-            if (end == p) {
-                p++;
-                continue;
-            }
-            listed = x == v[i];
-            p = end;
-        }
-        if (listed)
-            v[m++] = v[i];
-    }
-    *n = m;
-}
-
 /* The directory part of `path` ("." for a bare name, "/" for a name in the root). */
 static void parent_of(const char *path, char *buf, size_t len)
 {
@@ -482,6 +456,7 @@ static int write_run_json(const char *path, const run_info *a, const run_info *b
     fputs("],\n  ", f);
     json_copy(f, b, "dendrite_populations", 0);
     json_copy(f, b, "plateau_population", 0);
+    json_copy(f, b, "plateau_file", 0);
     fprintf(f, "\"plateau_stride\": %llu,\n  ", stride);
     json_copy(f, b, "train_rows", 0);
     json_copy(f, b, "val_rows", 0);
@@ -618,8 +593,6 @@ int cli_cmd_merge(options *o)
     size_t na = 0, nb = 0;
     snaps_a = cli_list_snapshots(a.dir, a.done, &na);
     snaps_b = cli_list_snapshots(b.dir, b.done, &nb);
-    keep_listed(&a, snaps_a, &na);
-    keep_listed(&b, snaps_b, &nb);
     snaps = malloc((na + nb + 1) * sizeof *snaps);
     if (!snaps) {
         fprintf(stderr, "btsp: out of memory\n");
@@ -683,20 +656,12 @@ int cli_cmd_merge(options *o)
     size_t keep = (size_t)(b.first - a.first);
     ok = ok && merge_npy(&a, &b, tmpdir, "loss_history.npy", keep, 1, 1, 1) &&
          merge_npy(&a, &b, tmpdir, "train_output.npy", keep, 1, 1, 1);
-    /* the plateau raster of run.json's "plateau_population" (another plateaus_*.npy in B's
-     * directory is an earlier run's): plateaus_<Layer><Pop>.npy, the full name "Layer.Pop" without
-     * the dot between the two, found by trying each dot */
-    char pop[256], file[300];
-    if (ok && cli_json_get_string(b.json, "plateau_population", pop, sizeof pop)) {
-        int found = 0;
-        for (char *dot = strchr(pop, '.'); dot && !found; dot = strchr(dot + 1, '.')) {
-            char path[4096];
-            snprintf(file, sizeof file, "plateaus_%.*s%s.npy", (int)(dot - pop), pop, dot + 1);
-            found = cli_path(path, sizeof path, b.dir, file) && stat(path, &sb) == 0;
-        }
+    /* the plateau raster run.json names (another plateaus_*.npy in B's directory is an earlier
+     * run's) */
+    char file[256];
+    if (ok && cli_json_get_string(b.json, "plateau_file", file, sizeof file) && !strchr(file, '/')) {
         size_t keep_p = (size_t)(b.first / sa - a.first / sa);
-        if (found)
-            ok = merge_npy(&a, &b, tmpdir, file, keep_p, (size_t)sa, (size_t)sbr, (size_t)stride);
+        ok = merge_npy(&a, &b, tmpdir, file, keep_p, (size_t)sa, (size_t)sbr, (size_t)stride);
     }
     ok = ok && merge_csv(&a, &b, tmpdir, "dend_history.csv", b.first + 1, 0, 1) &&
          merge_csv(&a, &b, tmpdir, "val_history.csv", b.first, drop_seam ? b.first + 1 : 0, 0);

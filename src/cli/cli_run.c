@@ -646,6 +646,15 @@ static int write_window_csv(run_ctx *c)
     return commit_text(c, f, tmp, path);
 }
 
+/* The plateau raster's file name, plateaus_<Layer><Pop>.npy, into buf. */
+static const char *plateau_file(const run_ctx *c, char *buf, size_t len)
+{
+    char pname[160];
+    cli_pop_file_name(c->ppop, pname, sizeof pname);
+    snprintf(buf, len, "plateaus_%s.npy", pname);
+    return buf;
+}
+
 static int write_run_json(run_ctx *c, unsigned long long done, int complete)
 {
     const run_spec *s = c->spec;
@@ -671,8 +680,7 @@ static int write_run_json(run_ctx *c, unsigned long long done, int complete)
     cli_json_string(f, "init_weights", s->init_weights, 0);
     cli_json_string(f, "rng", s->torch_rng ? "torch" : "counter", 0);
     fputs("\n  ", f);
-    char abs_resume[PATH_MAX];
-    cli_json_string(f, "resumed_from", s->resume && realpath(s->resume, abs_resume) ? abs_resume : s->resume, 0);
+    cli_json_string(f, "resumed_from", s->resume ? r->resumed_from : NULL, 0); /* resolved once by cli_run */
     fprintf(f, "\"first_sample\": %llu, \"samples_done\": %llu, \"complete\": %s,\n  ", c->first, done,
             complete ? "true" : "false");
     fprintf(f, "\"history_interval\": %llu, \"snapshots\": [", s->history_interval);
@@ -685,6 +693,8 @@ static int write_run_json(run_ctx *c, unsigned long long done, int complete)
     }
     fputs("], ", f);
     cli_json_string(f, "plateau_population", c->ppop ? btsp_pop_full_name(c->ppop) : NULL, 0);
+    char pfile[200];
+    cli_json_string(f, "plateau_file", c->ppop ? plateau_file(c, pfile, sizeof pfile) : NULL, 0); /* for merge */
     fprintf(f, "\"plateau_stride\": %llu,\n  ", c->pstride);
     fprintf(f, "\"train_rows\": %zu, \"val_rows\": %zu, \"test_rows\": %zu,\n  ", r->train_rows, r->val_rows,
             r->test_rows);
@@ -737,10 +747,9 @@ static int write_outputs(run_ctx *c, unsigned long long done, int complete)
         }
     }
     if (c->plat_mon && btsp_monitor_data(c->plat_mon, &rec, &n_rec, &width, NULL) == BTSP_OK) {
-        char pname[160], fname[200];
-        cli_pop_file_name(c->ppop, pname, sizeof pname);
-        snprintf(fname, sizeof fname, "plateaus_%s.npy", pname);
-        if (!cli_path(path, sizeof path, s->out, fname) || !cli_write_npy(path, rec, n_rec, width)) {
+        char fname[200];
+        if (!cli_path(path, sizeof path, s->out, plateau_file(c, fname, sizeof fname)) ||
+            !cli_write_npy(path, rec, n_rec, width)) {
             fail(res, BTSP_E_IO, "cannot write %s", path);
             return 0;
         }
@@ -974,8 +983,8 @@ int cli_run(const run_spec *spec, const data_split *data, run_result *res)
             }
         }
         if (dr.n_pops) {
-            dr.cap_rows = (size_t)s->samples;
-            dr.means = malloc(dr.cap_rows * (dr.n_pops + 1) * sizeof *dr.means);
+            dr.cap_rows = (size_t)(s->samples - c.first); /* the samples this run trains */
+            dr.means = malloc((dr.cap_rows ? dr.cap_rows : 1) * (dr.n_pops + 1) * sizeof *dr.means);
             if (!dr.means) {
                 fail(res, BTSP_E_NOMEM, "out of memory");
                 goto done;

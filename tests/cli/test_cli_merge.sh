@@ -70,6 +70,11 @@ grep -q '"init_weights": ".*FULL/snapshots/100"' MI/run.json || fail "merged ini
 [[ -d BR/snapshots/350 ]] || fail "the stale snapshot this test needs is not there"
 "$btsp" merge A BR --out MR >/dev/null
 diff -r -x run.json -x analysis FULL MR >/dev/null || fail "stale snapshots merged: $(diff -rq -x analysis FULL MR)"
+# and analyze of BR itself leaves them out too (the same listing)
+"$btsp" analyze BR --data demo --angle-samples 0 --rsm-patterns 0 --landscape-points 0 --rf-images 0 >/dev/null 2>&1 ||
+  fail "analyze BR"
+! grep -q '^350,' BR/analysis/accuracy_history.csv || fail "analyze took the stale snapshot 350"
+grep -q '^400,' BR/analysis/accuracy_history.csv || fail "analyze of BR: no snapshot 400"
 # a copy of the --order file at another path is the same order (its contents are hashed)
 npy_f32 o1.npy 5 3 1 4 2 0 7 9 8 6
 cp o1.npy o1copy.npy

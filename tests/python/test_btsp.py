@@ -373,6 +373,12 @@ class BindingTest(unittest.TestCase):
             btsp.cs_lap_integrals(p, rates, 0.0, inst)
         with self.assertRaises(btsp.BtspError):
             btsp.cs_lap_integrals(p, rates, dt, inst[:-1])
+        with self.assertRaises(btsp.BtspError):  # another model's parameters
+            btsp.cs_lap_integrals(btsp.wd_default(), rates, dt, inst)
+        with self.assertRaises(btsp.BtspError):
+            btsp.cs_apply(p, ip, id_, w0[:2])
+        with self.assertRaises(btsp.BtspError):
+            btsp.cs_fixed_point([1.0, 2.0], [1.0, 2.0, 3.0])
 
     def test_lr_kernels(self):
         """Li & Roxin from Python: the fitted parameters, the refusal of other speeds, the
@@ -421,6 +427,17 @@ class BindingTest(unittest.TestCase):
             btsp.lr_ring_store(W, [6], [0.0], 0.2, 0.1)  # outside the matrix
         with self.assertRaises(btsp.BtspError):
             btsp.lr_ring_store(W, [1.0], [0.0], 0.2, 0.1)  # not integer
+        with self.assertRaises(btsp.BtspError):
+            btsp.lr_ring_store(W, idx, ph, float("nan"), 0.1)
+        with self.assertRaises(btsp.BtspError):
+            btsp.lr_induction(p, w0, t_in[:5], 3.6)
+        with self.assertRaises(btsp.BtspError):
+            btsp.lr_apply(p, w0, k[:5, 0], k[:5, 1])
+        with self.assertRaises(btsp.BtspError):
+            btsp.lr_kernels(btsp.cs_default(), 0.0)
+        self.assertTrue(np.isnan(btsp.student_t_cdf(1.0, 0.0)))
+        self.assertTrue(np.isnan(btsp.skew_t_pdf(btsp.SkewT(5.0, 0.0, -1.0, 0.0), 0.0)))
+        self.assertTrue(all(np.isnan(v) for v in btsp.lr_ring_moments(0.0, 0.0)))
 
     def test_golden_eiann_trajectory(self):
         """EIANN's weights after 1-3 steps from its initial weights (as test_model_golden.c)."""
