@@ -658,8 +658,17 @@ int cli_cmd_merge(options *o)
          merge_npy(&a, &b, tmpdir, "train_output.npy", keep, 1, 1, 1);
     /* the plateau raster run.json names (another plateaus_*.npy in B's directory is an earlier
      * run's) */
-    char file[256];
-    if (ok && cli_json_get_string(b.json, "plateau_file", file, sizeof file) && !strchr(file, '/')) {
+    char file[256] = "", pop[200];
+    if (!cli_json_get_string(b.json, "plateau_file", file, sizeof file) &&
+        cli_json_get_string(b.json, "plateau_population", pop, sizeof pop)) {
+        /* run directories written before "plateau_file": plateaus_<Layer><Pop>.npy from the full
+         * name "Layer.Pop" (population names have no dot) */
+        char *dot = strrchr(pop, '.');
+        if (dot)
+            memmove(dot, dot + 1, strlen(dot));
+        snprintf(file, sizeof file, "plateaus_%s.npy", pop);
+    }
+    if (ok && file[0] && !strchr(file, '/')) {
         size_t keep_p = (size_t)(b.first / sa - a.first / sa);
         ok = merge_npy(&a, &b, tmpdir, file, keep_p, (size_t)sa, (size_t)sbr, (size_t)stride);
     }

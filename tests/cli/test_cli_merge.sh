@@ -90,6 +90,12 @@ diff -r -x run.json -x analysis -x state.btsp.json OF OM >/dev/null || fail "mer
 "$btsp" merge A B --out new/parents/MS/ >/dev/null || fail "--out with a trailing slash and new parents"
 diff -r -x run.json -x analysis FULL new/parents/MS >/dev/null || fail "--out new/parents/MS/"
 
+# run directories written before run.json named its plateau raster are merged the same
+cp -r A A_o && cp -r B B_o && sed -i 's/"plateau_file": "[^"]*", //' A_o/run.json B_o/run.json
+! grep -q plateau_file B_o/run.json || fail "the test could not remove plateau_file"
+"$btsp" merge A_o B_o --out M_o >/dev/null
+cmp -s FULL/plateaus_H1E.npy M_o/plateaus_H1E.npy || fail "merge without plateau_file: raster"
+
 # 2. Plateau rasters of different strides (the stride grows with --samples; a budget of 30,000
 # values for H1.E's 100 units allows 300 records): 600 samples record every second sample,
 # 1,000 every fourth; the merge keeps every fourth, like FULL5.
