@@ -119,6 +119,9 @@ _pop_state = _fn("btsp_pop_state", _st, _p, ctypes.c_int, ctypes.POINTER(_fptr),
 _pop_set_bias = _fn("btsp_pop_set_bias", _st, _p, _fptr, _sz)
 _proj_name = _fn("btsp_proj_name", ctypes.c_char_p, _p)
 _proj_weights = _fn("btsp_proj_weights", _st, _p, ctypes.POINTER(_fptr), ctypes.POINTER(_sz), ctypes.POINTER(_sz))
+_proj_get_rf = _fn("btsp_proj_get_receptive_fields", _st, _p, ctypes.POINTER(_sz), ctypes.POINTER(_sz),
+                   ctypes.POINTER(_sz), ctypes.POINTER(_sz), ctypes.POINTER(ctypes.c_double))
+_proj_rf = _fn("btsp_proj_receptive_field", _st, _p, _sz, ctypes.POINTER(_sz), ctypes.POINTER(_sz))
 _proj_set_weights = _fn("btsp_proj_set_weights", _st, _p, _fptr, _sz, _sz)
 _io_save_weights = _fn("btsp_io_save_weights", _st, _p, ctypes.c_char_p, ctypes.c_char_p, _sz)
 _io_load_weights = _fn("btsp_io_load_weights", _st, _p, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, _sz)
@@ -404,6 +407,29 @@ class Net:
         w, r, c = _fptr(), _sz(), _sz()
         self._check(_proj_weights(self._proj(projection), ctypes.byref(w), ctypes.byref(r), ctypes.byref(c)))
         return np.ctypeslib.as_array(w, shape=(r.value, c.value)).copy()
+
+    def receptive_fields(self, projection):
+        """The receptive fields of a projection with EIANN's receptive_field_mask
+        (btsp_proj_set_receptive_fields), or None if it has none: a dict with `side`,
+        `channels`, `height`, `width`, `norm_scale` (0: no row normalisation) and `corners`, an
+        int64 array (post units x 2) of each unit's top-left pixel (image row, column)."""
+        q = self._proj(projection)
+        side, ch, h, w, ns = _sz(), _sz(), _sz(), _sz(), ctypes.c_double()
+        if _proj_get_rf(q, ctypes.byref(side), ctypes.byref(ch), ctypes.byref(h), ctypes.byref(w),
+                        ctypes.byref(ns)) != 0:
+            return None
+        if not _net_is_finalized(self.handle):
+            raise BtspError("BTSP_E_STATE", "finalize the network first (the fields are drawn then)")
+        data, rows, cols = _fptr(), _sz(), _sz()
+        self._check(_proj_weights(q, ctypes.byref(data), ctypes.byref(rows), ctypes.byref(cols)))
+        rows = rows.value
+        corners = np.empty((rows, 2), dtype=np.int64)
+        r, c = _sz(), _sz()
+        for u in range(rows):
+            self._check(_proj_rf(q, u, ctypes.byref(r), ctypes.byref(c)))
+            corners[u] = (r.value, c.value)
+        return {"side": side.value, "channels": ch.value, "height": h.value, "width": w.value,
+                "norm_scale": ns.value, "corners": corners}
 
     def set_weights(self, projection, W):
         """Replace a projection's weights (btsp_proj_set_weights; clamped and cloned at the next

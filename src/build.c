@@ -582,6 +582,91 @@ btsp_status btsp_proj_set_no_autapses(btsp_proj *proj)
     return BTSP_OK;
 }
 
+btsp_status btsp_proj_set_receptive_fields(btsp_proj *proj, size_t side, size_t channels, size_t height, size_t width,
+                                           double norm_scale)
+{
+    if (!proj)
+        return BTSP_E_INVALID_ARG;
+    btsp_net *net = proj->net;
+    btsp_status st = check_constraint_free(proj, "btsp_proj_set_receptive_fields");
+    if (st)
+        return st;
+    const size_t pre = proj->cols;
+    if (!channels || !height || !width || height > UINT32_MAX || width > UINT32_MAX || channels > pre ||
+        height > pre / channels || width > pre / channels / height || channels * height * width != pre)
+        return btsp__net_error(net, BTSP_E_SHAPE,
+                               "btsp_proj_set_receptive_fields(%s): an image of %zu x %zu x %zu (channels x "
+                               "height x width) does not match the %zu presynaptic units",
+                               proj->name, channels, height, width, pre);
+    if (side < 1 || side > height || side > width)
+        return btsp__net_error(net, BTSP_E_RANGE,
+                               "btsp_proj_set_receptive_fields(%s): side %zu must be between 1 and the image's "
+                               "height and width (%zu x %zu)",
+                               proj->name, side, height, width);
+    if (!(norm_scale >= 0.0) || !isfinite(norm_scale))
+        return btsp__net_error(net, BTSP_E_RANGE,
+                               "btsp_proj_set_receptive_fields(%s): norm_scale %g must be finite and >= 0 (0: no "
+                               "normalisation)",
+                               proj->name, norm_scale);
+    proj->constraint = CONSTRAINT_RF;
+    proj->rf_side = side;
+    proj->rf_ch = channels;
+    proj->rf_h = height;
+    proj->rf_w = width;
+    proj->norm_scale = norm_scale;
+    proj->allow_autapses = 0;
+    return BTSP_OK;
+}
+
+btsp_status btsp_proj_get_receptive_fields(const btsp_proj *proj, size_t *side, size_t *channels, size_t *height,
+                                           size_t *width, double *norm_scale)
+{
+    const int has = proj && proj->constraint == CONSTRAINT_RF;
+    if (side)
+        *side = has ? proj->rf_side : 0;
+    if (channels)
+        *channels = has ? proj->rf_ch : 0;
+    if (height)
+        *height = has ? proj->rf_h : 0;
+    if (width)
+        *width = has ? proj->rf_w : 0;
+    if (norm_scale)
+        *norm_scale = has ? proj->norm_scale : 0.0;
+    if (!proj)
+        return BTSP_E_INVALID_ARG;
+    if (!has)
+        return btsp__net_error(proj->net, BTSP_E_STATE,
+                               "btsp_proj_get_receptive_fields(%s): the projection has no receptive fields", proj->name);
+    return BTSP_OK;
+}
+
+btsp_status btsp_proj_receptive_field(const btsp_proj *proj, size_t unit, size_t *row, size_t *col)
+{
+    if (row)
+        *row = 0;
+    if (col)
+        *col = 0;
+    if (!proj)
+        return BTSP_E_INVALID_ARG;
+    btsp_net *net = proj->net;
+    if (!row || !col)
+        return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_proj_receptive_field(%s): NULL output", proj->name);
+    if (proj->constraint != CONSTRAINT_RF)
+        return btsp__net_error(net, BTSP_E_STATE, "btsp_proj_receptive_field(%s): the projection has no receptive fields "
+                               "(btsp_proj_set_receptive_fields())",
+                               proj->name);
+    if (!net->finalized)
+        return btsp__net_error(net, BTSP_E_STATE,
+                               "btsp_proj_receptive_field(%s): the fields are drawn at finalize; finalize first",
+                               proj->name);
+    if (unit >= proj->rows)
+        return btsp__net_error(net, BTSP_E_RANGE, "btsp_proj_receptive_field(%s): unit %zu of %zu", proj->name, unit,
+                               proj->rows);
+    *row = proj->rf_corner[2 * unit];
+    *col = proj->rf_corner[2 * unit + 1];
+    return BTSP_OK;
+}
+
 btsp_status btsp_proj_set_clone(btsp_proj *proj, const btsp_proj *source, double scale, int transpose)
 {
     if (!proj)

@@ -58,6 +58,8 @@ void btsp__engine_free_state(btsp_net *net)
         free_ptr(net, &q->W);
         free_ptr(net, &q->cache);
         free_ptr(net, &q->bcache);
+        btsp__net_free(net, q->rf_corner);
+        q->rf_corner = NULL;
     }
     for (size_t i = 0; i < net->rules.n; i++) {
         btsp_rule *r = net->rules.items[i];
@@ -127,6 +129,9 @@ static btsp_status allocate_state(btsp_net *net)
         if (!alloc_floats2(net, &q->W, q->rows, q->cols))
             return BTSP_E_NOMEM;
         if (q->pre == in && (!alloc_floats(net, &q->cache, q->rows) || !alloc_floats2(net, &q->bcache, blk, q->rows)))
+            return BTSP_E_NOMEM;
+        if (q->constraint == CONSTRAINT_RF &&
+            !(q->rf_corner = btsp__net_calloc(net, q->rows ? 2 * q->rows : 1, sizeof *q->rf_corner)))
             return BTSP_E_NOMEM;
     }
     for (size_t i = 0; i < net->rules.n; i++) {
@@ -325,6 +330,47 @@ static void init_values(const filler *f, float *x, size_t n, size_t fan_in, btsp
     }
 }
 
+/* The fan-in the initialisation schemes of projection q see: its columns, except that with
+ * receptive fields an initialised projection's units see side x side x channels inputs (EIANN's
+ * init_weights_and_biases; also what the population's bias initialisation sums). */
+static size_t init_fan_in(const btsp_proj *q)
+{
+    if (q->constraint == CONSTRAINT_RF && q->init != BTSP_INIT_DEFAULT_LINEAR)
+        return q->rf_side * q->rf_side * q->rf_ch;
+    return q->cols;
+}
+
+/* Receptive-field corners of every projection with CONSTRAINT_RF: per unit the top-left row, then
+ * column, uniform over the height - side + 1 and width - side + 1 positions. Torch: EIANN draws
+ * them when its first constraint pass meets the projection (right after the initial weights; per
+ * population in sweep order, incoming projections in creation order, as this loop), each with
+ * torch.randint(0, n, (1,)), i.e. one 32-bit mt19937 output modulo n. Counter-based:
+ * floor(u * n) of the projection's own stream. */
+static void draw_rf_corners(btsp_net *net, btsp_k_mt19937 *torch)
+{
+    for (size_t i = 0; i < net->pops.n; i++) {
+        const btsp_pop *p = net->pops.items[i];
+        for (size_t j = 0; j < p->in.n; j++) {
+            btsp_proj *q = p->in.items[j];
+            if (q->constraint != CONSTRAINT_RF)
+                continue;
+            const uint64_t n[2] = {q->rf_h - q->rf_side + 1, q->rf_w - q->rf_side + 1};
+            for (size_t k = 0; k < 2 * q->rows; k++) {
+                const uint64_t m = n[k & 1];
+                uint64_t v;
+                if (torch) {
+                    v = btsp_k_mt19937_next(torch) % m;
+                } else {
+                    v = (uint64_t)(btsp_k_rand_uniform(net->seed, BTSP_STREAM_RF + q->index, k) * (double)m);
+                    if (v >= m) /* u * m may round up to m for u just below 1 */
+                        v = m - 1;
+                }
+                q->rf_corner[k] = (uint32_t)v;
+            }
+        }
+    }
+}
+
 /* EIANN's sequence of draws (BTSP_INIT_RNG_TORCH in btsp.h): nn.Linear construction of every
  * projection in creation order, then per population (sweep order) its incoming projections'
  * initialisations in creation order and its bias. */
@@ -345,14 +391,15 @@ static void init_params_torch(btsp_net *net)
         size_t fan_in = 0;
         for (size_t j = 0; j < p->in.n; j++) {
             btsp_proj *q = p->in.items[j];
-            init_values(&f, q->W, q->rows * q->cols, q->cols, q->init, q->init_a, q->init_b, q->lo, q->hi);
-            fan_in += q->cols;
+            init_values(&f, q->W, q->rows * q->cols, init_fan_in(q), q->init, q->init_a, q->init_b, q->lo, q->hi);
+            fan_in += init_fan_in(q);
         }
         if (p->bias && p->bias_init == BTSP_INIT_DEFAULT_LINEAR) /* no construction draw: 0 */
             memset(p->bias, 0, p->size * sizeof *p->bias);
         else if (p->bias)
             init_values(&f, p->bias, p->size, fan_in, p->bias_init, p->bias_a, p->bias_b, p->bias_lo, p->bias_hi);
     }
+    draw_rf_corners(net, &g);
     for (size_t i = 0; i < net->projs.n; i++)
         ((btsp_proj *)net->projs.items[i])->cache_valid = 0;
     btsp__engine_constrain(net, 1);
@@ -367,7 +414,7 @@ void btsp__engine_init_params(btsp_net *net)
     for (size_t i = 0; i < net->projs.n; i++) {
         btsp_proj *q = net->projs.items[i];
         const filler f = {NULL, net->seed, BTSP_STREAM_WEIGHTS + i};
-        init_values(&f, q->W, q->rows * q->cols, q->cols, q->init, q->init_a, q->init_b, q->lo, q->hi);
+        init_values(&f, q->W, q->rows * q->cols, init_fan_in(q), q->init, q->init_a, q->init_b, q->lo, q->hi);
         q->cache_valid = 0;
     }
     for (size_t i = 0; i < net->pops.n; i++) {
@@ -376,10 +423,11 @@ void btsp__engine_init_params(btsp_net *net)
             continue;
         size_t fan_in = 0; /* every incoming projection counts, dendritic ones included */
         for (size_t j = 0; j < p->in.n; j++)
-            fan_in += ((btsp_proj *)p->in.items[j])->cols;
+            fan_in += init_fan_in(p->in.items[j]);
         const filler f = {NULL, net->seed, BTSP_STREAM_BIAS + i};
         init_values(&f, p->bias, p->size, fan_in, p->bias_init, p->bias_a, p->bias_b, p->bias_lo, p->bias_hi);
     }
+    draw_rf_corners(net, NULL);
     btsp__engine_constrain(net, 1);
 }
 
@@ -392,6 +440,7 @@ static const btsp_rule *btsp_rows_only(const btsp_proj *q)
 {
     const btsp_rule *r = q->rule;
     return r && r->enabled && r->kind == BTSP_RULE_BTSP && r->touched && q->constraint != CONSTRAINT_NORMALIZE &&
+                   !(q->constraint == CONSTRAINT_RF && q->norm_scale > 0.0) &&
                    !q->user_set
                ? r
                : NULL;
@@ -458,6 +507,23 @@ void btsp__engine_constrain(btsp_net *net, int all)
                                         q->pre == q->post && !q->allow_autapses);
             else if (q->constraint == CONSTRAINT_NO_AUTAPSES)
                 btsp_k_zero_diag(q->rows, q->W, q->cols);
+            else if (q->constraint == CONSTRAINT_RF) {
+                /* EIANN: W *= mask, then normalize_weight(scale) if apply_weight_norm. Without the
+                 * normalisation a BTSP step changed only its touched rows, and masking the others
+                 * again changes no bit. */
+                const btsp_rule *r = all ? NULL : btsp_rows_only(q);
+                if (r)
+                    for (size_t k = 0; k < r->n_touched; k++) {
+                        const size_t row = r->touched[k];
+                        btsp_k_rf_mask(1, q->W + row * q->cols, q->cols, q->rf_corner + 2 * row, q->rf_side,
+                                       q->rf_ch, q->rf_h, q->rf_w);
+                    }
+                else
+                    btsp_k_rf_mask(q->rows, q->W, q->cols, q->rf_corner, q->rf_side, q->rf_ch, q->rf_h, q->rf_w);
+                if (q->norm_scale > 0.0)
+                    btsp_k_row_l1_normalize(q->rows, q->cols, q->W, q->cols, (float)q->norm_scale,
+                                            q->pre == q->post);
+            }
         }
     }
     for (size_t i = 0; i < net->projs.n; i++) {

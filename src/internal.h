@@ -18,6 +18,7 @@
 #define BTSP_STREAM_WEIGHTS 0x1000u /* + projection index; counter = element index */
 #define BTSP_STREAM_BIAS 0x2000u    /* + population index */
 #define BTSP_STREAM_GATE 0x3000u    /* + population index; counter = net->gate_counter */
+#define BTSP_STREAM_RF 0x4000u      /* + projection index; counter = 2 x unit (+1 for the column) */
 
 /* Growable array of object pointers. */
 typedef struct ptr_vec {
@@ -29,7 +30,8 @@ typedef enum proj_constraint {
     CONSTRAINT_NONE = 0,
     CONSTRAINT_NORMALIZE = 1,
     CONSTRAINT_NO_AUTAPSES = 2,
-    CONSTRAINT_CLONE = 3
+    CONSTRAINT_CLONE = 3,
+    CONSTRAINT_RF = 4 /* btsp_proj_set_receptive_fields() */
 } proj_constraint;
 
 struct btsp_layer {
@@ -96,6 +98,12 @@ struct btsp_proj {
     const btsp_proj *clone_src;
     double clone_scale;
     int clone_transpose;
+    /* CONSTRAINT_RF: the presynaptic population read as a rf_ch x rf_h x rf_w image; each post
+     * unit keeps a rf_side x rf_side patch whose top-left corner (row, column) is rf_corner[2u],
+     * rf_corner[2u + 1] (rows x 2, drawn at initialisation); rows renormalised to L1 norm
+     * norm_scale afterwards if norm_scale > 0. */
+    size_t rf_side, rf_ch, rf_h, rf_w;
+    uint32_t *rf_corner;
     btsp_rule *rule;
 
     float *W; /* rows x cols = post->size x pre->size */

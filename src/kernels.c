@@ -612,6 +612,33 @@ void btsp_k_zero_diag(size_t n, float *W, size_t ldw)
         W[i * ldw + i] = 0.0f;
 }
 
+/* Multiplying by 0.0f (rather than storing 0) keeps EIANN's bits: -0.0 for negative weights. The
+ * patch is side columns wide in each of its side image rows per channel, so a row's cost is one
+ * pass over its cols weights. */
+void btsp_k_rf_mask(size_t rows, float *W, size_t ldw, const uint32_t *corner, size_t side, size_t channels,
+                    size_t height, size_t width)
+{
+    assert(ldw >= channels * height * width);
+    for (size_t i = 0; i < rows; i++) {
+        const size_t r0 = corner[2 * i], c0 = corner[2 * i + 1];
+        assert(side >= 1 && r0 + side <= height && c0 + side <= width);
+        float *w = W + i * ldw;
+        for (size_t ch = 0; ch < channels; ch++)
+            for (size_t y = 0; y < height; y++) {
+                float *line = w + (ch * height + y) * width;
+                if (y < r0 || y >= r0 + side) {
+                    for (size_t x = 0; x < width; x++)
+                        line[x] *= 0.0f;
+                    continue;
+                }
+                for (size_t x = 0; x < c0; x++)
+                    line[x] *= 0.0f;
+                for (size_t x = c0 + side; x < width; x++)
+                    line[x] *= 0.0f;
+            }
+    }
+}
+
 /* ceil(log2(n)) for n >= 1. */
 static size_t ceil_log2(size_t n)
 {

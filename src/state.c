@@ -22,7 +22,9 @@
  *           changes it: every FNV-1a step is a bijection of the running hash)
  *   payload: seed u64, samples u64, gate counter u64, last loss f64; then per population in
  *   sweep order its state arrays (see walk()); per projection the flag (u32) and W (rows x cols
- *   floats, row-major); per rule its trace arrays. Floats are IEEE-754 binary32 bit patterns.
+ *   floats, row-major); per rule its trace arrays; last, per projection with receptive fields
+ *   (btsp_proj_set_receptive_fields()) its corners, rows x (row u32, column u32). Floats are
+ *   IEEE-754 binary32 bit patterns.
  *
  * Loading checks magic, version, size, structure and checksum before it writes anything, so a
  * rejected image leaves the network as it was. */
@@ -97,6 +99,13 @@ static uint64_t fingerprint(const btsp_net *net)
         h = btsp__fnv1a64(h, q->name, strlen(q->name) + 1);
         h = fnv_u64(h, q->rows);
         h = fnv_u64(h, q->cols);
+        if (q->constraint == CONSTRAINT_RF) { /* the image holds its corners (other kinds: as before 0.2) */
+            h = btsp__fnv1a64(h, "rf", 3);
+            h = fnv_u64(h, q->rf_side);
+            h = fnv_u64(h, q->rf_ch);
+            h = fnv_u64(h, q->rf_h);
+            h = fnv_u64(h, q->rf_w);
+        }
     }
     for (size_t i = 0; i < net->rules.n; i++) {
         const btsp_rule *r = net->rules.items[i];
@@ -156,6 +165,17 @@ static void w_floats(walker *w, float *x, size_t n)
     w->pos += 4 * n;
 }
 
+static void w_u32s(walker *w, uint32_t *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (w->out)
+            put_u32(w->out + w->pos, x[i]);
+        else if (w->in)
+            x[i] = get_u32(w->in + w->pos);
+        w->pos += 4;
+    }
+}
+
 static void walk(btsp_net *net, walker *w)
 {
     uint64_t loss_bits;
@@ -197,6 +217,45 @@ static void walk(btsp_net *net, walker *w)
         }
         w_floats(w, r->theta, r->proj ? r->proj->rows : 0);
     }
+    /* last, so that rf_corners_invalid() finds them without a walk */
+    for (size_t i = 0; i < net->projs.n; i++) {
+        btsp_proj *q = net->projs.items[i];
+        if (q->constraint == CONSTRAINT_RF)
+            w_u32s(w, q->rf_corner, 2 * q->rows);
+    }
+}
+
+/* Bytes of the receptive-field corners at the payload's end. */
+static size_t rf_bytes(const btsp_net *net)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < net->projs.n; i++) {
+        const btsp_proj *q = net->projs.items[i];
+        if (q->constraint == CONSTRAINT_RF)
+            n += 8 * q->rows;
+    }
+    return n;
+}
+
+/* The corners stored in an image (payload p of `payload` bytes) lie inside their images, so the
+ * masks never write out of bounds; checked before the image is loaded. Returns the first
+ * offending projection or NULL. */
+static const btsp_proj *rf_corners_invalid(const btsp_net *net, const unsigned char *p, size_t payload,
+                                           size_t *unit)
+{
+    size_t pos = payload - rf_bytes(net);
+    for (size_t i = 0; i < net->projs.n; i++) {
+        const btsp_proj *q = net->projs.items[i];
+        if (q->constraint != CONSTRAINT_RF)
+            continue;
+        for (size_t u = 0; u < q->rows; u++, pos += 8)
+            if ((uint64_t)get_u32(p + pos) + q->rf_side > q->rf_h ||
+                (uint64_t)get_u32(p + pos + 4) + q->rf_side > q->rf_w) {
+                *unit = u;
+                return q;
+            }
+    }
+    return NULL;
 }
 
 static size_t payload_size(btsp_net *net)
@@ -291,6 +350,13 @@ btsp_status btsp_net_load_state(btsp_net *net, const void *buf, size_t size)
                                size - HEADER_BYTES - payload, (size_t)(HEADER_BYTES + payload));
     if (get_u64(h + BTSP__STATE_CHECKSUM_AT) != checksum(h, payload))
         return btsp__net_error(net, BTSP_E_FORMAT, "btsp_net_load_state: checksum mismatch (the image is damaged)");
+    size_t unit = 0;
+    const btsp_proj *bad = rf_corners_invalid(net, h + HEADER_BYTES, payload, &unit);
+    if (bad)
+        return btsp__net_error(net, BTSP_E_FORMAT,
+                               "btsp_net_load_state: receptive field of unit %zu of '%s' lies outside its %zu x %zu "
+                               "image (the image is damaged)",
+                               unit, bad->name, bad->rf_h, bad->rf_w);
     walker w = {NULL, h + HEADER_BYTES, 0};
     walk(net, &w);
     return BTSP_OK;

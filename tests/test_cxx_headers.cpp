@@ -68,6 +68,18 @@ int main() {
     btsp_k_binary_input(1, 2, w, nullptr, bits, &h);
     check(h == 100, "binary store and input");
 
+    // Receptive fields: the mask kernel and the projection calls (NULL handles refused).
+    float img[4] = {1.0f, 2.0f, 3.0f, 4.0f};
+    const uint32_t corner[2] = {1, 1};
+    btsp_k_rf_mask(1, img, 4, corner, 1, 1, 2, 2);
+    check(img[0] == 0.0f && img[3] == 4.0f, "btsp_k_rf_mask");
+    size_t rf_r = 9, rf_c = 9;
+    check(btsp_proj_set_receptive_fields(nullptr, 1, 1, 2, 2, 0.0) == BTSP_E_INVALID_ARG &&
+              btsp_proj_get_receptive_fields(nullptr, nullptr, nullptr, nullptr, nullptr, nullptr) ==
+                  BTSP_E_INVALID_ARG &&
+              btsp_proj_receptive_field(nullptr, 0, &rf_r, &rf_c) == BTSP_E_INVALID_ARG && rf_r == 0,
+          "receptive-field calls");
+
     // The lap-based forms (Cone & Shouval, Li & Roxin): structs and calls from C++.
     btsp_k_cs_params cs;
     btsp_k_cs_default(&cs);

@@ -108,6 +108,7 @@ static void test_all_shipped(void **state)
     assert_int_equal(n_files, 29);
     assert_int_equal(n_ok, 5);
     assert_int_equal(n_local, 10);
+    assert_int_equal(n_ok + n_local + n_other, n_files); /* since 0.2 every original config loads */
     print_message("shipped configs: %zu BTSP 5L, %zu local-rule and %zu other networks load\n", n_ok, n_local,
                   n_other);
 }
@@ -392,6 +393,43 @@ static void expect_variant(size_t line, const char *text, btsp_status status, si
     free(y);
 }
 
+/* receptive_field_mask's geometry reaches btsp_proj_set_receptive_fields(): [H, W] is 1 x H x W,
+ * [C, H, W] keeps C; the norm is the scale only with apply_weight_norm. */
+static void test_receptive_field_geometry(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *kw;
+        size_t side, ch, h, w;
+        double norm;
+    } cases[] = {
+        {"{receptive_field_size: 1, image_dims: [2, 1, 2]}", 1, 2, 1, 2, 0.0},
+        {"{receptive_field_size: 2, image_dims: [2, 2], apply_weight_norm: true, scale: 0.75}", 2, 1, 2, 2, 0.75},
+        {"{receptive_field_size: 1, image_dims: [4, 1], apply_weight_norm: false}", 1, 1, 4, 1, 0.0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512], err[512];
+        snprintf(text, sizeof text,
+                 "          weight_bounds: [0, 1]\n          weight_constraint: receptive_field_mask\n"
+                 "          weight_constraint_kwargs: %s",
+                 cases[i].kw);
+        char *y = variant(22, text);
+        btsp_net *net = NULL;
+        btsp_status st = btsp_config_load_string(y, strlen(y), "cfg.yaml", NULL, &net, err, sizeof err);
+        free(y);
+        if (st)
+            fail_msg("%s: %s", cases[i].kw, err);
+        btsp_proj *q;
+        size_t side, ch, h, w;
+        double norm;
+        assert_int_equal(btsp_net_find_proj(net, "H1E_InputE", &q), BTSP_OK);
+        assert_int_equal(btsp_proj_get_receptive_fields(q, &side, &ch, &h, &w, &norm), BTSP_OK);
+        if (side != cases[i].side || ch != cases[i].ch || h != cases[i].h || w != cases[i].w || norm != cases[i].norm)
+            fail_msg("%s: side %zu, %zu x %zu x %zu, norm %g", cases[i].kw, side, ch, h, w, norm);
+        btsp_net_destroy(net);
+    }
+}
+
 static void test_base_valid(void **state)
 {
     (void)state;
@@ -561,8 +599,42 @@ static void test_malformed(void **state)
     expect_variant(42, "          weight_bounds: [1, 0]", BTSP_E_FORMAT, 42, "lower bound");
     expect_variant(42, "          weight_bounds: 5", BTSP_E_FORMAT, 42, "expected a sequence");
     expect_variant(43, "          direction: sideways", BTSP_E_FORMAT, 43, "key 'direction'");
-    expect_variant(36, "          weight_constraint: receptive_field_mask", BTSP_E_UNSUPPORTED, 36,
-                   "receptive_field_mask");
+    expect_variant(36, "          weight_constraint: receptive_field_mask", BTSP_E_FORMAT, 37,
+                   "receptive_field_mask has no kwarg 'source'");
+    /* receptive_field_mask on H1.E <- Input.E (4 inputs): line 22 becomes lines 22-24 */
+#define RF_LINES(kw)                                                                                               \
+    "          weight_bounds: [0, 1]\n          weight_constraint: receptive_field_mask\n"                        \
+    "          weight_constraint_kwargs: " kw
+    expect_variant(22, RF_LINES("{receptive_field_size: 1, image_dims: [2, 2]}"), BTSP_OK, 0, NULL);
+    expect_variant(22, RF_LINES("{receptive_field_size: 2, image_dims: !!python/tuple [1, 2, 2], apply_weight_norm: "
+                                "true, scale: 1.5}"),
+                   BTSP_OK, 0, NULL);
+    expect_variant(22, RF_LINES("{image_dims: [2, 2]}"), BTSP_E_FORMAT, 23, "needs a 'receptive_field_size'");
+    expect_variant(22, RF_LINES("{receptive_field_size: 2}"), BTSP_E_SHAPE, 23, "1 x 28 x 28");
+    expect_variant(22, RF_LINES("{receptive_field_size: 3, image_dims: [2, 2]}"), BTSP_E_RANGE, 23, "side 3");
+    expect_variant(22, RF_LINES("{receptive_field_size: 0, image_dims: [2, 2]}"), BTSP_E_FORMAT, 24,
+                   "key 'receptive_field_size'");
+    expect_variant(22, RF_LINES("{receptive_field_size: 1.5, image_dims: [2, 2]}"), BTSP_E_FORMAT, 24,
+                   "key 'receptive_field_size'");
+    expect_variant(22, RF_LINES("{receptive_field_size: 1, image_dims: [2.5, 2]}"), BTSP_E_FORMAT, 24,
+                   "positive integers");
+    expect_variant(22, RF_LINES("{receptive_field_size: 1, image_dims: [0, 2, 2]}"), BTSP_E_FORMAT, 24,
+                   "positive integers");
+    expect_variant(22, RF_LINES("{receptive_field_size: 1, image_dims: [4]}"), BTSP_E_FORMAT, 24,
+                   "expected 2 to 3 elements, got 1");
+    expect_variant(22, RF_LINES("{receptive_field_size: 1, image_dims: [2, 2], scale: 1.0}"), BTSP_E_FORMAT, 24,
+                   "without 'apply_weight_norm: true'");
+    expect_variant(22, RF_LINES("{receptive_field_size: 1, image_dims: [2, 2], apply_weight_norm: true}"),
+                   BTSP_E_FORMAT, 23, "apply_weight_norm needs a 'scale'");
+    expect_variant(22, RF_LINES("{receptive_field_size: 1, image_dims: [2, 2], apply_weight_norm: true, scale: -1}"),
+                   BTSP_E_FORMAT, 24, "scale must be a finite number > 0");
+    expect_variant(22, RF_LINES("{receptive_field_size: 1, image_dims: [2, 2], apply_weight_norm: true, scale: null}"),
+                   BTSP_E_FORMAT, 24, "key 'scale'");
+    expect_variant(22, RF_LINES("{receptive_field_size: 1, image_dims: [2, 2], axis: 1}"), BTSP_E_FORMAT, 24,
+                   "has no kwarg 'axis' (accepted: receptive_field_size, image_dims, apply_weight_norm, scale)");
+    expect_variant(22, RF_LINES("{receptive_field_size: 1, image_dims: [2, 2], apply_weight_norm: maybe}"),
+                   BTSP_E_FORMAT, 24, "key 'apply_weight_norm'");
+#undef RF_LINES
     expect_variant(36, "          weight_constraint: no_autapses", BTSP_E_FORMAT, 37, "key 'source'");
     expect_variant(15, "      activation: relu\n      output_pop: true\n  Extra:\n    E: {size: 1, output_pop: true}",
                    BTSP_E_FORMAT, 18, "more than one population has output_pop");
@@ -659,6 +731,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_shipped),   cmocka_unit_test(test_5l_fmnist_detail),
+        cmocka_unit_test(test_receptive_field_geometry),
         cmocka_unit_test(test_base_valid),    cmocka_unit_test(test_simplified_form),
         cmocka_unit_test(test_malformed),     cmocka_unit_test(test_arguments),
         cmocka_unit_test(test_alloc_failures),

@@ -601,7 +601,8 @@ BTSP_API btsp_status btsp_pop_set(btsp_pop *pop, btsp_pop_param param, double va
 /** @brief Read a population parameter. @since 0.1 */
 BTSP_API btsp_status btsp_pop_get(const btsp_pop *pop, btsp_pop_param param, double *value);
 /** @brief Bias initialisation (default: ::BTSP_INIT_SCALED_KAIMING with scale 1 and the total
- *  fan-in of all incoming projections). Implies BTSP_POP_INCLUDE_BIAS = 1. Before finalize. @since 0.1 */
+ *  fan-in of all incoming projections, where a projection with receptive fields counts its
+ *  patch, see btsp_proj_set_receptive_fields()). Implies BTSP_POP_INCLUDE_BIAS = 1. Before finalize. @since 0.1 */
 BTSP_API btsp_status btsp_pop_set_bias_init(btsp_pop *pop, btsp_init init, double a, double b);
 /** @brief Copy `n` = size values into the bias. @pre finalized, bias included. @since 0.1 */
 BTSP_API btsp_status btsp_pop_set_bias(btsp_pop *pop, const float *bias, size_t n);
@@ -692,6 +693,43 @@ BTSP_API btsp_status btsp_proj_set_no_autapses(btsp_proj *proj);
  *  step after all other constraints; the cloned projection cannot have a rule. Shapes must
  *  match. Before finalize. @since 0.1 */
 BTSP_API btsp_status btsp_proj_set_clone(btsp_proj *proj, const btsp_proj *source, double scale, int transpose);
+/** @brief Constraint: a fixed square receptive field per post unit (EIANN's
+ *  `receptive_field_mask`, used for local-receptive-field experiments). The presynaptic
+ *  population is read as a `channels` x `height` x `width` image (channel-major, then
+ *  row-major: a flattened C x H x W array, so 1 x 28 x 28 for MNIST); channels * height * width
+ *  must equal its size (::BTSP_E_SHAPE otherwise) and 1 <= side <= min(height, width)
+ *  (::BTSP_E_RANGE).
+ *
+ *  At initialisation (finalize, and btsp_net_reset() with ::BTSP_RESET_WEIGHTS) every post unit
+ *  draws the top-left pixel of a side x side patch, uniformly over the (height - side + 1) x
+ *  (width - side + 1) positions; all channels share it. With ::BTSP_INIT_RNG_TORCH the draws are
+ *  EIANN's (torch.randint, row then column per unit, after all initial weights and biases, in
+ *  the order EIANN's first constraint pass meets the projections), so the fields equal
+ *  EIANN's for the same seed; otherwise they come from the network's seed (own stream). Read
+ *  them with btsp_proj_receptive_field(); state images keep them. Every initialisation scheme
+ *  except ::BTSP_INIT_DEFAULT_LINEAR sees the patch's fan-in, side x side x channels, instead of
+ *  the presynaptic size (EIANN: 81 for 9 x 9 on MNIST, not 784), and so does the population's
+ *  bias initialisation in its total fan-in.
+ *
+ *  After clamping to the bounds, every weight outside its unit's patch is multiplied by 0 (see
+ *  btsp_k_rf_mask()); then, if norm_scale > 0, every non-zero row is rescaled to L1 norm
+ *  norm_scale as btsp_proj_set_normalize() does (EIANN's `apply_weight_norm` with `scale`;
+ *  the diagonal is zeroed first if pre == post). norm_scale = 0: no normalisation. Weights
+ *  written with btsp_proj_set_weights() (or btsp_io_load_weights()) are masked at the next
+ *  constraint pass like any others. Before finalize.
+ *  @return ::BTSP_E_SHAPE (image size), ::BTSP_E_RANGE (side; norm_scale negative or not
+ *  finite), ::BTSP_E_EXISTS (another constraint), ::BTSP_E_STATE (finalized). @since 0.2 */
+BTSP_API btsp_status btsp_proj_set_receptive_fields(btsp_proj *proj, size_t side, size_t channels, size_t height,
+                                                    size_t width, double norm_scale);
+/** @brief Read what btsp_proj_set_receptive_fields() set (any output may be NULL).
+ *  @return ::BTSP_E_STATE if the projection has no receptive fields (outputs 0). @since 0.2 */
+BTSP_API btsp_status btsp_proj_get_receptive_fields(const btsp_proj *proj, size_t *side, size_t *channels,
+                                                    size_t *height, size_t *width, double *norm_scale);
+/** @brief Top-left pixel (image row, image column) of post unit `unit`'s receptive field.
+ *  @return ::BTSP_E_STATE if the projection has no receptive fields or the network is not
+ *  finalized (the fields are drawn at finalize), ::BTSP_E_RANGE for a unit out of range; the
+ *  outputs are 0 on any error. @since 0.2 */
+BTSP_API btsp_status btsp_proj_receptive_field(const btsp_proj *proj, size_t unit, size_t *row, size_t *col);
 /** @brief Attach a plasticity rule (each rule serves one projection). Before finalize.
  *  @return ::BTSP_E_EXISTS if the rule or projection already has one. @since 0.1 */
 BTSP_API btsp_status btsp_proj_set_rule(btsp_proj *proj, btsp_rule *rule);

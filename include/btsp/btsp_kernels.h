@@ -81,6 +81,16 @@ BTSP_API void btsp_k_trace_add(size_t n, float *trace, const float *x, float gai
 BTSP_API void btsp_k_row_l1_normalize(size_t rows, size_t cols, float *W, size_t ldw, float scale, int zero_diag);
 /** @brief Zero the diagonal of a square n x n block. @since 0.1 */
 BTSP_API void btsp_k_zero_diag(size_t n, float *W, size_t ldw);
+/** @brief Square receptive fields: each row i of the rows x (channels * height * width) block W
+ *  (stride ldw) is read as a channels x height x width image (channel-major, then row-major, as
+ *  a flattened C x H x W array) and every weight outside the side x side patch whose top-left
+ *  pixel is (corner[2 i], corner[2 i + 1]) (row, column; the same patch in every channel) is
+ *  multiplied by 0.0f, as EIANN multiplies by its 0/1 mask: a negative weight becomes -0.0 and a
+ *  non-finite one NaN. Weights inside the patch are unchanged. Requires side >= 1,
+ *  corner[2 i] + side <= height and corner[2 i + 1] + side <= width for every row (the caller
+ *  checks; btsp_proj_set_receptive_fields() draws corners that satisfy it). @since 0.2 */
+BTSP_API void btsp_k_rf_mask(size_t rows, float *W, size_t ldw, const uint32_t *corner, size_t side,
+                             size_t channels, size_t height, size_t width);
 /** @} */
 
 /* ----------------------------------------------------------------------------------------- */

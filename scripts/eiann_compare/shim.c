@@ -4,13 +4,29 @@
 #include "btsp/btsp_config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
+/* TORCH_SEED=S in the environment: finalize with EIANN's draws for network seed S (the weights
+ * are replaced anyway; what matters is what is drawn besides them, e.g. receptive fields). */
 void *cmp_create(const char *cfg)
 {
     btsp_net *net = NULL;
     char err[1024];
     if (btsp_config_load(cfg, NULL, &net, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
+        return NULL;
+    }
+    const char *ts = getenv("TORCH_SEED");
+    char *end = NULL;
+    if (ts && (!*ts || (strtoull(ts, &end, 10), *end != '\0'))) {
+        fprintf(stderr, "TORCH_SEED must be a decimal seed, not '%s'\n", ts);
+        btsp_net_destroy(net);
+        return NULL;
+    }
+    if (ts && (btsp_net_set(net, BTSP_NET_INIT_RNG, BTSP_INIT_RNG_TORCH) ||
+               btsp_net_seed(net, strtoull(ts, NULL, 10)))) {
+        fprintf(stderr, "%s\n", btsp_net_errmsg(net));
+        btsp_net_destroy(net);
         return NULL;
     }
     if (btsp_net_finalize(net)) {

@@ -187,6 +187,12 @@ static btsp_status build_projs(cfg_ctx *c, btsp_net *net, btsp_pop **ph, btsp_pr
         if (p->constraint == CON_NORMALIZE &&
             (st = btsp_proj_set_normalize(jh[i], p->norm_scale, p->norm_autapses)) != BTSP_OK)
             return api_fail(c, net, st, p->constraint_mark, where, "weight_constraint", "btsp_proj_set_normalize");
+        if (p->constraint == CON_RF &&
+            (st = btsp_proj_set_receptive_fields(jh[i], (size_t)p->rf_side, (size_t)p->rf_dims[0],
+                                                 (size_t)p->rf_dims[1], (size_t)p->rf_dims[2], p->norm_scale)) !=
+                BTSP_OK)
+            return api_fail(c, net, st, p->constraint_mark, where, "weight_constraint",
+                            "btsp_proj_set_receptive_fields");
         if (p->constraint == CON_NO_AUTAPSES && (st = btsp_proj_set_no_autapses(jh[i])) != BTSP_OK)
             return api_fail(c, net, st, p->constraint_mark, where, "weight_constraint",
                             "btsp_proj_set_no_autapses");

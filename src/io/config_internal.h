@@ -163,7 +163,7 @@ typedef struct cfg_pop {
     size_t gate_proj;     /* projection whose kwargs configure the gate */
 } cfg_pop;
 
-enum { CON_NONE, CON_NORMALIZE, CON_NO_AUTAPSES, CON_CLONE };
+enum { CON_NONE, CON_NORMALIZE, CON_NO_AUTAPSES, CON_CLONE, CON_RF };
 
 typedef struct cfg_proj {
     size_t post, pre; /* population indices */
@@ -179,8 +179,9 @@ typedef struct cfg_proj {
     cfg_mark init_mark;
     int constraint;
     cfg_mark constraint_mark;
-    double norm_scale;
+    double norm_scale; /* CON_NORMALIZE; CON_RF: 0 without apply_weight_norm */
     int norm_autapses;
+    double rf_side, rf_dims[3]; /* CON_RF: receptive_field_size; image_dims as channels, height, width */
     const char *clone_source;
     cfg_mark clone_mark;
     double clone_scale; /* sign * scale */

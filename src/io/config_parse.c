@@ -497,6 +497,72 @@ static btsp_status parse_clone_kwargs(cfg_ctx *c, cfg_proj *p, const yaml_node_t
     return BTSP_OK;
 }
 
+/* receptive_field_mask(receptive_field_size, image_dims=(28, 28), apply_weight_norm=False,
+ * **normalize_weight kwargs): EIANN reads image_dims (H, W) as (1, H, W) and passes the other
+ * kwargs to normalize_weight only with apply_weight_norm. Of those, `scale` is supported (a
+ * positive number; null fails in EIANN too), and is refused without apply_weight_norm, where
+ * EIANN would ignore it. */
+static btsp_status parse_rf_kwargs(cfg_ctx *c, cfg_proj *p, const yaml_node_t *cn, const yaml_node_t *kw,
+                                   size_t len, const char *where)
+{
+    int has_size = 0, apply_norm = 0;
+    const yaml_node_t *scale_n = NULL;
+    btsp_status st = BTSP_OK;
+    p->rf_dims[0] = 1.0;
+    p->rf_dims[1] = 28.0;
+    p->rf_dims[2] = 28.0;
+    p->norm_scale = 0.0;
+    for (size_t i = 0; i < len; i++) {
+        const char *k = key_text(c, kw, i);
+        const yaml_node_t *vn = pair_value(c, kw, i);
+        if (strcmp(k, "receptive_field_size") == 0) {
+            st = get_int(c, vn, where, k, 1, 1e9, &p->rf_side);
+            has_size = 1;
+        } else if (strcmp(k, "image_dims") == 0) {
+            double d[3];
+            size_t n;
+            st = get_tuple(c, vn, where, k, 2, 3, NULL, 0, d, &n);
+            for (size_t j = 0; !st && j < n; j++)
+                if (!(d[j] >= 1.0 && d[j] <= 1e9) || d[j] != floor(d[j]))
+                    st = cfg_fail(c, BTSP_E_FORMAT, mark_of(vn), where, k,
+                                  "image_dims must be positive integers ([height, width] or [channels, height, "
+                                  "width])");
+            if (!st) {
+                p->rf_dims[0] = n == 3 ? d[0] : 1.0;
+                p->rf_dims[1] = d[n - 2];
+                p->rf_dims[2] = d[n - 1];
+            }
+        } else if (strcmp(k, "apply_weight_norm") == 0) {
+            st = get_bool(c, vn, where, k, &apply_norm);
+        } else if (strcmp(k, "scale") == 0) {
+            scale_n = vn;
+            st = get_number(c, vn, where, k, 0, NULL, &p->norm_scale);
+            if (!st && !(p->norm_scale > 0.0 && isfinite(p->norm_scale)))
+                st = cfg_fail(c, BTSP_E_FORMAT, mark_of(vn), where, k, "scale must be a finite number > 0");
+        } else {
+            return cfg_fail(c, BTSP_E_FORMAT, mark_of(pair_key(c, kw, i)), where, k,
+                            "receptive_field_mask has no kwarg '%s' (accepted: receptive_field_size, image_dims, "
+                            "apply_weight_norm, scale)",
+                            k);
+        }
+        if (st)
+            return st;
+    }
+    if (!has_size)
+        return cfg_fail(c, BTSP_E_FORMAT, mark_of(cn), where, "weight_constraint_kwargs",
+                        "receptive_field_mask needs a 'receptive_field_size'");
+    if (apply_norm && !scale_n)
+        return cfg_fail(c, BTSP_E_FORMAT, mark_of(cn), where, "weight_constraint_kwargs",
+                        "apply_weight_norm needs a 'scale'");
+    if (!apply_norm && scale_n)
+        return cfg_fail(c, BTSP_E_FORMAT, mark_of(scale_n), where, "scale",
+                        "scale has no effect without 'apply_weight_norm: true'");
+    if (!apply_norm)
+        p->norm_scale = 0.0;
+    p->constraint = CON_RF;
+    return BTSP_OK;
+}
+
 static btsp_status parse_constraint(cfg_ctx *c, cfg_proj *p, const yaml_node_t *cn, const yaml_node_t *kw,
                                     const char *where)
 {
@@ -519,9 +585,6 @@ static btsp_status parse_constraint(cfg_ctx *c, cfg_proj *p, const yaml_node_t *
     p->constraint_mark = mark_of(cn);
     if (strcmp(name, "clone_weight") == 0)
         return parse_clone_kwargs(c, p, kw, where, "weight_constraint_kwargs");
-    if (strcmp(name, "receptive_field_mask") == 0)
-        return cfg_fail(c, BTSP_E_UNSUPPORTED, mark_of(cn), where, "weight_constraint",
-                        "receptive_field_mask is not supported in this version of libbtsp");
     int isnull = 1;
     if (kw) {
         st = check_map(c, kw, where, "weight_constraint_kwargs", 1, &isnull);
@@ -529,6 +592,8 @@ static btsp_status parse_constraint(cfg_ctx *c, cfg_proj *p, const yaml_node_t *
             return st;
     }
     size_t len = isnull ? 0 : map_len(kw);
+    if (strcmp(name, "receptive_field_mask") == 0)
+        return parse_rf_kwargs(c, p, cn, kw, len, where);
     if (strcmp(name, "no_autapses") == 0) {
         if (len)
             return cfg_fail(c, BTSP_E_FORMAT, mark_of(pair_key(c, kw, 0)), where, key_text(c, kw, 0),

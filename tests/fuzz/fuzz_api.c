@@ -59,7 +59,8 @@ static double value(reader *r)
 enum {
     CON_NORMALIZED = 1, /* rows rescaled: only the sign bounds hold */
     CON_CLONE = 2,      /* not clamped at all */
-    CON_NO_AUTAPSES = 4 /* the diagonal is 0 whatever the bounds */
+    CON_NO_AUTAPSES = 4, /* the diagonal is 0 whatever the bounds */
+    CON_RF = 8           /* receptive fields: weights outside them are 0 whatever the bounds */
 };
 
 /* Keep a newly created object in its list (objects beyond the list's size stay untracked). */
@@ -130,7 +131,8 @@ static void check_bounds(world *w)
         /* Clamping happens in float32, to the nearest floats of the bounds (btsp.h). */
         const float flo = (float)lo, fhi = (float)hi;
         for (size_t k = 0; k < rows * cols; k++) {
-            int ok = !isfinite(v[k]) || (v[k] >= flo && v[k] <= fhi) || ((con & CON_NO_AUTAPSES) && v[k] == 0.0f);
+            int ok = !isfinite(v[k]) || (v[k] >= flo && v[k] <= fhi) ||
+                     ((con & (CON_NO_AUTAPSES | CON_RF)) && v[k] == 0.0f);
 #ifdef FUZZ_TRACE
             if (!ok)
                 fprintf(stderr, "%s[%zu] = %g outside [%g, %g]\n", btsp_proj_name(pj), k, v[k], lo, hi);
@@ -273,7 +275,7 @@ static void step(world *w, reader *r)
     btsp_rule *rule = PICK(r, w->rules, w->n_rules);
     btsp_gate *gate = PICK(r, w->gates, w->n_gates);
     btsp_layer *layer = PICK(r, w->layers, w->n_layers);
-    unsigned op = byte(r) % 26;
+    unsigned op = byte(r) % 27;
     unsigned a0 = byte(r), a1 = byte(r), a2 = byte(r);
     double v0 = value(r);
     double v1 = value(r);
@@ -403,6 +405,22 @@ static void step(world *w, reader *r)
             w->user_weights = 1;
         break;
     }
+    case 26:
+        null_arg = !proj;
+        if (a2 % 2) { /* receptive fields: an image geometry near the presynaptic size, any side */
+            size_t n = proj ? btsp_pop_size(btsp_proj_pre(proj)) : 4, ch = 1 + a0 % 2, h = 1 + a1 % 3;
+            double norm = a2 % 8 < 4 ? 0.0 : v0;
+            st = btsp_proj_set_receptive_fields(proj, a2 / 2 % 4, ch, h, n / (ch * h) + a0 / 2 % 2, norm);
+            if (st == BTSP_OK)
+                w->constraint[proj_slot(w, proj)] |= CON_RF | (norm > 0.0 ? CON_NORMALIZED : 0);
+        } else { /* and the queries */
+            size_t row, col, side;
+            double ns;
+            st = a0 % 2 ? btsp_proj_receptive_field(proj, a1 % MAX_UNITS, &row, &col)
+                        : btsp_proj_get_receptive_fields(proj, &side, NULL, NULL, NULL, &ns);
+            pure = 1;
+        }
+        break;
     default:
         if (a0 % 2) {
             st = btsp_net_reset(w->net, a1 % 9);

@@ -239,6 +239,27 @@ class BindingTest(unittest.TestCase):
                 net.set_bias("Output.E", np.zeros(10))  # no bias there
             self.assertEqual(e.exception.status, "BTSP_E_STATE")
 
+    def test_receptive_fields(self):
+        """receptive_fields() reports EIANN's draws for the shipped maskRF config (rng="torch"),
+        the weights keep only each unit's patch, and projections without fields give None."""
+        path = os.path.join(SRC, "configs", "eiann", "mnist",
+                            "20231129_EIANN_2_hidden_mnist_bpDale_relu_SGD_config_G_complete_optimized_maskRF.yaml")
+        with btsp.Net.from_config(path, seed=66049, rng="torch") as net:
+            rf = net.receptive_fields("H1E_InputE")
+            self.assertEqual((rf["side"], rf["channels"], rf["height"], rf["width"]), (9, 1, 28, 28))
+            self.assertEqual(rf["norm_scale"], 9.6)
+            self.assertEqual(rf["corners"].shape, (500, 2))
+            self.assertEqual(rf["corners"][:3].tolist(), [[13, 4], [0, 7], [7, 11]])  # EIANN's, as test_model_rf.c
+            W = net.weights("H1E_InputE").reshape(500, 28, 28)
+            for u, (r, c) in enumerate(rf["corners"]):
+                inside = np.zeros((28, 28), bool)
+                inside[r:r + 9, c:c + 9] = True
+                self.assertFalse(W[u][~inside].any(), u)
+                self.assertAlmostEqual(float(np.abs(W[u]).sum(dtype=np.float64)), 9.6, places=5)
+            self.assertIsNone(net.receptive_fields("H2E_H1E"))
+            with self.assertRaises(btsp.BtspError):
+                net.receptive_fields("NoSuch_Proj")
+
     def test_rng_state_and_activity_contents(self):
         """rng='torch' changes the draws; state() and activity() return the named variable."""
         with btsp.Net.from_config(DEMO, seed=5) as a, btsp.Net.from_config(DEMO, seed=5, rng="torch") as b:
