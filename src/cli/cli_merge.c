@@ -24,7 +24,8 @@
  * uninterrupted run's. Nothing is written until every check passed; DIR is built under a
  * temporary name beside it (DIR.merge-XXXXXX, made readable like any run directory) and renamed
  * at the end, so a failure leaves no half-merged directory; on SIGINT, SIGTERM or SIGHUP the
- * merge removes it and dies of the signal (only SIGKILL can leave it). The inputs are only read;
+ * merge removes it and dies of the signal; a directory that only SIGKILL (or a crash) can leave is
+ * removed by the next merge to DIR on the same host (OWNER_FILE). The inputs are only read;
  * DIR may not be inside either. */
 #define _XOPEN_SOURCE 700 /* nftw, realpath, mkdtemp */
 
@@ -402,6 +403,53 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return remove(path);
 }
 
+/* A directory under construction holds OWNER_FILE, "<pid> <host>\n" of the merge building it,
+ * until it is renamed; so a later merge can tell a directory that a killed merge left (SIGKILL,
+ * power loss) from one another merge is still building. */
+#define OWNER_FILE ".merge-owner"
+
+static void this_host(char *host, size_t cap)
+{
+    if (gethostname(host, cap) != 0)
+        host[0] = '\0';
+    host[cap - 1] = '\0';
+}
+
+/* Remove the DIR.merge-XXXXXX directories beside `out` that a killed merge on this host left:
+ * their owner file names a process that no longer exists. Those of running merges, of other
+ * hosts (a shared file system) and without an owner file (not ours) are left alone. */
+static void remove_stale_builds(const char *out)
+{
+    char parent[4096], host[256];
+    parent_of(out, parent, sizeof parent);
+    const char *slash = strrchr(out, '/'), *base = slash ? slash + 1 : out;
+    size_t bl = strlen(base);
+    this_host(host, sizeof host);
+    DIR *d = opendir(parent);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *n = e->d_name;
+        if (strncmp(n, base, bl) != 0 || strncmp(n + bl, ".merge-", 7) != 0 || strlen(n + bl + 7) != 6)
+            continue;
+        char path[4096], own[4096], h[256] = "";
+        long pid = 0;
+        if (!cli_path(path, sizeof path, parent, n) || !cli_path(own, sizeof own, path, OWNER_FILE))
+            continue;
+        FILE *f = fopen(own, "r");
+        if (!f)
+            continue;
+        int got = fscanf(f, "%ld %255s", &pid, h);
+        fclose(f);
+        if (got != 2 || pid <= 0 || strcmp(h, host) != 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        fprintf(stderr, "btsp merge: removed %s, left by a merge (process %ld) that was killed\n", path, pid);
+    }
+    closedir(d);
+}
+
 static unsigned long long gcd_ull(unsigned long long a, unsigned long long b)
 {
     while (b) {
@@ -622,6 +670,7 @@ int cli_cmd_merge(options *o)
         if (stat(parent, &sb) != 0 && !cli_make_dir(parent))
             goto done;
     }
+    remove_stale_builds(out);
     if (snprintf(tmpdir, sizeof tmpdir, "%s.merge-XXXXXX", out) >= (int)sizeof tmpdir || !mkdtemp(tmpdir)) {
         fprintf(stderr, "btsp merge: cannot create a directory beside %s: %s\n", out, strerror(errno));
         tmpdir[0] = '\0';
@@ -632,6 +681,20 @@ int cli_cmd_merge(options *o)
         mode_t um = umask(0);
         umask(um);
         chmod(tmpdir, 0777 & ~um); /* mkdtemp made it 0700; a run directory is not private */
+    }
+    {
+        char own[4096], host[256];
+        FILE *f = NULL;
+        this_host(host, sizeof host);
+        int written = cli_path(own, sizeof own, tmpdir, OWNER_FILE) && (f = fopen(own, "w")) != NULL;
+        if (written) {
+            written = fprintf(f, "%ld %s\n", (long)getpid(), host) >= 0;
+            written = fclose(f) == 0 && written;
+        }
+        if (!written) {
+            fprintf(stderr, "btsp merge: cannot write %s/%s: %s\n", tmpdir, OWNER_FILE, strerror(errno));
+            goto done;
+        }
     }
     size_t n = 0;
     char src[4096], dst[4096], name[64];
@@ -684,6 +747,10 @@ int cli_cmd_merge(options *o)
          write_run_json(dst, &a, &b, snaps, n, stride, abs_a, abs_b);
     if (!ok || merge_signal)
         goto done;
+    if (cli_path(src, sizeof src, tmpdir, OWNER_FILE) && unlink(src) != 0) {
+        fprintf(stderr, "btsp merge: cannot remove %s: %s\n", src, strerror(errno));
+        goto done;
+    }
     if (rename(tmpdir, out) != 0) {
         fprintf(stderr, "btsp merge: cannot rename %s to %s: %s\n", tmpdir, out, strerror(errno));
         goto done;
