@@ -48,8 +48,9 @@ btsp=$root/build/release/src/btsp
 if [[ ! -x $btsp ]]; then
   bash "$root/scripts/deps.sh" >&2
   cmake -S "$root" -B "$root/build/release" -DCMAKE_BUILD_TYPE=Release -DBTSP_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$root/build/release" -j "${JOBS:-2}" --target btsp_cli >/dev/null
 fi
+# always: a binary left from older sources would measure the old code (a no-op when current)
+cmake --build "$root/build/release" -j "${JOBS:-2}" --target btsp_cli >/dev/null
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "bench/accuracy.sh: --jobs needs a positive integer" >&2; exit 2; }
 mkdir -p "$root/bench/results"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/btsp_accuracy_XXXXXX")
