@@ -626,6 +626,53 @@ def wd_fixed_point(params, s):
 _dptr = ctypes.POINTER(ctypes.c_double)
 
 
+# ---- the pairing kernel of Bittner et al. 2017 (btsp_kernels.h) ---------------------------------
+
+class BittnerParams(ctypes.Structure):
+    """btsp_k_bittner_params: tau_before, tau_after (s), amp_before, amp_after; fields can be
+    changed after bittner_default()."""
+    _fields_ = [(n, ctypes.c_double) for n in ("tau_before", "tau_after", "amp_before", "amp_after")]
+
+
+_k_bittner_default = _fn("btsp_k_bittner_default", None, ctypes.POINTER(BittnerParams))
+_k_bittner_kernel = _fn("btsp_k_bittner_kernel", ctypes.c_double, ctypes.POINTER(BittnerParams), ctypes.c_double)
+_k_bittner_step = _fn("btsp_k_bittner_step", None, ctypes.POINTER(BittnerParams), _sz, ctypes.c_double, _fptr,
+                      ctypes.c_int, _fptr, _dptr, _fptr)
+
+
+def bittner_default():
+    """tau_before 1.31 s, tau_after 0.69 s, amp_before 1, amp_after 1.15 (btsp_k_bittner_default)."""
+    p = BittnerParams()
+    _k_bittner_default(ctypes.byref(p))
+    return p
+
+
+def bittner_kernel(params, d):
+    """K(d) for d = t_pre - t_plateau in s, element by element (btsp_k_bittner_kernel)."""
+    pref = _ref(params, BittnerParams)
+    d = np.asarray(d, dtype=np.float64)
+    return np.array([_k_bittner_kernel(pref, float(v)) for v in d.ravel()]).reshape(d.shape)
+
+
+def bittner_run(params, x, dt, plateau):
+    """Steps of btsp_k_bittner_step from empty traces: x is steps x n (spike counts, or rates x
+    dt, >= 0), plateau a boolean per step (a plateau starts in it). Returns the weight change of
+    every input (float32 of n)."""
+    pref = _ref(params, BittnerParams)
+    x = _floats(x, (None, None), "x")
+    if np.any(x < 0):
+        raise BtspError("BTSP_E_RANGE", "x: negative values")
+    steps, n = x.shape
+    plateau = np.asarray(plateau)
+    if plateau.shape != (steps,):
+        raise BtspError("BTSP_E_SHAPE", f"plateau: shape {plateau.shape}, expected ({steps},)")
+    dt = _positive(dt, "dt")
+    pre, w, post = np.zeros(n, np.float32), np.zeros(n, np.float32), ctypes.c_double(0.0)
+    for s in range(steps):
+        _k_bittner_step(pref, n, dt, _ptr(x[s]), int(bool(plateau[s])), _ptr(pre), ctypes.byref(post), _ptr(w))
+    return w
+
+
 class CSParams(ctypes.Structure):
     """btsp_k_cs_params: tau_p, tau_d (s), eta_p, eta_d, tmax_p, tmax_d, tau_is (s), is_peak,
     eta_w (1/s); fields can be changed after cs_default()."""

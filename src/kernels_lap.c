@@ -1,6 +1,6 @@
-/* Lap-based place-field forms of BTSP (btsp_kernels.h): the two-trace model of Cone & Shouval
- * 2021 and the skewed-kernel rules of Li & Roxin 2023. Host loops call these once per time step
- * or once per lap; none allocates, prints or keeps state. Everything is computed in double and
+/* Place-field forms of BTSP (btsp_kernels.h): the pairwise kernel of Bittner et al. 2017, the
+ * two-trace model of Cone & Shouval 2021 and the skewed-kernel rules of Li & Roxin 2023. Host
+ * loops call these once per time step or once per lap; none allocates, prints or keeps state. Everything is computed in double and
  * rounded once to float where a float array is written.
  *
  * The Student-t distribution function needs the regularised incomplete beta function, which
@@ -12,6 +12,47 @@
 #include "btsp/btsp_kernels.h"
 
 #include <math.h>
+
+/* ------------------------------------------------------------------------------------------ */
+/* Bittner et al. 2017: the asymmetric pairwise kernel */
+
+void btsp_k_bittner_default(btsp_k_bittner_params *p)
+{
+    p->tau_before = 1.31;
+    p->tau_after = 0.69;
+    p->amp_before = 1.0;
+    p->amp_after = 1.15;
+}
+
+double btsp_k_bittner_kernel(const btsp_k_bittner_params *p, double d)
+{
+    return d < 0.0 ? p->amp_before * exp(d / p->tau_before) : p->amp_after * exp(-d / p->tau_after);
+}
+
+void btsp_k_bittner_step(const btsp_k_bittner_params *p, size_t n, double dt, const float *x, int plateau,
+                         float *pre, double *post, float *w)
+{
+    /* the decay factors are the exact solution over dt; computed once per call */
+    const float fb = (float)exp(-dt / p->tau_before);
+    *post *= exp(-dt / p->tau_after);
+    const float ab = (float)p->amp_before;
+    for (size_t j = 0; j < n; j++)
+        pre[j] *= fb;
+    if (plateau) {
+        for (size_t j = 0; j < n; j++)
+            w[j] += ab * pre[j];
+        *post += 1.0;
+    }
+    if (!x)
+        return;
+    const float pa = (float)(p->amp_after * *post);
+    for (size_t j = 0; j < n; j++) {
+        if (x[j] == 0.0f) /* silent inputs: most of them at any moment on a track */
+            continue;
+        w[j] += pa * x[j];
+        pre[j] += x[j];
+    }
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Cone & Shouval 2021: two saturating traces, one update per lap */

@@ -21,6 +21,62 @@ static double rel_err(double got, double want)
 
 /* ---- Cone & Shouval 2021 ---- */
 
+/* Bittner 2017: the kernel's closed form at its time constants, and the two-trace step equal to
+ * the pairwise sum over every (spike, plateau) pair, including spikes in a plateau's own step
+ * (d = 0, counted on the after side) and fractional inputs (rates x dt). */
+static void test_bittner_kernel(void **state)
+{
+    (void)state;
+    btsp_k_bittner_params p;
+    btsp_k_bittner_default(&p);
+    assert_true(p.tau_before == 1.31 && p.tau_after == 0.69 && p.amp_before == 1.0 && p.amp_after == 1.15);
+    assert_true(fabs(btsp_k_bittner_kernel(&p, -1.31) - exp(-1.0)) < 1e-15);
+    assert_true(fabs(btsp_k_bittner_kernel(&p, 0.69) - 1.15 * exp(-1.0)) < 1e-15);
+    assert_true(btsp_k_bittner_kernel(&p, 0.0) == 1.15);
+    assert_true(fabs(btsp_k_bittner_kernel(&p, -1e-9) - 1.0) < 1e-8);
+    /* seconds long on both sides, longer before: 1 s before the plateau beats 1 s after */
+    assert_true(btsp_k_bittner_kernel(&p, -1.0) > 1.6 * btsp_k_bittner_kernel(&p, 1.0));
+    assert_true(btsp_k_bittner_kernel(&p, -3.0) > 0.1 && btsp_k_bittner_kernel(&p, 1.5) > 0.1);
+}
+
+static void test_bittner_step_equals_pairwise(void **state)
+{
+    (void)state;
+    enum { N = 5, STEPS = 6000 };
+    const double dt = 0.001;
+    static const int plateau_at[] = {1500, 3200, 3201, 5000};
+    btsp_k_bittner_params p;
+    btsp_k_bittner_default(&p);
+    p.amp_before = 0.8; /* the two amplitudes apart from the defaults, so a swap shows */
+    float pre[N] = {0}, w[N] = {0};
+    double post = 0.0, ref[N] = {0};
+    static float x[STEPS][N];
+    for (int t = 0; t < STEPS; t++)
+        for (int j = 0; j < N; j++) {
+            double u = btsp_k_rand_uniform(7, (uint64_t)j, (uint64_t)t);
+            x[t][j] = j == 4 ? (float)(0.02 * (1.0 + sin(t * 0.003))) /* a rate x dt */ : (u < 0.01 ? 1.0f : 0.0f);
+        }
+    x[3200][0] = x[1500][1] = 1.0f; /* spikes in plateau steps: d = 0 */
+    int k = 0;
+    for (int t = 0; t < STEPS; t++) {
+        int plat = k < 4 && plateau_at[k] == t;
+        btsp_k_bittner_step(&p, N, dt, x[t], plat, pre, &post, w);
+        k += plat;
+    }
+    for (int j = 0; j < N; j++) {
+        for (int t = 0; t < STEPS; t++)
+            for (int q = 0; q < 4; q++)
+                ref[j] += x[t][j] * btsp_k_bittner_kernel(&p, (t - plateau_at[q]) * dt);
+        assert_true(ref[j] > 0.5);
+        if (fabs(w[j] - ref[j]) > 2e-5 * ref[j])
+            fail_msg("input %d: step %.9g, pairwise %.9g", j, (double)w[j], ref[j]);
+    }
+    /* without input the step only decays the traces */
+    float w0 = w[0], pre0 = pre[0];
+    btsp_k_bittner_step(&p, N, 0.5, NULL, 0, pre, &post, w);
+    assert_true(w[0] == w0 && pre[0] == (float)exp(-0.5 / 1.31) * pre0);
+}
+
 static void test_cs_defaults(void **state)
 {
     (void)state;
@@ -514,6 +570,8 @@ static void test_lr_ring_moments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bittner_kernel),
+        cmocka_unit_test(test_bittner_step_equals_pairwise),
         cmocka_unit_test(test_cs_defaults),
         cmocka_unit_test(test_cs_traces_closed_form),
         cmocka_unit_test(test_cs_lap_integrals_closed_form),

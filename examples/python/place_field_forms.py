@@ -1,12 +1,14 @@
-"""One plateau, three BTSP models: the place field each one writes, side by side.
+"""One plateau, four BTSP models: the place field each one writes, side by side.
 
     python3 examples/python/place_field_forms.py
 
-The same experiment for three place-cell forms of BTSP in libbtsp (docs/btsp-forms.md): a
+The same experiment for four place-cell forms of BTSP in libbtsp (docs/btsp-forms.md): a
 187 cm circular track run at 25 cm/s, 200 inputs with Gaussian place fields (sigma 21.2 cm,
 i.e. 90 cm wide at 3 sqrt(2) sigma, as in Milstein et al. 2021 and Cone & Shouval 2021) centred
 evenly along it, and one 300 ms plateau when the animal reaches 90 cm:
 
+  - Bittner et al. 2017 (the pairing kernel, 1.31 s before the plateau onset, 0.69 s after;
+    btsp.bittner_*): inputs as expected spike counts of a 1 Hz peak rate, from w = 0;
   - Milstein et al. 2021 (weight-dependent kinetic rule; btsp.wd_*): peak-normalised eligibility
     trace and instructive signal, integrated over the lap with the weights held, w from 1/w_max;
   - Cone & Shouval 2021 (two saturating traces; btsp.cs_*): the lap integrals of the plateau lap
@@ -17,10 +19,10 @@ evenly along it, and one 300 ms plateau when the animal reaches 90 cm:
 Their weights live on different scales, so the table compares shapes of the weight change dW
 along the track: where it peaks relative to the plateau, its width at half maximum, and how far
 it reaches backwards against forwards (the position where dW first falls below half its maximum
-on each side). All three potentiate inputs that were active 0.9 s or more before the plateau
+on each side). All four potentiate inputs that were active 0.9 s or more before the plateau
 (the backward reach is 23 cm or more at 25 cm/s), but they place the peak
-differently: Milstein's 9 cm before the plateau, Li & Roxin's 3 cm before, Cone & Shouval's 5 cm
-after it (their fast potentiation trace, 0.2 s, meets an instructive signal that starts at the
+differently: Milstein's 9 cm before the plateau, Bittner's kernel 4 cm before, Li & Roxin's 3 cm
+before, Cone & Shouval's 5 cm after it (their fast potentiation trace, 0.2 s, meets an instructive signal that starts at the
 plateau). The script ends with a check that every field is local and peaked within 40 cm of the
 plateau (exit status 1 otherwise). A teaching example: every line is NumPy around the binding.
 """
@@ -88,6 +90,15 @@ def cone_shouval():
     return w1.astype(float), btsp.cs_fixed_point(ip, id_)
 
 
+def bittner():
+    p = btsp.bittner_default()
+    dt = 0.01
+    t = np.arange(int(round(4 * LAP_S / dt))) * dt
+    plateau = np.zeros(len(t), bool)
+    plateau[int(round((2 * LAP_S + PLATEAU_CM / SPEED) / dt))] = True  # the onset: the kernel's reference
+    return btsp.bittner_run(p, rates_at(t) * dt, dt, plateau).astype(float)  # expected spikes of 1 Hz peak
+
+
 def li_roxin():
     p = btsp.lr_default(SPEED, TRACK)
     w0 = np.full(N_IN, 0.2, np.float32)
@@ -113,7 +124,7 @@ def shape(dw):
 
 
 def main():
-    rows = [("Milstein 2021, one lap", milstein())]
+    rows = [("Bittner 2017 kernel, one lap", bittner()), ("Milstein 2021, one lap", milstein())]
     cs1, cs_star = cone_shouval()
     rows += [("Cone & Shouval 2021, one lap", cs1), ("Cone & Shouval 2021, fixed point", cs_star),
              ("Li & Roxin 2023, one induction", li_roxin())]

@@ -185,6 +185,40 @@ BTSP_API void btsp_k_wd_rate_acc(const btsp_k_wd_params *p, size_t n, const floa
  *  (the rule's bidirectionality). NAN when both terms are 0 (no drive). @since 0.2 */
 BTSP_API double btsp_k_wd_fixed_point(const btsp_k_wd_params *p, double s);
 
+/** Parameters of the pairwise BTSP kernel of Bittner et al. 2017 (Science 357:1033), in the
+ *  form Madar et al. implement it (github antoinemadar/BTSPvsSTDP: time constants "on average in
+ *  Bittner et al. 2017"; Jain-plasticity-lab/BTSP-Model uses the same). Each pair of a
+ *  presynaptic spike at t_pre and a plateau onset at t_p changes the weight by
+ *  K(d), d = t_pre - t_p in s:  K(d) = amp_before exp(d / tau_before) for d < 0 (input before the
+ *  plateau), amp_after exp(-d / tau_after) for d >= 0. No weight dependence, no bound: it is the
+ *  phenomenological kernel of the first BTSP paper, seconds long on both sides and longer before
+ *  the plateau than after. */
+typedef struct btsp_k_bittner_params {
+    double tau_before; /**< s: decay for inputs before the plateau (1.31). */
+    double tau_after;  /**< s: decay for inputs after the plateau onset (0.69). */
+    double amp_before; /**< weight change of a pair at d -> 0 from below (1: the unit). */
+    double amp_after;  /**< weight change of a pair at d = 0 (1.15, Madar's PostPreBoost). */
+} btsp_k_bittner_params;
+
+/** @brief Fill the defaults: tau_before 1.31 s, tau_after 0.69 s, amp_before 1, amp_after 1.15.
+ *  @since 0.2 */
+BTSP_API void btsp_k_bittner_default(btsp_k_bittner_params *p);
+
+/** @brief The kernel K(d) for d = t_pre - t_plateau in s (see ::btsp_k_bittner_params). @since 0.2 */
+BTSP_API double btsp_k_bittner_kernel(const btsp_k_bittner_params *p, double d);
+
+/** @brief One time step dt (s) of the kernel as two traces, for a host loop over time; the sum
+ *  over all pairs of K(t_pre - t_plateau) without keeping spike times. In order:
+ *  (1) pre[j] *= exp(-dt / tau_before) and *post *= exp(-dt / tau_after);
+ *  (2) if `plateau` (a plateau starts in this step): w[j] += amp_before * pre[j], then *post += 1;
+ *  (3) w[j] += amp_after * x[j] * *post, then pre[j] += x[j],
+ *  where x[j] >= 0 is input j's spike count in the step (or its rate times dt for the expected
+ *  change; x NULL: no input). So a spike in the step of a plateau onset pairs with d = 0. With
+ *  the steps on a grid the result equals the pairwise sum to float rounding
+ *  (tests/test_kernels_lap.c). pre: n traces (start at 0), post: one, w: n weights. @since 0.2 */
+BTSP_API void btsp_k_bittner_step(const btsp_k_bittner_params *p, size_t n, double dt, const float *x, int plateau,
+                                  float *pre, double *post, float *w);
+
 /** Parameters of the two-trace BTSP model of Cone & Shouval 2021 (Front. Comput. Neurosci.
  *  15:640235, ModelDB 266868) for a host loop over laps. Each synapse j has two saturating
  *  presynaptic traces driven by its input rate r_j (dimensionless, 0..1),

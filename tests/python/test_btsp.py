@@ -355,6 +355,30 @@ class BindingTest(unittest.TestCase):
         with self.assertRaises(btsp.BtspError):
             btsp.wd_rate(p, [0.5], [0.0], float("nan"), 0.01)
 
+    def test_bittner_kernels(self):
+        """The Bittner 2017 kernel from Python: defaults, the closed form, a run of steps equal to
+        the pairwise sum written in NumPy, and misuse refused."""
+        p = btsp.bittner_default()
+        self.assertEqual((p.tau_before, p.tau_after, p.amp_before, p.amp_after), (1.31, 0.69, 1.0, 1.15))
+        d = np.array([-2.62, -0.5, 0.0, 0.69, 3.0])
+        ref = np.where(d < 0, np.exp(d / 1.31), 1.15 * np.exp(-d / 0.69))
+        np.testing.assert_allclose(btsp.bittner_kernel(p, d), ref, rtol=1e-15)
+        dt, steps = 0.01, 700
+        rng = np.random.default_rng(4)
+        x = (rng.random((steps, 3)) < 0.05).astype(np.float32)
+        x[:, 2] = 0.3  # a constant rate x dt
+        plateau = np.zeros(steps, bool)
+        plateau[[200, 450]] = True
+        x[200, 0] = 1.0  # a spike in a plateau step: d = 0
+        w = btsp.bittner_run(p, x, dt, plateau)
+        t = np.arange(steps) * dt
+        pairs = sum(btsp.bittner_kernel(p, t - t[k])[:, None] * x for k in np.nonzero(plateau)[0])
+        np.testing.assert_allclose(w, pairs.sum(axis=0), rtol=2e-5)
+        for bad in ((p, -x, dt, plateau), (p, x, 0.0, plateau), (p, x, dt, plateau[:-1]),
+                    (btsp.cs_default(), x, dt, plateau)):  # the last: another model's parameters
+            with self.assertRaises(btsp.BtspError):
+                btsp.bittner_run(*bad)
+
     def test_cs_kernels(self):
         """Cone & Shouval from Python: the defaults, one lap of traces equal to the exact step
         written in NumPy, the end-of-lap update, and the geometric approach to the fixed point."""
