@@ -25,14 +25,15 @@
  * temporary name beside it (DIR.merge-XXXXXX, made readable like any run directory) and renamed
  * at the end, so a failure leaves no half-merged directory; on SIGINT, SIGTERM or SIGHUP the
  * merge removes it and dies of the signal; a directory that only SIGKILL (or a crash) can leave is
- * removed by the next merge to DIR on the same host (OWNER_FILE). The inputs are only read;
- * DIR may not be inside either. */
+ * removed by the next merge to DIR on the same host that gets as far as writing (OWNER_FILE).
+ * The inputs are only read; DIR may not be inside either. */
 #define _XOPEN_SOURCE 700 /* nftw, realpath, mkdtemp */
 
 #include "cli.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <signal.h>
@@ -404,8 +405,9 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 }
 
 /* A directory under construction holds OWNER_FILE, "<pid> <host>\n" of the merge building it,
- * until it is renamed; so a later merge can tell a directory that a killed merge left (SIGKILL,
- * power loss) from one another merge is still building. */
+ * write-locked (fcntl) by that merge until it renames the directory; so a later merge can tell a
+ * directory that a killed merge left (SIGKILL, power loss) from one another merge is still
+ * building: the lock goes with the process. */
 #define OWNER_FILE ".merge-owner"
 
 static void this_host(char *host, size_t cap)
@@ -415,9 +417,35 @@ static void this_host(char *host, size_t cap)
     host[cap - 1] = '\0';
 }
 
+/* Create and lock the owner file in `dir`; returns its descriptor (kept open: closing it drops
+ * the lock) or -1. */
+static int own_build(const char *dir)
+{
+    char own[4096], host[256], text[320];
+    if (!cli_path(own, sizeof own, dir, OWNER_FILE)) {
+        fprintf(stderr, "btsp merge: path too long: %s/%s\n", dir, OWNER_FILE);
+        return -1;
+    }
+    this_host(host, sizeof host);
+    int len = snprintf(text, sizeof text, "%ld %s\n", (long)getpid(), host);
+    int fd = open(own, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+    struct flock lk = {0};
+    lk.l_type = F_WRLCK;
+    lk.l_whence = SEEK_SET;
+    if (fd < 0 || write(fd, text, (size_t)len) != len || fcntl(fd, F_SETLK, &lk) != 0) {
+        fprintf(stderr, "btsp merge: cannot write and lock %s: %s\n", own, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 /* Remove the DIR.merge-XXXXXX directories beside `out` that a killed merge on this host left:
- * their owner file names a process that no longer exists. Those of running merges, of other
- * hosts (a shared file system) and without an owner file (not ours) are left alone. */
+ * directories of this user whose owner file is not locked and names a process of this host
+ * that no longer exists. Those of running merges (locked), of other hosts (a shared file
+ * system), of other users, symbolic links and directories without an owner file (not ours)
+ * are left alone. */
 static void remove_stale_builds(const char *out)
 {
     char parent[4096], host[256];
@@ -433,19 +461,30 @@ static void remove_stale_builds(const char *out)
         const char *n = e->d_name;
         if (strncmp(n, base, bl) != 0 || strncmp(n + bl, ".merge-", 7) != 0 || strlen(n + bl + 7) != 6)
             continue;
-        char path[4096], own[4096], h[256] = "";
+        char path[4096], own[4096], text[320] = "", h[256] = "";
+        struct stat st;
         long pid = 0;
-        if (!cli_path(path, sizeof path, parent, n) || !cli_path(own, sizeof own, path, OWNER_FILE))
+        if (!cli_path(path, sizeof path, parent, n) || !cli_path(own, sizeof own, path, OWNER_FILE) ||
+            lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
             continue;
-        FILE *f = fopen(own, "r");
-        if (!f)
+        int fd = open(own, O_RDONLY | O_NOFOLLOW);
+        if (fd < 0)
             continue;
-        int got = fscanf(f, "%ld %255s", &pid, h);
-        fclose(f);
-        if (got != 2 || pid <= 0 || strcmp(h, host) != 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+        ssize_t got = read(fd, text, sizeof text - 1);
+        struct flock lk = {0};
+        lk.l_type = F_WRLCK;
+        lk.l_whence = SEEK_SET;
+        int locked = fcntl(fd, F_GETLK, &lk) != 0 || lk.l_type != F_UNLCK; /* unknown counts as locked */
+        close(fd);
+        text[got > 0 ? got : 0] = '\0';
+        if (locked || sscanf(text, "%ld %255s", &pid, h) != 2 || pid <= 0 || strcmp(h, host) != 0 ||
+            kill((pid_t)pid, 0) == 0 || errno != ESRCH)
             continue;
-        nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-        fprintf(stderr, "btsp merge: removed %s, left by a merge (process %ld) that was killed\n", path, pid);
+        if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0)
+            fprintf(stderr, "btsp merge: removed %s, left by a merge (process %ld) that was killed\n", path, pid);
+        else
+            fprintf(stderr, "btsp merge: cannot remove %s, left by a merge (process %ld) that was killed: %s\n", path,
+                    pid, strerror(errno));
     }
     closedir(d);
 }
@@ -547,7 +586,7 @@ int cli_cmd_merge(options *o)
     struct sigaction old_actions[3];
     int caught = 0;
     const char *out = o->out;
-    int rc = 1, built = 0;
+    int rc = 1, built = 0, owner_fd = -1;
     char tmpdir[4096] = "", abs_a[PATH_MAX], abs_b[PATH_MAX], abs_out[PATH_MAX];
     unsigned long long *snaps_a = NULL, *snaps_b = NULL, *snaps = NULL;
     memset(&b, 0, sizeof b);
@@ -682,20 +721,8 @@ int cli_cmd_merge(options *o)
         umask(um);
         chmod(tmpdir, 0777 & ~um); /* mkdtemp made it 0700; a run directory is not private */
     }
-    {
-        char own[4096], host[256];
-        FILE *f = NULL;
-        this_host(host, sizeof host);
-        int written = cli_path(own, sizeof own, tmpdir, OWNER_FILE) && (f = fopen(own, "w")) != NULL;
-        if (written) {
-            written = fprintf(f, "%ld %s\n", (long)getpid(), host) >= 0;
-            written = fclose(f) == 0 && written;
-        }
-        if (!written) {
-            fprintf(stderr, "btsp merge: cannot write %s/%s: %s\n", tmpdir, OWNER_FILE, strerror(errno));
-            goto done;
-        }
-    }
+    if ((owner_fd = own_build(tmpdir)) < 0)
+        goto done;
     size_t n = 0;
     char src[4096], dst[4096], name[64];
     int ok = 1;
@@ -769,6 +796,8 @@ int cli_cmd_merge(options *o)
 done:
     if (built && tmpdir[0])
         nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (owner_fd >= 0)
+        close(owner_fd); /* after the rename or the removal: the lock guarded the directory till then */
     free(snaps_a);
     free(snaps_b);
     free(snaps);

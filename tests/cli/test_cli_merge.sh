@@ -193,31 +193,40 @@ pid=
 [[ $status -eq 143 ]] || fail "interrupted merge: exit $status, expected 143 (SIGTERM)"
 ! compgen -G "X*" >/dev/null || fail "interrupted merge left $(ls -d X*)"
 grep -q "interrupted by signal 15" sig.log || fail "interrupted merge: $(cat sig.log)"
-# killed (SIGKILL, blocked on the FIFO): its X.merge-XXXXXX stays, naming its dead process; the
+# killed (SIGKILL, blocked on the FIFO): its X.merge-XXXXXX stays, naming its dead process. A
+# merge to X while it still runs leaves it alone (its owner file is locked); after the kill the
 # next merge to X removes it and says so, but leaves those of a live process (this shell), of
-# another host, and without an owner file
+# another host, without an owner file, and a symbolic link named like one
 "$btsp" merge A BF --out X 2>/dev/null &
 pid=$!
 for _ in $(seq 1 100); do compgen -G "X.merge-*/.merge-owner" >/dev/null && break; sleep 0.05; done
 compgen -G "X.merge-*/.merge-owner" >/dev/null || fail "the merge did not start building"
+building=$(compgen -G "X.merge-*")
+"$btsp" merge A B --out X >/dev/null 2>live.log || fail "merge beside a running one: $(cat live.log)"
+[[ -d $building ]] || fail "a merge removed the directory of one still running"
+! grep -q removed live.log || fail "live: $(cat live.log)"
+rm -rf X
 kill -KILL "$pid"
 set +e
 { wait "$pid"; } 2>/dev/null # (bash's "Killed" notice)
 set -e
 pid=
-killed=$(compgen -G "X.merge-*")
-[[ -d $killed ]] || fail "SIGKILL left no temporary directory (the test needs one)"
+killed=$building
 grep -q "^[0-9]* $(hostname)\$" "$killed/.merge-owner" || fail "owner file: $(cat "$killed/.merge-owner")"
-mkdir X.merge-live1 X.merge-other X.merge-noown1
-echo "$$ $(hostname)" >X.merge-live1/.merge-owner
-echo "$(awk '{ print $1 }' "$killed/.merge-owner") another-host" >X.merge-other/.merge-owner
+mkdir X.merge-live01 X.merge-othr01 X.merge-noown1 elsewhere
+echo "$$ $(hostname)" >X.merge-live01/.merge-owner
+dead=$(awk '{ print $1 }' "$killed/.merge-owner")
+echo "$dead another-host" >X.merge-othr01/.merge-owner
+echo "$dead $(hostname)" >elsewhere/.merge-owner && ln -s elsewhere X.merge-link01
 "$btsp" merge A B --out X >/dev/null 2>stale.log || fail "merge after a killed one: $(cat stale.log)"
 [[ ! -e $killed ]] || fail "the killed merge's $killed was not removed"
 grep -q "removed .*$killed, left by a merge (process [0-9]*) that was killed" stale.log || fail "stale: $(cat stale.log)"
-[[ -d X.merge-live1 && -d X.merge-other && -d X.merge-noown1 ]] || fail "removed a directory that was not stale"
+[[ $(grep -c removed stale.log) -eq 1 ]] || fail "removed more than the killed merge's directory: $(cat stale.log)"
+[[ -d X.merge-live01 && -d X.merge-othr01 && -d X.merge-noown1 && -L X.merge-link01 && -e elsewhere/.merge-owner ]] ||
+  fail "removed a directory that was not stale"
 [[ ! -e X/.merge-owner ]] || fail "the owner file stayed in the merged directory"
 diff -r -x run.json -x analysis FULL X >/dev/null || fail "merge after a killed one: $(diff -rq -x analysis FULL X)"
-rm -rf X X.merge-*
+rm -rf X X.merge-* elsewhere
 refuse 2 "not an option of 'btsp merge'" merge A B --out X --samples 5
 refuse 2 "usage" merge A
 refuse 2 "are required" merge A B
