@@ -637,7 +637,46 @@ class BittnerParams(ctypes.Structure):
 _k_bittner_default = _fn("btsp_k_bittner_default", None, ctypes.POINTER(BittnerParams))
 _k_bittner_kernel = _fn("btsp_k_bittner_kernel", ctypes.c_double, ctypes.POINTER(BittnerParams), ctypes.c_double)
 _k_bittner_step = _fn("btsp_k_bittner_step", None, ctypes.POINTER(BittnerParams), _sz, ctypes.c_double, _fptr,
-                      ctypes.c_int, _fptr, _dptr, _fptr)
+                      ctypes.c_int, _dptr, _dptr, _fptr)
+
+
+def _times_positive(params, names):
+    """The listed time constants of a parameter struct must be finite and > 0 (the C kernels do
+    not check: a kernel for host loops)."""
+    for n in names:
+        _positive(getattr(params, n), n)
+
+
+def _plateau_steps(plateau, steps):
+    plateau = np.asarray(plateau)
+    if plateau.shape != (steps,):
+        raise BtspError("BTSP_E_SHAPE", f"plateau: shape {plateau.shape}, expected ({steps},)")
+    if plateau.dtype != bool and not np.issubdtype(plateau.dtype, np.integer):
+        raise BtspError("BTSP_E_INVALID_ARG", f"plateau: booleans (or integers) per step, not {plateau.dtype}")
+    return plateau
+
+
+def _run_inputs(params, cls, check, x, plateau, dt):
+    """The checked inputs of bittner_run / etis_run: (params by reference, x steps x n float32
+    >= 0 and finite, plateau per step, dt > 0)."""
+    pref = _ref(params, cls)
+    check(params)
+    x = _floats(x, (None, None), "x")
+    if np.any(x < 0):
+        raise BtspError("BTSP_E_RANGE", "x: negative values")
+    return pref, x, _plateau_steps(plateau, x.shape[0]), _positive(dt, "dt")
+
+
+def _bittner_check(params):
+    _times_positive(params, ("tau_before", "tau_after"))
+
+
+def _seconds(d):
+    try:
+        d = np.asarray(d, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise BtspError("BTSP_E_INVALID_ARG", f"d: not numbers ({e})") from None
+    return d
 
 
 def bittner_default():
@@ -650,7 +689,8 @@ def bittner_default():
 def bittner_kernel(params, d):
     """K(d) for d = t_pre - t_plateau in s, element by element (btsp_k_bittner_kernel)."""
     pref = _ref(params, BittnerParams)
-    d = np.asarray(d, dtype=np.float64)
+    _bittner_check(params)
+    d = _seconds(d)
     return np.array([_k_bittner_kernel(pref, float(v)) for v in d.ravel()]).reshape(d.shape)
 
 
@@ -658,18 +698,12 @@ def bittner_run(params, x, dt, plateau):
     """Steps of btsp_k_bittner_step from empty traces: x is steps x n (spike counts, or rates x
     dt, >= 0), plateau a boolean per step (a plateau starts in it). Returns the weight change of
     every input (float32 of n)."""
-    pref = _ref(params, BittnerParams)
-    x = _floats(x, (None, None), "x")
-    if np.any(x < 0):
-        raise BtspError("BTSP_E_RANGE", "x: negative values")
+    pref, x, plateau, dt = _run_inputs(params, BittnerParams, _bittner_check, x, plateau, dt)
     steps, n = x.shape
-    plateau = np.asarray(plateau)
-    if plateau.shape != (steps,):
-        raise BtspError("BTSP_E_SHAPE", f"plateau: shape {plateau.shape}, expected ({steps},)")
-    dt = _positive(dt, "dt")
-    pre, w, post = np.zeros(n, np.float32), np.zeros(n, np.float32), ctypes.c_double(0.0)
+    pre, w, post = np.zeros(n), np.zeros(n, np.float32), ctypes.c_double(0.0)
     for s in range(steps):
-        _k_bittner_step(pref, n, dt, _ptr(x[s]), int(bool(plateau[s])), _ptr(pre), ctypes.byref(post), _ptr(w))
+        _k_bittner_step(pref, n, dt, _ptr(x[s]), int(bool(plateau[s])), pre.ctypes.data_as(_dptr), ctypes.byref(post),
+                        _ptr(w))
     return w
 
 
@@ -742,6 +776,57 @@ def cs_fixed_point(ip, id_):
     except (ValueError, TypeError) as e:
         raise BtspError("BTSP_E_SHAPE", f"cs_fixed_point: I_p and I_d do not match: {e}") from None
     return np.array([_k_cs_fixed_point(a, b) for a, b in zip(ip.ravel(), id_.ravel())]).reshape(ip.shape)
+
+
+class ETISParams(ctypes.Structure):
+    """btsp_k_etis_params: local_rise, local_decay, global_rise, global_decay, plateau_dur (s),
+    gain; fields can be changed after etis_default()."""
+    _fields_ = [(n, ctypes.c_double) for n in
+                ("local_rise", "local_decay", "global_rise", "global_decay", "plateau_dur", "gain")]
+
+
+_k_etis_default = _fn("btsp_k_etis_default", None, ctypes.POINTER(ETISParams))
+_k_etis_kernel = _fn("btsp_k_etis_kernel", ctypes.c_double, ctypes.POINTER(ETISParams), ctypes.c_double)
+_k_etis_step = _fn("btsp_k_etis_step", None, ctypes.POINTER(ETISParams), _sz, ctypes.c_double, _fptr, ctypes.c_int,
+                   _dptr, _dptr, _fptr)
+
+
+def _etis_check(params):
+    _times_positive(params, ("local_rise", "local_decay", "global_rise", "global_decay"))
+    if not (params.local_rise < params.local_decay and params.global_rise < params.global_decay):
+        raise BtspError("BTSP_E_RANGE", "each kernel's rise must be shorter than its decay")
+    if not (np.isfinite(params.plateau_dur) and params.plateau_dur >= 0 and np.isfinite(params.gain)):
+        raise BtspError("BTSP_E_RANGE", "plateau_dur must be finite and >= 0, gain finite")
+
+
+def etis_default():
+    """The linear ET x IS form's CA1Sim kernels (btsp_k_etis_default): local 5.3 / 584 ms,
+    global 130 / 268 ms, a 300 ms plateau, gain 1."""
+    p = ETISParams()
+    _k_etis_default(ctypes.byref(p))
+    return p
+
+
+def etis_kernel(params, d):
+    """Weight change of one spike and one plateau at d = t_pre - t_plateau_onset (s), element by
+    element (btsp_k_etis_kernel, closed form)."""
+    pref = _ref(params, ETISParams)
+    _etis_check(params)
+    d = _seconds(d)
+    return np.array([_k_etis_kernel(pref, float(v)) for v in d.ravel()]).reshape(d.shape)
+
+
+def etis_run(params, x, dt, plateau):
+    """Steps of btsp_k_etis_step from empty traces: x is steps x n (spike counts, or rates x dt,
+    >= 0), plateau a boolean per step (the plateau covers the step). Returns the weight change of
+    every input (float32 of n)."""
+    pref, x, plateau, dt = _run_inputs(params, ETISParams, _etis_check, x, plateau, dt)
+    steps, n = x.shape
+    et, inst, w = np.zeros(2 * n), np.zeros(2), np.zeros(n, np.float32)
+    for s in range(steps):
+        _k_etis_step(pref, n, dt, _ptr(x[s]), int(bool(plateau[s])), et.ctypes.data_as(_dptr),
+                     inst.ctypes.data_as(_dptr), _ptr(w))
+    return w
 
 
 # ---- skewed kernels, one update per induction (Li & Roxin 2023; btsp_kernels.h) ------------------

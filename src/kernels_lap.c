@@ -1,7 +1,8 @@
-/* Place-field forms of BTSP (btsp_kernels.h): the pairwise kernel of Bittner et al. 2017, the
- * two-trace model of Cone & Shouval 2021 and the skewed-kernel rules of Li & Roxin 2023. Host
- * loops call these once per time step or once per lap; none allocates, prints or keeps state. Everything is computed in double and
- * rounded once to float where a float array is written.
+/* Place-field forms of BTSP (btsp_kernels.h): the pairwise kernel of Bittner et al. 2017 and its
+ * linear ET x IS form, the two-trace model of Cone & Shouval 2021 and the skewed-kernel rules of
+ * Li & Roxin 2023. Host loops call these once per time step or once per lap; none allocates,
+ * prints or keeps state. Everything is computed in double and rounded once to float where a
+ * float array is written.
  *
  * The Student-t distribution function needs the regularised incomplete beta function, which
  * libm does not have and the core library may not take from elsewhere (it depends on libm
@@ -30,28 +31,100 @@ double btsp_k_bittner_kernel(const btsp_k_bittner_params *p, double d)
 }
 
 void btsp_k_bittner_step(const btsp_k_bittner_params *p, size_t n, double dt, const float *x, int plateau,
-                         float *pre, double *post, float *w)
+                         double *pre, double *post, float *w)
 {
     /* the decay factors are the exact solution over dt; computed once per call */
-    const float fb = (float)exp(-dt / p->tau_before);
+    const double fb = exp(-dt / p->tau_before);
     *post *= exp(-dt / p->tau_after);
-    const float ab = (float)p->amp_before;
     for (size_t j = 0; j < n; j++)
         pre[j] *= fb;
     if (plateau) {
         for (size_t j = 0; j < n; j++)
-            w[j] += ab * pre[j];
+            w[j] = (float)(w[j] + p->amp_before * pre[j]);
         *post += 1.0;
     }
     if (!x)
         return;
-    const float pa = (float)(p->amp_after * *post);
+    const double pa = p->amp_after * *post;
     for (size_t j = 0; j < n; j++) {
         if (x[j] == 0.0f) /* silent inputs: most of them at any moment on a track */
             continue;
-        w[j] += pa * x[j];
+        w[j] = (float)(w[j] + pa * x[j]);
         pre[j] += x[j];
     }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Bittner et al. 2017, linear ET x IS form (CA1Sim) */
+
+void btsp_k_etis_default(btsp_k_etis_params *p)
+{
+    p->local_rise = 0.0053;
+    p->local_decay = 0.584;
+    p->global_rise = 0.130;
+    p->global_decay = 0.268;
+    p->plateau_dur = 0.3;
+    p->gain = 1.0;
+}
+
+/* Antiderivative in y of (y >= 0 ? exp(-y / b) : exp(y / a)), continuous at 0. */
+static double etis_g(double y, double a, double b)
+{
+    return y < 0.0 ? a * exp(y / a) : a + b * (1.0 - exp(-y / b));
+}
+
+double btsp_k_etis_kernel(const btsp_k_etis_params *p, double d)
+{
+    const double al[2] = {p->local_decay, p->local_rise}, bg[2] = {p->global_decay, p->global_rise};
+    const double cl = 1.0 / (p->local_decay - p->local_rise), cg = 1.0 / (p->global_decay - p->global_rise);
+    double k = 0.0;
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+            const double a = al[i], b = bg[j], c = (i == j ? 1.0 : -1.0) * cl * cg / (1.0 / a + 1.0 / b);
+            if (p->plateau_dur > 0.0)
+                k += c * (etis_g(d, a, b) - etis_g(d - p->plateau_dur, a, b));
+            else
+                k += c * (d >= 0.0 ? exp(-d / b) : exp(d / a));
+        }
+    return p->gain * k;
+}
+
+/* (1 - exp(-k dt)) / k: integral over [0, dt] of exp(-k t), k > 0. */
+static double exp_integral(double k, double dt)
+{
+    return -expm1(-k * dt) / k;
+}
+
+void btsp_k_etis_step(const btsp_k_etis_params *p, size_t n, double dt, const float *x, int plateau, double *et,
+                      double *is, float *w)
+{
+    /* Over the step: ET_j(t) = A_j e^(-t/ld) - B_j e^(-t/lr) (A, B = et[2j], et[2j+1] after the
+     * spikes), IS(t) = G1(t) - G2(t) with G(t) = g_inf + (G0 - g_inf) e^(-t/tau) (g_inf = P tau
+     * cg: the trace of a constant plateau). The integral of ET_j IS is then
+     * A_j I(ld) - B_j I(lr) with I(a) the integral of e^(-t/a) IS(t), the same for every input. */
+    const double ld = p->local_decay, lr = p->local_rise, gd = p->global_decay, gr = p->global_rise;
+    const double cl = 1.0 / (ld - lr), cg = 1.0 / (gd - gr), P = plateau ? 1.0 : 0.0;
+    const double g1i = P * gd * cg, g2i = P * gr * cg, d1 = is[0] - g1i, d2 = is[1] - g2i;
+    const double i_ld = (g1i - g2i) * exp_integral(1.0 / ld, dt) + d1 * exp_integral(1.0 / ld + 1.0 / gd, dt) -
+                        d2 * exp_integral(1.0 / ld + 1.0 / gr, dt);
+    const double i_lr = (g1i - g2i) * exp_integral(1.0 / lr, dt) + d1 * exp_integral(1.0 / lr + 1.0 / gd, dt) -
+                        d2 * exp_integral(1.0 / lr + 1.0 / gr, dt);
+    const double fd = exp(-dt / ld), fr = exp(-dt / lr);
+    const double ga = p->gain * i_ld, gb = p->gain * i_lr;
+    for (size_t j = 0; j < n; j++) {
+        double a = et[2 * j], b = et[2 * j + 1];
+        if (x && x[j] != 0.0f) {
+            a += cl * x[j];
+            b += cl * x[j];
+        }
+        if (a == 0.0 && b == 0.0) /* no spike for a while (the traces underflowed) or never */
+            continue;
+        w[j] = (float)(w[j] + (ga * a - gb * b));
+        et[2 * j] = a * fd;
+        et[2 * j + 1] = b * fr;
+    }
+    is[0] = g1i + d1 * exp(-dt / gd);
+    is[1] = g2i + d2 * exp(-dt / gr);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -80,14 +80,14 @@ int main() {
               btsp_proj_receptive_field(nullptr, 0, &rf_r, &rf_c) == BTSP_E_INVALID_ARG && rf_r == 0,
           "receptive-field calls");
 
-    // The lap-based forms (Cone & Shouval, Li & Roxin): structs and calls from C++.
+    // The place-field forms (Bittner, Cone & Shouval, Li & Roxin): structs and calls from C++.
     btsp_k_bittner_params bt;
     btsp_k_bittner_default(&bt);
     check(btsp_k_bittner_kernel(&bt, 0.0) == 1.15, "btsp_k_bittner_kernel");
-    float bt_pre = 0.0f, bt_w = 0.0f, bt_x = 1.0f;
-    double bt_post = 0.0;
+    float bt_w = 0.0f, bt_x = 1.0f;
+    double bt_pre = 0.0, bt_post = 0.0;
     btsp_k_bittner_step(&bt, 1, 0.001, &bt_x, 1, &bt_pre, &bt_post, &bt_w);
-    check(bt_w == 1.15f && bt_pre == 1.0f && bt_post == 1.0, "btsp_k_bittner_step");
+    check(bt_w == 1.15f && bt_pre == 1.0 && bt_post == 1.0, "btsp_k_bittner_step");
     btsp_k_cs_params cs;
     btsp_k_cs_default(&cs);
     check(btsp_k_cs_fixed_point(3.0, 1.0) == 0.75, "btsp_k_cs_fixed_point");

@@ -48,8 +48,8 @@ static void test_bittner_step_equals_pairwise(void **state)
     btsp_k_bittner_params p;
     btsp_k_bittner_default(&p);
     p.amp_before = 0.8; /* the two amplitudes apart from the defaults, so a swap shows */
-    float pre[N] = {0}, w[N] = {0};
-    double post = 0.0, ref[N] = {0};
+    float w[N] = {0};
+    double pre[N] = {0}, post = 0.0, ref[N] = {0};
     static float x[STEPS][N];
     for (int t = 0; t < STEPS; t++)
         for (int j = 0; j < N; j++) {
@@ -68,13 +68,108 @@ static void test_bittner_step_equals_pairwise(void **state)
             for (int q = 0; q < 4; q++)
                 ref[j] += x[t][j] * btsp_k_bittner_kernel(&p, (t - plateau_at[q]) * dt);
         assert_true(ref[j] > 0.5);
-        if (fabs(w[j] - ref[j]) > 2e-5 * ref[j])
+        if (fabs(w[j] - ref[j]) > 1e-6 * ref[j])
             fail_msg("input %d: step %.9g, pairwise %.9g", j, (double)w[j], ref[j]);
     }
     /* without input the step only decays the traces */
-    float w0 = w[0], pre0 = pre[0];
+    float w0 = w[0];
+    double pre0 = pre[0];
     btsp_k_bittner_step(&p, N, 0.5, NULL, 0, pre, &post, w);
-    assert_true(w[0] == w0 && pre[0] == (float)exp(-0.5 / 1.31) * pre0);
+    assert_true(w[0] == w0 && pre[0] == exp(-0.5 / 1.31) * pre0);
+}
+
+/* The linear ET x IS form: the closed-form kernel against a plain numerical integral of
+ * k_local(t - t_pre) IS(t) (IS of the boxcar plateau written out separately), and the exact step
+ * against the pairwise sum of the kernel. */
+static double unit_dexp(double t, double rise, double decay)
+{
+    return t < 0.0 ? 0.0 : (exp(-t / decay) - exp(-t / rise)) / (decay - rise);
+}
+
+/* IS at time u after the plateau onset: the boxcar of length D filtered by k_global. */
+static double boxcar_is(const btsp_k_etis_params *p, double u)
+{
+    const double gd = p->global_decay, gr = p->global_rise, D = p->plateau_dur;
+    if (u <= 0.0)
+        return 0.0;
+    /* integral over s in [max(0, u - D), u] of k(s) */
+    double lo = u > D ? u - D : 0.0;
+    return (gd * (exp(-lo / gd) - exp(-u / gd)) - gr * (exp(-lo / gr) - exp(-u / gr))) / (gd - gr);
+}
+
+static void test_etis_kernel_against_integral(void **state)
+{
+    (void)state;
+    btsp_k_etis_params p;
+    btsp_k_etis_default(&p);
+    assert_true(p.local_rise == 0.0053 && p.local_decay == 0.584 && p.global_rise == 0.13 &&
+                p.global_decay == 0.268 && p.plateau_dur == 0.3 && p.gain == 1.0);
+    static const double ds[] = {-2.0, -0.7, -0.1, 0.0, 0.05, 0.2, 0.35, 1.0};
+    const double h = 2e-6; /* s: midpoint rule over 12 s */
+    double peak_before = 0.0, peak_after = 0.0;
+    for (size_t i = 0; i < sizeof ds / sizeof ds[0]; i++) {
+        double ref = 0.0;
+        for (double t = ds[i] + 0.5 * h; t < ds[i] + 12.0; t += h) /* t from the spike; plateau at 0 */
+            ref += unit_dexp(t - ds[i], p.local_rise, p.local_decay) * boxcar_is(&p, t) * h;
+        double k = btsp_k_etis_kernel(&p, ds[i]);
+        if (fabs(k - ref) > 1e-6 + 1e-5 * ref)
+            fail_msg("d = %g: kernel %.12g, integral %.12g", ds[i], k, ref);
+        if (ds[i] < 0 && k > peak_before)
+            peak_before = k;
+        if (ds[i] > 0 && k > peak_after)
+            peak_after = k;
+    }
+    /* without a plateau duration, the delta-plateau kernel: the limit of kernel(D) / D */
+    btsp_k_etis_params q = p;
+    q.plateau_dur = 0.0;
+    p.plateau_dur = 1e-6;
+    for (size_t i = 0; i < sizeof ds / sizeof ds[0]; i++)
+        if (ds[i] != 0.0)
+            assert_true(fabs(btsp_k_etis_kernel(&q, ds[i]) - btsp_k_etis_kernel(&p, ds[i]) / 1e-6) <
+                        1e-4 * fabs(btsp_k_etis_kernel(&q, ds[i])) + 1e-9);
+    p.plateau_dur = 0.3;
+    const double k1 = btsp_k_etis_kernel(&p, -0.1);
+    p.gain = 2.5;
+    assert_true(fabs(btsp_k_etis_kernel(&p, -0.1) - 2.5 * k1) < 1e-15);
+    assert_true(peak_before > 0.0 && peak_after > 0.0);
+}
+
+static void test_etis_step_equals_pairwise(void **state)
+{
+    (void)state;
+    enum { N = 4, STEPS = 5000 };
+    const double dt = 0.002;
+    btsp_k_etis_params p;
+    btsp_k_etis_default(&p);
+    p.gain = 3.0;
+    static const int onset[] = {1000, 3000};
+    const int plen = 150; /* 0.3 s */
+    float w[N] = {0};
+    double et[2 * N] = {0}, is[2] = {0, 0}, ref[N] = {0};
+    static float x[STEPS][N];
+    for (int t = 0; t < STEPS; t++)
+        for (int j = 0; j < N; j++)
+            x[t][j] = j == 3 ? 0.01f : (btsp_k_rand_uniform(9, (uint64_t)j, (uint64_t)t) < 0.02 ? 1.0f : 0.0f);
+    x[1000][0] = x[1100][1] = 1.0f; /* at an onset and inside a plateau */
+    for (int t = 0; t < STEPS; t++) {
+        int in_plateau = (t >= onset[0] && t < onset[0] + plen) || (t >= onset[1] && t < onset[1] + plen);
+        btsp_k_etis_step(&p, N, dt, x[t], in_plateau, et, is, w);
+    }
+    for (int j = 0; j < N; j++) {
+        for (int t = 0; t < STEPS; t++)
+            if (x[t][j] != 0.0f)
+                for (int k = 0; k < 2; k++)
+                    ref[j] += x[t][j] * btsp_k_etis_kernel(&p, (t - onset[k]) * dt);
+        assert_true(ref[j] > 0.01);
+        if (fabs(w[j] - ref[j]) > 1e-5 * ref[j]) /* w is a float summed over thousands of steps */
+            fail_msg("input %d: step %.9g, pairwise %.9g", j, (double)w[j], ref[j]);
+    }
+    /* the result does not depend on the step: dt 0.001 gives the same (to rounding) */
+    float w2 = 0.0f, one = 1.0f;
+    double et2[2] = {0, 0}, is2[2] = {0, 0};
+    for (int t = 0; t < 9000; t++) /* to 9 s: the product's tail below 1e-9 */
+        btsp_k_etis_step(&p, 1, 0.001, t == 1500 ? &one : NULL, t >= 1600 && t < 1900, et2, is2, &w2);
+    assert_true(fabs(w2 - btsp_k_etis_kernel(&p, -0.1)) < 1e-5 * btsp_k_etis_kernel(&p, -0.1));
 }
 
 static void test_cs_defaults(void **state)
@@ -572,6 +667,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bittner_kernel),
         cmocka_unit_test(test_bittner_step_equals_pairwise),
+        cmocka_unit_test(test_etis_kernel_against_integral),
+        cmocka_unit_test(test_etis_step_equals_pairwise),
         cmocka_unit_test(test_cs_defaults),
         cmocka_unit_test(test_cs_traces_closed_form),
         cmocka_unit_test(test_cs_lap_integrals_closed_form),

@@ -8,7 +8,8 @@ i.e. 90 cm wide at 3 sqrt(2) sigma, as in Milstein et al. 2021 and Cone & Shouva
 evenly along it, and one 300 ms plateau when the animal reaches 90 cm:
 
   - Bittner et al. 2017 (the pairing kernel, 1.31 s before the plateau onset, 0.69 s after;
-    btsp.bittner_*): inputs as expected spike counts of a 1 Hz peak rate, from w = 0;
+    btsp.bittner_*), and its linear ET x IS form with the CA1Sim kernels (btsp.etis_*): inputs as
+    expected spike counts of a 1 Hz peak rate, from w = 0;
   - Milstein et al. 2021 (weight-dependent kinetic rule; btsp.wd_*): peak-normalised eligibility
     trace and instructive signal, integrated over the lap with the weights held, w from 1/w_max;
   - Cone & Shouval 2021 (two saturating traces; btsp.cs_*): the lap integrals of the plateau lap
@@ -99,6 +100,15 @@ def bittner():
     return btsp.bittner_run(p, rates_at(t) * dt, dt, plateau).astype(float)  # expected spikes of 1 Hz peak
 
 
+def bittner_etis():
+    p = btsp.etis_default()
+    dt = 0.01
+    t = np.arange(int(round(4 * LAP_S / dt))) * dt
+    start = 2 * LAP_S + PLATEAU_CM / SPEED
+    plateau = (t >= start - dt / 2) & (t < start + PLATEAU_S - dt / 2)
+    return btsp.etis_run(p, rates_at(t) * dt, dt, plateau).astype(float)
+
+
 def li_roxin():
     p = btsp.lr_default(SPEED, TRACK)
     w0 = np.full(N_IN, 0.2, np.float32)
@@ -124,7 +134,8 @@ def shape(dw):
 
 
 def main():
-    rows = [("Bittner 2017 kernel, one lap", bittner()), ("Milstein 2021, one lap", milstein())]
+    rows = [("Bittner 2017 kernel, one lap", bittner()), ("Bittner 2017 ET x IS, one lap", bittner_etis()),
+            ("Milstein 2021, one lap", milstein())]
     cs1, cs_star = cone_shouval()
     rows += [("Cone & Shouval 2021, one lap", cs1), ("Cone & Shouval 2021, fixed point", cs_star),
              ("Li & Roxin 2023, one induction", li_roxin())]

@@ -197,7 +197,8 @@ typedef struct btsp_k_bittner_params {
     double tau_before; /**< s: decay for inputs before the plateau (1.31). */
     double tau_after;  /**< s: decay for inputs after the plateau onset (0.69). */
     double amp_before; /**< weight change of a pair at d -> 0 from below (1: the unit). */
-    double amp_after;  /**< weight change of a pair at d = 0 (1.15, Madar's PostPreBoost). */
+    double amp_after;  /**< weight change of a pair at d = 0 (1.15, PostPreBoost of Madar's
+                            BTSP/InVitroBittner/InVitroBittner2017Sim.m). */
 } btsp_k_bittner_params;
 
 /** @brief Fill the defaults: tau_before 1.31 s, tau_after 0.69 s, amp_before 1, amp_after 1.15.
@@ -214,10 +215,56 @@ BTSP_API double btsp_k_bittner_kernel(const btsp_k_bittner_params *p, double d);
  *  (3) w[j] += amp_after * x[j] * *post, then pre[j] += x[j],
  *  where x[j] >= 0 is input j's spike count in the step (or its rate times dt for the expected
  *  change; x NULL: no input). So a spike in the step of a plateau onset pairs with d = 0. With
- *  the steps on a grid the result equals the pairwise sum to float rounding
- *  (tests/test_kernels_lap.c). pre: n traces (start at 0), post: one, w: n weights. @since 0.2 */
+ *  the steps on a grid the result equals the pairwise sum to the rounding of w (the traces are
+ *  doubles, so their decay over many steps adds no error worth the name;
+ *  tests/test_kernels_lap.c). pre: n traces (start at 0), post: one, w: n weights. Requires
+ *  tau_before, tau_after > 0, dt >= 0 and finite x >= 0 (not checked: a kernel for host loops).
+ *  @since 0.2 */
 BTSP_API void btsp_k_bittner_step(const btsp_k_bittner_params *p, size_t n, double dt, const float *x, int plateau,
-                                  float *pre, double *post, float *w);
+                                  double *pre, double *post, float *w);
+
+/** Parameters of the linear eligibility-trace x instructive-signal form of BTSP fitted to Bittner
+ *  et al. 2017 in the Milstein lab's CA1Sim code (its starting point x0 of
+ *  "bidirectional_BTSP_simple", read off btsp-models.md A1). Each input's spikes x_j(t) are
+ *  filtered by a local kernel into an eligibility trace, the plateau P(t) (1 during it) by a
+ *  global kernel into an instructive signal, and
+ *    ET_j = x_j * k_local,  IS = P * k_global,  dW_j = gain * integral ET_j(t) IS(t) dt,
+ *  with k(t) = (exp(-t / decay) - exp(-t / rise)) / (decay - rise) for t >= 0 (unit area; rise
+ *  < decay). Linear in the inputs and without weight dependence: the kernel form's predecessor
+ *  of the bidirectional rule (btsp_k_wd_*). */
+typedef struct btsp_k_etis_params {
+    double local_rise;   /**< s, 0.0053 */
+    double local_decay;  /**< s, 0.584 */
+    double global_rise;  /**< s, 0.130 */
+    double global_decay; /**< s, 0.268 */
+    double plateau_dur;  /**< s, 0.3 (btsp_k_etis_kernel(); the step takes the plateau per step) */
+    double gain;         /**< weight change per unit of the integral (dimensionless per spike), 1 */
+} btsp_k_etis_params;
+
+/** @brief Fill the defaults: local rise 5.3 ms and decay 584 ms, global rise 130 ms and decay
+ *  268 ms, a 300 ms plateau, gain 1. @since 0.2 */
+BTSP_API void btsp_k_etis_default(btsp_k_etis_params *p);
+
+/** @brief The weight change gain * integral ET IS dt that one spike at t_pre and one plateau of
+ *  plateau_dur starting at t_p cause, as a function of d = t_pre - t_p (s), in closed form:
+ *  with K0(y) = sum over a in {local_decay, local_rise}, b in {global_decay, global_rise} of
+ *  s_a s_b c_l c_g / (1/a + 1/b) * (y >= 0 ? exp(-y / b) : exp(y / a)) (s = +1 for the decays,
+ *  -1 for the rises, c = 1 / (decay - rise)), the kernel is gain * integral over s in
+ *  [0, plateau_dur] of K0(d - s) (K0 itself for plateau_dur = 0). @since 0.2 */
+BTSP_API double btsp_k_etis_kernel(const btsp_k_etis_params *p, double d);
+
+/** @brief One time step dt (s) of the form for n inputs, integrated exactly. Spikes x[j] >= 0
+ *  (counts, or rates times dt; x NULL: none) arrive at the start of the step; `plateau` != 0
+ *  means the plateau covers the whole step. State: et, 2n doubles (the decay and rise parts of
+ *  each input's trace, start at 0), is, 2 doubles (the same for the instructive signal, start at
+ *  0). w[j] += gain * integral over the step of ET_j IS dt, computed in closed form for the
+ *  step (exponentials times exponentials), so a run on a grid equals the pairwise sum of
+ *  btsp_k_etis_kernel() over spikes and plateau onsets to the rounding of the float w summed
+ *  over the steps (1e-5 relative over thousands of steps), whatever dt
+ *  (tests/test_kernels_lap.c). Requires 0 < rise < decay for both kernels, dt >= 0 and finite
+ *  x >= 0 (not checked). @since 0.2 */
+BTSP_API void btsp_k_etis_step(const btsp_k_etis_params *p, size_t n, double dt, const float *x, int plateau,
+                               double *et, double *is, float *w);
 
 /** Parameters of the two-trace BTSP model of Cone & Shouval 2021 (Front. Comput. Neurosci.
  *  15:640235, ModelDB 266868) for a host loop over laps. Each synapse j has two saturating

@@ -374,10 +374,40 @@ class BindingTest(unittest.TestCase):
         t = np.arange(steps) * dt
         pairs = sum(btsp.bittner_kernel(p, t - t[k])[:, None] * x for k in np.nonzero(plateau)[0])
         np.testing.assert_allclose(w, pairs.sum(axis=0), rtol=2e-5)
-        for bad in ((p, -x, dt, plateau), (p, x, 0.0, plateau), (p, x, dt, plateau[:-1]),
+        q = btsp.bittner_default()
+        q.tau_after = 0.0
+        nan_x = x.copy()
+        nan_x[0, 0] = np.nan
+        for bad in ((p, -x, dt, plateau), (p, x, 0.0, plateau), (p, x, dt, plateau[:-1]), (q, x, dt, plateau),
+                    (p, nan_x, dt, plateau), (p, x[:, 0], dt, plateau), (p, x, dt, plateau.astype(float)),
                     (btsp.cs_default(), x, dt, plateau)):  # the last: another model's parameters
             with self.assertRaises(btsp.BtspError):
                 btsp.bittner_run(*bad)
+        for bad in ((q, 0.5), (p, "soon")):
+            with self.assertRaises(btsp.BtspError):
+                btsp.bittner_kernel(*bad)
+
+    def test_etis_kernels(self):
+        """The linear ET x IS form from Python: defaults, exact steps equal to the closed-form kernel,
+        misuse refused."""
+        p = btsp.etis_default()
+        self.assertEqual((p.local_rise, p.local_decay, p.global_rise, p.global_decay, p.plateau_dur, p.gain),
+                         (0.0053, 0.584, 0.13, 0.268, 0.3, 1.0))
+        dt, steps = 0.005, 1600
+        x = np.zeros((steps, 3), np.float32)
+        x[[300, 420, 500], [0, 1, 2]] = 1.0  # before, at and inside the plateau
+        plateau = np.zeros(steps, bool)
+        plateau[420:480] = True  # 0.3 s from step 420
+        w = btsp.etis_run(p, x, dt, plateau)
+        np.testing.assert_allclose(w, btsp.etis_kernel(p, np.array([-120, 0, 80]) * dt), rtol=1e-5)
+        q = btsp.etis_default()
+        q.local_rise = 1.0  # longer than its decay
+        for bad in ((p, -x, dt, plateau), (p, x, -1.0, plateau), (p, x, dt, plateau[1:]), (q, x, dt, plateau),
+                    (btsp.bittner_default(), x, dt, plateau)):
+            with self.assertRaises(btsp.BtspError):
+                btsp.etis_run(*bad)
+        with self.assertRaises(btsp.BtspError):
+            btsp.etis_kernel(q, 0.1)
 
     def test_cs_kernels(self):
         """Cone & Shouval from Python: the defaults, one lap of traces equal to the exact step
