@@ -259,9 +259,35 @@ done:
     return ok;
 }
 
+/* Copy the rows of `in` (after its header) whose samples column s satisfies lo <= s < hi to
+ * `out`, a line at a time (records of long runs need not fit in memory); a last row without its
+ * newline gets one. Returns the number of rows copied, or -1 on a read or write error. */
+static long long copy_rows(FILE *in, FILE *out, unsigned long long lo, unsigned long long hi)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    long long rows = 0;
+    while (!merge_signal && (len = getline(&line, &cap, in)) > 0) {
+        unsigned long long smp = strtoull(line, NULL, 10);
+        if (smp < lo || smp >= hi)
+            continue;
+        if (fwrite(line, 1, (size_t)len, out) != (size_t)len || (line[len - 1] != '\n' && fputc('\n', out) == EOF)) {
+            rows = -1;
+            break;
+        }
+        rows++;
+    }
+    if (ferror(in) || merge_signal)
+        rows = -1;
+    free(line);
+    return rows;
+}
+
 /* A CSV with a "samples" first column: the header (equal in both), A's rows with samples <
  * limit, then B's rows from b_from up to B's last checkpoint. per_sample: one row per sample is
- * expected from each part (a record cut short is refused, not joined silently). */
+ * expected from each part (a record cut short is refused, not joined silently). Streamed, a line
+ * at a time. */
 static int merge_csv(const run_info *a, const run_info *b, const char *out, const char *name,
                      unsigned long long limit, unsigned long long b_from, int per_sample)
 {
@@ -271,69 +297,63 @@ static int merge_csv(const run_info *a, const run_info *b, const char *out, cons
     if (!cli_path(pa, sizeof pa, a->dir, name) || !cli_path(pb, sizeof pb, b->dir, name) ||
         !cli_path(po, sizeof po, out, name))
         return 0;
-    char *ta = cli_read_file(pa, NULL), *tb = cli_read_file(pb, NULL);
+    FILE *fa = fopen(pa, "r"), *fb = merge_signal ? NULL : fopen(pb, "r"), *f = NULL;
+    char *ha = NULL, *hb = NULL;
+    size_t ca = 0, cb = 0;
     int ok = 1;
-    if (merge_signal) { /* a read cut short by a signal: stop, say nothing about the file */
+    if (merge_signal) { /* an open cut short by a signal (a FIFO): stop, say nothing about the file */
         ok = 0;
         goto done;
     }
-    if (!ta && !tb)
+    if (!fa && !fb)
         goto done;
-    if (!ta || !tb) {
+    if (!fa || !fb) {
         fprintf(stderr, "btsp merge: %s is in only one of the runs: left out\n", name);
         goto done;
     }
-    char *ea = strchr(ta, '\n'), *eb = strchr(tb, '\n');
-    if (!ea || !eb || ea - ta != eb - tb || memcmp(ta, tb, (size_t)(ea - ta)) != 0) {
+    ssize_t la = getline(&ha, &ca, fa), lb = getline(&hb, &cb, fb);
+    if (merge_signal) {
+        ok = 0;
+        goto done;
+    }
+    if (la <= 0 || lb <= 0 || la != lb || memcmp(ha, hb, (size_t)la) != 0 || ha[la - 1] != '\n') {
         fprintf(stderr, "btsp merge: %s has other columns in %s than in %s\n", name, a->dir, b->dir);
         ok = 0;
         goto done;
     }
-    FILE *f = fopen(po, "w");
-    if (!f) {
+    if (!(f = fopen(po, "w"))) {
         fprintf(stderr, "btsp merge: cannot write %s: %s\n", po, strerror(errno));
         ok = 0;
         goto done;
     }
-    fwrite(ta, 1, (size_t)(ea - ta) + 1, f);
-    unsigned long long rows_a = 0, rows_b = 0;
-    for (char *line = ea + 1; *line;) {
-        char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
-        if (strtoull(line, NULL, 10) < limit) {
-            fwrite(line, 1, len, f);
-            if (!end)
-                fputc('\n', f); /* A's last row without its newline: not joined to B's first */
-            rows_a++;
-        }
-        line += len;
+    /* B's seam row if dropped; no rows after B's last checkpoint */
+    long long rows_a = fwrite(ha, 1, (size_t)la, f) == (size_t)la ? copy_rows(fa, f, 0, limit) : -1;
+    long long rows_b = rows_a < 0 ? -1 : copy_rows(fb, f, b_from, b->done + 1);
+    if (rows_a < 0 || rows_b < 0) {
+        if (!merge_signal)
+            fprintf(stderr, "btsp merge: cannot merge %s: %s\n", name, strerror(errno));
+        ok = 0;
+        goto done;
     }
-    for (char *line = eb + 1; *line;) {
-        char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
-        unsigned long long s = strtoull(line, NULL, 10);
-        if (s >= b_from && s <= b->done) { /* B's seam row if dropped; rows after its last checkpoint */
-            fwrite(line, 1, len, f);
-            rows_b++;
-        }
-        line += len;
-    }
-    ok = !ferror(f);
-    if (ok && per_sample && (rows_a != limit - 1 - a->first || rows_b != b->done - b->first)) {
-        fprintf(stderr, "btsp merge: %s has %llu rows for samples %llu..%llu in %s and %llu for %llu..%llu in %s: "
+    if (per_sample && ((unsigned long long)rows_a != limit - 1 - a->first ||
+                       (unsigned long long)rows_b != b->done - b->first)) {
+        fprintf(stderr, "btsp merge: %s has %lld rows for samples %llu..%llu in %s and %lld for %llu..%llu in %s: "
                         "a record is cut short\n",
                 name, rows_a, a->first + 1, limit - 1, a->dir, rows_b, b->first + 1, b->done, b->dir);
-        fclose(f);
         ok = 0;
         goto done;
     }
-    if (fclose(f) != 0)
-        ok = 0;
-    if (!ok)
-        fprintf(stderr, "btsp merge: cannot write %s: %s\n", po, strerror(errno));
 done:
-    free(ta);
-    free(tb);
+    if (f && fclose(f) != 0 && ok) {
+        fprintf(stderr, "btsp merge: cannot write %s: %s\n", po, strerror(errno));
+        ok = 0;
+    }
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    free(ha);
+    free(hb);
     return ok;
 }
 
