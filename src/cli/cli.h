@@ -70,6 +70,9 @@ double cli_now(void);
 /* Network from a YAML file or CLI_DEMO_CONFIG, seeded, not finalized; prints on failure.
  * `status` (may be NULL) receives the loader's status, `msg` (may be NULL) its message. */
 btsp_net *cli_load_net(const char *config, unsigned long long seed, btsp_status *status, char *msg, size_t msglen);
+/* 0 (and a message starting with `what`) if a projection with receptive fields holds a non-zero
+ * weight outside the fields the network drew (cli_common.c). */
+int cli_weights_fit_fields(const btsp_net *net, const char *what, char *msg, size_t cap);
 /* The YAML text of CLI_DEMO_CONFIG (NUL-terminated). */
 const char *cli_demo_yaml(void);
 /* Load (or, for "demo", generate) train/val/test; prints on failure. Returns 1 on success. */

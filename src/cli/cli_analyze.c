@@ -1953,9 +1953,14 @@ int cli_cmd_analyze(options *o)
         cli_json_get_u64(run_json, "samples_done", &a.last))
         fprintf(stderr, "btsp analyze: %s is an interrupted run: analysing its first %llu samples\n", a.run, a.last);
     const char *dname = o->data ? o->data : data;
+    /* the run's draws: with --rng torch the receptive fields are EIANN's, and the update
+     * angles' training steps mask with them */
+    const int torch = run_torch_rng(run_json);
     a.net = cli_load_net(config, seed, NULL, NULL, 0);
     if (!a.net)
         goto done;
+    if (torch)
+        btsp_net_set(a.net, BTSP_NET_INIT_RNG, BTSP_INIT_RNG_TORCH);
     if (btsp_net_finalize(a.net)) {
         fprintf(stderr, "btsp: %s\n", btsp_net_errmsg(a.net));
         goto done;
@@ -1965,6 +1970,8 @@ int cli_cmd_analyze(options *o)
         btsp_net *e = cli_load_net(config, seed, NULL, NULL, 0);
         if (!e)
             goto done;
+        if (torch)
+            btsp_net_set(e, BTSP_NET_INIT_RNG, BTSP_INIT_RNG_TORCH);
         a.evals[a.n_evals] = e;
         if (btsp_net_finalize(e)) {
             fprintf(stderr, "btsp: %s\n", btsp_net_errmsg(e));
@@ -2005,6 +2012,10 @@ int cli_cmd_analyze(options *o)
     }
     if (btsp_io_load_weights(a.net, a.last != ULLONG_MAX ? wdir : a.run, 1, err, sizeof err)) {
         fprintf(stderr, "btsp: final weights: %s\n", err);
+        goto done;
+    }
+    if (!cli_weights_fit_fields(a.net, "btsp analyze: final weights", err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
         goto done;
     }
     size_t n_out = btsp_pop_size(btsp_net_output(a.net));

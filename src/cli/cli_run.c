@@ -142,37 +142,6 @@ static void fail(run_result *res, btsp_status st, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Initial weights from elsewhere (--init-weights) for a projection with receptive fields must
- * already be zero outside the fields this network drew: the first constraint pass would
- * otherwise mask away most of them without a word (weights made by EIANN with another seed, or
- * without --rng torch). Returns 0 and a message naming the first such weight. */
-static int init_weights_fit_fields(btsp_net *net, char *msg, size_t cap)
-{
-    for (size_t i = 0; i < btsp_net_proj_count(net); i++) {
-        const btsp_proj *q = btsp_net_proj_at(net, i);
-        size_t side, ch, h, w, rows, cols;
-        const float *W;
-        if (btsp_proj_get_receptive_fields(q, &side, &ch, &h, &w, NULL) || btsp_proj_weights(q, &W, &rows, &cols))
-            continue;
-        for (size_t u = 0; u < rows; u++) {
-            size_t r0, c0;
-            btsp_proj_receptive_field(q, u, &r0, &c0);
-            for (size_t j = 0; j < cols; j++) {
-                size_t y = j / w % h, x = j % w;
-                if (W[u * cols + j] != 0.0f && (y < r0 || y >= r0 + side || x < c0 || x >= c0 + side)) {
-                    snprintf(msg, cap,
-                             "--init-weights: %s unit %zu has a non-zero weight at input %zu (row %zu, column %zu), "
-                             "outside the %zu x %zu receptive field this network drew at (%zu, %zu); were the weights "
-                             "made with another seed, or by EIANN without --rng torch?",
-                             btsp_proj_name(q), u, j, y, x, side, side, r0, c0);
-                    return 0;
-                }
-            }
-        }
-    }
-    return 1;
-}
-
 /* The validation copy of the network (same config, finalized; weights copied in before each
  * validation). */
 static int make_eval_net(run_ctx *c)
@@ -936,7 +905,7 @@ int cli_run(const run_spec *spec, const data_split *data, run_result *res)
         fail(res, st, "%s", err);
         goto done;
     }
-    if (s->init_weights && !init_weights_fit_fields(c.net, err, sizeof err)) {
+    if (s->init_weights && !cli_weights_fit_fields(c.net, "--init-weights", err, sizeof err)) {
         fail(res, BTSP_E_INVALID_ARG, "%s", err);
         goto done;
     }

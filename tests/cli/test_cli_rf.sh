@@ -75,4 +75,16 @@ for f in H1E_InputE OutputE_H1E; do
   cmp -s "D/$f.npy" "E/$f.npy" || fail "resumed run: $f.npy differs from the uninterrupted run"
 done
 cmp -s D/state.btsp E/state.btsp || fail "resumed run: state image differs"
-echo "receptive fields: trained to $acc %, --init-weights checked, resume bitwise"
+# btsp analyze rebuilds the run's network with the run's draws (here EIANN's, --rng torch), so
+# its fields are the run's: the update angles' training steps mask with them
+"$btsp" train rf.yaml --data demo --samples 300 --seed 5 --rng torch --out T --history-interval 100 --quiet >/dev/null
+"$btsp" analyze T --max-test 200 --rf-images 5 --angle-samples 3 --landscape-points 0 >/dev/null 2>an.log ||
+  fail "analyze of a --rng torch run: $(cat an.log)"
+[[ -s T/analysis/update_angles.csv ]] || fail "analyze: no update angles"
+# final weights that do not fit the fields (another seed's) are refused with the reason
+cp -r T T6 && cp A/H1E_InputE.npy T6/H1E_InputE.npy
+if "$btsp" analyze T6 --max-test 200 --rf-images 5 --angle-samples 3 --landscape-points 0 >/dev/null 2>an6.log; then
+  fail "analyze took weights outside the run's receptive fields"
+fi
+grep -q "outside the 4 x 4 receptive field" an6.log || fail "analyze: $(cat an6.log)"
+echo "receptive fields: trained to $acc %, --init-weights checked, resume bitwise, analyze with the run's fields"
