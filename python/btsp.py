@@ -33,7 +33,8 @@ __all__ = ["BtspError", "Net", "permutation", "library_path", "version", "pack_b
            "bernoulli_bits", "binary_store", "binary_input", "FLIP", "SET", "QParams", "WDParams", "q",
            "wd_default", "wd_rate", "wd_fixed_point", "CSParams", "cs_default", "cs_lap_integrals", "cs_apply",
            "cs_fixed_point", "SkewT", "LRParams", "student_t_cdf", "skew_t_pdf", "lr_default", "lr_kernels",
-           "lr_induction", "lr_apply", "lr_ring_store", "lr_ring_moments"]
+           "lr_induction", "lr_apply", "lr_ring_store", "lr_ring_moments", "BittnerParams", "bittner_default",
+           "bittner_kernel", "bittner_run", "ETISParams", "etis_default", "etis_kernel", "etis_run"]
 __version__ = "0.2.0"  # the C library's version this binding was written for (same major.minor)
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

@@ -23,7 +23,7 @@ it reaches backwards against forwards (the position where dW first falls below h
 on each side). All four potentiate inputs that were active 0.9 s or more before the plateau
 (the backward reach is 23 cm or more at 25 cm/s), but they place the peak
 differently: Milstein's 9 cm before the plateau, Bittner's kernel 4 cm before, Li & Roxin's 3 cm
-before, Cone & Shouval's 5 cm after it (their fast potentiation trace, 0.2 s, meets an instructive signal that starts at the
+before, Bittner's ET x IS form 1 cm after, Cone & Shouval's 5 cm after it (their fast potentiation trace, 0.2 s, meets an instructive signal that starts at the
 plateau). The script ends with a check that every field is local and peaked within 40 cm of the
 plateau (exit status 1 otherwise). A teaching example: every line is NumPy around the binding.
 """

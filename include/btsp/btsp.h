@@ -274,7 +274,8 @@ typedef enum btsp_init_rng {
      *  row-major; ::BTSP_INIT_CONSTANT and ::BTSP_INIT_NONE draw nothing), then its bias (the
      *  Kaiming bound being 0 for a fan-in of 0, as EIANN's; a bias set to
      *  ::BTSP_INIT_DEFAULT_LINEAR has no construction draw, as EIANN has no such bias
-     *  initialisation, and is 0). Bit-exact with EIANN on PyTorch
+     *  initialisation, and is 0); last, the receptive-field corners of the projections that
+     *  have them (btsp_proj_set_receptive_fields()). Bit-exact with EIANN on PyTorch
      *  1.13.1 (tests/test_model_golden.c). Training-time draws (stochastic plateau selection) are
      *  the counter-based ones in both modes. */
     BTSP_INIT_RNG_TORCH = 1
@@ -298,7 +299,8 @@ typedef enum btsp_backward_mode {
 /** Flags for btsp_net_reset(). */
 typedef enum btsp_reset_flags {
     BTSP_RESET_STATE = 1,   /**< Activities, dendritic states, plateaus, traces, sample counter. */
-    BTSP_RESET_WEIGHTS = 2, /**< Re-initialise weights and biases from the seed, re-apply constraints. */
+    BTSP_RESET_WEIGHTS = 2, /**< Re-initialise weights and biases (and redraw receptive fields) from
+                                 the seed, re-apply constraints. */
     BTSP_RESET_MONITORS = 4 /**< Empty every monitor. */
 } btsp_reset_flags;
 
@@ -492,7 +494,8 @@ BTSP_API uint64_t btsp_net_sample_count(const btsp_net *net);
  *  the last constraint pass), every bias, the BTSP rules' traces of the previous sample, the
  *  Supervised_BCM thresholds, the seed, the sample counter, the stochastic gates' draw counter
  *  and the last loss, plus the populations' state after the last sample (activities, forward
- *  snapshot, dendritic states, plateaus, nudges). Training resumed from an image gives
+ *  snapshot, dendritic states, plateaus, nudges), and the receptive-field corners of
+ *  projections that have them (loading replaces the drawn ones). Training resumed from an image gives
  *  bitwise the same weights as training that never stopped (same samples in the same order);
  *  images are little-endian with a checksum, so they move between machines, and the results
  *  on them are as platform-independent as the library's (see btsp_net_seed()).
@@ -516,13 +519,15 @@ BTSP_API size_t btsp_net_state_size(const btsp_net *net);
  *  (buffer too small; nothing written). @since 0.2 */
 BTSP_API btsp_status btsp_net_save_state(btsp_net *net, void *buf, size_t size, size_t *written);
 /** @brief Restore the state saved by btsp_net_save_state(), replacing the network's weights,
- *  biases, traces, seed, sample counter, gate draw counter, last loss and population state.
+ *  biases, traces, seed, sample counter, gate draw counter, last loss, population state and
+ *  receptive-field corners.
  *  Everything is checked before anything is written: on failure the network is unchanged.
  *  @param net the network (finalized; built like the one that saved the image).
  *  @param buf the image.
  *  @param size its size in bytes (exactly the image: trailing bytes are refused).
  *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_STATE (not finalized), ::BTSP_E_FORMAT
- *  (not an image, truncated, trailing bytes, checksum mismatch), ::BTSP_E_UNSUPPORTED (another
+ *  (not an image, truncated, trailing bytes, checksum mismatch, a receptive-field corner outside
+ *  its image), ::BTSP_E_UNSUPPORTED (another
  *  image format version) or ::BTSP_E_SHAPE (an image of another network structure).
  *  @since 0.2 */
 BTSP_API btsp_status btsp_net_load_state(btsp_net *net, const void *buf, size_t size);
@@ -601,8 +606,9 @@ BTSP_API btsp_status btsp_pop_set(btsp_pop *pop, btsp_pop_param param, double va
 /** @brief Read a population parameter. @since 0.1 */
 BTSP_API btsp_status btsp_pop_get(const btsp_pop *pop, btsp_pop_param param, double *value);
 /** @brief Bias initialisation (default: ::BTSP_INIT_SCALED_KAIMING with scale 1 and the total
- *  fan-in of all incoming projections, where a projection with receptive fields counts its
- *  patch, see btsp_proj_set_receptive_fields()). Implies BTSP_POP_INCLUDE_BIAS = 1. Before finalize. @since 0.1 */
+ *  fan-in of all incoming projections, where a projection with receptive fields and an
+ *  initialisation other than ::BTSP_INIT_DEFAULT_LINEAR counts its patch, see
+ *  btsp_proj_set_receptive_fields()). Implies BTSP_POP_INCLUDE_BIAS = 1. Before finalize. @since 0.1 */
 BTSP_API btsp_status btsp_pop_set_bias_init(btsp_pop *pop, btsp_init init, double a, double b);
 /** @brief Copy `n` = size values into the bias. @pre finalized, bias included. @since 0.1 */
 BTSP_API btsp_status btsp_pop_set_bias(btsp_pop *pop, const float *bias, size_t n);
@@ -677,7 +683,8 @@ BTSP_API btsp_status btsp_proj_set_phase(btsp_proj *proj, btsp_phase phase);
  *  float, e.g. 1e-3, can lie outside [lo, hi] by half a float32 ulp. As in EIANN, clamping
  *  comes first and the constraints follow: a normalisation (btsp_proj_set_normalize())
  *  rescales rows, which keeps every sign (so Dale's law) but not a non-zero bound, and
- *  btsp_proj_set_no_autapses() zeroes the diagonal even if 0 is outside the bounds; a clone
+ *  btsp_proj_set_no_autapses() zeroes the diagonal and btsp_proj_set_receptive_fields() every
+ *  weight outside a unit's field even if 0 is outside the bounds; a clone
  *  (btsp_proj_set_clone()) is not clamped. @since 0.1 */
 BTSP_API btsp_status btsp_proj_set_bounds(btsp_proj *proj, double lo, double hi);
 /** @brief Read the weight bounds. @since 0.1 */

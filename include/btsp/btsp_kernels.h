@@ -250,14 +250,15 @@ BTSP_API void btsp_k_etis_default(btsp_k_etis_params *p);
  *  with K0(y) = sum over a in {local_decay, local_rise}, b in {global_decay, global_rise} of
  *  s_a s_b c_l c_g / (1/a + 1/b) * (y >= 0 ? exp(-y / b) : exp(y / a)) (s = +1 for the decays,
  *  -1 for the rises, c = 1 / (decay - rise)), the kernel is gain * integral over s in
- *  [0, plateau_dur] of K0(d - s) (K0 itself for plateau_dur = 0). @since 0.2 */
+ *  [0, plateau_dur] of K0(d - s); for plateau_dur = 0, K0 itself (the limit of the kernel
+ *  divided by plateau_dur: a plateau of unit area). @since 0.2 */
 BTSP_API double btsp_k_etis_kernel(const btsp_k_etis_params *p, double d);
 
 /** @brief One time step dt (s) of the form for n inputs, integrated exactly. Spikes x[j] >= 0
  *  (counts, or rates times dt; x NULL: none) arrive at the start of the step; `plateau` != 0
- *  means the plateau covers the whole step. State: et, 2n doubles (the decay and rise parts of
- *  each input's trace, start at 0), is, 2 doubles (the same for the instructive signal, start at
- *  0). w[j] += gain * integral over the step of ET_j IS dt, computed in closed form for the
+ *  means the plateau covers the whole step. State: et, 2n doubles (et[2j] the decay and
+ *  et[2j + 1] the rise part of each input's trace, start at 0), is, 2 doubles (the same for the
+ *  instructive signal, start at 0). w[j] += gain * integral over the step of ET_j IS dt, computed in closed form for the
  *  step (exponentials times exponentials), so a run on a grid equals the pairwise sum of
  *  btsp_k_etis_kernel() over spikes and plateau onsets to the rounding of the float w summed
  *  over the steps (1e-5 relative over thousands of steps), whatever dt
