@@ -436,9 +436,8 @@ static void test_recurrent_diagonal(void **state)
 
 /* BTSP with receptive fields and normalisation, and a clone of that projection: after every step
  * the fields and row norms hold and the clone is exactly 0.75 W^T (every row was renormalised,
- * so the clone must be re-derived everywhere, not only where the rule wrote; a mutation that
- * re-derives only the written rows went unnoticed here, as renormalising an unwritten row rarely
- * changes a bit, so that point rests on the guard in btsp_rows_only, not on this test). */
+ * so the clone must be re-derived everywhere, not only where the rule wrote; here the output's
+ * rule writes most rows, so that point is tested by test_btsp_partial_rows_clone below). */
 static void test_btsp_norm_and_clone(void **state)
 {
     (void)state;
@@ -468,6 +467,44 @@ static void test_btsp_norm_and_clone(void **state)
                 assert_true(cl[j * cc + i] == 0.75f * w[i * c + j]);
     }
     assert_memory_not_equal(w0, w, sizeof w0); /* BTSP did change it */
+    btsp_net_destroy(rn.net);
+}
+
+/* The same with a rule that writes only some rows: H1.E's dendritic gate lets at most a third of
+ * its units plateau per sample, so BTSP rewrites few rows of Input -> H1.E, while the
+ * normalisation rescales them all; a transposed clone of the projection (onto a probe population)
+ * must follow every row, not only the written ones. */
+static void test_btsp_partial_rows_clone(void **state)
+{
+    (void)state;
+    rep_net rn;
+    memset(&rn, 0, sizeof rn);
+    rn.seed = 5;
+    btsp_pop *probe;
+    btsp_proj *cl;
+    for (size_t i = 0; i + 1 < rep_n_steps(); i++)
+        EXPECT_OK(rn.net, rep_step(&rn, i));
+    EXPECT_OK(rn.net, btsp_proj_set_receptive_fields(rn.hE_in, 2, 1, 2, 4, 1.5)); /* Input as 2 x 4 */
+    EXPECT_OK(rn.net, btsp_pop_add(rn.lout, "Probe", REP_IN, &probe));
+    EXPECT_OK(rn.net, btsp_proj_add(rn.hE, probe, BTSP_SOMA, &cl));
+    EXPECT_OK(rn.net, btsp_proj_set_clone(cl, rn.hE_in, 1.0, 1));
+    EXPECT_OK(rn.net, rep_step(&rn, rep_n_steps() - 1));
+    enum { S = 60 };
+    float X[S * REP_IN], Y[S * REP_OUT];
+    test_fill_data(X, Y, S, REP_IN, REP_OUT, 13);
+    const float *w, *c;
+    size_t r, cols, cr, cc;
+    EXPECT_OK(rn.net, btsp_proj_weights(rn.hE_in, &w, &r, &cols));
+    EXPECT_OK(rn.net, btsp_proj_weights(cl, &c, &cr, &cc));
+    for (size_t s = 0; s < S; s++) {
+        EXPECT_OK(rn.net, btsp_net_train_sample(rn.net, X + s * REP_IN, REP_IN, Y + s * REP_OUT, REP_OUT));
+        check_masked(rn.net, rn.hE_in, 1.5);
+        for (size_t i = 0; i < r; i++)
+            for (size_t j = 0; j < cols; j++)
+                if (c[j * cc + i] != w[i * cols + j])
+                    fail_msg("sample %zu: clone[%zu][%zu] = %.9g, W[%zu][%zu] = %.9g", s, j, i, (double)c[j * cc + i],
+                             i, j, (double)w[i * cols + j]);
+    }
     btsp_net_destroy(rn.net);
 }
 
@@ -536,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_training_keeps_fields),
         cmocka_unit_test(test_recurrent_diagonal),
         cmocka_unit_test(test_btsp_norm_and_clone),
+        cmocka_unit_test(test_btsp_partial_rows_clone),
         cmocka_unit_test(test_state_images),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
