@@ -376,23 +376,50 @@ int btsp_k_lr_default(btsp_k_lr_params *p, double speed_cm_s, double track_cm)
 /* The lap sum of the authors' code: k = -10..10 laps either side. */
 #define LR_LAPS 10
 
-static double lap_sum(const btsp_k_skew_t *d, double tau, double period)
+/* Sum of the density over the laps (period 0: one density); c from skew_t_consts(d), NULL for an
+ * invalid shape (sigma or nu not > 0), which gives NaN. */
+static double lap_sum(const btsp_k_skew_t *d, const skew_consts *c, double tau, double period)
 {
-    if (!(d->sigma > 0.0) || !(d->nu > 0.0))
+    if (!c)
         return NAN;
-    const skew_consts c = skew_t_consts(d);
     if (period == 0.0)
-        return skew_t_pdf(d, &c, tau);
+        return skew_t_pdf(d, c, tau);
     double f = 0.0;
     for (int k = -LR_LAPS; k <= LR_LAPS; k++)
-        f += skew_t_pdf(d, &c, tau + k * period);
+        f += skew_t_pdf(d, c, tau + k * period);
     return f;
+}
+
+/* The shape constants of both kernels, computed once per call of the public functions (they
+ * cost several tgamma/log calls; an induction would otherwise repeat them per synapse and
+ * plateau). */
+typedef struct lr_consts {
+    skew_consts pot, dep;
+    int pot_ok, dep_ok;
+} lr_consts;
+
+static lr_consts lr_prepare(const btsp_k_lr_params *p)
+{
+    lr_consts k = {{0.0, 0.0}, {0.0, 0.0}, 0, 0};
+    k.pot_ok = p->pot.sigma > 0.0 && p->pot.nu > 0.0;
+    k.dep_ok = p->dep.sigma > 0.0 && p->dep.nu > 0.0;
+    if (k.pot_ok)
+        k.pot = skew_t_consts(&p->pot);
+    if (k.dep_ok)
+        k.dep = skew_t_consts(&p->dep);
+    return k;
+}
+
+static void lr_kernels(const btsp_k_lr_params *p, const lr_consts *k, double tau, double *f_pot, double *f_dep)
+{
+    *f_pot = lap_sum(&p->pot, k->pot_ok ? &k->pot : NULL, tau, p->period);
+    *f_dep = lap_sum(&p->dep, k->dep_ok ? &k->dep : NULL, tau, p->period);
 }
 
 void btsp_k_lr_kernels(const btsp_k_lr_params *p, double tau, double *f_pot, double *f_dep)
 {
-    *f_pot = lap_sum(&p->pot, tau, p->period);
-    *f_dep = lap_sum(&p->dep, tau, p->period);
+    const lr_consts k = lr_prepare(p);
+    lr_kernels(p, &k, tau, f_pot, f_dep);
 }
 
 static float lr_update(const btsp_k_lr_params *p, double fp, double fd, float w)
@@ -405,11 +432,12 @@ static float lr_update(const btsp_k_lr_params *p, double fp, double fd, float w)
 void btsp_k_lr_induction(const btsp_k_lr_params *p, size_t n, const double *t_input, size_t m,
                          const double *t_plateau, float *w)
 {
+    const lr_consts c = lr_prepare(p);
     for (size_t j = 0; j < n; j++) {
         double fp = 0.0, fd = 0.0;
         for (size_t k = 0; k < m; k++) {
             double a, b;
-            btsp_k_lr_kernels(p, t_input[j] - t_plateau[k], &a, &b);
+            lr_kernels(p, &c, t_input[j] - t_plateau[k], &a, &b);
             fp += a;
             fd += b;
         }

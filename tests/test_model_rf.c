@@ -434,6 +434,36 @@ static void test_recurrent_diagonal(void **state)
     btsp_net_destroy(net);
 }
 
+/* Train rn on `samples` synthetic samples; after every step the fields and row norms of p hold
+ * and `clone` is exactly scale * p's weights transposed. Asserts that the rule changed p. */
+static void train_checking_clone(rep_net *rn, const btsp_proj *p, const btsp_proj *clone, float scale, double norm,
+                                 size_t samples, uint32_t salt)
+{
+    float *X = malloc(samples * REP_IN * sizeof *X), *Y = malloc(samples * REP_OUT * sizeof *Y);
+    assert_true(X && Y);
+    test_fill_data(X, Y, samples, REP_IN, REP_OUT, salt);
+    const float *w, *cl;
+    size_t r, c, cr, cc;
+    EXPECT_OK(rn->net, btsp_proj_weights(p, &w, &r, &c));
+    EXPECT_OK(rn->net, btsp_proj_weights(clone, &cl, &cr, &cc));
+    float *w0 = malloc(r * c * sizeof *w0);
+    assert_non_null(w0);
+    memcpy(w0, w, r * c * sizeof *w0);
+    for (size_t s = 0; s < samples; s++) {
+        EXPECT_OK(rn->net, btsp_net_train_sample(rn->net, X + s * REP_IN, REP_IN, Y + s * REP_OUT, REP_OUT));
+        check_masked(rn->net, p, norm);
+        for (size_t i = 0; i < r; i++)
+            for (size_t j = 0; j < c; j++)
+                if (cl[j * cc + i] != scale * w[i * c + j])
+                    fail_msg("sample %zu: clone[%zu][%zu] = %.9g, W[%zu][%zu] = %.9g", s, j, i, (double)cl[j * cc + i],
+                             i, j, (double)w[i * c + j]);
+    }
+    assert_memory_not_equal(w0, w, r * c * sizeof *w0); /* BTSP did change it */
+    free(w0);
+    free(X);
+    free(Y);
+}
+
 /* BTSP with receptive fields and normalisation, and a clone of that projection: after every step
  * the fields and row norms hold and the clone is exactly 0.75 W^T (every row was renormalised,
  * so the clone must be re-derived everywhere, not only where the rule wrote; here the output's
@@ -450,23 +480,7 @@ static void test_btsp_norm_and_clone(void **state)
             EXPECT_OK(rn.net, btsp_proj_set_receptive_fields(rn.out_hE, 2, 1, 2, 3, 1.5));
     }
     EXPECT_OK(rn.net, rep_step(&rn, rep_n_steps() - 1));
-    enum { S = 12 };
-    float X[S * REP_IN], Y[S * REP_OUT];
-    test_fill_data(X, Y, S, REP_IN, REP_OUT, 11);
-    const float *w, *cl;
-    size_t r, c, cr, cc;
-    EXPECT_OK(rn.net, btsp_proj_weights(rn.out_hE, &w, &r, &c));
-    EXPECT_OK(rn.net, btsp_proj_weights(rn.hEd_out, &cl, &cr, &cc));
-    float w0[REP_OUT * REP_HE];
-    memcpy(w0, w, sizeof w0);
-    for (size_t s = 0; s < S; s++) {
-        EXPECT_OK(rn.net, btsp_net_train_sample(rn.net, X + s * REP_IN, REP_IN, Y + s * REP_OUT, REP_OUT));
-        check_masked(rn.net, rn.out_hE, 1.5);
-        for (size_t i = 0; i < r; i++)
-            for (size_t j = 0; j < c; j++)
-                assert_true(cl[j * cc + i] == 0.75f * w[i * c + j]);
-    }
-    assert_memory_not_equal(w0, w, sizeof w0); /* BTSP did change it */
+    train_checking_clone(&rn, rn.out_hE, rn.hEd_out, 0.75f, 1.5, 12, 11);
     btsp_net_destroy(rn.net);
 }
 
@@ -489,22 +503,7 @@ static void test_btsp_partial_rows_clone(void **state)
     EXPECT_OK(rn.net, btsp_proj_add(rn.hE, probe, BTSP_SOMA, &cl));
     EXPECT_OK(rn.net, btsp_proj_set_clone(cl, rn.hE_in, 1.0, 1));
     EXPECT_OK(rn.net, rep_step(&rn, rep_n_steps() - 1));
-    enum { S = 60 };
-    float X[S * REP_IN], Y[S * REP_OUT];
-    test_fill_data(X, Y, S, REP_IN, REP_OUT, 13);
-    const float *w, *c;
-    size_t r, cols, cr, cc;
-    EXPECT_OK(rn.net, btsp_proj_weights(rn.hE_in, &w, &r, &cols));
-    EXPECT_OK(rn.net, btsp_proj_weights(cl, &c, &cr, &cc));
-    for (size_t s = 0; s < S; s++) {
-        EXPECT_OK(rn.net, btsp_net_train_sample(rn.net, X + s * REP_IN, REP_IN, Y + s * REP_OUT, REP_OUT));
-        check_masked(rn.net, rn.hE_in, 1.5);
-        for (size_t i = 0; i < r; i++)
-            for (size_t j = 0; j < cols; j++)
-                if (c[j * cc + i] != w[i * cols + j])
-                    fail_msg("sample %zu: clone[%zu][%zu] = %.9g, W[%zu][%zu] = %.9g", s, j, i, (double)c[j * cc + i],
-                             i, j, (double)w[i * cols + j]);
-    }
+    train_checking_clone(&rn, rn.hE_in, cl, 1.0f, 1.5, 60, 13);
     btsp_net_destroy(rn.net);
 }
 

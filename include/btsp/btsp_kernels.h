@@ -337,9 +337,8 @@ typedef struct btsp_k_skew_t {
  *  regularised incomplete beta function (continued fraction) up to nu = 2e8, above that the
  *  normal distribution with Abramowitz & Stegun's 1/nu correction. Relative error: about
  *  1e-16 * max(nu, 50) for the fraction (it loses that much to cancellation), falling as 1/nu^2
- *  above the switch; measured against 40-digit arithmetic (|t| <= 60, dense in the tails): 6e-15
- *  for nu <= 10, 7e-13 at nu = 1e4, 6e-11 at 1e6, 7.5e-10 at 1e7, 6.3e-9 near 2e8 (the worst),
- *  8e-11 at 1e9, about 1e-12 from 1e10. Tails stay positive where t^2 overflows; nu so small that
+ *  above the switch, so the worst is near 2e8; tests/test_kernels_lap.c checks 40-digit values
+ *  for nu from 39.5 to 1e9 to 1e-12 (nu <= 1e3), 1e-10 (<= 1e6) and 1e-9. Tails stay positive where t^2 overflows; nu so small that
  *  nu / 2 underflows gives 0.5. NAN for nu <= 0 or t NaN. @since 0.2 */
 BTSP_API double btsp_k_student_t_cdf(double t, double nu);
 
@@ -368,14 +367,16 @@ typedef struct btsp_k_lr_params {
  *  finite: the model has no parameters for other speeds. @since 0.2 */
 BTSP_API int btsp_k_lr_default(btsp_k_lr_params *p, double speed_cm_s, double track_cm);
 
-/** @brief The two kernels F_P(tau) and F_D(tau) (1/s), lap sums included. @since 0.2 */
+/** @brief The two kernels F_P(tau) and F_D(tau) (1/s), lap sums included; NAN for a shape
+ *  with sigma or nu not > 0 (then btsp_k_lr_induction() writes NaN weights: a kernel for host
+ *  loops, it does not check). @since 0.2 */
 BTSP_API void btsp_k_lr_kernels(const btsp_k_lr_params *p, double tau, double *f_pot, double *f_dep);
 
 /** @brief One induction lap for n synapses of one cell: for plateaus at times t_plateau[0..m)
  *  (s, within the lap) and input j peaking at t_input[j] (s), the kernels of all plateaus add
  *  up, then dW_j = amp_pot sum_k F_P(t_input[j] - t_plateau[k]) (1 - W_j) - amp_dep sum_k
  *  F_D(...) W_j, and W_j is clipped to [0, 1]. Costs 2 m (2 * 10 + 1) skew-t evaluations per
- *  synapse when period > 0. @since 0.2 */
+ *  synapse when period > 0 (the shapes' constants are computed once per call). @since 0.2 */
 BTSP_API void btsp_k_lr_induction(const btsp_k_lr_params *p, size_t n, const double *t_input, size_t m,
                                   const double *t_plateau, float *w);
 

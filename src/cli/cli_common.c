@@ -61,32 +61,45 @@ btsp_net *cli_load_net(const char *config, unsigned long long seed, btsp_status 
 /* Weights loaded from files for a projection with receptive fields must already be zero outside
  * the fields this network drew: the next constraint pass would otherwise mask away most of them
  * without a word (weights made by EIANN with another seed, or by a run with the other --rng).
- * Returns 0 and a message naming the first such weight. */
+ * Each row is masked in a scratch copy by the constraint's own kernel (btsp_k_rf_mask) and must
+ * come out unchanged. Returns 0 and a message naming the first weight the mask would erase. */
 int cli_weights_fit_fields(const btsp_net *net, const char *what, char *msg, size_t cap)
 {
-    for (size_t i = 0; i < btsp_net_proj_count(net); i++) {
+    int ok = 1;
+    float *row = NULL;
+    for (size_t i = 0; ok && i < btsp_net_proj_count(net); i++) {
         const btsp_proj *q = btsp_net_proj_at(net, i);
         size_t side, ch, h, w, rows, cols;
         const float *W;
         if (btsp_proj_get_receptive_fields(q, &side, &ch, &h, &w, NULL) || btsp_proj_weights(q, &W, &rows, &cols))
             continue;
-        for (size_t u = 0; u < rows; u++) {
+        float *grown = realloc(row, cols * sizeof *row);
+        if (!grown) {
+            snprintf(msg, cap, "%s: out of memory", what);
+            ok = 0;
+            break;
+        }
+        row = grown;
+        for (size_t u = 0; ok && u < rows; u++) {
             size_t r0, c0;
             btsp_proj_receptive_field(q, u, &r0, &c0);
-            for (size_t j = 0; j < cols; j++) {
-                size_t y = j / w % h, x = j % w;
-                if (W[u * cols + j] != 0.0f && (y < r0 || y >= r0 + side || x < c0 || x >= c0 + side)) {
+            const uint32_t corner[2] = {(uint32_t)r0, (uint32_t)c0};
+            memcpy(row, W + u * cols, cols * sizeof *row);
+            btsp_k_rf_mask(1, row, cols, corner, side, ch, h, w);
+            for (size_t j = 0; j < cols; j++)
+                if (row[j] != W[u * cols + j]) {
                     snprintf(msg, cap,
-                             "%s: %s unit %zu has a non-zero weight at input %zu (row %zu, column %zu), outside the "
-                             "%zu x %zu receptive field this network drew at (%zu, %zu); were the weights made with "
-                             "another seed, or by EIANN without --rng torch?",
-                             what, btsp_proj_name(q), u, j, y, x, side, side, r0, c0);
-                    return 0;
+                             "%s: %s unit %zu has a non-zero weight at input %zu (row %zu, column %zu), outside "
+                             "the %zu x %zu receptive field this network drew at (%zu, %zu); were the weights made "
+                             "with another seed, or by EIANN without --rng torch?",
+                             what, btsp_proj_name(q), u, j, j / w % h, j % w, side, side, r0, c0);
+                    ok = 0;
+                    break;
                 }
-            }
         }
     }
-    return 1;
+    free(row);
+    return ok;
 }
 
 void cli_split_free(data_split *d)

@@ -923,23 +923,14 @@ int cli_run(const run_spec *spec, const data_split *data, run_result *res)
         goto done;
     }
     if (s->report_before) {
-        /* on the network itself, which leaves the test set's last activities in its population
-         * state: put back the state it had, so that a state image saved before any training (a
-         * run resumed at its last sample) is the one it was loaded from */
-        size_t img_n = btsp_net_state_size(c.net);
-        uint8_t *img = img_n ? malloc(img_n) : NULL;
-        if (!img || btsp_net_save_state(c.net, img, img_n, NULL)) {
-            free(img);
-            fail(res, BTSP_E_NOMEM, "out of memory");
+        /* on the evaluation copies, which leaves the trained network's state as it was (a state
+         * image saved before any training, by a run resumed at its last sample, is the one it
+         * was loaded from) */
+        if (!c.eval_net && !make_eval_net(&c))
             goto done;
-        }
-        res->test_acc_before = cli_accuracy(c.net, &d->test, c.out, &res->eval_s, NULL);
-        btsp_status st_back = btsp_net_load_state(c.net, img, img_n);
-        free(img);
-        if (st_back) {
-            fail(res, st_back, "%s", btsp_net_errmsg(c.net));
+        res->test_acc_before = net_accuracy(&c, &d->test, NULL, 0);
+        if (res->status)
             goto done;
-        }
     }
     if (s->val_window) {
         if (!d->val.n) {
