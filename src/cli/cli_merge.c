@@ -13,7 +13,7 @@
  *                        RUN_B's (without its first one when that is off the --history-interval
  *                        grid: RUN_A stopped between snapshots, an uninterrupted run has none there)
  *   final weights, config.yaml, state.btsp(.json), val_window.csv   RUN_B's
- *   run.json             RUN_B's, with RUN_A's first sample, resumed_from and init_weights, the
+ *   run.json             RUN_B's text, with RUN_A's first sample, resumed_from and init_weights, the
  *                        snapshots of both, the training time (RUN_A's prorated to the samples
  *                        kept, plus RUN_B's; null if a part's is unknown), and "merged_from"
  *
@@ -533,66 +533,83 @@ static unsigned long long gcd_ull(unsigned long long a, unsigned long long b)
     return a;
 }
 
-static void json_copy(FILE *f, const run_info *r, const char *key, int last)
+/* The values of RUN_B's run.json that a merge replaces (every other key, whatever cli_run.c
+ * writes, is RUN_B's text unchanged, so a key added there needs nothing here). */
+enum { RJ_INIT, RJ_RESUMED, RJ_FIRST, RJ_COMPLETE, RJ_SNAPS, RJ_STRIDE, RJ_SECS, RJ_RATE, RJ_N };
+static const char *const rj_key[RJ_N] = {"init_weights",  "resumed_from",   "first_sample",  "complete",
+                                         "snapshots",     "plateau_stride", "train_seconds", "samples_per_second"};
+
+typedef struct {
+    const run_info *a, *b;
+    const unsigned long long *snaps;
+    size_t n_snaps;
+    unsigned long long stride;
+    const char *abs_a, *abs_b;
+    double secs; /* training time of the samples kept (NaN: unknown) */
+} rj_ctx;
+
+static void rj_raw(FILE *f, const char *json, const char *key)
 {
     size_t len;
-    const char *v = cli_json_get_raw(r->json, key, &len);
-    fprintf(f, "\"%s\": ", key);
+    const char *v = cli_json_get_raw(json, key, &len);
     if (v)
         fwrite(v, 1, len, f);
     else
         fputs("null", f);
-    fputs(last ? "" : ", ", f);
 }
 
+static void rj_number(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.6g", v);
+    else
+        fputs("null", f);
+}
+
+/* The merged value of key k. */
+static void rj_value(FILE *f, const rj_ctx *c, int k)
+{
+    switch (k) {
+    case RJ_INIT: /* the start of the whole run is A's */
+    case RJ_RESUMED:
+        rj_raw(f, c->a->json, rj_key[k]);
+        break;
+    case RJ_FIRST:
+        fprintf(f, "%llu", c->a->first);
+        break;
+    case RJ_COMPLETE:
+        rj_raw(f, c->b->json, rj_key[k]);
+        fputs(",\n  \"merged_from\": [", f);
+        cli_json_escape(f, c->abs_a);
+        fputs(", ", f);
+        cli_json_escape(f, c->abs_b);
+        fputc(']', f);
+        break;
+    case RJ_SNAPS:
+        fputc('[', f);
+        for (size_t i = 0; i < c->n_snaps; i++)
+            fprintf(f, "%s%llu", i ? ", " : "", c->snaps[i]);
+        fputc(']', f);
+        break;
+    case RJ_STRIDE:
+        fprintf(f, "%llu", c->stride);
+        break;
+    case RJ_SECS:
+        rj_number(f, c->secs);
+        break;
+    default: /* RJ_RATE */
+        rj_number(f, c->secs > 0.0 ? (double)(c->b->done - c->a->first) / c->secs : NAN);
+        break;
+    }
+}
+
+/* RUN_B's run.json with the values above replaced: B's text is copied up to each replaced
+ * value, in the order they appear; a key B lacks (a directory of an older btsp) is added before
+ * the closing brace. */
 static int write_run_json(const char *path, const run_info *a, const run_info *b, const unsigned long long *snaps,
                           size_t n_snaps, unsigned long long stride, const char *abs_a, const char *abs_b)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "btsp merge: cannot write %s: %s\n", path, strerror(errno));
-        return 0;
-    }
-    static const char *const head[] = {"format", "btsp_version", "config", "config_abs", "config_copy",
-                                       "data",   "seed",         "data_seed", "samples", "order"};
-    fputs("{\n  ", f);
-    for (size_t k = 0; k < sizeof head / sizeof head[0]; k++)
-        json_copy(f, b, head[k], 0);
-    fputs("\n  ", f);
-    json_copy(f, a, "init_weights", 0); /* the start of the whole run is A's */
-    json_copy(f, b, "rng", 0);
-    json_copy(f, a, "resumed_from", 0);
-    fprintf(f, "\"first_sample\": %llu, ", a->first);
-    json_copy(f, b, "samples_done", 0);
-    json_copy(f, b, "complete", 0);
-    fputs("\n  \"merged_from\": [", f);
-    cli_json_escape(f, abs_a);
-    fputs(", ", f);
-    cli_json_escape(f, abs_b);
-    fputs("],\n  ", f);
-    json_copy(f, b, "history_interval", 0);
-    fputs("\"snapshots\": [", f);
-    for (size_t i = 0; i < n_snaps; i++)
-        fprintf(f, "%s%llu", i ? ", " : "", snaps[i]);
-    fputs("],\n  ", f);
-    json_copy(f, b, "dendrite_populations", 0);
-    json_copy(f, b, "plateau_population", 0);
-    json_copy(f, b, "plateau_file", 0);
-    fprintf(f, "\"plateau_stride\": %llu,\n  ", stride);
-    json_copy(f, b, "train_rows", 0);
-    json_copy(f, b, "val_rows", 0);
-    json_copy(f, b, "test_rows", 0);
-    fputs("\n  ", f);
-    json_copy(f, b, "val_accuracy", 0);
-    size_t len;
-    if (cli_json_get_raw(b->json, "val_window", &len)) {
-        json_copy(f, b, "val_window", 0);
-        json_copy(f, b, "val_step", 0);
-        json_copy(f, b, "val_window_samples", 0);
-        json_copy(f, b, "val_window_accuracy", 0);
-    }
-    json_copy(f, b, "test_accuracy", 0);
-    json_copy(f, b, "final_loss", 0);
+    rj_ctx c = {a, b, snaps, n_snaps, stride, abs_a, abs_b, 0.0};
     double ta = 0.0, tb = 0.0;
     /* a killed part has no training time ("train_seconds": null): then neither has the merge */
     if (!cli_json_get_number(a->json, "train_seconds", &ta) && b->first > a->first)
@@ -601,10 +618,48 @@ static int write_run_json(const char *path, const run_info *a, const run_info *b
         tb = NAN;
     /* A's time counts only up to B's first sample; A's records after it are dropped */
     double frac = a->done > a->first ? (double)(b->first - a->first) / (double)(a->done - a->first) : 0.0;
-    double secs = ta * frac + tb;
-    cli_json_number(f, "train_seconds", secs, 0);
-    cli_json_number(f, "samples_per_second", secs > 0.0 ? (double)(b->done - a->first) / secs : NAN, 1);
-    fputs("\n}\n", f);
+    c.secs = ta * frac + tb;
+
+    const char *text = b->json, *pos[RJ_N], *end = strrchr(text, '}');
+    size_t len[RJ_N];
+    int order[RJ_N], n_found = 0;
+    if (!end) { /* read_run() found its keys, so B's text is an object */
+        fprintf(stderr, "btsp merge: %s/run.json is not a JSON object\n", b->dir);
+        return 0;
+    }
+    for (int k = 0; k < RJ_N; k++) {
+        pos[k] = cli_json_get_raw(text, rj_key[k], &len[k]);
+        if (pos[k])
+            order[n_found++] = k;
+    }
+    for (int i = 1; i < n_found; i++) /* insertion sort by position: at most RJ_N keys */
+        for (int j = i; j > 0 && pos[order[j]] < pos[order[j - 1]]; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "btsp merge: cannot write %s: %s\n", path, strerror(errno));
+        return 0;
+    }
+    const char *p = text;
+    for (int i = 0; i < n_found; i++) {
+        int k = order[i];
+        fwrite(p, 1, (size_t)(pos[k] - p), f);
+        rj_value(f, &c, k);
+        p = pos[k] + len[k];
+    }
+    const char *close = end; /* the whitespace before the closing brace stays before it */
+    while (close > p && (close[-1] == '\n' || close[-1] == ' ' || close[-1] == '\r' || close[-1] == '\t'))
+        close--;
+    fwrite(p, 1, (size_t)(close - p), f);
+    for (int k = 0; k < RJ_N; k++)
+        if (!pos[k]) {
+            fprintf(f, ",\n  \"%s\": ", rj_key[k]);
+            rj_value(f, &c, k);
+        }
+    fputs(close, f);
     int ok = !ferror(f);
     if (fclose(f) != 0)
         ok = 0;

@@ -27,6 +27,10 @@ diff -r -x run.json -x analysis FULL M >/dev/null || fail "merged directory diff
 grep -q '"first_sample": 0, ' M/run.json && grep -q '"resumed_from": null' M/run.json || fail "merged run.json"
 grep -q '"snapshots": \[0, 100, 200, 300, 400, 500, 600\]' M/run.json || fail "merged snapshots"
 grep -q '"merged_from": \[".*/A", ".*/B"\]' M/run.json || fail "merged_from"
+# every other key of the uninterrupted run's run.json, in its place and with its value, but the times
+rj() { sed -e '/"merged_from": /d' -e 's/"train_seconds": [^,]*, "samples_per_second": [^,}]*/TIMES/' "$1"; }
+diff <(rj FULL/run.json) <(rj M/run.json) >/dev/null ||
+  fail "merged run.json differs from the uninterrupted run's: $(diff <(rj FULL/run.json) <(rj M/run.json))"
 ls -d M.merge-* 2>/dev/null && fail "temporary directory left"
 "$btsp" analyze FULL --data demo "${an_opts[@]}" >/dev/null 2>&1 || fail "analyze FULL"
 "$btsp" analyze M --data demo "${an_opts[@]}" >/dev/null 2>&1 || fail "analyze M"
@@ -37,6 +41,7 @@ diff -r FULL/analysis M/analysis >/dev/null || fail "analysis of the merged run 
 "$btsp" demo --samples 900 --resume M --out C --history-interval 100 --quiet >/dev/null
 "$btsp" merge M C --out M9 >/dev/null
 diff -r -x run.json -x analysis FULL9 M9 >/dev/null || fail "second merge differs: $(diff -rq -x analysis FULL9 M9)"
+diff <(rj FULL9/run.json) <(rj M9/run.json) >/dev/null || fail "second merge's run.json: $(diff <(rj FULL9/run.json) <(rj M9/run.json))"
 # from an earlier checkpoint than A's end: A2 (0..600) continued from A's snapshot at 300
 "$btsp" demo --samples 600 --out A6 --history-interval 100 --quiet >/dev/null
 "$btsp" merge A6 B --out M6 >/dev/null
@@ -95,6 +100,13 @@ cp -r A A_o && cp -r B B_o && sed -i 's/"plateau_file": "[^"]*", //' A_o/run.jso
 ! grep -q plateau_file B_o/run.json || fail "the test could not remove plateau_file"
 "$btsp" merge A_o B_o --out M_o >/dev/null
 cmp -s FULL/plateaus_H1E.npy M_o/plateaus_H1E.npy || fail "merge without plateau_file: raster"
+# ... and those written before run.json listed its snapshots: the merged run.json gains the list
+cp -r A A_n && cp -r B B_n && sed -i 's/"snapshots": \[[0-9, ]*\],//' B_n/run.json
+! grep -q '"snapshots"' B_n/run.json || fail "the test could not remove snapshots"
+"$btsp" merge A_n B_n --out M_n >/dev/null
+diff -r -x run.json -x analysis FULL M_n >/dev/null || fail "merge without a snapshot list: $(diff -rq -x analysis FULL M_n)"
+grep -q '"samples_per_second": [0-9.e+-]*,$' M_n/run.json && tail -n 2 M_n/run.json | head -n 1 |
+  grep -q '^  "snapshots": \[0, 100, 200, 300, 400, 500, 600\]$' || fail "merged run.json without a list: $(cat M_n/run.json)"
 
 # 2. Plateau rasters of different strides (the stride grows with --samples; a budget of 30,000
 # values for H1.E's 100 units allows 300 records): 600 samples record every second sample,
