@@ -81,12 +81,17 @@ configure_package_config_file(
   "${PROJECT_SOURCE_DIR}/cmake/btspConfig.cmake.in"
   "${PROJECT_BINARY_DIR}/btspConfig.cmake"
   INSTALL_DESTINATION "${BTSP_INSTALL_CMAKEDIR}")
-# Same major version => same ABI (SOVERSION is the major version).
+# The package accepts what the soname does (BTSP_SOVERSION, src/CMakeLists.txt): before 1.0
+# only the same MAJOR.MINOR, from 1.0 on the same major version.
+if(PROJECT_VERSION_MAJOR EQUAL 0)
+  set(_btsp_compat SameMinorVersion)
+else()
+  set(_btsp_compat SameMajorVersion)
+endif()
 write_basic_package_version_file(
   "${PROJECT_BINARY_DIR}/btspConfigVersion.cmake"
   VERSION "${PROJECT_VERSION}"
-  # 0.x releases are only compatible within a minor version (see BTSP_SOVERSION).
-  COMPATIBILITY SameMinorVersion)
+  COMPATIBILITY ${_btsp_compat})
 install(FILES
     "${PROJECT_BINARY_DIR}/btspConfig.cmake"
     "${PROJECT_BINARY_DIR}/btspConfigVersion.cmake"

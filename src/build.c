@@ -136,8 +136,9 @@ btsp_status btsp_pop_set_activation(btsp_pop *pop, btsp_activation act, double p
     REQUIRE_BUILDING(net, "btsp_pop_set_activation");
     if ((int)act < BTSP_ACT_LINEAR || (int)act > BTSP_ACT_SOFTMAX)
         return btsp__net_error(net, BTSP_E_INVALID_ARG, "btsp_pop_set_activation: unknown activation %d", (int)act);
-    if (!isfinite(p0) || !isfinite(p1))
-        return btsp__net_error(net, BTSP_E_RANGE, "btsp_pop_set_activation: parameters must be finite");
+    if (!btsp__float_value(p0) || !btsp__float_value(p1))
+        return btsp__net_error(net, BTSP_E_RANGE,
+                               "btsp_pop_set_activation: parameters must be finite floats (got %g, %g)", p0, p1);
     if (act == BTSP_ACT_CLAMP && !(p0 <= p1))
         return btsp__net_error(net, BTSP_E_RANGE, "btsp_pop_set_activation: clamp needs min <= max (got %g, %g)", p0, p1);
     if (act == BTSP_ACT_POLY && !(p1 > 0.0))
@@ -174,6 +175,11 @@ btsp_status btsp_pop_set(btsp_pop *pop, btsp_pop_param param, double value)
     case BTSP_POP_BIAS_HI: {
         if (isnan(value))
             return btsp__net_error(net, BTSP_E_RANGE, "bias bound of '%s' is NaN", pop->full_name);
+        if (!btsp__float_bound(value, param == BTSP_POP_BIAS_HI))
+            return btsp__net_error(net, BTSP_E_RANGE,
+                                   "%s of '%s' = %g: a bound is a finite float or %sinf",
+                                   param == BTSP_POP_BIAS_HI ? "BTSP_POP_BIAS_HI" : "BTSP_POP_BIAS_LO", pop->full_name,
+                                   value, param == BTSP_POP_BIAS_HI ? "+" : "-");
         double lo = param == BTSP_POP_BIAS_LO ? value : pop->bias_lo;
         double hi = param == BTSP_POP_BIAS_HI ? value : pop->bias_hi;
         if (lo > hi)
@@ -219,8 +225,8 @@ static btsp_status check_init(btsp_net *net, const char *fn, btsp_init init, dou
 {
     if ((int)init < BTSP_INIT_NONE || (int)init > BTSP_INIT_CONSTANT)
         return btsp__net_error(net, BTSP_E_INVALID_ARG, "%s: unknown init scheme %d", fn, (int)init);
-    if (!isfinite(a) || !isfinite(b))
-        return btsp__net_error(net, BTSP_E_RANGE, "%s: init arguments must be finite", fn);
+    if (!btsp__float_value(a) || !btsp__float_value(b))
+        return btsp__net_error(net, BTSP_E_RANGE, "%s: init arguments must be finite floats (got %g, %g)", fn, a, b);
     if ((init == BTSP_INIT_HALF_KAIMING || init == BTSP_INIT_SCALED_KAIMING) && a < 0.0)
         return btsp__net_error(net, BTSP_E_RANGE, "%s: Kaiming scale must be >= 0 (got %g)", fn, a);
     if (init == BTSP_INIT_UNIFORM && a > b)
@@ -505,9 +511,11 @@ btsp_status btsp_proj_set_bounds(btsp_proj *proj, double lo, double hi)
 {
     if (!proj)
         return BTSP_E_INVALID_ARG;
-    if (isnan(lo) || isnan(hi) || lo > hi || lo == INFINITY || hi == -INFINITY)
-        return btsp__net_error(proj->net, BTSP_E_RANGE, "btsp_proj_set_bounds(%s): invalid bounds [%g, %g]", proj->name, lo,
-                         hi);
+    if (isnan(lo) || isnan(hi) || lo > hi || !btsp__float_bound(lo, 0) || !btsp__float_bound(hi, 1))
+        return btsp__net_error(proj->net, BTSP_E_RANGE,
+                               "btsp_proj_set_bounds(%s): invalid bounds [%g, %g] (lo <= hi, each a finite float, lo "
+                               "may be -inf and hi +inf)",
+                               proj->name, lo, hi);
     proj->lo = lo;
     proj->hi = hi;
     if (proj->net->finalized)
@@ -559,8 +567,8 @@ btsp_status btsp_proj_set_normalize(btsp_proj *proj, double scale, int allow_aut
     btsp_status st = check_constraint_free(proj, "btsp_proj_set_normalize");
     if (st)
         return st;
-    if (!(scale > 0.0) || !isfinite(scale))
-        return btsp__net_error(proj->net, BTSP_E_RANGE, "btsp_proj_set_normalize(%s): scale %g must be finite and > 0",
+    if (!(scale > 0.0) || !btsp__float_value(scale))
+        return btsp__net_error(proj->net, BTSP_E_RANGE, "btsp_proj_set_normalize(%s): scale %g must be a finite float > 0",
                          proj->name, scale);
     proj->constraint = CONSTRAINT_NORMALIZE;
     proj->norm_scale = scale;
@@ -603,9 +611,9 @@ btsp_status btsp_proj_set_receptive_fields(btsp_proj *proj, size_t side, size_t 
                                "btsp_proj_set_receptive_fields(%s): side %zu must be between 1 and the image's "
                                "height and width (%zu x %zu)",
                                proj->name, side, height, width);
-    if (!(norm_scale >= 0.0) || !isfinite(norm_scale))
+    if (!(norm_scale >= 0.0) || !btsp__float_value(norm_scale))
         return btsp__net_error(net, BTSP_E_RANGE,
-                               "btsp_proj_set_receptive_fields(%s): norm_scale %g must be finite and >= 0 (0: no "
+                               "btsp_proj_set_receptive_fields(%s): norm_scale %g must be a finite float >= 0 (0: no "
                                "normalisation)",
                                proj->name, norm_scale);
     proj->constraint = CONSTRAINT_RF;
@@ -689,8 +697,9 @@ btsp_status btsp_proj_set_clone(btsp_proj *proj, const btsp_proj *source, double
                              "btsp_proj_set_clone(%s): it is the source of clone '%s', so it cannot be a clone",
                              proj->name, o->name);
     }
-    if (!isfinite(scale))
-        return btsp__net_error(net, BTSP_E_RANGE, "btsp_proj_set_clone(%s): scale must be finite", proj->name);
+    if (!btsp__float_value(scale))
+        return btsp__net_error(net, BTSP_E_RANGE, "btsp_proj_set_clone(%s): scale %g must be a finite float", proj->name,
+                               scale);
     size_t r = transpose ? source->cols : source->rows, c = transpose ? source->rows : source->cols;
     if (r != proj->rows || c != proj->cols)
         return btsp__net_error(net, BTSP_E_SHAPE, "btsp_proj_set_clone(%s): %zux%zu cannot clone '%s'%s (%zux%zu)", proj->name,
@@ -988,8 +997,9 @@ btsp_status btsp_gate_set(btsp_gate *gate, btsp_gate_param param, double value)
         gate->stochastic = value != 0.0;
         return BTSP_OK;
     case BTSP_GATE_NEG_RATE_TH:
-        if (isnan(value) || value == INFINITY)
-            return btsp__net_error(net, BTSP_E_RANGE, "BTSP_GATE_NEG_RATE_TH must be a number or -inf, got %g", value);
+        if (!btsp__float_bound(value, 0)) /* compared with float rates */
+            return btsp__net_error(net, BTSP_E_RANGE, "BTSP_GATE_NEG_RATE_TH must be a finite float or -inf, got %g",
+                                   value);
         gate->neg_th = value;
         return BTSP_OK;
     case BTSP_GATE_RELU_GATE:

@@ -9,9 +9,24 @@
 #include "btsp/btsp.h"
 #include "btsp/btsp_kernels.h"
 
+#include <float.h>
+#include <math.h>
 #include <stdarg.h>
 
 #define BTSP_NAME_MAX 64 /* layer and population names, including the NUL */
+
+/* A parameter the engine stores or uses as a float must be a float: finite and |x| <= FLT_MAX
+ * (a larger finite double would become +-inf in the float, and converting it is undefined). */
+static inline int btsp__float_value(double x)
+{
+    return fabs(x) <= (double)FLT_MAX;
+}
+
+/* A bound may also be the infinity on its open side (-inf for a lower, +inf for an upper one). */
+static inline int btsp__float_bound(double x, int upper)
+{
+    return btsp__float_value(x) || x == (upper ? INFINITY : -INFINITY);
+}
 
 /* RNG stream numbers: each consumer draws from its own stream so results do not depend on the
  * order in which objects draw. Counters index the draws inside a stream. */

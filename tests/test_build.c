@@ -4,6 +4,7 @@
 #include "test_support.h"
 #include "test_nets.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +26,10 @@ static void two_layer(btsp_net *net, size_t nin, size_t nout, btsp_pop **in, bts
     btsp_layer *l0, *l1;
     EXPECT_OK(net, btsp_layer_add(net, "Input", &l0));
     EXPECT_OK(net, btsp_pop_add(l0, "E", nin, in));
+    assert_null(btsp_net_output(net)); /* the input layer is never the output by default */
     EXPECT_OK(net, btsp_layer_add(net, "Output", &l1));
     EXPECT_OK(net, btsp_pop_add(l1, "E", nout, out));
+    assert_ptr_equal(btsp_net_output(net), *out);
     EXPECT_OK(net, btsp_pop_set_activation(*out, BTSP_ACT_RELU, 0, 0));
     EXPECT_OK(net, btsp_proj_add(*in, *out, BTSP_SOMA, w));
 }
@@ -290,6 +293,9 @@ static void test_activation(void **state)
     EXPECT_FAIL(net, btsp_pop_set_activation(out, BTSP_ACT_CLAMP, NAN, 0.3), BTSP_E_RANGE, "finite");
     EXPECT_FAIL(net, btsp_pop_set_activation(out, BTSP_ACT_POLY, 1.5, INFINITY), BTSP_E_RANGE, "finite");
     EXPECT_FAIL(net, btsp_pop_set_activation(out, BTSP_ACT_LINEAR, -INFINITY, 0), BTSP_E_RANGE, "finite");
+    /* finite doubles that no float holds (they would become +-inf in the engine) */
+    EXPECT_FAIL(net, btsp_pop_set_activation(out, BTSP_ACT_POLY, 1e300, 2.0), BTSP_E_RANGE, "finite floats");
+    EXPECT_FAIL(net, btsp_pop_set_activation(out, BTSP_ACT_CLAMP, -1e39, 0.0), BTSP_E_RANGE, "finite floats");
     /* Clamp with min == max is valid (on another population). */
     btsp_layer *l2;
     btsp_pop *c;
@@ -363,7 +369,14 @@ static void test_pop_params(void **state)
     assert_true(v == -INFINITY);
     EXPECT_FAIL(net, btsp_pop_set(out, BTSP_POP_BIAS_LO, NAN), BTSP_E_RANGE, "NaN");
     EXPECT_FAIL(net, btsp_pop_set(out, BTSP_POP_BIAS_HI, NAN), BTSP_E_RANGE, "NaN");
-    EXPECT_FAIL(net, btsp_pop_set(out, BTSP_POP_BIAS_LO, INFINITY), BTSP_E_RANGE, "lo > hi");
+    EXPECT_FAIL(net, btsp_pop_set(out, BTSP_POP_BIAS_LO, INFINITY), BTSP_E_RANGE, "finite float or -inf");
+    EXPECT_FAIL(net, btsp_pop_set(out, BTSP_POP_BIAS_HI, -INFINITY), BTSP_E_RANGE, "finite float or +inf");
+    /* +-1e39 is finite but no float: it would clamp the biases to +-inf */
+    EXPECT_FAIL(net, btsp_pop_set(out, BTSP_POP_BIAS_LO, -1e39), BTSP_E_RANGE, "BTSP_POP_BIAS_LO");
+    EXPECT_FAIL(net, btsp_pop_set(out, BTSP_POP_BIAS_HI, 1e39), BTSP_E_RANGE, "BTSP_POP_BIAS_HI");
+    EXPECT_OK(net, btsp_pop_get(out, BTSP_POP_BIAS_HI, &v));
+    assert_true(v == 0.25); /* refused: unchanged */
+    EXPECT_OK(net, btsp_pop_set(out, BTSP_POP_BIAS_LO, -FLT_MAX));
     EXPECT_OK(net, btsp_pop_set(out, BTSP_POP_BIAS_LO, -0.125));
     EXPECT_FAIL(net, btsp_pop_set(out, BTSP_POP_BIAS_HI, -0.5), BTSP_E_RANGE, "lo > hi");
     EXPECT_OK(net, btsp_pop_get(out, BTSP_POP_BIAS_HI, &v));
@@ -418,6 +431,8 @@ static void test_bias_init_and_rule(void **state)
     EXPECT_FAIL(net, btsp_pop_set_bias_init(out, (btsp_init)-1, 0.5, 0), BTSP_E_INVALID_ARG, "init");
     EXPECT_FAIL(net, btsp_pop_set_bias_init(out, BTSP_INIT_CONSTANT, NAN, 0), BTSP_E_RANGE, "finite");
     EXPECT_FAIL(net, btsp_pop_set_bias_init(out, BTSP_INIT_UNIFORM, 0.0, INFINITY), BTSP_E_RANGE, "finite");
+    EXPECT_FAIL(net, btsp_pop_set_bias_init(out, BTSP_INIT_UNIFORM, -1e300, 1e300), BTSP_E_RANGE, "finite floats");
+    EXPECT_FAIL(net, btsp_pop_set_bias_init(out, BTSP_INIT_CONSTANT, 1e39, 0), BTSP_E_RANGE, "finite floats");
     EXPECT_FAIL(net, btsp_pop_set_bias_init(out, BTSP_INIT_SCALED_KAIMING, -0.5, 0), BTSP_E_RANGE, "Kaiming");
     EXPECT_FAIL(net, btsp_pop_set_bias_init(out, BTSP_INIT_HALF_KAIMING, -0.01, 0), BTSP_E_RANGE, "Kaiming");
     EXPECT_FAIL(net, btsp_pop_set_bias_init(out, BTSP_INIT_UNIFORM, 0.6, 0.2), BTSP_E_RANGE, "a <= b");
@@ -640,6 +655,16 @@ static void test_bounds(void **state)
     assert_true(clipped > 0);
     EXPECT_OK(net, btsp_proj_set_bounds(t.w, 0.0625, 0.0625));
     EXPECT_OK(net, btsp_proj_set_bounds(t.w, -INFINITY, INFINITY));
+    /* after finalize too: a bound no float holds would set every weight to +-inf */
+    EXPECT_FAIL(net, btsp_proj_set_bounds(t.w, 1e39, INFINITY), BTSP_E_RANGE, "finite float");
+    EXPECT_FAIL(net, btsp_proj_set_bounds(t.w, -1e39, 0.0), BTSP_E_RANGE, "finite float");
+    EXPECT_FAIL(net, btsp_proj_set_bounds(t.w, 0.0, 1e39), BTSP_E_RANGE, "finite float");
+    EXPECT_FAIL(net, btsp_proj_set_bounds(t.w, -INFINITY, -INFINITY), BTSP_E_RANGE, "finite float");
+    EXPECT_FAIL(net, btsp_proj_set_bounds(t.w, INFINITY, INFINITY), BTSP_E_RANGE, "finite float");
+    EXPECT_OK(net, btsp_proj_weights(t.w, &w, &r, &c));
+    for (size_t i = 0; i < r * c; i++)
+        assert_true(isfinite(w[i]));
+    EXPECT_OK(net, btsp_proj_set_bounds(t.w, -FLT_MAX, FLT_MAX));
     btsp_net_destroy(net);
 }
 
@@ -654,6 +679,10 @@ static void test_set_init(void **state)
     EXPECT_FAIL(net, btsp_proj_set_init(t.w, (btsp_init)-2, 0.5, 0), BTSP_E_INVALID_ARG, "btsp_proj_set_init");
     EXPECT_FAIL(net, btsp_proj_set_init(t.w, BTSP_INIT_CONSTANT, NAN, 0), BTSP_E_RANGE, "finite");
     EXPECT_FAIL(net, btsp_proj_set_init(t.w, BTSP_INIT_UNIFORM, -INFINITY, 0.5), BTSP_E_RANGE, "finite");
+    /* (hi - lo) of these overflows a float, and inf x 0 is NaN */
+    EXPECT_FAIL(net, btsp_proj_set_init(t.w, BTSP_INIT_UNIFORM, -1e300, 1e300), BTSP_E_RANGE, "finite floats");
+    EXPECT_FAIL(net, btsp_proj_set_init(t.w, BTSP_INIT_CONSTANT, 1e300, 0), BTSP_E_RANGE, "finite floats");
+    EXPECT_FAIL(net, btsp_proj_set_init(t.w, BTSP_INIT_SCALED_KAIMING, 1e39, 0), BTSP_E_RANGE, "finite floats");
     EXPECT_FAIL(net, btsp_proj_set_init(t.w, BTSP_INIT_HALF_KAIMING, -1.0, 0), BTSP_E_RANGE, "Kaiming");
     EXPECT_FAIL(net, btsp_proj_set_init(t.w, BTSP_INIT_UNIFORM, 0.5, 0.25), BTSP_E_RANGE, "a <= b");
     EXPECT_OK(net, btsp_net_finalize(net));
@@ -684,7 +713,7 @@ static void test_normalize_and_autapses(void **state)
     EXPECT_OK(net, btsp_proj_add(h, h, BTSP_SOMA, &hh));
     EXPECT_OK(net, btsp_proj_set_direction(hh, BTSP_DIR_RECURRENT));
     EXPECT_OK(net, btsp_proj_set_init(hh, BTSP_INIT_UNIFORM, 0.125, 0.5));
-    const double bad[] = {0.0, -1.3, NAN, INFINITY, -INFINITY};
+    const double bad[] = {0.0, -1.3, NAN, INFINITY, -INFINITY, 1e39};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         EXPECT_FAIL(net, btsp_proj_set_normalize(t.w, bad[i], 0), BTSP_E_RANGE, "OutputE_InputE");
     EXPECT_FAIL(net, btsp_proj_set_no_autapses(t.w), BTSP_E_INVALID_ARG, "pre and post differ");
@@ -750,6 +779,7 @@ static void test_clone(void **state)
     EXPECT_FAIL(net, btsp_proj_set_clone(w3, t.w, 1.0, 0), BTSP_E_INVALID_ARG, "invalid source");
     EXPECT_FAIL(net, btsp_proj_set_clone(w3, w2, NAN, 1), BTSP_E_RANGE, "finite");
     EXPECT_FAIL(net, btsp_proj_set_clone(w3, w2, -INFINITY, 1), BTSP_E_RANGE, "finite");
+    EXPECT_FAIL(net, btsp_proj_set_clone(w3, w2, 1e300, 1), BTSP_E_RANGE, "finite float");
     EXPECT_OK(net, btsp_proj_set_clone(w3, w2, 0.75, 1));
     EXPECT_FAIL(net, btsp_proj_set_clone(w3, w2, 0.75, 1), BTSP_E_EXISTS, "already has a constraint");
     /* The source may not be a clone itself. */

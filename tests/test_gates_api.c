@@ -66,7 +66,7 @@ static void test_params(void **state)
         {BTSP_GATE_MAX_POP_FRACTION, "BTSP_GATE_MAX_POP_FRACTION", 1.0, {0.0, 1.0, 0.385},
          {-0.001, 1.001, 2.0, NAN, INFINITY, -INFINITY}, 6},
         {BTSP_GATE_STOCHASTIC, "BTSP_GATE_STOCHASTIC", 0.0, {1.0, 0.0, 1.0}, {0.5, 2.0, -1.0, NAN, INFINITY, 0.999}, 6},
-        {BTSP_GATE_NEG_RATE_TH, "BTSP_GATE_NEG_RATE_TH", -INFINITY, {0.125, -INFINITY, -2.385}, {NAN, INFINITY}, 2},
+        {BTSP_GATE_NEG_RATE_TH, "BTSP_GATE_NEG_RATE_TH", -INFINITY, {0.125, -INFINITY, -2.385}, {NAN, INFINITY, 1e39, -1e39}, 4},
         {BTSP_GATE_RELU_GATE, "BTSP_GATE_RELU_GATE", 1.0, {0.0, 1.0, 0.0}, {0.5, 2.0, -1.0, NAN, -INFINITY}, 5},
     };
     btsp_net *net = new_net();

@@ -125,7 +125,7 @@ static void test_api_misuse(void **state)
     EXPECT_FAIL(net, btsp_proj_set_receptive_fields(p, 0, 1, 4, 4, 0), BTSP_E_RANGE, "side 0");
     EXPECT_FAIL(net, btsp_proj_set_receptive_fields(p, 5, 1, 4, 4, 0), BTSP_E_RANGE, "side 5");
     EXPECT_FAIL(net, btsp_proj_set_receptive_fields(p, 3, 1, 2, 8, 0), BTSP_E_RANGE, "2 x 8");
-    const double bad[] = {-1.0, NAN, INFINITY, -INFINITY};
+    const double bad[] = {-1.0, NAN, INFINITY, -INFINITY, 1e39};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         EXPECT_FAIL(net, btsp_proj_set_receptive_fields(p, 2, 1, 4, 4, bad[i]), BTSP_E_RANGE, "norm_scale");
     EXPECT_FAIL(net, btsp_proj_get_receptive_fields(p, &side, NULL, NULL, NULL, NULL), BTSP_E_STATE,

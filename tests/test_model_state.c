@@ -427,6 +427,13 @@ static void test_state_files(void **state)
     assert_int_equal(btsp_io_save_state(raw, path, err, sizeof err), BTSP_E_STATE);
     assert_int_equal(btsp_io_load_state(raw, path, err, sizeof err), BTSP_E_STATE);
     btsp_net_destroy(raw);
+    /* a success after a failure leaves no stale message (btsp_io.h: err is "" on success) */
+    assert_true(err[0] != '\0');
+    assert_int_equal(btsp_io_save_state(t.net, path, err, sizeof err), BTSP_OK);
+    assert_string_equal(err, "");
+    assert_int_equal(btsp_io_load_state(u.net, missing, err, sizeof err), BTSP_E_NOT_FOUND);
+    assert_int_equal(btsp_io_load_state(u.net, path, err, sizeof err), BTSP_OK);
+    assert_string_equal(err, "");
 
     free(after);
     free(img);

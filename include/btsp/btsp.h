@@ -51,7 +51,9 @@
 /** @name Version
  *  @{ */
 #define BTSP_VERSION_MAJOR 0 /**< Major version: changes break API or ABI. */
-#define BTSP_VERSION_MINOR 2 /**< Minor version: additions only. */
+/** Minor version: API additions only (before 1.0 the ABI may change too, so the soname is
+ *  MAJOR.MINOR). */
+#define BTSP_VERSION_MINOR 2
 #define BTSP_VERSION_PATCH 0 /**< Patch version: fixes only. */
 /** Version as one integer: MAJOR*10000 + MINOR*100 + PATCH. */
 #define BTSP_VERSION_NUMBER (BTSP_VERSION_MAJOR * 10000 + BTSP_VERSION_MINOR * 100 + BTSP_VERSION_PATCH)
@@ -105,7 +107,8 @@ typedef enum btsp_status {
     BTSP_E_INVALID_ARG = -1,    /**< NULL pointer, unknown enum value or malformed argument. */
     BTSP_E_NOMEM = -2,          /**< The allocator returned NULL. */
     BTSP_E_STATE = -3,          /**< Call not allowed in the object's current lifecycle phase. */
-    BTSP_E_RANGE = -4,          /**< Numeric parameter outside its documented bounds or not finite. */
+    BTSP_E_RANGE = -4,          /**< Numeric parameter outside its documented bounds, not finite, or
+                                     (for one stored as a float) beyond +-FLT_MAX. */
     BTSP_E_SHAPE = -5,          /**< Array size does not match the object. */
     BTSP_E_NOT_FOUND = -6,      /**< Named object does not exist. */
     BTSP_E_NUMERIC = -7,        /**< Non-finite value produced while finite checking is on. */
@@ -540,7 +543,8 @@ BTSP_API size_t btsp_net_memory_bytes(const btsp_net *net);
 /** @brief The input population (first population of the first layer), NULL if none. @since 0.1 */
 BTSP_API btsp_pop *btsp_net_input(const btsp_net *net);
 /** @brief The output population (flagged with BTSP_POP_OUTPUT, else the first population of the
- *  last layer), NULL if none. @since 0.1 */
+ *  last layer when there are at least two layers: the input layer is never the output by
+ *  default), NULL if none. @since 0.1 */
 BTSP_API btsp_pop *btsp_net_output(const btsp_net *net);
 /** @brief Number of layers. @since 0.1 */
 BTSP_API size_t btsp_net_layer_count(const btsp_net *net);
@@ -572,10 +576,10 @@ typedef enum btsp_pop_param {
     BTSP_POP_TAU = 200,
     /** 1: the population has a bias vector; default 0. Before finalize. */
     BTSP_POP_INCLUDE_BIAS = 201,
-    /** Lower bias bound (-inf allowed); default -inf. Any time (after finalize the bias is
+    /** Lower bias bound: a float or -inf; default -inf. Any time (after finalize the bias is
      *  clamped at once). */
     BTSP_POP_BIAS_LO = 202,
-    /** Upper bias bound (+inf allowed); default +inf. Any time (after finalize the bias is
+    /** Upper bias bound: a float or +inf; default +inf. Any time (after finalize the bias is
      *  clamped at once). */
     BTSP_POP_BIAS_HI = 203,
     /** 1: this is the network's output population; default 0. Before finalize. */
@@ -676,8 +680,8 @@ BTSP_API btsp_status btsp_proj_set_direction(btsp_proj *proj, btsp_direction dir
 /** @brief Set the update phase (before finalize). @since 0.1 */
 BTSP_API btsp_status btsp_proj_set_phase(btsp_proj *proj, btsp_phase phase);
 /** @brief Weight bounds, applied after init and after every update (Dale's law: lo = 0 for
- *  excitatory, hi = 0 for inhibitory presynaptic populations). Infinite values mean unbounded;
- *  lo <= hi. Any time; after finalize the weights are clamped to the new bounds at once (and
+ *  excitatory, hi = 0 for inhibitory presynaptic populations). lo = -inf and hi = +inf mean
+ *  unbounded; otherwise each must be a float (|x| <= FLT_MAX); lo <= hi. Any time; after finalize the weights are clamped to the new bounds at once (and
  *  clones of this projection re-derived). Weights are float32 and are clamped to the floats
  *  nearest to lo and hi (as torch.clamp does in EIANN), so a weight at a bound that is not a
  *  float, e.g. 1e-3, can lie outside [lo, hi] by half a float32 ulp. As in EIANN, clamping

@@ -21,6 +21,8 @@
 /* The arguments both calls share; *n receives the network's image size. */
 static btsp_status check_args(btsp_net *net, const char *path, size_t *n, char *err, size_t errlen)
 {
+    if (err && errlen)
+        err[0] = '\0'; /* the empty string on success (btsp_io.h) */
     if (!net || !path) {
         btsp__io_set_err(err, errlen, "state: NULL %s", net ? "path" : "network");
         return BTSP_E_INVALID_ARG;
