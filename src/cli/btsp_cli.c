@@ -4,7 +4,7 @@
  *   btsp train CONFIG --data fashion-mnist|mnist|demo|DIR [--samples N] [--seed S] [--data-seed D]
  *                     [--out DIR [--history-interval K] [--plateau-pop L.P]]
  *                     [--init-weights DIR | --resume STATE|DIR] [--order FILE.npy] [--rng counter|torch]
- *                     [--val-window W [--val-step K]] [--jobs J] [--quiet]
+ *                     [--val-window W [--val-step K]] [--jobs J] [--quiet] [--overwrite]
  *   btsp eval CONFIG WEIGHTS_DIR --data NAME
  *   btsp info CONFIG
  *   btsp analyze RUN_DIR [--data NAME] [--max-test N] [--rsm-patterns N] [--angle-samples N] [--bp-steps K]
@@ -66,7 +66,7 @@ static int usage(FILE *f)
             "  btsp train CONFIG --data fashion-mnist|mnist|demo|DIR [--samples N] [--seed S] [--data-seed D]\n"
             "                    [--out DIR [--history-interval K] [--plateau-pop LAYER.POP]]\n"
             "                    [--init-weights DIR | --resume STATE|DIR] [--order FILE.npy] [--rng counter|torch]\n"
-            "                    [--val-window W [--val-step K]] [--jobs J] [--quiet]\n"
+            "                    [--val-window W [--val-step K]] [--jobs J] [--quiet] [--overwrite]\n"
             "  btsp eval CONFIG WEIGHTS_DIR --data NAME\n"
             "  btsp info CONFIG\n"
             "  btsp analyze RUN_DIR [--data NAME] [--max-test N] [--rsm-patterns N] [--angle-samples N]\n"
@@ -87,7 +87,12 @@ static int usage(FILE *f)
             "An option that the command does not read is an error (exit status 2), as are\n"
             "--history-interval and --plateau-pop without --out and compare's analyze options\n"
             "without --analyze.\n"
-            "defaults: --samples 20000 (demo 3000), --seed 66049, --data-seed 257, --seeds 5, --rng counter\n"
+            "--out DIR must be new or empty (train, demo, compare); --overwrite writes the run into a\n"
+            "directory that holds files (an earlier run's files that this run does not write stay).\n"
+            "Exit status: 0 done; 1 failed (compare: any configuration failed; the table and JSON\n"
+            "still list the others); 2 bad command line.\n"
+            "defaults: --samples 20000, --seed 66049, --data-seed 257 (demo: --samples 3000, --seed 1,\n"
+            "          --data-seed 2), --seeds 5, --rng counter\n"
             "          (torch: EIANN's initial weights and sample order for the same seeds),\n"
             "          --history-interval %u with --out (0: no snapshots), --rsm-patterns 500,\n"
             "          --angle-samples 100 (0: no update angles), --bp-steps: the network's backward\n"
@@ -107,7 +112,8 @@ static int parse_u64(const char *s, unsigned long long *v)
     char *end;
     errno = 0;
     *v = strtoull(s, &end, 10);
-    return errno == 0 && *s && *end == '\0' && s[0] != '-';
+    /* digits only: strtoull would skip leading spaces and negate "-5" (" -5" is 2^64 - 5) */
+    return errno == 0 && s[0] >= '0' && s[0] <= '9' && *end == '\0';
 }
 
 typedef struct num_opt {
@@ -168,6 +174,7 @@ static const struct {
     {"--rng", 1, C_RUNS},
     {"--plateau-pop", 1, C_RUNS},
     {"--quiet", 0, C_RUNS},
+    {"--overwrite", 0, C_RUNS},
     {"--analyze", 0, C_COMPARE},
 };
 
@@ -272,6 +279,9 @@ static int parse_options(int argc, char **argv, int first, options *o, const cha
         } else if (strcmp(a, "--analyze") == 0) {
             o->analyze = 1;
             takes = 0;
+        } else if (strcmp(a, "--overwrite") == 0) {
+            o->overwrite = 1;
+            takes = 0;
         } else if (positional && a[0] != '-') {
             (*positional)[(*n_pos)++] = a;
             takes = 0;
@@ -333,6 +343,7 @@ static void spec_from_options(const options *o, run_spec *s)
     s->val_step = o->val_step;
     s->eval_threads = o->jobs;
     s->quiet = o->quiet;
+    s->overwrite = o->overwrite;
 }
 
 int cli_cmd_train(options *o)
@@ -457,11 +468,30 @@ static int cmd_info(options *o)
     return 0;
 }
 
+static int run_command(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    int rc = run_command(argc, argv);
+    /* the results are on stdout (its last line is the JSON): a failed write loses them */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "btsp: cannot write the results to standard output: %s\n", strerror(errno));
+        if (rc == 0)
+            rc = 1;
+    }
+    return rc;
+}
+
+static int run_command(int argc, char **argv)
 {
     if (argc < 2)
         return usage(stderr);
     const char *cmd = argv[1];
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout); /* `btsp train --help` as well as `btsp --help` */
+            return 0;
+        }
     options o;
     memset(&o, 0, sizeof o);
     o.samples = 20000;
@@ -527,7 +557,8 @@ int main(int argc, char **argv)
     }
     if (!parse_options(argc, argv, first, &o, pos ? &pos : NULL, &n_pos)) {
         free(pos);
-        return usage(stderr);
+        fprintf(stderr, "btsp: see btsp --help\n");
+        return 2;
     }
     if (o.val_step_set && !o.val_window) {
         fprintf(stderr, "btsp: --val-step sets the spacing of --val-window's points; give --val-window too\n");

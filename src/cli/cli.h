@@ -55,6 +55,7 @@ typedef struct options {
     unsigned long long val_step;     /* train/compare: samples between its validation points */
     unsigned long long jobs;         /* compare: runs at once (threads) */
     int quiet;
+    int overwrite;   /* --overwrite: --out may hold files */
     int analyze;     /* compare --analyze: btsp analyze every run directory, summaries side by side */
     int no_json;     /* analyze called by compare: no JSON line of its own */
     int history_set; /* --history-interval given */
@@ -110,6 +111,9 @@ void cli_csv_free(cli_csv_table *t);
  * returns when all are done. */
 void cli_parallel(void *(*fn)(void *), void *args, size_t size, size_t m);
 int cli_make_dir(const char *dir);
+/* 1 if `dir` may receive a run: it does not exist, is an empty directory, or `overwrite` is set
+ * (and it is a directory); else 0 with the reason in msg. */
+int cli_out_usable(const char *dir, int overwrite, char *msg, size_t len);
 /* Copy every projection's weights and every bias of src into dst (same structure). */
 btsp_status cli_copy_params(btsp_net *dst, const btsp_net *src);
 /* "H1.E" -> "H1E" (file-name form used by the weight files). */
@@ -196,6 +200,7 @@ typedef struct run_spec {
     unsigned long long val_window, val_step;
     unsigned long long eval_threads; /* --jobs: threads (network copies) for validation and test */
     int quiet;
+    int overwrite;     /* --overwrite: `out` may already hold files */
     int report_before; /* evaluate the test set before training too (demo) */
     int torch_rng;     /* --rng torch: EIANN's initial weights and sample order for the seeds */
 } run_spec;

@@ -161,14 +161,29 @@ int cli_load_data(const char *name, unsigned long long data_seed, data_split *d)
     return 1;
 }
 
+/* Every split must fit the network exactly: its one-hot targets are rows of n_classes values,
+ * which training reads as rows of the output's size, so a training label beyond the outputs
+ * (or an output unit no class has) would misalign every target after it. */
 int cli_check_dims(btsp_net *net, const data_split *d)
 {
     size_t nin = btsp_pop_size(btsp_net_input(net)), nout = btsp_pop_size(btsp_net_output(net));
-    if (nin != d->test.dim || nout < d->test.n_classes) {
-        fprintf(stderr,
-                "btsp: the network has %zu inputs and %zu outputs; the data set has %zu inputs and %zu classes\n", nin,
-                nout, d->test.dim, d->test.n_classes);
-        return 0;
+    const btsp_dataset *part[3] = {&d->train, &d->val, &d->test};
+    static const char *const name[3] = {"training", "validation", "test"};
+    for (int k = 0; k < 3; k++) {
+        if (part[k]->n == 0)
+            continue; /* no validation rows in a directory of another size */
+        if (part[k]->dim != nin) {
+            fprintf(stderr, "btsp: the network has %zu inputs; the %s images have %zu values each\n", nin, name[k],
+                    part[k]->dim);
+            return 0;
+        }
+        if (part[k]->n_classes != nout) {
+            fprintf(stderr,
+                    "btsp: the network has %zu output units, one per class; the %s set has %zu classes (its "
+                    "largest label + 1, at least %d)\n",
+                    nout, name[k], part[k]->n_classes, BTSP_DATASET_MIN_CLASSES);
+            return 0;
+        }
     }
     return 1;
 }
@@ -359,6 +374,35 @@ int cli_make_dir(const char *dir)
     return 1;
 }
 
+int cli_out_usable(const char *dir, int overwrite, char *msg, size_t len)
+{
+    struct stat sb;
+    if (stat(dir, &sb) != 0)
+        return 1; /* made when the run starts (ENOENT), or an error cli_make_dir reports */
+    if (!S_ISDIR(sb.st_mode)) {
+        snprintf(msg, len, "--out %s exists and is not a directory", dir);
+        return 0;
+    }
+    if (overwrite)
+        return 1;
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(msg, len, "cannot read --out %s: %s", dir, strerror(errno));
+        return 0;
+    }
+    const struct dirent *e;
+    int empty = 1;
+    while (empty && (e = readdir(d)))
+        empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+    closedir(d);
+    if (!empty)
+        snprintf(msg, len,
+                 "--out %s already holds files (an earlier run?): give a new or empty directory, or --overwrite "
+                 "to write this run into it",
+                 dir);
+    return empty;
+}
+
 btsp_status cli_copy_params(btsp_net *dst, const btsp_net *src)
 {
     btsp_status st = BTSP_OK;
@@ -396,10 +440,13 @@ void cli_json_escape(FILE *f, const char *s)
 {
     fputc('"', f);
     for (; s && *s; s++) {
+        if ((unsigned char)*s < 0x20) { /* a tab or newline in a path must survive the round trip */
+            fprintf(f, "\\u%04x", (unsigned)(unsigned char)*s);
+            continue;
+        }
         if (*s == '"' || *s == '\\')
             fputc('\\', f);
-        if ((unsigned char)*s >= 0x20)
-            fputc(*s, f);
+        fputc(*s, f);
     }
     fputc('"', f);
 }
@@ -674,10 +721,22 @@ int cli_json_get_string(const char *text, const char *key, char *buf, size_t len
         return 0;
     size_t n = 0;
     for (p++; *p && *p != '"'; p++) {
-        if (*p == '\\' && p[1])
-            p++;
+        char ch = *p;
+        unsigned code = 0;
+        int hex = *p == '\\' && p[1] == 'u';
+        for (int k = 2; hex && k < 6; k++) {
+            char h = p[k];
+            hex = (h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F');
+            code = code * 16 + (unsigned)(h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+        }
+        if (hex && code > 0 && code < 0x80) {
+            ch = (char)code; /* \u00XX, as cli_json_escape writes control characters */
+            p += 5;
+        } else if (*p == '\\' && p[1]) {
+            ch = *++p;
+        }
         if (n + 1 < len)
-            buf[n++] = *p;
+            buf[n++] = ch;
     }
     buf[n] = '\0';
     return *p == '"';

@@ -315,6 +315,7 @@ static void run_task(task_queue *q, task *t)
     if (o->out) {
         snprintf(out, sizeof out, "%s/%s/seed%zu", o->out, r->name, t->seed);
         s.out = out;
+        s.overwrite = o->overwrite; /* else DIR was new or empty, so this run's directory is new */
         s.history_interval = o->history_interval;
         s.plateau_pop = o->plateau_pop;
     }
@@ -605,10 +606,17 @@ int cli_cmd_compare(options *o)
         fprintf(stderr, "btsp compare: --analyze analyses the run directories: give --out DIR\n");
         return 2;
     }
+    char msg[1024];
+    if (o->out && !cli_out_usable(o->out, o->overwrite, msg, sizeof msg)) {
+        fprintf(stderr, "btsp compare: %s\n", msg);
+        return 1;
+    }
     size_t n_cfg = o->n_configs, K = (size_t)o->seeds;
     cfg_result *res = calloc(n_cfg, sizeof *res);
-    if (!res)
+    if (!res) {
+        fprintf(stderr, "btsp compare: out of memory\n");
         return 1;
+    }
     int rc = 1, is_demo = strcmp(o->data, CLI_DEMO_DATA) == 0;
     data_split d;
     memset(&d, 0, sizeof d);
@@ -632,8 +640,10 @@ int cli_cmd_compare(options *o)
         r->win = calloc(K, sizeof *r->win);
         r->sps = calloc(K, sizeof *r->sps);
         r->analysis_ok = calloc(K, sizeof *r->analysis_ok);
-        if (!r->test || !r->val || !r->win || !r->sps || !r->analysis_ok)
+        if (!r->test || !r->val || !r->win || !r->sps || !r->analysis_ok) {
+            fprintf(stderr, "btsp compare: out of memory (%zu seed pairs)\n", K);
             goto done;
+        }
     }
     if (!run_tasks(o, &d, is_demo, res, n_cfg, K))
         goto done;
@@ -717,7 +727,12 @@ int cli_cmd_compare(options *o)
         printf("}");
     }
     printf("]}\n");
-    rc = files_ok ? 0 : 1;
+    int all_ok = 1;
+    for (size_t c = 0; c < n_cfg; c++)
+        all_ok = all_ok && res[c].status == 0;
+    if (!all_ok)
+        fprintf(stderr, "btsp compare: not every configuration ran (see its row)\n");
+    rc = files_ok && all_ok ? 0 : 1;
 done:
     for (size_t c = 0; c < n_cfg; c++) {
         free(res[c].test);

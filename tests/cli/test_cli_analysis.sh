@@ -206,8 +206,13 @@ projection_config:
                 E:
                     learning_rule: null
 YAML
+# (exit status 1: a configuration failed; the table and the JSON still give the others)
+set +e
 cmpout=$("$btsp" compare --data demo --samples 300 --seeds 2 --quiet --history-interval 100 --out "$tmp/cmp" \
-  @demo "$tmp/unsup.yaml")
+  @demo "$tmp/unsup.yaml" 2>"$tmp/cmp.err")
+rc=$?
+set -e
+[[ $rc -eq 1 ]] && grep -q "not every configuration ran" "$tmp/cmp.err" || fail "compare with a failed config: exit $rc"
 tail -n 1 <<<"$cmpout" | grep -q '"status": "unsupported"' || fail "compare: unsupported config not reported"
 tail -n 1 <<<"$cmpout" | grep -q '"name": "demo", "config": "@demo", "rule": "BTSP_19", "status": "ok", "runs": 2' ||
   fail "compare: demo row: $(tail -n 1 <<<"$cmpout")"
@@ -219,7 +224,7 @@ head -n 1 "$tmp/cmp/val_history_mean.csv" | grep -qx 'samples,demo,unsup' || fai
 grep -q '>demo</text>' "$tmp/cmp/val_history.svg" || fail "compare val_history.svg: no config names"
 # --jobs 3: the same table and the same run directories as one job (threads share only the data)
 cmpj=$("$btsp" compare --data demo --samples 300 --seeds 2 --quiet --history-interval 100 --out "$tmp/cmpj" --jobs 3 \
-  @demo "$tmp/unsup.yaml")
+  @demo "$tmp/unsup.yaml" 2>/dev/null || true)
 strip() { sed 's/"samples_per_second": [^,}]*//g; s/"out": "[^"]*"//; s/  *[0-9]*$//' <<<"$1"; }
 diff <(strip "$cmpout") <(strip "$cmpj") >&2 || fail "compare --jobs 3 differs from one job"
 for s in 0 1; do
@@ -229,9 +234,13 @@ for s in 0 1; do
 done
 if "$btsp" compare --data demo --jobs 0 @demo 2>/dev/null; then fail "compare --jobs 0 accepted"; fi
 # --analyze: btsp analyze on every run directory, the headline figures side by side
+set +e
 cmpa=$("$btsp" compare --data demo --samples 300 --seeds 2 --quiet --history-interval 100 --out "$tmp/cmpa" \
   --analyze --angle-samples 5 --rf-images 10 --landscape-points 0 --max-test 200 @demo "$tmp/unsup.yaml" \
-  2>"$tmp/cmpa.log") || { cat "$tmp/cmpa.log" >&2; fail "compare --analyze"; }
+  2>"$tmp/cmpa.log")
+rc=$?
+set -e
+[[ $rc -eq 1 ]] || { cat "$tmp/cmpa.log" >&2; fail "compare --analyze (with one config that cannot run): exit $rc"; }
 tail -n 1 <<<"$cmpa" | grep -q '^{"command": "compare"' || fail "compare --analyze: last line is not its JSON"
 grep -q '^  demo .*representation .*H1.E .*sparsity ' <<<"$cmpa" || fail "compare --analyze table: $cmpa"
 grep -q '^  demo .*update_angle .*OutputE_H1E ' <<<"$cmpa" || fail "compare --analyze: no update angle row"

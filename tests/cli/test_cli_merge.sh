@@ -71,7 +71,11 @@ awk -v a="$(tsec A6)" -v b="$(tsec B)" -v m="$(tsec M6)" 'BEGIN { exit !(m > 0 &
 grep -q '"init_weights": ".*FULL/snapshots/100"' MI/run.json || fail "merged init_weights: $(grep -o '"init_weights": [^,]*' MI/run.json)"
 # snapshot directories left in B's --out by an earlier run there are not this run's
 "$btsp" demo --samples 600 --resume A --out BR --history-interval 50 --quiet >/dev/null
-"$btsp" demo --samples 600 --resume A --out BR --history-interval 100 --quiet >/dev/null
+# (a directory that holds files is refused, and left as it was, unless --overwrite)
+(find BR -type f -exec md5sum {} + | sort) >br.sums
+refuse 1 "already holds files.*--overwrite" demo --samples 600 --resume A --out BR --history-interval 100 --quiet
+diff <(find BR -type f -exec md5sum {} + | sort) br.sums >/dev/null || fail "a refused --out was changed"
+"$btsp" demo --samples 600 --resume A --out BR --history-interval 100 --quiet --overwrite >/dev/null
 [[ -d BR/snapshots/350 ]] || fail "the stale snapshot this test needs is not there"
 "$btsp" merge A BR --out MR >/dev/null
 diff -r -x run.json -x analysis FULL MR >/dev/null || fail "stale snapshots merged: $(diff -rq -x analysis FULL MR)"
