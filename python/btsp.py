@@ -176,6 +176,8 @@ def _floats(a, shape, what, finite=True, dtype=np.float32):
 
 def _count(v, what, lo=0, hi=None):
     """v as a Python int in [lo, hi] (hi None: no upper bound), or a clear error."""
+    if isinstance(v, (bool, np.bool_)):  # an int subclass to Python, but never meant as a count
+        raise BtspError("BTSP_E_INVALID_ARG", f"{what}: {v!r} is not an integer")
     try:
         n = operator.index(v)
     except TypeError:
@@ -290,14 +292,22 @@ class Net:
             raise BtspError(_name(st), _net_errmsg(self.handle).decode(errors="replace"))
         return st
 
+    @staticmethod
+    def _name(name, what):
+        if not isinstance(name, str):
+            raise BtspError("BTSP_E_INVALID_ARG", f"{what} name: expected a str, got {type(name).__name__}")
+        return name.encode()
+
     def _proj(self, name):
+        name = self._name(name, "projection")
         q = _p()
-        self._check(_net_find_proj(self.handle, name.encode(), ctypes.byref(q)))
+        self._check(_net_find_proj(self.handle, name, ctypes.byref(q)))
         return q
 
     def _pop(self, name):
+        name = self._name(name, "population")
         p = _p()
-        self._check(_net_find_pop(self.handle, name.encode(), ctypes.byref(p)))
+        self._check(_net_find_pop(self.handle, name, ctypes.byref(p)))
         return p
 
     # ---- structure ------------------------------------------------------------------------
@@ -375,11 +385,13 @@ class Net:
         return 100.0 * float(np.mean(np.argmax(out, axis=1) == lab)) if lab.size else float("nan")
 
     def activity(self, X, populations=None):
-        """Final activity of populations (names; default all) for every row of X, as a dict of
-        n x size arrays (btsp_net_evaluate_activity)."""
+        """Final activity of populations (a name or a list of names; default all) for every row
+        of X, as a dict of n x size arrays (btsp_net_evaluate_activity)."""
         X = _floats(X, (None, self.n_inputs), "X")
         h = self.handle
         names = list(self.populations)
+        if isinstance(populations, str):
+            populations = [populations]  # one name, not its characters
         wanted = names if populations is None else list(populations)
         for w in wanted:
             if w not in names:
@@ -474,6 +486,9 @@ class Net:
     def load_state(self, image):
         """Restore a state image from save_state() (or a .btsp file's bytes); on failure the
         network is unchanged."""
+        if not isinstance(image, (bytes, bytearray, memoryview)):  # bytes(5) would be 5 zero bytes
+            raise BtspError("BTSP_E_INVALID_ARG",
+                            f"load_state: expected the bytes of a state image, got {type(image).__name__}")
         image = bytes(image)
         self._check(_net_load_state(self.handle, image, len(image)))
 

@@ -163,6 +163,12 @@ class BindingTest(unittest.TestCase):
         with self.assertRaises(btsp.BtspError) as e:
             net.state("Output.E", "velocity")
         self.assertEqual(e.exception.status, "BTSP_E_INVALID_ARG")
+        # arguments of the wrong type are BtspError too, never AttributeError or TypeError
+        for call in (lambda: net.weights(3), lambda: net.state(None), lambda: net.load_state("abc"),
+                     lambda: net.load_state(5), lambda: net.train(np.zeros((4, 64)), np.zeros((4, 10)), samples=True)):
+            with self.assertRaises(btsp.BtspError) as e:
+                call()
+            self.assertEqual(e.exception.status, "BTSP_E_INVALID_ARG")
         X = np.zeros((4, 64), np.float32)
         Y = np.zeros((4, 10), np.float32)
         for order, samples, status in [([0, 1], 3, "BTSP_E_RANGE"),              # more samples than the order
@@ -273,6 +279,9 @@ class BindingTest(unittest.TestCase):
             self.assertFalse(np.array_equal(a.state("Output.E", "soma_state"), np.zeros(10, np.float32)))
             acts = a.activity(X[-1:], ["H1.E"])
             self.assertEqual(list(acts), ["H1.E"])
+            one = a.activity(X[-1:], "H1.E")  # one name, not a list of its characters
+            self.assertEqual(list(one), ["H1.E"])
+            self.assertTrue(np.array_equal(one["H1.E"], acts["H1.E"]))
             self.assertTrue(np.array_equal(acts["H1.E"][0], a.state("H1.E", "activity")))
             got = a.state("H1.E", "activity")
             got[:] = 7.0  # a copy: the network is not changed through it
