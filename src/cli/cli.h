@@ -111,6 +111,9 @@ void cli_csv_free(cli_csv_table *t);
  * returns when all are done. */
 void cli_parallel(void *(*fn)(void *), void *args, size_t size, size_t m);
 int cli_make_dir(const char *dir);
+/* How many snapshots run.json lists (up to sample `last`) have no directory; *first receives
+ * the first of them. */
+size_t cli_missing_snapshots(const char *run, unsigned long long last, unsigned long long *first);
 /* 1 if `dir` may receive a run: it does not exist, is an empty directory, or `overwrite` is set
  * (and it is a directory); else 0 with the reason in msg. */
 int cli_out_usable(const char *dir, int overwrite, char *msg, size_t len);

@@ -71,6 +71,7 @@ typedef struct an_ctx {
     const char *run;
     unsigned long long first; /* run.json "first_sample": samples before the run (btsp train --resume) */
     unsigned long long last;  /* the last sample the run directory is complete for (ULLONG_MAX: all) */
+    unsigned long long done;  /* run.json "samples_done" (ULLONG_MAX: not recorded) */
     char dir[4096]; /* RUN/analysis */
     btsp_net *net;
     data_split d;
@@ -989,19 +990,54 @@ static int binned_series(an_ctx *a, const float *x, size_t n, const char *csv, c
     return ok;
 }
 
+/* A per-sample record of the run directory, `width` values per sample (0: a 1-D array), or
+ * NULL: absent (an older run directory, or a run too long to record it: silently) or unusable
+ * (a message on stderr, and the analyses from it are skipped). *n receives the records. */
+static float *read_record(const an_ctx *a, const char *name, size_t width, size_t *n)
+{
+    char path[4096], err[1024];
+    float *v = NULL;
+    size_t shape[2], nd;
+    struct stat sb;
+    if (!cli_path(path, sizeof path, a->run, name) || stat(path, &sb) != 0)
+        return NULL;
+    if (btsp_npy_read_f32(path, &v, shape, &nd, err, sizeof err) != BTSP_OK) {
+        fprintf(stderr, "btsp analyze: %s; analyses from it skipped\n", err);
+        return NULL;
+    }
+    if (width ? nd != 2 || shape[1] != width : nd != 1) {
+        fprintf(stderr,
+                "btsp analyze: %s is a %zu x %zu array, expected one %s per training sample; analyses from it "
+                "skipped\n",
+                path, shape[0], shape[1], width ? "row of the output's size" : "value");
+        btsp_npy_free(v);
+        return NULL;
+    }
+    /* one record per sample the run trained (up to the last complete checkpoint if killed) */
+    unsigned long long end = a->last != ULLONG_MAX ? a->last : a->done;
+    size_t want = end != ULLONG_MAX && end >= a->first ? (size_t)(end - a->first) : 0;
+    if (shape[0] < want) {
+        fprintf(stderr, "btsp analyze: %s holds %zu records, the run trained %zu samples (a cut-short file); "
+                        "analyses from it skipped\n",
+                path, shape[0], want);
+        btsp_npy_free(v);
+        return NULL;
+    }
+    *n = complete_records(a, shape[0], 1);
+    return v;
+}
+
 /* Binned training histories: loss_history.npy and dend_history.csv. */
 static int binned_histories(an_ctx *a)
 {
-    char path[4096], err[1024];
-    float *loss = NULL;
-    size_t shape[2], nd;
-    if (cli_path(path, sizeof path, a->run, "loss_history.npy") &&
-        btsp_npy_read_f32(path, &loss, shape, &nd, err, sizeof err) == BTSP_OK) {
+    char path[4096];
+    size_t n_loss = 0;
+    float *loss = read_record(a, "loss_history.npy", 0, &n_loss);
+    if (loss) {
         static const char *const loss_name[1] = {"training loss"};
         const btsp_an_plot_labels lb = {"Training loss, mean over bins of 100 samples", "training samples",
                                         "loss (mean squared error)", loss_name};
-        int ok = binned_series(a, loss, complete_records(a, shape[0] * shape[1], 1), "loss_binned.csv", "train_loss",
-                               "loss.png", &lb, 0.0, 0.0);
+        int ok = binned_series(a, loss, n_loss, "loss_binned.csv", "train_loss", "loss.png", &lb, 0.0, 0.0);
         btsp_npy_free(loss);
         if (!ok)
             return 0;
@@ -1787,13 +1823,10 @@ static int record_labels(const an_ctx *a, const char *run_json, unsigned long lo
  * samples (end of the bin), train_accuracy (percent); also drawn into train_accuracy.png. */
 static int train_accuracy(an_ctx *a, const char *run_json, unsigned long long data_seed)
 {
-    char path[4096], err[1024];
-    float *out = NULL;
-    size_t shape[2], nd;
-    if (!cli_path(path, sizeof path, a->run, "train_output.npy") ||
-        btsp_npy_read_f32(path, &out, shape, &nd, err, sizeof err) != BTSP_OK)
-        return 1; /* an older run directory, or a run too long to record */
-    size_t n = complete_records(a, shape[0], 1), w = nd == 2 ? shape[1] : 1;
+    size_t w = btsp_pop_size(btsp_net_output(a->net)), n = 0;
+    float *out = read_record(a, "train_output.npy", w, &n);
+    if (!out)
+        return 1; /* absent (an older run directory, or a run too long to record) or said why */
     uint8_t *lab = malloc(n ? n : 1);
     float *correct = malloc((n ? n : 1) * sizeof *correct);
     int ok = lab && correct;
@@ -1948,10 +1981,18 @@ int cli_cmd_analyze(options *o)
     /* a run that was interrupted (killed after some snapshot): analyse it up to its last
      * complete snapshot, which run.json was written for */
     a.last = ULLONG_MAX;
+    if (!cli_json_get_u64(run_json, "samples_done", &a.done))
+        a.done = ULLONG_MAX;
     int complete = 1;
     if (cli_json_get_bool(run_json, "complete", &complete) && !complete &&
         cli_json_get_u64(run_json, "samples_done", &a.last))
         fprintf(stderr, "btsp analyze: %s is an interrupted run: analysing its first %llu samples\n", a.run, a.last);
+    unsigned long long gone = 0;
+    size_t n_gone = cli_missing_snapshots(a.run, a.last, &gone);
+    if (n_gone)
+        fprintf(stderr, "btsp analyze: %zu of the snapshots %s/run.json lists are missing (the first: %llu); the "
+                        "histories leave them out\n",
+                n_gone, a.run, gone);
     const char *dname = o->data ? o->data : data;
     /* the run's draws: with --rng torch the receptive fields are EIANN's, and the update
      * angles' training steps mask with them */

@@ -602,10 +602,20 @@ btsp_status cli_order_open(cli_order *o, const char *file, size_t n_rows, unsign
         if (st)
             return st;
         size_t n = shape[0] * shape[1];
-        if (n == 0 || n > n_rows) {
+        /* any length: an order of several epochs (another implementation's) is replayed as is */
+        if (nd != 1 || n == 0) {
             btsp_npy_free(ord);
-            snprintf(err, errlen, "%s: need 1 to %zu indices, found %zu", file, n_rows, n);
+            if (nd != 1)
+                snprintf(err, errlen, "%s: need a 1-D array of training-row indices, found a %zu x %zu array", file,
+                         shape[0], shape[1]);
+            else
+                snprintf(err, errlen, "%s: need at least one training-row index, found none", file);
             return BTSP_E_SHAPE;
+        }
+        if (n_rows > ((size_t)1 << 24)) { /* indices travel as float32 (btsp_npy_read_f32) */
+            btsp_npy_free(ord);
+            snprintf(err, errlen, "%s: --order needs a training set of at most 2^24 rows, have %zu", file, n_rows);
+            return BTSP_E_RANGE;
         }
         o->fixed = malloc(n * sizeof *o->fixed);
         for (size_t i = 0; o->fixed && i < n; i++) {
@@ -810,6 +820,22 @@ static unsigned long long *listed_snapshots(const char *run, size_t *n)
     if (v && *n)
         qsort(v, *n, sizeof *v, cmp_ull);
     return v;
+}
+
+size_t cli_missing_snapshots(const char *run, unsigned long long last, unsigned long long *first)
+{
+    size_t n_listed = 0, n_found = 0, missing = 0;
+    unsigned long long *listed = listed_snapshots(run, &n_listed);
+    unsigned long long *found = listed ? cli_list_snapshots(run, last, &n_found) : NULL;
+    for (size_t i = 0; listed && i < n_listed; i++) {
+        if (listed[i] > last || (found && bsearch(&listed[i], found, n_found, sizeof *found, cmp_ull)))
+            continue;
+        if (missing++ == 0)
+            *first = listed[i];
+    }
+    free(listed);
+    free(found);
+    return missing;
 }
 
 unsigned long long *cli_list_snapshots(const char *run, unsigned long long last, size_t *n)

@@ -301,7 +301,7 @@ static btsp_status yaml_fail(cfg_ctx *c, const yaml_parser_t *parser, FILE *f)
     if (parser->error == YAML_READER_ERROR && f && ferror(f)) {
         m.line = 0;
         m.col = 0;
-        return cfg_fail(c, BTSP_E_IO, m, NULL, NULL, "read error");
+        return cfg_fail(c, BTSP_E_IO, m, NULL, NULL, "read error: %s", strerror(errno));
     }
     m.line = (unsigned long)parser->problem_mark.line + 1;
     m.col = (unsigned long)parser->problem_mark.column + 1;

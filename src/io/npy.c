@@ -730,7 +730,12 @@ btsp_status btsp_io_load_weights(btsp_net *net, const char *dir, int require_all
         return BTSP_E_STATE;
     }
     if (!npy_is_dir(dir)) {
-        btsp__io_set_err(err, errlen, "weights: directory '%s' does not exist", dir);
+        struct stat sb;
+        if (stat(dir, &sb) == 0)
+            btsp__io_set_err(err, errlen,
+                             "weights: '%s' is not a directory (give the directory that holds the .npy files)", dir);
+        else
+            btsp__io_set_err(err, errlen, "weights: directory '%s' does not exist", dir);
         return BTSP_E_NOT_FOUND;
     }
 

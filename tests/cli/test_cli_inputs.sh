@@ -2,7 +2,8 @@
 # The btsp program against inputs a user gets wrong: IDX data whose labels or image size do not
 # fit the network, an --out that holds an earlier run, --init-weights with only some files,
 # numbers with leading blanks, a stdout that cannot be written, paths with control characters,
-# and --help after a command. Each is refused with a message and loses nothing, or (for a
+# --help after a command, --order files of any length, and run directories whose records are
+# damaged (analyze). Each is refused with a message and loses nothing, or (for a
 # partial --init-weights) said on stderr. No data set needed: the test writes tiny IDX files.
 #   tests/cli/test_cli_inputs.sh path/to/btsp
 set -euo pipefail
@@ -125,4 +126,26 @@ out=$("$btsp" train @demo --data "$tabdata" --samples 40 --seed 1 --out "T$tabda
 grep -q '"data": "D\\u0009X"' <<<"$out" || fail "a tab in --data is not escaped: $out"
 "$btsp" train @demo --data "$tabdata" --samples 60 --seed 1 --resume "T$tabdata" --out T2 --history-interval 20 \
   --quiet >/dev/null 2>tab.err || fail "resume of a run whose data path has a tab: $(cat tab.err)"
+# 9. --order of any length (another implementation's order of several epochs) is replayed as
+# given; a 2-D array is refused
+npy_f32 o30.npy 3 1 4 1 5 9 2 6 5 3 5 8 9 7 9 3 2 3 8 4 6 2 6 4 3 3 8 3 2 7
+out=$("$btsp" train @demo --data D --samples 30 --order o30.npy --quiet | tail -n 1)
+grep -q '"samples": 30, "train_rows": 20' <<<"$out" || fail "an order longer than the training set: $out"
+{ printf '\x93NUMPY\x01\x00\x76\x00'; printf '%-117s\n' "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1), }"
+  printf '\x00\x00\x00\x00\x00\x00\x80\x3f'; } >o2d.npy
+refuse 1 "need a 1-D array of training-row indices, found a 2 x 1 array" train @demo --data D --samples 5 --order o2d.npy
+# 10. analyze names the records it cannot use: a cut-short loss history, one of another shape,
+# and a snapshot run.json lists but that is gone (R: 200 samples, snapshots every 50)
+fast=(--angle-samples 0 --rsm-patterns 0 --landscape-points 0 --rf-images 0 --max-test 100)
+cp -r R Rt && npy_f32 Rt/loss_history.npy 1 2 3 && rm -r Rt/snapshots/100
+"$btsp" analyze Rt "${fast[@]}" >/dev/null 2>rt.err || fail "analyze of a damaged run: $(cat rt.err)"
+grep -q "loss_history.npy holds 3 records, the run trained 200 samples" rt.err || fail "cut-short loss: $(cat rt.err)"
+grep -q "1 of the snapshots .* lists are missing (the first: 100)" rt.err || fail "missing snapshot: $(cat rt.err)"
+[[ ! -e Rt/analysis/loss_binned.csv ]] || fail "a loss history from a cut-short file"
+cp o2d.npy Rt/loss_history.npy
+"$btsp" analyze Rt "${fast[@]}" >/dev/null 2>rt.err || fail "analyze of a damaged run: $(cat rt.err)"
+grep -q "loss_history.npy is a 2 x 1 array, expected one value per training sample" rt.err ||
+  fail "2-D loss history: $(cat rt.err)"
+"$btsp" analyze R "${fast[@]}" >/dev/null 2>r.err && [[ -s R/analysis/loss_binned.csv ]] && ! grep -q "skipped\|missing" r.err ||
+  fail "analyze of an intact run: $(cat r.err)"
 echo "test_cli_inputs: all checks passed"
