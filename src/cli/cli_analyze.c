@@ -851,6 +851,17 @@ static int update_angles(an_ctx *a, const char *run_json, unsigned long long dat
     size_t m = a->n_evals < n_snap ? a->n_evals : n_snap;
     angle_job jobs[CLI_MAX_EVAL_THREADS];
     const char *ofile = cli_json_get_string(run_json, "order", order, sizeof order) ? order : NULL;
+    {
+        /* an --order file that moved or changed: the other analyses do not need it */
+        cli_order probe;
+        char err[1024];
+        if (cli_order_open(&probe, ofile, tr->n, data_seed, run_torch_rng(run_json), err, sizeof err)) {
+            fprintf(stderr, "btsp analyze: update angles skipped: they need the run's sample order: %s\n", err);
+            ok = 1;
+            goto done;
+        }
+        cli_order_close(&probe);
+    }
     for (size_t k = 0; k < m; k++)
         jobs[k] = (angle_job){a->evals[k], a->run, tr, pi, np, total, snaps, n_snap, k, m, n_steps, bp_steps, ofile,
                               data_seed, run_torch_rng(run_json), res, 0, 0, ""};

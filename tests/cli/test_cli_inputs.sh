@@ -131,6 +131,13 @@ grep -q '"data": "D\\u0009X"' <<<"$out" || fail "a tab in --data is not escaped:
 npy_f32 o30.npy 3 1 4 1 5 9 2 6 5 3 5 8 9 7 9 3 2 3 8 4 6 2 6 4 3 3 8 3 2 7
 out=$("$btsp" train @demo --data D --samples 30 --order o30.npy --quiet | tail -n 1)
 grep -q '"samples": 30, "train_rows": 20' <<<"$out" || fail "an order longer than the training set: $out"
+# a run whose --order file has moved since: analyze skips only the update angles, which need it
+"$btsp" train @demo --data D --samples 30 --order o30.npy --out RO --history-interval 10 --quiet >/dev/null
+mv o30.npy o30moved.npy
+"$btsp" analyze RO --angle-samples 3 --rsm-patterns 0 --landscape-points 0 --rf-images 0 >/dev/null 2>ro.err ||
+  fail "analyze of a run whose --order moved: $(cat ro.err)"
+grep -q "update angles skipped: they need the run's sample order" ro.err || fail "moved --order: $(cat ro.err)"
+[[ -s RO/analysis/accuracy_history.csv ]] || fail "moved --order: no accuracy history"
 { printf '\x93NUMPY\x01\x00\x76\x00'; printf '%-117s\n' "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1), }"
   printf '\x00\x00\x00\x00\x00\x00\x80\x3f'; } >o2d.npy
 refuse 1 "need a 1-D array of training-row indices, found a 2 x 1 array" train @demo --data D --samples 5 --order o2d.npy
