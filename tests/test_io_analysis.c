@@ -90,6 +90,13 @@ static void test_distinct_rows(void **state)
     /* NaN rows are distinct from everything, themselves included. */
     const float nan[6] = {1, NAN, 1, NAN, 1, 2};
     assert_int_equal(btsp_an_distinct_rows(nan, 3, 2, 0.1, NULL), 3);
+    /* So are infinite rows, and they leave the scale to the finite weights: rows 0-1 and 2-3 are
+     * two groups at rel_tol 0 and at 1e-4 (an infinite scale would merge everything, a NaN
+     * tolerance 0 x inf would split everything). */
+    const float inf[10] = {1, 2, 1, 2, 3, 4, 3, 4, INFINITY, 0};
+    assert_int_equal(btsp_an_distinct_rows(inf, 5, 2, 0.0, lab), 3);
+    assert_true(lab[1] == 0 && lab[3] == 2 && lab[4] == 4);
+    assert_int_equal(btsp_an_distinct_rows(inf, 5, 2, 1e-4, NULL), 3);
     /* Misuse. */
     assert_int_equal(btsp_an_distinct_rows(NULL, 5, 3, 0.0, lab), 0);
     assert_int_equal(btsp_an_distinct_rows(W, 0, 3, 0.0, lab), 0);
@@ -151,6 +158,15 @@ static void test_discriminability(void **state)
     assert_true(fabs(mean) < 1e-9);
     assert_int_equal(btsp_an_discriminability_mean(orth, 2, 2, &mean), BTSP_OK);
     assert_true(fabs(mean - 1.0) < 1e-9);
+
+    /* a non-finite activity gives NaN, in the pairs and in the mean alike (not the 0 of a
+     * silent pattern); the pairs of other patterns keep their values */
+    const float bad[9] = {NAN, 1, 0, 1, 0, 0, 0, 1, 0};
+    float dp[3];
+    assert_int_equal(btsp_an_discriminability(bad, 3, 3, dp), BTSP_OK);
+    assert_true(isnan(dp[0]) && isnan(dp[1]) && fabs(dp[2] - 1.0) < 1e-6);
+    assert_int_equal(btsp_an_discriminability_mean(bad, 3, 3, &mean), BTSP_OK);
+    assert_true(isnan(mean));
 }
 
 static void test_rsm(void **state)
@@ -164,6 +180,20 @@ static void test_rsm(void **state)
         assert_true(fabs(r[i] - want[i]) < 1e-6);
     assert_true(fabs(btsp_an_participation_ratio_sym(r, 4) - 9.0 / (3.0 + 2 * (0.25 + c30 * c30 + c31 * c31))) <
                 1e-5);
+    /* a non-finite pattern: NaN in its row and column, and a NaN dimensionality (not 0, "no
+     * variance") */
+    float Abad[16];
+    memcpy(Abad, A, sizeof Abad);
+    Abad[1] = INFINITY;
+    assert_int_equal(btsp_an_rsm(Abad, 4, 4, r), BTSP_OK);
+    assert_true(isnan(r[0]) && isnan(r[1]) && isnan(r[4]) && fabs(r[5] - 1.0) < 1e-6);
+    assert_true(isnan(btsp_an_participation_ratio_sym(r, 4)));
+    double prb = 0.0;
+    assert_int_equal(btsp_an_participation_ratio(Abad, 4, 4, &prb), BTSP_OK);
+    assert_true(isnan(prb));
+    Abad[1] = NAN;
+    assert_int_equal(btsp_an_participation_ratio(Abad, 4, 4, &prb), BTSP_OK);
+    assert_true(isnan(prb));
 
     /* class means: class 0 = (r0 + r1) / 2, class 1 = (r2 + r3) / 2 */
     float cm[8];
@@ -175,6 +205,14 @@ static void test_rsm(void **state)
     assert_true(counts[0] == 2 && counts[1] == 2);
     const uint8_t bad[4] = {0, 0, 2, 1};
     assert_int_equal(btsp_an_class_means(A, 4, 4, bad, 2, cm, NULL), BTSP_E_RANGE);
+    /* a class count whose table (classes x units doubles) overflows size_t: refused, not a
+     * wrapped allocation (2^62 x 4 x 8 bytes wraps to 0) */
+    const size_t huge = (SIZE_MAX >> 2) + 1;
+    assert_int_equal(btsp_an_class_means(A, 4, 4, A_LABELS, huge, cm, NULL), BTSP_E_INVALID_ARG);
+    double wv[2], bv[2];
+    assert_int_equal(btsp_an_class_similarity(A, 4, 4, A_LABELS, huge, wv, bv), BTSP_E_INVALID_ARG);
+    size_t ord4[4];
+    assert_int_equal(btsp_an_class_sorted(A, 4, 4, A_LABELS, huge, cm, ord4, NULL, NULL), BTSP_E_INVALID_ARG);
 
     /* class RSM: (0,0) = sim(r0,r1) = 0.5; (1,1) = sim(r2,r3) = 0; (0,1) = mean of
      * {sim(r0,r2), sim(r0,r3), sim(r1,r2), sim(r1,r3)} = (c30 + c31) / 4 */
@@ -315,6 +353,14 @@ static void test_equilibration(void **state)
     assert_true(rel == 0.0);
     assert_int_equal(btsp_an_equilibration(zero, high, 2, 0.2, &rel, &residual), BTSP_OK);
     assert_true(isinf(rel) && isinf(residual));
+    /* a diverged population: NaN, not equilibrated, and the residual says so */
+    const float diverged[2] = {NAN, 1}, infinite[2] = {INFINITY, 1}, one[2] = {1, 1};
+    residual = 0.0;
+    assert_int_equal(btsp_an_equilibration(diverged, one, 2, 0.2, &rel, &residual), BTSP_OK);
+    assert_true(isnan(rel) && isnan(residual));
+    residual = 0.0;
+    assert_int_equal(btsp_an_equilibration(infinite, one, 2, 0.2, &rel, &residual), BTSP_OK);
+    assert_true(isnan(rel) && isnan(residual));
     assert_int_equal(btsp_an_equilibration(zero, high, 0, 0.2, &rel, NULL), BTSP_E_INVALID_ARG);
     assert_int_equal(btsp_an_equilibration(zero, high, 2, 0.2, NULL, NULL), BTSP_E_INVALID_ARG);
 }
@@ -782,6 +828,17 @@ static void test_lines_svg(void **state)
     assert_non_null(text);
     assert_non_null(strstr(text, ">caf\xc3\xa9 ?</text>"));
     assert_non_null(strstr(text, ">2</text>"));
+    free(text);
+    /* sequences an XML parser rejects although their bytes look like UTF-8: a surrogate, an
+     * overlong 3-byte form, a code point above U+10FFFF, an F5 lead byte, U+FFFE; each byte of
+     * them is a '?' (a valid 4-byte character, U+1F600, is kept) */
+    const char *const odd[2] = {"a\xed\xa0\x80" "b\xe0\x80\xaf" "c\xf4\x90\x80\x80" "d\xf5\x80\x80\x80"
+                                "e\xef\xbf\xbe" "f\xf0\x9f\x98\x80", NULL};
+    const btsp_an_plot_labels lo = {NULL, NULL, NULL, odd};
+    assert_int_equal(btsp_an_write_lines_svg(path, &lo, x, y, 2, 4, 0.0, 0.0, err, sizeof err), BTSP_OK);
+    text = test_read_text(path);
+    assert_non_null(text);
+    assert_non_null(strstr(text, ">a???b???c????d????e???f\xf0\x9f\x98\x80</text>"));
     free(text);
     /* degenerate ranges finish with finite coordinates: x all equal beyond 2^53, a y range whose
      * width overflows, one a few ulps wide, one of subnormal width */

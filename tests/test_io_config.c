@@ -556,6 +556,7 @@ static void test_malformed(void **state)
     expect_variant(7, "      size: -3", BTSP_E_FORMAT, 7, "key 'size': must be positive");
     expect_variant(7, "      size: 0", BTSP_E_FORMAT, 7, "key 'size'");
     expect_variant(7, "      size: 2.5", BTSP_E_FORMAT, 7, "key 'size'");
+    expect_variant(7, "      size: 010", BTSP_E_FORMAT, 7, "key 'size'"); /* PyYAML: octal 8 */
     expect_variant(7, "      tau: 2", BTSP_E_FORMAT, 7, "key 'size': missing");
     expect_variant(22, "          weight_bounds: !!python/tuple [0, 1, 2]", BTSP_E_FORMAT, 22,
                    "key 'weight_bounds': expected 2 elements, got 3");
@@ -569,6 +570,12 @@ static void test_malformed(void **state)
 
     /* more */
     expect_variant(8, "      size: 5", BTSP_E_FORMAT, 8, "key 'size': duplicate key");
+    /* several duplicates: the earliest second occurrence in the file is reported (found by
+     * sorting, not by a quadratic scan) */
+    expect_variant(24, "          learning_rule_kwargs: {b: 1, a: 1, c: 1, a: 2, b: 2, c: 3}", BTSP_E_FORMAT, 24,
+                   "key 'a': duplicate key");
+    expect_variant(24, "          learning_rule_kwargs: {b: 1, a: 1, c: 1, c: 2, b: 2, a: 3}", BTSP_E_FORMAT, 24,
+                   "key 'c': duplicate key");
     expect_variant(24, "          learning_rule_kwargs: {learning_rat: 0.01}", BTSP_E_FORMAT, 24,
                    "rule 'BTSP_19' has no kwarg 'learning_rat'");
     expect_variant(24, "          learning_rule_kwargs: {stochastic: 3}", BTSP_E_FORMAT, 24, "key 'stochastic'");

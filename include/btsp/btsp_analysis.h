@@ -78,8 +78,8 @@ BTSP_IO_API double btsp_an_norm(const float *v, size_t n);
  *  max_j |W[i, j] - W[k, j]| <= rel_tol * max_ij |W[i, j]|. A row that is close to no earlier row
  *  starts a group; any other row joins the group of the first earlier row it is close to (with
  *  rel_tol > 0 closeness is not transitive, so the grouping follows row order; with rel_tol = 0 the
- *  count is the exact number of distinct rows). A NaN element makes its row distinct from every
- *  other. A count below `rows` for a learned projection flags a collapsed population:
+ *  count is the exact number of distinct rows). A NaN or infinite element makes its row distinct
+ *  from every other, and the largest magnitude is that of the finite elements. A count below `rows` for a learned projection flags a collapsed population:
  *  units that receive identical updates stay identical unless rounding tells them apart (the
  *  H1.DendI populations of the published BTSP networks, docs/model.md). Cost: O(rows x groups x
  *  cols) in the worst case, usually far less (a comparison stops at the first differing column).
@@ -126,7 +126,8 @@ BTSP_IO_API btsp_status btsp_an_sparsity(const float *act, size_t n_patterns, si
 BTSP_IO_API btsp_status btsp_an_selectivity(const float *act, size_t n_patterns, size_t n_units, float *out);
 
 /** @brief Discriminability of every pattern pair: 1 - cosine similarity, where a silent
- *  pattern has similarity 1 with every pattern (so its pairs give 0).
+ *  pattern has similarity 1 with every pattern (so its pairs give 0), and a pattern with a
+ *  non-finite activity gives NaN for its pairs (as the mean does).
  *
  *  Pairs (i, j) with i > j in row-major order of the strict lower triangle, (1,0), (2,0),
  *  (2,1), (3,0), ... (numpy's `tril_indices(n, -1)`, as EIANN): n_patterns (n_patterns - 1) / 2
@@ -141,7 +142,7 @@ BTSP_IO_API btsp_status btsp_an_discriminability(const float *act, size_t n_patt
  *  the sum of their pairwise similarities is (|sum e_i|^2 - m) / 2.
  *  @param act n_patterns x n_units activity. @param n_patterns rows (>= 2 for a value).
  *  @param n_units columns.
- *  @param[out] mean receives the mean (NaN if n_patterns < 2).
+ *  @param[out] mean receives the mean (NaN if n_patterns < 2 or an activity is not finite).
  *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_NOMEM. @since 0.1 */
 BTSP_IO_API btsp_status btsp_an_discriminability_mean(const float *act, size_t n_patterns, size_t n_units,
                                                       double *mean);
@@ -152,7 +153,8 @@ BTSP_IO_API btsp_status btsp_an_discriminability_mean(const float *act, size_t n
  *  @{ */
 
 /** @brief Representational similarity matrix: cosine similarity of every pattern pair
- *  (a zero pattern has similarity 0, its diagonal entry included).
+ *  (a zero pattern has similarity 0, its diagonal entry included; a pattern with a non-finite
+ *  activity has NaN in its row and column).
  *  @param act n_patterns x n_units activity. @param n_patterns rows. @param n_units columns.
  *  @param[out] out n_patterns x n_patterns, symmetric.
  *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_NOMEM. @since 0.1 */
@@ -196,7 +198,7 @@ BTSP_IO_API btsp_status btsp_an_class_similarity(const float *act, size_t n_patt
  *  needs no eigenvalues (tr(C^2) is the squared Frobenius norm of the symmetric C). Computed
  *  from the smaller of the units x units and patterns x patterns Gram matrices of the centred
  *  activity (same non-zero eigenvalues). PR is in [1, min(units, patterns - 1)]; 0 when there is
- *  no variance or fewer than 2 patterns.
+ *  no variance or fewer than 2 patterns; NaN when an activity is not finite.
  *  @param act n_patterns x n_units activity. @param n_patterns rows. @param n_units columns.
  *  @param[out] pr receives the participation ratio.
  *  @return ::BTSP_OK, ::BTSP_E_INVALID_ARG, ::BTSP_E_NOMEM. @since 0.1 */
@@ -207,7 +209,7 @@ BTSP_IO_API btsp_status btsp_an_participation_ratio(const float *act, size_t n_p
  *  e.g. an RSM (EIANN's `compute_dimensionality_from_RSM`); equal to (sum lambda)^2 /
  *  sum lambda^2 of its eigenvalues.
  *  @param m n x n symmetric matrix, row-major. @param n its order.
- *  @return the ratio, 0 if M is zero, NaN if m is NULL or n is 0. @since 0.1 */
+ *  @return the ratio, 0 if M is zero, NaN if m is NULL, n is 0 or an entry is not finite. @since 0.1 */
 BTSP_IO_API double btsp_an_participation_ratio_sym(const float *m, size_t n);
 /** @} */
 
@@ -278,8 +280,9 @@ BTSP_IO_API btsp_status btsp_an_representation_means(const float *act, size_t n_
 /** @brief Equilibration check of one population (EIANN): with m_T the mean of the activities
  *  after the last forward step and m_{T-1} the mean after the step before (e.g. over all test
  *  patterns and units), the relative change is |m_T - m_{T-1}| / |m_T| (0 when the means are
- *  equal, infinite when only m_T is 0). A change above `threshold`
- *  (::BTSP_AN_EQUILIBRATION_THRESHOLD) is added to `*residual`.
+ *  equal, infinite when only m_T is 0, NaN when a mean is not finite: a diverged population).
+ *  A change above `threshold` (::BTSP_AN_EQUILIBRATION_THRESHOLD), or NaN, is added to
+ *  `*residual`, which a diverged population therefore makes NaN.
  *  @param a_last activities after the last step (::BTSP_VAR_ACTIVITY).
  *  @param a_prev the same entries after the step before (::BTSP_VAR_PREV_ACTIVITY).
  *  @param n number of values in each (>= 1). @param threshold relative change tolerated.
@@ -413,7 +416,8 @@ BTSP_IO_API btsp_status btsp_an_grid_size(size_t n_tiles, size_t tile_w, size_t 
  *  Tile t is the tile_h x tile_w values starting at tiles + t * tile_w * tile_h (row-major),
  *  scaled on its own: with `symmetric` 0 its minimum maps to 0 and its maximum to 255; with
  *  `symmetric` 1, -m..m maps to 0..255 with m = max |value| (so 0 is mid-gray, 128). Constant
- *  tiles are drawn mid-gray; NaN values black. Separators and unused cells have the gray level
+ *  tiles are drawn mid-gray with `symmetric` 0; with 1 only an all-zero tile is (a constant
+ *  c != 0 is drawn at the end of -|c|..|c| it lies at, 0 or 255); NaN values black. Separators and unused cells have the gray level
  *  ::BTSP_AN_GRID_SEPARATOR.
  *  @param tiles the values. @param n_tiles number of tiles. @param tile_w values per tile row.
  *  @param tile_h rows per tile. @param grid_cols tiles per grid row. @param zoom pixels per value.
@@ -458,7 +462,8 @@ typedef struct btsp_an_plot_labels {
  *  canvas is 900 x 460 units, wider when legend names are long (names are not truncated); a
  *  point between two non-finite ones is drawn as a dot. Needs no library (so also in builds
  *  without libpng). The file is written under a temporary name and renamed into place. Text is
- *  XML-escaped, control characters are dropped and bytes that are not UTF-8 become '?'.
+ *  XML-escaped, control characters are dropped, and bytes that are not the UTF-8 of a character
+ *  XML allows (also surrogates, overlong forms, U+FFFE) become '?'.
  *  @param path output file.
  *  @param labels title, axis labels and series names, or NULL (no text, numbered legend).
  *  @param x n_points abscissae, or NULL (point indices 0 .. n_points - 1).

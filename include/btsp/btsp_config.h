@@ -134,7 +134,9 @@
  * - More than one `output_pop: true` is an error (EIANN keeps the last).
  * - Plain `None` is read as null everywhere (EIANN's simplified form converts it; in the nested
  *   form PyYAML would pass the string). Quoted scalars are always strings, so `size: "10"` is
- *   an error. Numbers are parsed like C (`1e-3` is a number, PyYAML would read a string).
+ *   an error. Numbers are parsed like C (`1e-3` is a number, PyYAML would read a string),
+ *   except that an integer with a leading zero (`010`, YAML 1.1's octal 8 for PyYAML) is not a
+ *   number at all, so it is refused where one is expected rather than read as 10.
  *   libyaml cannot tell an explicit `!!str` from an untagged plain scalar, so `!!str 5` reads
  *   as the number 5.
  * - `weight_init: clone` is mapped onto the (re-applied every step) clone constraint; EIANN

@@ -39,8 +39,10 @@ btsp_status btsp_an_equilibration(const float *a_last, const float *a_prev, size
     }
     double m_last = s_last / (double)n, m_prev = s_prev / (double)n, d = fabs(m_last - m_prev);
     double rel = d == 0.0 ? 0.0 : m_last != 0.0 ? d / fabs(m_last) : INFINITY;
+    if (!isfinite(m_last) || !isfinite(m_prev))
+        rel = NAN; /* a diverged population: not equilibrated, and no residual to speak of */
     *rel_change = rel;
-    if (residual && rel > threshold)
+    if (residual && !(rel <= threshold))
         *residual += rel;
     return BTSP_OK;
 }

@@ -78,8 +78,8 @@ size_t btsp_an_distinct_rows(const float *W, size_t rows, size_t cols, double re
     double wmax = 0.0;
     for (size_t i = 0; i < rows * cols; i++) {
         double v = fabs((double)W[i]);
-        if (v > wmax)
-            wmax = v; /* NaN never wins a comparison, so it does not poison the scale */
+        if (v > wmax && v < INFINITY)
+            wmax = v; /* the scale of the finite weights: NaN never wins, +-inf is left out */
     }
     const double tol = rel_tol * wmax;
     size_t groups = 0;
@@ -191,7 +191,9 @@ btsp_status btsp_an_discriminability(const float *act, size_t n_patterns, size_t
     for (size_t i = 1; i < n_patterns; i++)
         for (size_t j = 0; j < i; j++) {
             double sim = 1.0;
-            if (norm[i] > 0.0 && norm[j] > 0.0)
+            if (!isfinite(norm[i]) || !isfinite(norm[j]))
+                sim = NAN; /* a non-finite activity: no similarity (as the mean) */
+            else if (norm[i] > 0.0 && norm[j] > 0.0)
                 sim = dot_f(act + i * n_units, act + j * n_units, n_units) / (norm[i] * norm[j]);
             out[k++] = (float)(1.0 - sim);
         }

@@ -359,15 +359,22 @@ btsp_status btsp_png_write(const char *path, const uint8_t *pixels, size_t width
 /* ------------------------------------------------------------------------------------------ */
 /* Line plots as SVG: the same data and ranges as btsp_an_render_lines(), with text */
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one. */
+/* Length of the UTF-8 sequence at s (1-4) if it encodes a character XML allows, else 0:
+ * overlong forms, surrogates (U+D800-DFFF), code points above U+10FFFF and U+FFFE/U+FFFF are
+ * not (an XML parser rejects the file for any of them). */
 static int utf8_len(const unsigned char *s)
 {
     int n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-    if (n == 2 && s[0] < 0xc2)
-        return 0; /* overlong */
-    for (int k = 1; k < n; k++)
+    unsigned long cp = n == 1 ? s[0] : n == 2 ? s[0] & 0x1fu : n == 3 ? s[0] & 0x0fu : s[0] & 0x07u;
+    for (int k = 1; k < n; k++) {
         if ((s[k] & 0xc0) != 0x80)
-            return 0;
+            return 0; /* also stops at the terminating NUL */
+        cp = cp << 6 | (s[k] & 0x3fu);
+    }
+    static const unsigned long least[5] = {0, 0, 0x80, 0x800, 0x10000}; /* shortest form of each length */
+    if (n == 0 || cp < least[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe ||
+        cp == 0xffff)
+        return 0;
     return n;
 }
 

@@ -3,8 +3,18 @@
 #include "btsp/btsp_analysis.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* a x b doubles (a zero counts as one) fit in memory's size_t: the tables sized by a caller's
+ * class count, or larger than the float input they come from */
+static int table_fits(size_t a, size_t b)
+{
+    a = a ? a : 1;
+    b = b ? b : 1;
+    return a <= SIZE_MAX / sizeof(double) / b;
+}
 
 static btsp_status check_labels(const uint8_t *labels, size_t n_patterns, size_t n_classes)
 {
@@ -31,7 +41,9 @@ btsp_status btsp_an_rsm(const float *act, size_t n_patterns, size_t n_units, flo
     for (size_t i = 0; i < n_patterns; i++)
         for (size_t j = 0; j <= i; j++) {
             double sim = 0.0;
-            if (norm[i] > 0.0 && norm[j] > 0.0) {
+            if (!isfinite(norm[i]) || !isfinite(norm[j])) {
+                sim = NAN; /* a non-finite activity has no similarity, not that of a silent row */
+            } else if (norm[i] > 0.0 && norm[j] > 0.0) {
                 const float *a = act + i * n_units, *b = act + j * n_units;
                 double d = 0.0;
                 for (size_t u = 0; u < n_units; u++)
@@ -51,6 +63,8 @@ btsp_status btsp_an_class_means(const float *act, size_t n_patterns, size_t n_un
         return BTSP_E_INVALID_ARG;
     if (check_labels(labels, n_patterns, n_classes))
         return BTSP_E_RANGE;
+    if (!table_fits(n_classes, n_units))
+        return BTSP_E_INVALID_ARG;
     double *sum = calloc(n_classes * (n_units ? n_units : 1), sizeof *sum);
     size_t *cnt = calloc(n_classes, sizeof *cnt);
     if (!sum || !cnt) {
@@ -93,6 +107,9 @@ static void class_sums_free(class_sums *cs)
 static btsp_status class_sums_make(const float *act, size_t n_patterns, size_t n_units, const uint8_t *labels,
                                    size_t n_classes, class_sums *cs)
 {
+    memset(cs, 0, sizeof *cs);
+    if (!table_fits(n_classes, n_units))
+        return BTSP_E_INVALID_ARG;
     cs->s = calloc(n_classes * (n_units ? n_units : 1), sizeof *cs->s);
     cs->n = calloc(n_classes, sizeof *cs->n);
     cs->m = calloc(n_classes, sizeof *cs->m);
@@ -202,6 +219,11 @@ btsp_status btsp_an_participation_ratio(const float *act, size_t n_patterns, siz
      * Xc Xc^T (patterns); tr G = sum Xc^2 and tr(G^2) = |G|_F^2 in both cases. */
     int by_units = n_units <= n_patterns;
     size_t g = by_units ? n_units : n_patterns;
+    /* act (floats) exists, but twice its bytes in doubles need not fit in size_t */
+    if (!table_fits(g, g) || (!by_units && !table_fits(n_units, n_patterns))) {
+        free(mean);
+        return BTSP_E_INVALID_ARG;
+    }
     double *gram = calloc(g * g, sizeof *gram);
     double *row = malloc((by_units ? n_units : n_units * n_patterns) * sizeof *row);
     if (!gram || !row) {
@@ -238,7 +260,8 @@ btsp_status btsp_an_participation_ratio(const float *act, size_t n_patterns, siz
         for (size_t k = j + 1; k < g; k++)
             fro += 2.0 * gram[j * g + k] * gram[j * g + k];
     }
-    *pr = fro > 0.0 ? tr * tr / fro : 0.0;
+    /* 0 for no variance; NaN (not 0) when an activity is not finite */
+    *pr = fro > 0.0 ? tr * tr / fro : fro == 0.0 ? 0.0 : NAN;
     free(mean);
     free(gram);
     free(row);
@@ -255,7 +278,7 @@ double btsp_an_participation_ratio_sym(const float *m, size_t n)
         for (size_t j = 0; j < n; j++)
             fro += (double)m[i * n + j] * (double)m[i * n + j];
     }
-    return fro > 0.0 ? tr * tr / fro : 0.0;
+    return fro > 0.0 ? tr * tr / fro : fro == 0.0 ? 0.0 : NAN;
 }
 
 btsp_status btsp_an_class_sorted(const float *act, size_t n_patterns, size_t n_units, const uint8_t *labels,
@@ -266,6 +289,8 @@ btsp_status btsp_an_class_sorted(const float *act, size_t n_patterns, size_t n_u
     if (!act || !labels || !out || !order || n_classes == 0)
         return BTSP_E_INVALID_ARG;
     size_t nu = n_units ? n_units : 1;
+    if (!table_fits(n_classes, nu))
+        return BTSP_E_INVALID_ARG;
     float *means = malloc(n_classes * nu * sizeof *means);
     int *pref = malloc(nu * sizeof *pref);
     if (!means || !pref) {

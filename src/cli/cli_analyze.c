@@ -1611,7 +1611,7 @@ static int write_equilibration(an_ctx *a, float **act, float **prev, double *res
         cli_csv_number(f, m_prev / (double)n);
         fputc(',', f);
         csv_number_inf(f, rel);
-        fprintf(f, ",%d\n", !(rel > BTSP_AN_EQUILIBRATION_THRESHOLD));
+        fprintf(f, ",%d\n", rel <= BTSP_AN_EQUILIBRATION_THRESHOLD); /* NaN (diverged): 0 */
     }
     fputs("residual,,,", f);
     csv_number_inf(f, *residual);

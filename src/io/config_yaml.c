@@ -123,6 +123,9 @@ int parse_number(const char *s, size_t len, double *out, int *is_int)
     }
     if (digits == 0)
         return 0;
+    /* 010 is octal 8 to PyYAML (YAML 1.1) and 10 to strtod: neither reading is safe */
+    if (!frac && digits > 1 && buf[neg] == '0')
+        return 0;
     if (p < end && (*p == 'e' || *p == 'E')) {
         size_t ed = 0;
         expo = 1;
@@ -373,6 +376,18 @@ const char *key_text(const cfg_ctx *c, const yaml_node_t *m, size_t i)
     return (const char *)pair_key(c, m, i)->data.scalar.value;
 }
 
+typedef struct key_ref {
+    const char *text;
+    size_t pos; /* the pair's index in the mapping */
+} key_ref;
+
+static int cmp_key_ref(const void *x, const void *y)
+{
+    const key_ref *a = x, *b = y;
+    int d = strcmp(a->text, b->text);
+    return d ? d : (a->pos > b->pos) - (a->pos < b->pos);
+}
+
 /* A mapping whose keys are non-empty scalars without duplicates. Null counts as an empty
  * mapping when allow_null (then *is_null = 1). */
 btsp_status check_map(cfg_ctx *c, const yaml_node_t *n, const char *where, const char *key,
@@ -396,11 +411,32 @@ btsp_status check_map(cfg_ctx *c, const yaml_node_t *n, const char *where, const
         const char *ks = (const char *)k->data.scalar.value;
         if (k->data.scalar.length == 0 || strlen(ks) != k->data.scalar.length)
             return cfg_fail(c, BTSP_E_FORMAT, mark_of(k), where, key, "empty or invalid mapping key");
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(key_text(c, n, j), ks) == 0)
-                return cfg_fail(c, BTSP_E_FORMAT, mark_of(k), where, ks, "duplicate key (first at line %lu)",
-                                mark_of(pair_key(c, n, j)).line);
+    }
+    if (len < 2)
+        return BTSP_OK;
+    /* duplicates by sorting (key, position), so that a mapping of many keys costs n log n, not
+     * n^2; reported as a scan in file order would: the earliest second occurrence, with the
+     * first occurrence of its key */
+    key_ref *refs = malloc(len * sizeof *refs);
+    if (!refs)
+        return cfg_nomem(c);
+    for (size_t i = 0; i < len; i++) {
+        refs[i].text = key_text(c, n, i);
+        refs[i].pos = i;
+    }
+    qsort(refs, len, sizeof *refs, cmp_key_ref);
+    size_t dup = len, first = 0;
+    for (size_t i = 1; i < len; i++)
+        if (strcmp(refs[i].text, refs[i - 1].text) == 0 && refs[i].pos < dup &&
+            (i < 2 || strcmp(refs[i - 1].text, refs[i - 2].text) != 0)) {
+            dup = refs[i].pos; /* the second occurrence of this key (refs[i - 1]: its first) */
+            first = refs[i - 1].pos;
         }
+    free(refs);
+    if (dup < len) {
+        const yaml_node_t *k = pair_key(c, n, dup);
+        return cfg_fail(c, BTSP_E_FORMAT, mark_of(k), where, (const char *)k->data.scalar.value,
+                        "duplicate key (first at line %lu)", mark_of(pair_key(c, n, first)).line);
     }
     return BTSP_OK;
 }
