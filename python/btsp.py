@@ -251,12 +251,16 @@ class Net:
         plateaus; rng "torch" draws EIANN's initial weights for the seed) and finalize it.
         check_finite: every training step checks the weights and raises BTSP_E_NUMERIC on a
         non-finite one (BTSP_NET_CHECK_FINITE)."""
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            raise BtspError("BTSP_E_INVALID_ARG", f"from_config: expected a path, got {type(path).__name__}")
         return cls._load(lambda h, err: _config_load(os.fsencode(path), None, h, err, len(err)), seed, rng, finalize,
                          check_finite)
 
     @classmethod
     def from_yaml(cls, text, seed=66049, rng="counter", finalize=True, check_finite=False, name="<string>"):
         """The same from YAML text in memory."""
+        if not isinstance(text, (str, bytes, bytearray, memoryview)):  # bytes(5) would be 5 zero bytes
+            raise BtspError("BTSP_E_INVALID_ARG", f"from_yaml: expected YAML text, got {type(text).__name__}")
         data = text.encode() if isinstance(text, str) else bytes(text)
         return cls._load(lambda h, err: _config_load_string(data, len(data), name.encode(), None, h, err, len(err)),
                          seed, rng, finalize, check_finite)
@@ -408,7 +412,7 @@ class Net:
         """A copy of a population's state vector after the last call: var is one of
         activity, prev_activity, soma_state, forward_activity, forward_prev, forward_dend,
         dend_state, plateau, nudge, bias."""
-        if var not in _VARS:
+        if not isinstance(var, str) or var not in _VARS:
             raise BtspError("BTSP_E_INVALID_ARG", f"unknown state {var!r} (one of {', '.join(_VARS)})")
         data, n = _fptr(), _sz()
         self._check(_pop_state(self._pop(population), _VARS[var], ctypes.byref(data), ctypes.byref(n)))

@@ -188,6 +188,8 @@ static void test_rsm(void **state)
     assert_int_equal(btsp_an_rsm(Abad, 4, 4, r), BTSP_OK);
     assert_true(isnan(r[0]) && isnan(r[1]) && isnan(r[4]) && fabs(r[5] - 1.0) < 1e-6);
     assert_true(isnan(btsp_an_participation_ratio_sym(r, 4)));
+    const float inf_off[4] = {1, INFINITY, INFINITY, 1}; /* tr finite, |M|_F infinite: not 0 */
+    assert_true(isnan(btsp_an_participation_ratio_sym(inf_off, 2)));
     double prb = 0.0;
     assert_int_equal(btsp_an_participation_ratio(Abad, 4, 4, &prb), BTSP_OK);
     assert_true(isnan(prb));

@@ -576,6 +576,15 @@ static void test_malformed(void **state)
                    "key 'a': duplicate key");
     expect_variant(24, "          learning_rule_kwargs: {b: 1, a: 1, c: 1, c: 2, b: 2, a: 3}", BTSP_E_FORMAT, 24,
                    "key 'c': duplicate key");
+    expect_variant(24,
+                   "          learning_rule_kwargs:\n            b: 1\n            a: 1\n            c: 1\n"
+                   "            a: 2\n            b: 2",
+                   BTSP_E_FORMAT, 28, "key 'a': duplicate key (first at line 26)");
+    /* an invalid key and a duplicate: the one earlier in the file is reported */
+    expect_variant(24, "          learning_rule_kwargs: {learning_rate: 0.1, learning_rate: 0.2, \"\": 1}", BTSP_E_FORMAT,
+                   24, "key 'learning_rate': duplicate key");
+    expect_variant(24, "          learning_rule_kwargs: {\"\": 1, learning_rate: 0.1, learning_rate: 0.2}", BTSP_E_FORMAT,
+                   24, "empty or invalid mapping key");
     expect_variant(24, "          learning_rule_kwargs: {learning_rat: 0.01}", BTSP_E_FORMAT, 24,
                    "rule 'BTSP_19' has no kwarg 'learning_rat'");
     expect_variant(24, "          learning_rule_kwargs: {stochastic: 3}", BTSP_E_FORMAT, 24, "key 'stochastic'");

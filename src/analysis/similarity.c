@@ -261,7 +261,7 @@ btsp_status btsp_an_participation_ratio(const float *act, size_t n_patterns, siz
             fro += 2.0 * gram[j * g + k] * gram[j * g + k];
     }
     /* 0 for no variance; NaN (not 0) when an activity is not finite */
-    *pr = fro > 0.0 ? tr * tr / fro : fro == 0.0 ? 0.0 : NAN;
+    *pr = !isfinite(fro) || !isfinite(tr) ? NAN : fro > 0.0 ? tr * tr / fro : 0.0;
     free(mean);
     free(gram);
     free(row);
@@ -278,7 +278,7 @@ double btsp_an_participation_ratio_sym(const float *m, size_t n)
         for (size_t j = 0; j < n; j++)
             fro += (double)m[i * n + j] * (double)m[i * n + j];
     }
-    return fro > 0.0 ? tr * tr / fro : fro == 0.0 ? 0.0 : NAN;
+    return !isfinite(fro) || !isfinite(tr) ? NAN : fro > 0.0 ? tr * tr / fro : 0.0;
 }
 
 btsp_status btsp_an_class_sorted(const float *act, size_t n_patterns, size_t n_units, const uint8_t *labels,

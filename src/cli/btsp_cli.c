@@ -2,14 +2,14 @@
  * training runs, compare configurations, and a self-contained demo.
  *
  *   btsp train CONFIG --data fashion-mnist|mnist|demo|DIR [--samples N] [--seed S] [--data-seed D]
- *                     [--out DIR [--history-interval K] [--plateau-pop L.P]]
+ *                     [--out DIR [--history-interval K] [--plateau-pop L.P] [--overwrite]]
  *                     [--init-weights DIR | --resume STATE|DIR] [--order FILE.npy] [--rng counter|torch]
- *                     [--val-window W [--val-step K]] [--jobs J] [--quiet] [--overwrite]
+ *                     [--val-window W [--val-step K]] [--jobs J] [--quiet]
  *   btsp eval CONFIG WEIGHTS_DIR --data NAME
  *   btsp info CONFIG
  *   btsp analyze RUN_DIR [--data NAME] [--max-test N] [--rsm-patterns N] [--angle-samples N] [--bp-steps K]
  *                        [--rf-images N] [--landscape-points K] [--landscape-rows N] [--jobs J]
- *   btsp compare --data NAME [--samples N] [--seeds K] [--out DIR [--analyze]] [--rng counter|torch]
+ *   btsp compare --data NAME [--samples N] [--seeds K] [--out DIR [--analyze] [--overwrite]] [--rng counter|torch]
  *                [--val-window W [--val-step K]] [--jobs J] CONFIG...   (--analyze takes the analyze options)
  *   btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR ...] [--val-window W [--val-step K]]
  *   btsp merge RUN_DIR RESUMED_RUN_DIR --out DIR   (one run directory from a run and its --resume)
@@ -64,18 +64,19 @@ static int usage(FILE *f)
     fprintf(f,
             "usage:\n"
             "  btsp train CONFIG --data fashion-mnist|mnist|demo|DIR [--samples N] [--seed S] [--data-seed D]\n"
-            "                    [--out DIR [--history-interval K] [--plateau-pop LAYER.POP]]\n"
+            "                    [--out DIR [--history-interval K] [--plateau-pop LAYER.POP] [--overwrite]]\n"
             "                    [--init-weights DIR | --resume STATE|DIR] [--order FILE.npy] [--rng counter|torch]\n"
-            "                    [--val-window W [--val-step K]] [--jobs J] [--quiet] [--overwrite]\n"
+            "                    [--val-window W [--val-step K]] [--jobs J] [--quiet]\n"
             "  btsp eval CONFIG WEIGHTS_DIR --data NAME\n"
             "  btsp info CONFIG\n"
             "  btsp analyze RUN_DIR [--data NAME] [--max-test N] [--rsm-patterns N] [--angle-samples N]\n"
             "                       [--bp-steps K] [--rf-images N] [--landscape-points K] [--landscape-rows N]\n"
             "                       [--jobs J]\n"
-            "  btsp compare --data NAME [--samples N] [--seeds K] [--out DIR [--history-interval K] [--analyze]]\n"
+            "  btsp compare --data NAME [--samples N] [--seeds K]\n"
+            "               [--out DIR [--history-interval K] [--analyze] [--overwrite]]\n"
             "               [--rng counter|torch] [--val-window W [--val-step K]] [--jobs J] CONFIG...\n"
             "               (--analyze: btsp analyze every run, with the analyze options above)\n"
-            "  btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR [--history-interval K]]\n"
+            "  btsp demo [--samples N] [--seed S] [--data-seed D] [--out DIR [--history-interval K] [--overwrite]]\n"
             "            [--val-window W [--val-step K]] [--jobs J] [--quiet] (and train's --plateau-pop,\n"
             "            --init-weights, --resume, --order, --rng)\n"
             "  btsp merge RUN_DIR RESUMED_DIR --out DIR\n"
@@ -85,7 +86,7 @@ static int usage(FILE *f)
             "btsp analyze) from a run and the run resumed from one of its checkpoints.\n"
             "CONFIG is an EIANN YAML file or @demo (the embedded demo network; data set 'demo').\n"
             "An option that the command does not read is an error (exit status 2), as are\n"
-            "--history-interval and --plateau-pop without --out and compare's analyze options\n"
+            "--history-interval, --plateau-pop and --overwrite without --out and compare's analyze options\n"
             "without --analyze.\n"
             "--out DIR must be new or empty (train, demo, compare); --overwrite writes the run into a\n"
             "directory that holds files (an earlier run's files that this run does not write stay).\n"
@@ -200,7 +201,8 @@ static int options_apply(const char *cmd, int argc, char **argv, int first)
             has_analyze |= strcmp(argv[i], "--analyze") == 0;
             has_init |= strcmp(argv[i], "--init-weights") == 0;
             has_resume |= strcmp(argv[i], "--resume") == 0;
-            if (strcmp(argv[i], "--history-interval") == 0 || strcmp(argv[i], "--plateau-pop") == 0)
+            if (strcmp(argv[i], "--history-interval") == 0 || strcmp(argv[i], "--plateau-pop") == 0 ||
+                strcmp(argv[i], "--overwrite") == 0)
                 needs_out = argv[i];
             if (bit == C_COMPARE && applies[k].cmds == C_ANALYSES)
                 needs_analyze = argv[i];

@@ -161,9 +161,10 @@ int cli_load_data(const char *name, unsigned long long data_seed, data_split *d)
     return 1;
 }
 
-/* Every split must fit the network exactly: its one-hot targets are rows of n_classes values,
- * which training reads as rows of the output's size, so a training label beyond the outputs
- * (or an output unit no class has) would misalign every target after it. */
+/* The training split must fit the network exactly: its one-hot targets are rows of n_classes
+ * values, which training reads as rows of the output's size, so a training label beyond the
+ * outputs (or an output unit no class has) would misalign every target after it. Validation
+ * and test rows are scored by label, so they only need labels below the output's size. */
 int cli_check_dims(btsp_net *net, const data_split *d)
 {
     size_t nin = btsp_pop_size(btsp_net_input(net)), nout = btsp_pop_size(btsp_net_output(net));
@@ -177,7 +178,7 @@ int cli_check_dims(btsp_net *net, const data_split *d)
                     part[k]->dim);
             return 0;
         }
-        if (part[k]->n_classes != nout) {
+        if (k == 0 ? part[k]->n_classes != nout : part[k]->n_classes > nout) {
             fprintf(stderr,
                     "btsp: the network has %zu output units, one per class; the %s set has %zu classes (its "
                     "largest label + 1, at least %d)\n",

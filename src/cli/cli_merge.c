@@ -535,9 +535,10 @@ static unsigned long long gcd_ull(unsigned long long a, unsigned long long b)
 
 /* The values of RUN_B's run.json that a merge replaces (every other key, whatever cli_run.c
  * writes, is RUN_B's text unchanged, so a key added there needs nothing here). */
-enum { RJ_INIT, RJ_RESUMED, RJ_FIRST, RJ_COMPLETE, RJ_SNAPS, RJ_STRIDE, RJ_SECS, RJ_RATE, RJ_N };
-static const char *const rj_key[RJ_N] = {"init_weights",  "resumed_from",   "first_sample",  "complete",
-                                         "snapshots",     "plateau_stride", "train_seconds", "samples_per_second"};
+enum { RJ_INIT, RJ_RESUMED, RJ_FIRST, RJ_COMPLETE, RJ_SNAPS, RJ_STRIDE, RJ_SECS, RJ_RATE, RJ_MERGED, RJ_N };
+static const char *const rj_key[RJ_N] = {"init_weights",   "resumed_from",  "first_sample",
+                                         "complete",       "snapshots",     "plateau_stride",
+                                         "train_seconds",  "samples_per_second", "merged_from"};
 
 typedef struct {
     const run_info *a, *b;
@@ -545,8 +546,18 @@ typedef struct {
     size_t n_snaps;
     unsigned long long stride;
     const char *abs_a, *abs_b;
-    double secs; /* training time of the samples kept (NaN: unknown) */
+    double secs;     /* training time of the samples kept (NaN: unknown) */
+    int b_merged;    /* RUN_B is itself a merge: its "merged_from" is replaced, not added to */
 } rj_ctx;
+
+static void rj_merged_from(FILE *f, const rj_ctx *c)
+{
+    fputc('[', f);
+    cli_json_escape(f, c->abs_a);
+    fputs(", ", f);
+    cli_json_escape(f, c->abs_b);
+    fputc(']', f);
+}
 
 static void rj_raw(FILE *f, const char *json, const char *key)
 {
@@ -579,11 +590,13 @@ static void rj_value(FILE *f, const rj_ctx *c, int k)
         break;
     case RJ_COMPLETE:
         rj_raw(f, c->b->json, rj_key[k]);
-        fputs(",\n  \"merged_from\": [", f);
-        cli_json_escape(f, c->abs_a);
-        fputs(", ", f);
-        cli_json_escape(f, c->abs_b);
-        fputc(']', f);
+        if (!c->b_merged) {
+            fputs(",\n  \"merged_from\": ", f);
+            rj_merged_from(f, c);
+        }
+        break;
+    case RJ_MERGED:
+        rj_merged_from(f, c);
         break;
     case RJ_SNAPS:
         fputc('[', f);
@@ -609,7 +622,7 @@ static void rj_value(FILE *f, const rj_ctx *c, int k)
 static int write_run_json(const char *path, const run_info *a, const run_info *b, const unsigned long long *snaps,
                           size_t n_snaps, unsigned long long stride, const char *abs_a, const char *abs_b)
 {
-    rj_ctx c = {a, b, snaps, n_snaps, stride, abs_a, abs_b, 0.0};
+    rj_ctx c = {a, b, snaps, n_snaps, stride, abs_a, abs_b, 0.0, 0};
     double ta = 0.0, tb = 0.0;
     /* a killed part has no training time ("train_seconds": null): then neither has the merge */
     if (!cli_json_get_number(a->json, "train_seconds", &ta) && b->first > a->first)
@@ -632,6 +645,7 @@ static int write_run_json(const char *path, const run_info *a, const run_info *b
         if (pos[k])
             order[n_found++] = k;
     }
+    c.b_merged = pos[RJ_MERGED] != NULL;
     for (int i = 1; i < n_found; i++) /* insertion sort by position: at most RJ_N keys */
         for (int j = i; j > 0 && pos[order[j]] < pos[order[j - 1]]; j--) {
             int t = order[j];
@@ -655,7 +669,7 @@ static int write_run_json(const char *path, const run_info *a, const run_info *b
         close--;
     fwrite(p, 1, (size_t)(close - p), f);
     for (int k = 0; k < RJ_N; k++)
-        if (!pos[k]) {
+        if (!pos[k] && k != RJ_MERGED) { /* merged_from goes after "complete", which read_run found */
             fprintf(f, ",\n  \"%s\": ", rj_key[k]);
             rj_value(f, &c, k);
         }

@@ -941,7 +941,7 @@ int cli_run(const run_spec *spec, const data_split *data, run_result *res)
         fail(res, st, "%s", err);
         goto done;
     }
-    if (s->init_weights && !s->quiet)
+    if (s->init_weights) /* a warning, so also with --quiet */
         report_missing_weights(c.net, s->init_weights);
     if (s->init_weights && !cli_weights_fit_fields(c.net, "--init-weights", err, sizeof err)) {
         fail(res, BTSP_E_INVALID_ARG, "%s", err);

@@ -388,6 +388,18 @@ static int cmp_key_ref(const void *x, const void *y)
     return d ? d : (a->pos > b->pos) - (a->pos < b->pos);
 }
 
+/* The error for the invalid key at index `bad` of mapping n (none if bad == len). */
+static btsp_status report_bad_key(cfg_ctx *c, const yaml_node_t *n, const char *where, const char *key, size_t bad,
+                                  size_t len)
+{
+    if (bad == len)
+        return BTSP_OK;
+    const yaml_node_t *k = pair_key(c, n, bad);
+    if (k->type != YAML_SCALAR_NODE)
+        return cfg_fail(c, BTSP_E_FORMAT, mark_of(k), where, key, "mapping keys must be plain names");
+    return cfg_fail(c, BTSP_E_FORMAT, mark_of(k), where, key, "empty or invalid mapping key");
+}
+
 /* A mapping whose keys are non-empty scalars without duplicates. Null counts as an empty
  * mapping when allow_null (then *is_null = 1). */
 btsp_status check_map(cfg_ctx *c, const yaml_node_t *n, const char *where, const char *key,
@@ -403,30 +415,31 @@ btsp_status check_map(cfg_ctx *c, const yaml_node_t *n, const char *where, const
     }
     if (v.k != V_MAP)
         return type_fail(c, n, where, key, allow_null ? "a mapping or null" : "a mapping");
-    size_t len = map_len(n);
-    for (size_t i = 0; i < len; i++) {
+    /* the first invalid key, and (below) the earliest repeated one: whichever comes first in
+     * the file is reported, as a scan in file order would */
+    size_t len = map_len(n), bad = len;
+    for (size_t i = 0; i < len && bad == len; i++) {
         const yaml_node_t *k = pair_key(c, n, i);
-        if (k->type != YAML_SCALAR_NODE)
-            return cfg_fail(c, BTSP_E_FORMAT, mark_of(k), where, key, "mapping keys must be plain names");
-        const char *ks = (const char *)k->data.scalar.value;
-        if (k->data.scalar.length == 0 || strlen(ks) != k->data.scalar.length)
-            return cfg_fail(c, BTSP_E_FORMAT, mark_of(k), where, key, "empty or invalid mapping key");
+        if (k->type != YAML_SCALAR_NODE || k->data.scalar.length == 0 ||
+            strlen((const char *)k->data.scalar.value) != k->data.scalar.length)
+            bad = i;
     }
-    if (len < 2)
-        return BTSP_OK;
+    size_t n_valid = bad; /* keys before the first invalid one */
+    if (n_valid < 2)
+        return report_bad_key(c, n, where, key, bad, len);
     /* duplicates by sorting (key, position), so that a mapping of many keys costs n log n, not
      * n^2; reported as a scan in file order would: the earliest second occurrence, with the
      * first occurrence of its key */
-    key_ref *refs = malloc(len * sizeof *refs);
+    key_ref *refs = malloc(n_valid * sizeof *refs);
     if (!refs)
         return cfg_nomem(c);
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < n_valid; i++) {
         refs[i].text = key_text(c, n, i);
         refs[i].pos = i;
     }
-    qsort(refs, len, sizeof *refs, cmp_key_ref);
+    qsort(refs, n_valid, sizeof *refs, cmp_key_ref);
     size_t dup = len, first = 0;
-    for (size_t i = 1; i < len; i++)
+    for (size_t i = 1; i < n_valid; i++)
         if (strcmp(refs[i].text, refs[i - 1].text) == 0 && refs[i].pos < dup &&
             (i < 2 || strcmp(refs[i - 1].text, refs[i - 2].text) != 0)) {
             dup = refs[i].pos; /* the second occurrence of this key (refs[i - 1]: its first) */
@@ -438,7 +451,7 @@ btsp_status check_map(cfg_ctx *c, const yaml_node_t *n, const char *where, const
         return cfg_fail(c, BTSP_E_FORMAT, mark_of(k), where, (const char *)k->data.scalar.value,
                         "duplicate key (first at line %lu)", mark_of(pair_key(c, n, first)).line);
     }
-    return BTSP_OK;
+    return report_bad_key(c, n, where, key, bad, len);
 }
 
 int is_empty_map(const yaml_node_t *n)

@@ -75,6 +75,12 @@ training_kwargs:
 YAML
 refuse 1 "12 output units, one per class; the training set has 10 classes" train out12.yaml --data D --samples 10
 refuse 1 "12 output units" eval out12.yaml D --data D
+# ... but a test file that lacks the top classes is fine: its rows are scored by label
+idx_part D12 train 8 0 1 2 3 4 5 6 7 8 9 10 11 0 1 2 3 4 5 6 7
+idx_part D12 t10k 8 0 1 2 3 4 5 6 7 8 9 10 0 1 2 3 4 5 6 7 8
+"$btsp" train out12.yaml --data D12 --samples 20 --quiet >/dev/null 2>d12.err || fail "test labels 0-10, 12 outputs: $(cat d12.err)"
+idx_part D12 t10k 8 0 1 2 3 4 5 6 7 8 9 12 0 1 2 3 4 5 6 7 8
+refuse 1 "12 output units, one per class; the test set has 13 classes" train out12.yaml --data D12 --samples 20
 
 # 3. --out that holds files: refused and untouched; --overwrite writes into it; an empty one is fine
 "$btsp" demo --samples 100 --out R --history-interval 50 --quiet >/dev/null
@@ -131,6 +137,15 @@ grep -q '"data": "D\\u0009X"' <<<"$out" || fail "a tab in --data is not escaped:
 npy_f32 o30.npy 3 1 4 1 5 9 2 6 5 3 5 8 9 7 9 3 2 3 8 4 6 2 6 4 3 3 8 3 2 7
 out=$("$btsp" train @demo --data D --samples 30 --order o30.npy --quiet | tail -n 1)
 grep -q '"samples": 30, "train_rows": 20' <<<"$out" || fail "an order longer than the training set: $out"
+# replayed as given: its first 20 entries alone give the same first 20 samples, then differ
+npy_f32 o20.npy 3 1 4 1 5 9 2 6 5 3 5 8 9 7 9 3 2 3 8 4
+for k in 20 30; do
+  for o in o20 o30; do
+    "$btsp" train @demo --data D --samples $k --order $o.npy --out "W$o-$k" --history-interval 0 --quiet >/dev/null
+  done
+done
+cmp -s Wo20-20/H1E_InputE.npy Wo30-20/H1E_InputE.npy || fail "the first 20 samples of the long order differ"
+! cmp -s Wo20-30/H1E_InputE.npy Wo30-30/H1E_InputE.npy || fail "samples 21-30 did not follow the long order"
 # a run whose --order file has moved since: analyze skips only the update angles, which need it
 "$btsp" train @demo --data D --samples 30 --order o30.npy --out RO --history-interval 10 --quiet >/dev/null
 mv o30.npy o30moved.npy

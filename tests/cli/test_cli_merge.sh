@@ -42,6 +42,15 @@ diff -r FULL/analysis M/analysis >/dev/null || fail "analysis of the merged run 
 "$btsp" merge M C --out M9 >/dev/null
 diff -r -x run.json -x analysis FULL9 M9 >/dev/null || fail "second merge differs: $(diff -rq -x analysis FULL9 M9)"
 diff <(rj FULL9/run.json) <(rj M9/run.json) >/dev/null || fail "second merge's run.json: $(diff <(rj FULL9/run.json) <(rj M9/run.json))"
+[[ $(grep -c '"merged_from"' M9/run.json) -eq 1 ]] && grep -q '"merged_from": \[".*/M", ".*/C"\]' M9/run.json ||
+  fail "M9 merged_from: $(grep merged_from M9/run.json)"
+# a merged directory as the continuation: B merged with C, then A with that; one merged_from
+"$btsp" merge B C --out BC >/dev/null
+"$btsp" merge A BC --out M9b >/dev/null
+diff -r -x run.json -x analysis FULL9 M9b >/dev/null || fail "A + (B + C) differs: $(diff -rq -x analysis FULL9 M9b)"
+diff <(rj FULL9/run.json) <(rj M9b/run.json) >/dev/null || fail "A + (B + C) run.json: $(diff <(rj FULL9/run.json) <(rj M9b/run.json))"
+[[ $(grep -c '"merged_from"' M9b/run.json) -eq 1 ]] && grep -q '"merged_from": \[".*/A", ".*/BC"\]' M9b/run.json ||
+  fail "A + (B + C) merged_from: $(grep merged_from M9b/run.json)"
 # from an earlier checkpoint than A's end: A2 (0..600) continued from A's snapshot at 300
 "$btsp" demo --samples 600 --out A6 --history-interval 100 --quiet >/dev/null
 "$btsp" merge A6 B --out M6 >/dev/null

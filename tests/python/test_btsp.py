@@ -165,6 +165,8 @@ class BindingTest(unittest.TestCase):
         self.assertEqual(e.exception.status, "BTSP_E_INVALID_ARG")
         # arguments of the wrong type are BtspError too, never AttributeError or TypeError
         for call in (lambda: net.weights(3), lambda: net.state(None), lambda: net.load_state("abc"),
+                     lambda: net.state("H1.E", ["x"]), lambda: btsp.Net.from_config(3),
+                     lambda: btsp.Net.from_yaml(5),
                      lambda: net.load_state(5), lambda: net.train(np.zeros((4, 64)), np.zeros((4, 10)), samples=True)):
             with self.assertRaises(btsp.BtspError) as e:
                 call()
