@@ -73,6 +73,18 @@ static double etis_g(double y, double a, double b)
     return y < 0.0 ? a * exp(y / a) : a + b * (1.0 - exp(-y / b));
 }
 
+/* G(y) - G(y - D) for D > 0. Where y and y - D lie on the same side of 0 the difference is
+ * formed in closed form: far from the plateau the two values agree in nearly every digit, and
+ * their plain difference would be rounding noise, even negative. */
+static double etis_gdiff(double y, double D, double a, double b)
+{
+    if (y - D >= 0.0)
+        return -b * exp(-(y - D) / b) * expm1(-D / b);
+    if (y < 0.0)
+        return -a * exp(y / a) * expm1(-D / a);
+    return etis_g(y, a, b) - etis_g(y - D, a, b);
+}
+
 double btsp_k_etis_kernel(const btsp_k_etis_params *p, double d)
 {
     const double al[2] = {p->local_decay, p->local_rise}, bg[2] = {p->global_decay, p->global_rise};
@@ -82,7 +94,7 @@ double btsp_k_etis_kernel(const btsp_k_etis_params *p, double d)
         for (int j = 0; j < 2; j++) {
             const double a = al[i], b = bg[j], c = (i == j ? 1.0 : -1.0) * cl * cg / (1.0 / a + 1.0 / b);
             if (p->plateau_dur > 0.0)
-                k += c * (etis_g(d, a, b) - etis_g(d - p->plateau_dur, a, b));
+                k += c * etis_gdiff(d, p->plateau_dur, a, b);
             else
                 k += c * (d >= 0.0 ? exp(-d / b) : exp(d / a));
         }

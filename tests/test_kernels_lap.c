@@ -132,6 +132,19 @@ static void test_etis_kernel_against_integral(void **state)
     p.gain = 2.5;
     assert_true(fabs(btsp_k_etis_kernel(&p, -0.1) - 2.5 * k1) < 1e-15);
     assert_true(peak_before > 0.0 && peak_after > 0.0);
+    /* Far from the plateau the kernel decays with the slowest time constant on its side (the
+     * faster exponentials have died out): K(d + 1) / K(d) = exp(-1 / global_decay) after it and
+     * exp(-1 / local_decay) before it, to double rounding, and it stays positive. A plain
+     * difference of the antiderivative at d and d - plateau_dur leaves only rounding noise there. */
+    p.gain = 1.0;
+    for (double d = 6.0; d <= 30.0; d += 4.0) {
+        const double a = btsp_k_etis_kernel(&p, d), b = btsp_k_etis_kernel(&p, d + 1.0);
+        if (!(a > 0.0 && b > 0.0) || fabs(b / a - exp(-1.0 / p.global_decay)) > 1e-9 * exp(-1.0 / p.global_decay))
+            fail_msg("tail after the plateau, d = %g: K = %.17g, K(d + 1) = %.17g", d, a, b);
+        const double e = btsp_k_etis_kernel(&p, -d), f = btsp_k_etis_kernel(&p, -d - 1.0);
+        if (!(e > 0.0 && f > 0.0) || fabs(f / e - exp(-1.0 / p.local_decay)) > 1e-9 * exp(-1.0 / p.local_decay))
+            fail_msg("tail before the plateau, d = %g: K = %.17g, K(d - 1) = %.17g", -d, e, f);
+    }
 }
 
 static void test_etis_step_equals_pairwise(void **state)

@@ -141,7 +141,8 @@ BTSP_API float btsp_k_btsp_term(float A, float w, float s, float qs, float w_max
  *
  *  with K(A, s) = A * ((w_max - W_ij) * s - rho * W_ij * q(s)) evaluated at the old W_ij.
  *  Rows whose plateau and past plateau are both <= 0 and whose plateau is 0 are skipped (their
- *  update is exactly zero). `work` must hold 6 * n_pre floats (per-presynaptic precomputation).
+ *  update is exactly zero, and they are not clamped either: W is expected within [lo, hi] on
+ *  entry, as the engine keeps it; a NaN plateau also leaves its row untouched). `work` must hold 6 * n_pre floats (per-presynaptic precomputation).
  *  @since 0.1 */
 BTSP_API void btsp_k_btsp_update(size_t n_post, size_t n_pre, float *W, size_t ldw, const float *plateau,
                                  const float *past_plateau, const float *pre, const float *past_pre,
@@ -251,7 +252,10 @@ BTSP_API void btsp_k_etis_default(btsp_k_etis_params *p);
  *  s_a s_b c_l c_g / (1/a + 1/b) * (y >= 0 ? exp(-y / b) : exp(y / a)) (s = +1 for the decays,
  *  -1 for the rises, c = 1 / (decay - rise)), the kernel is gain * integral over s in
  *  [0, plateau_dur] of K0(d - s); for plateau_dur = 0, K0 itself (the limit of the kernel
- *  divided by plateau_dur: a plateau of unit area). @since 0.2 */
+ *  divided by plateau_dur: a plateau of unit area). Each term's integral is formed in closed
+ *  form on either side of the plateau, so the tails keep full relative precision (they decay
+ *  as exp(-d / global_decay) after the plateau and exp(d / local_decay) before it; the tests
+ *  check both ratios to 1e-9 out to 30 s). @since 0.2 */
 BTSP_API double btsp_k_etis_kernel(const btsp_k_etis_params *p, double d);
 
 /** @brief One time step dt (s) of the form for n inputs, integrated exactly. Spikes x[j] >= 0
@@ -261,7 +265,9 @@ BTSP_API double btsp_k_etis_kernel(const btsp_k_etis_params *p, double d);
  *  instructive signal, start at 0). w[j] += gain * integral over the step of ET_j IS dt, computed in closed form for the
  *  step (exponentials times exponentials), so a run on a grid equals the pairwise sum of
  *  btsp_k_etis_kernel() over spikes and plateau onsets to the rounding of the float w summed
- *  over the steps (1e-5 relative over thousands of steps), whatever dt
+ *  over the steps, whatever dt: one float rounding per step, so the difference grows with the
+ *  number of steps (the test: 1e-5 relative over 5,000 steps; sum into a double w for longer
+ *  runs at fine dt)
  *  (tests/test_kernels_lap.c). Requires 0 < rise < decay for both kernels, dt >= 0 and finite
  *  x >= 0 (not checked). @since 0.2 */
 BTSP_API void btsp_k_etis_step(const btsp_k_etis_params *p, size_t n, double dt, const float *x, int plateau,
@@ -337,8 +343,9 @@ typedef struct btsp_k_skew_t {
  *  regularised incomplete beta function (continued fraction) up to nu = 2e8, above that the
  *  normal distribution with Abramowitz & Stegun's 1/nu correction. Relative error: about
  *  1e-16 * max(nu, 50) for the fraction (it loses that much to cancellation), falling as 1/nu^2
- *  above the switch, so the worst is near 2e8; tests/test_kernels_lap.c checks 40-digit values
- *  for nu from 39.5 to 1e9 to 1e-12 (nu <= 1e3), 1e-10 (<= 1e6) and 1e-9. Tails stay positive where t^2 overflows; nu so small that
+ *  above the switch, so the worst, a few 1e-9, is just below 2e8; tests/test_kernels_lap.c
+ *  checks 40-digit values at nu from 39.5 to 1e9 to 1e-12 (nu <= 1e3), 1e-10 (<= 1e6) and 1e-9
+ *  (its points above). Tails stay positive where t^2 overflows; nu so small that
  *  nu / 2 underflows gives 0.5. NAN for nu <= 0 or t NaN. @since 0.2 */
 BTSP_API double btsp_k_student_t_cdf(double t, double nu);
 
