@@ -26,13 +26,15 @@
  * below the read-out's two thirds (d = 1/3 after ln 3 / (f_p f_q), about 2,750 items here) the
  * neurons that stored an item stop answering it ("own": 0.83 at 1,600 items, 0.38 at 3,200,
  * 0.08 at 6,400), for new and old items alike. At 6,400 items the few neurons that still answer
- * an item are mostly chance responders (a neuron that never stored it sees about 22 of the
- * item's inputs at 1, give or take 4, against a threshold near 32), so "active" looks normal
+ * an item are mostly chance responders (a neuron that never stored it has about 48 connected
+ * inputs active in the item, f_q n_in f_w, each at 1 with the density's probability, so about
+ * 22 at 1, give or take 4, against a threshold of two thirds of 48), so "active" looks normal
  * again while recall is gone (rd above 1). The Willshaw store keeps every trace ("own" 1.000
  * throughout) until its saturating weights make most memory neurons answer every cue ("active"
  * 0.70 at 6,400 items). Both work where the density stays low: the binding follow-up code
  * ascribed to Wu & Maass (btsp-models.md A3) uses f_p = f_q = 0.005, for which thousands of
- * items keep d near 0.05.
+ * items keep d low (0.038 at 3,200 items, 0.074 at 6,400: example_binary_cam 6400 4000 2000
+ * 0.005 0.005).
  *
  *   example_binary_cam [items] [n_in] [n_mem] [f_p] [f_q] [f_w] [drop]
  *   defaults:           6400   4000   2000   0.02  0.02  0.6   0.33
