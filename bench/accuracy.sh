@@ -24,8 +24,11 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 data=fashion-mnist samples=20000 seeds=3 target="" rng=counter first=0 window=() jobs=1 target_window="" tolerance=0.3
 configs=()
+usage_error() { echo "bench/accuracy.sh: $*" >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
   case $1 in
+    --data|--samples|--seeds|--target|--rng|--first|--jobs|--target-window|--tolerance|--val-window|--val-step)
+      [[ $# -ge 2 ]] || usage_error "$1 needs a value" ;;&
     --data) data=$2; shift 2 ;;
     --samples) samples=$2; shift 2 ;;
     --seeds) seeds=$2; shift 2 ;;
@@ -37,9 +40,21 @@ while [[ $# -gt 0 ]]; do
     --tolerance) tolerance=$2; shift 2 ;;
     --val-window|--val-step) window+=("$1" "$2"); shift 2 ;;
     -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -*) usage_error "unknown option '$1' (see --help)" ;;
     *) configs+=("$1"); shift ;;
   esac
 done
+# numbers checked before anything runs (bash arithmetic would take 'abc' as a variable name)
+[[ $samples =~ ^[1-9][0-9]*$ ]] || usage_error "--samples needs a positive integer, got '$samples'"
+[[ $seeds =~ ^[1-9][0-9]*$ ]] || usage_error "--seeds needs a positive integer, got '$seeds'"
+[[ $first =~ ^[0-9]+$ ]] || usage_error "--first needs a non-negative integer, got '$first'"
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || usage_error "--jobs needs a positive integer, got '$jobs'"
+[[ $rng == counter || $rng == torch ]] || usage_error "--rng is counter or torch, got '$rng'"
+number='^[0-9]+([.][0-9]*)?$'
+[[ -z $target || $target =~ $number ]] || usage_error "--target needs a percentage, got '$target'"
+[[ -z $target_window || $target_window =~ $number ]] ||
+  usage_error "--target-window needs a percentage, got '$target_window'"
+[[ $tolerance =~ $number ]] || usage_error "--tolerance needs a number of points, got '$tolerance'"
 if [[ ${#configs[@]} -eq 0 ]]; then
   echo "bench/accuracy.sh: name at least one config (e.g. configs/eiann/fmnist/*BTSP_config_5L_zero_bias*)" >&2
   exit 2
@@ -51,7 +66,6 @@ if [[ ! -x $btsp ]]; then
 fi
 # always: a binary left from older sources would measure the old code (a no-op when current)
 cmake --build "$root/build/release" -j "${JOBS:-2}" --target btsp_cli >/dev/null
-[[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "bench/accuracy.sh: --jobs needs a positive integer" >&2; exit 2; }
 mkdir -p "$root/bench/results"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/btsp_accuracy_XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

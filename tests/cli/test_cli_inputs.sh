@@ -11,6 +11,7 @@ btsp=$1
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/btsp_inputs_XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$tmp"
 
 # be32 N: N as four big-endian bytes (printf escapes)
@@ -170,4 +171,14 @@ grep -q "loss_history.npy is a 2 x 1 array, expected one value per training samp
   fail "2-D loss history: $(cat rt.err)"
 "$btsp" analyze R "${fast[@]}" >/dev/null 2>r.err && [[ -s R/analysis/loss_binned.csv ]] && ! grep -q "skipped\|missing" r.err ||
   fail "analyze of an intact run: $(cat r.err)"
+# 11. bench/accuracy.sh checks its options before it builds or runs anything
+acc=$root/bench/accuracy.sh
+for bad in "--seeds abc" "--samples -5" "--first x" "--jobs 0" "--rng foo" "--target 7x" "--bogus" "--seeds"; do
+  set +e
+  # shellcheck disable=SC2086 # split the option from its value on purpose
+  bash "$acc" $bad @demo >/dev/null 2>acc.err
+  rc=$?
+  set -e
+  [[ $rc -eq 2 ]] && grep -q "^bench/accuracy.sh: " acc.err || fail "accuracy.sh $bad: exit $rc, $(cat acc.err)"
+done
 echo "test_cli_inputs: all checks passed"
