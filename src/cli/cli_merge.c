@@ -30,6 +30,7 @@
 #define _XOPEN_SOURCE 700 /* nftw, realpath, mkdtemp */
 
 #include "cli.h"
+#include "../io/io_util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -216,8 +217,50 @@ static int is_record_or_weights(const char *name)
     return is_record(name) || (n > 4 && strcmp(name + n - 4, ".npy") == 0);
 }
 
-/* A's rows [0, keep) then all of B's, of a records file (1-D or rows x width). Absent in both:
- * nothing to do; in one only: the merged run cannot have it, said on stderr. */
+/* Close a joined record `out` (path po; a failed close after a good write is a failure, said)
+ * and its two inputs; returns ok. */
+static int close_parts(FILE *out, FILE *a, FILE *b, const char *po, int ok)
+{
+    if (out && fclose(out) != 0 && ok) {
+        fprintf(stderr, "btsp merge: cannot write %s: %s\n", po, strerror(errno));
+        ok = 0;
+    }
+    if (a)
+        fclose(a);
+    if (b)
+        fclose(b);
+    return ok;
+}
+
+/* Records k < n of a run with stride s whose sample (first / s + k + 1) * s is a multiple of
+ * `stride` (the ones a merged raster keeps; all of them for stride 1). */
+static size_t kept_records(unsigned long long first, size_t s, size_t n, size_t stride)
+{
+    size_t kept = 0;
+    for (size_t k = 0; k < n; k++)
+        kept += ((first / s + k + 1) * s) % stride == 0;
+    return kept;
+}
+
+/* Copy those records (rows of `bytes` each) of `in`, left at its data, to `out`, a piece at a
+ * time: the per-sample records of long runs need not fit in memory. 0 on a read or write error
+ * or a signal. */
+static int copy_records(FILE *in, FILE *out, unsigned long long first, size_t s, size_t n, size_t stride,
+                        size_t bytes, unsigned char *row)
+{
+    for (size_t k = 0; k < n && !merge_signal; k++) {
+        if (fread(row, 1, bytes, in) != bytes)
+            return 0;
+        if (((first / s + k + 1) * s) % stride == 0 && fwrite(row, 1, bytes, out) != bytes)
+            return 0;
+    }
+    return !merge_signal;
+}
+
+/* A's rows [0, keep) then all of B's, of a records file (1-D or rows x width), streamed into the
+ * bytes btsp_npy_write_f32() would write for the joined array (the files are ours: '<f4', C
+ * order). Absent in both: nothing to do; in one only: the merged run cannot have it, said on
+ * stderr. */
 static int merge_npy(const run_info *a, const run_info *b, const char *out, const char *name, size_t keep,
                      size_t stride_a, size_t stride_b, size_t stride)
 {
@@ -235,15 +278,17 @@ static int merge_npy(const run_info *a, const run_info *b, const char *out, cons
         fprintf(stderr, "btsp merge: %s is in only one of the runs (too long to record there?): left out\n", name);
         return 1;
     }
-    float *va = NULL, *vb = NULL, *m = NULL;
-    size_t sha[2] = {0, 1}, shb[2] = {0, 1}, nda, ndb;
+    FILE *fa = NULL, *fb = NULL, *fo = NULL;
+    unsigned char *row = NULL;
+    size_t sha[2], shb[2], nda, ndb;
     int ok = 0;
-    if (btsp_npy_read_f32(pa, &va, sha, &nda, err, sizeof err) || btsp_npy_read_f32(pb, &vb, shb, &ndb, err, sizeof err)) {
+    if (btsp__npy_open_f32le(pa, &fa, sha, &nda, err, sizeof err) ||
+        btsp__npy_open_f32le(pb, &fb, shb, &ndb, err, sizeof err)) {
         fprintf(stderr, "btsp merge: %s\n", err);
         goto done;
     }
-    size_t wa = nda == 2 ? sha[1] : 1, wb = ndb == 2 ? shb[1] : 1;
-    if (nda != ndb || wa != wb) {
+    size_t w = sha[1];
+    if (nda != ndb || sha[1] != shb[1]) {
         fprintf(stderr, "btsp merge: %s has another shape in %s than in %s\n", name, a->dir, b->dir);
         goto done;
     }
@@ -253,23 +298,25 @@ static int merge_npy(const run_info *a, const run_info *b, const char *out, cons
         goto done;
     }
     /* record k of a run with stride s is sample (first / s + k + 1) * s; keep multiples of `stride` */
-    m = malloc((keep + shb[0]) * wa * sizeof *m + 1);
-    if (!m) {
+    size_t rows = kept_records(a->first, stride_a, keep, stride) + kept_records(b->first, stride_b, shb[0], stride);
+    unsigned char head[256];
+    size_t hl = btsp__npy_f32_header(nda, rows, w, head), bytes = (w ? w : 1) * 4;
+    row = malloc(bytes);
+    if (!row || hl == 0) {
         fprintf(stderr, "btsp: out of memory\n");
         goto done;
     }
-    size_t rows = 0;
-    for (size_t k = 0; k < keep; k++)
-        if (((a->first / stride_a + k + 1) * stride_a) % stride == 0)
-            memcpy(m + rows++ * wa, va + k * wa, wa * sizeof *m);
-    for (size_t k = 0; k < shb[0]; k++)
-        if (((b->first / stride_b + k + 1) * stride_b) % stride == 0)
-            memcpy(m + rows++ * wa, vb + k * wa, wa * sizeof *m);
-    ok = cli_write_npy(po, m, rows, nda == 2 ? wa : 0);
+    if (!(fo = fopen(po, "wb")) || fwrite(head, 1, hl, fo) != hl ||
+        !copy_records(fa, fo, a->first, stride_a, keep, stride, w ? bytes : 0, row) ||
+        !copy_records(fb, fo, b->first, stride_b, shb[0], stride, w ? bytes : 0, row)) {
+        if (!merge_signal)
+            fprintf(stderr, "btsp merge: cannot join %s into %s: %s\n", name, po, strerror(errno));
+        goto done;
+    }
+    ok = 1;
 done:
-    btsp_npy_free(va);
-    btsp_npy_free(vb);
-    free(m);
+    ok = close_parts(fo, fa, fb, po, ok);
+    free(row);
     return ok;
 }
 
@@ -358,14 +405,7 @@ static int merge_csv(const run_info *a, const run_info *b, const char *out, cons
         goto done;
     }
 done:
-    if (f && fclose(f) != 0 && ok) {
-        fprintf(stderr, "btsp merge: cannot write %s: %s\n", po, strerror(errno));
-        ok = 0;
-    }
-    if (fa)
-        fclose(fa);
-    if (fb)
-        fclose(fb);
+    ok = close_parts(f, fa, fb, po, ok);
     free(ha);
     free(hb);
     return ok;

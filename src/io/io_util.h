@@ -31,4 +31,14 @@ char *btsp__io_tmp_name(const char *path);
 btsp_status btsp__io_commit(FILE *f, const char *tmp, const char *path, int ok, int write_errno, int durable,
                             const char *what, char *err, size_t errlen);
 
+/* .npy pieces for streaming (btsp merge): the header btsp_npy_write_f32() writes for a '<f4'
+ * array of `rows` (ndim 1) or rows x cols (ndim 2), into head; returns its length (a multiple
+ * of 64), 0 if it does not fit. */
+size_t btsp__npy_f32_header(size_t ndim, size_t rows, size_t cols, unsigned char head[256]);
+/* Open a C-order 1-D or 2-D '<f4' .npy file (such as btsp_npy_write_f32() writes) and leave *out
+ * at its data, which is checked to be all there; shape[1] is 1 for 1-D. Other dtypes or orders
+ * are BTSP_E_FORMAT (read those with btsp_npy_read_f32()). */
+btsp_status btsp__npy_open_f32le(const char *path, FILE **out, size_t shape[2], size_t *ndim, char *err,
+                                 size_t errlen);
+
 #endif

@@ -271,6 +271,69 @@ static void npy_format_shape(char *buf, size_t cap, const size_t *shape, size_t 
 
 /* ---------------------------------------------------------------------------------------- */
 
+/* Read the magic, version and header dictionary of an open .npy file (left at its data) into h;
+ * *htext receives the malloc'd header text (free it in every case). */
+static btsp_status npy_read_header(FILE *f, const char *path, npy_header *h, char **htext, char *err,
+                                   size_t errlen)
+{
+    btsp_status st;
+    *htext = NULL;
+    unsigned char pre[12];
+    size_t got = fread(pre, 1, 8, f);
+    if (got < 8 || memcmp(pre, NPY_MAGIC, NPY_MAGIC_LEN) != 0) {
+        if (ferror(f)) {
+            btsp__io_set_err(err, errlen, "npy: cannot read '%s': %s", path, strerror(errno));
+            st = BTSP_E_IO;
+        } else {
+            btsp__io_set_err(err, errlen, "npy: '%s' is not a NumPy .npy file (expected magic \\x93NUMPY)",
+                        path);
+            st = BTSP_E_FORMAT;
+        }
+        return st;
+    }
+    unsigned major = pre[6], minor = pre[7];
+    if ((major != 1 && major != 2 && major != 3) || minor != 0) {
+        btsp__io_set_err(err, errlen, "npy: '%s': unsupported format version %u.%u (expected 1.0, 2.0 or 3.0)",
+                    path, major, minor);
+        st = BTSP_E_FORMAT;
+        return st;
+    }
+    size_t hl_bytes = major == 1 ? 2 : 4;
+    if (fread(pre + 8, 1, hl_bytes, f) != hl_bytes) {
+        btsp__io_set_err(err, errlen, "npy: '%s': truncated header", path);
+        st = ferror(f) ? BTSP_E_IO : BTSP_E_FORMAT;
+        return st;
+    }
+    size_t hlen = major == 1 ? (size_t)pre[8] | (size_t)pre[9] << 8
+                             : (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 |
+                                   (size_t)pre[11] << 24;
+    if (hlen == 0 || hlen > NPY_MAX_HEADER) {
+        btsp__io_set_err(err, errlen, "npy: '%s': implausible header length %zu", path, hlen);
+        st = BTSP_E_FORMAT;
+        return st;
+    }
+    *htext = malloc(hlen + 1);
+    if (!*htext) {
+        btsp__io_set_err(err, errlen, "npy: '%s': out of memory", path);
+        st = BTSP_E_NOMEM;
+        return st;
+    }
+    if (fread(*htext, 1, hlen, f) != hlen) {
+        btsp__io_set_err(err, errlen, "npy: '%s': truncated header (expected %zu bytes)", path, hlen);
+        st = ferror(f) ? BTSP_E_IO : BTSP_E_FORMAT;
+        return st;
+    }
+    (*htext)[hlen] = '\0';
+
+    const char *why = npy_parse_header(*htext, hlen, h);
+    if (why) {
+        btsp__io_set_err(err, errlen, "npy: '%s': malformed header: %s", path, why);
+        st = BTSP_E_FORMAT;
+        return st;
+    }
+    return BTSP_OK;
+}
+
 btsp_status btsp_npy_read_f32(const char *path, float **data, size_t *shape, size_t *ndim,
                               char *err, size_t errlen)
 {
@@ -296,60 +359,9 @@ btsp_status btsp_npy_read_f32(const char *path, float **data, size_t *shape, siz
         return BTSP_E_IO;
     }
 
-    unsigned char pre[12];
-    size_t got = fread(pre, 1, 8, f);
-    if (got < 8 || memcmp(pre, NPY_MAGIC, NPY_MAGIC_LEN) != 0) {
-        if (ferror(f)) {
-            btsp__io_set_err(err, errlen, "npy: cannot read '%s': %s", path, strerror(errno));
-            st = BTSP_E_IO;
-        } else {
-            btsp__io_set_err(err, errlen, "npy: '%s' is not a NumPy .npy file (expected magic \\x93NUMPY)",
-                        path);
-            st = BTSP_E_FORMAT;
-        }
-        goto done;
-    }
-    unsigned major = pre[6], minor = pre[7];
-    if ((major != 1 && major != 2 && major != 3) || minor != 0) {
-        btsp__io_set_err(err, errlen, "npy: '%s': unsupported format version %u.%u (expected 1.0, 2.0 or 3.0)",
-                    path, major, minor);
-        st = BTSP_E_FORMAT;
-        goto done;
-    }
-    size_t hl_bytes = major == 1 ? 2 : 4;
-    if (fread(pre + 8, 1, hl_bytes, f) != hl_bytes) {
-        btsp__io_set_err(err, errlen, "npy: '%s': truncated header", path);
-        st = ferror(f) ? BTSP_E_IO : BTSP_E_FORMAT;
-        goto done;
-    }
-    size_t hlen = major == 1 ? (size_t)pre[8] | (size_t)pre[9] << 8
-                             : (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 |
-                                   (size_t)pre[11] << 24;
-    if (hlen == 0 || hlen > NPY_MAX_HEADER) {
-        btsp__io_set_err(err, errlen, "npy: '%s': implausible header length %zu", path, hlen);
-        st = BTSP_E_FORMAT;
-        goto done;
-    }
-    htext = malloc(hlen + 1);
-    if (!htext) {
-        btsp__io_set_err(err, errlen, "npy: '%s': out of memory", path);
-        st = BTSP_E_NOMEM;
-        goto done;
-    }
-    if (fread(htext, 1, hlen, f) != hlen) {
-        btsp__io_set_err(err, errlen, "npy: '%s': truncated header (expected %zu bytes)", path, hlen);
-        st = ferror(f) ? BTSP_E_IO : BTSP_E_FORMAT;
-        goto done;
-    }
-    htext[hlen] = '\0';
-
     npy_header h;
-    const char *why = npy_parse_header(htext, hlen, &h);
-    if (why) {
-        btsp__io_set_err(err, errlen, "npy: '%s': malformed header: %s", path, why);
-        st = BTSP_E_FORMAT;
+    if ((st = npy_read_header(f, path, &h, &htext, err, errlen)) != BTSP_OK)
         goto done;
-    }
     npy_dtype dt;
     if (!npy_parse_dtype(h.descr, &dt)) {
         btsp__io_set_err(err, errlen,
@@ -455,6 +467,76 @@ void btsp_npy_free(float *data)
     free(data);
 }
 
+size_t btsp__npy_f32_header(size_t ndim, size_t rows, size_t cols, unsigned char head[256])
+{
+    char dict[160];
+    int dl = ndim == 1
+        ? snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%zu,), }", rows)
+        : snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%zu, %zu), }",
+                   rows, cols);
+    if (dl < 0 || (size_t)dl >= sizeof dict)
+        return 0;
+    /* magic(6) + version(2) + length(2) + dict + padding + '\n' is a multiple of 64. */
+    size_t total = 10 + (size_t)dl + 1;
+    total = (total + 63) / 64 * 64;
+    size_t hlen = total - 10;
+    memcpy(head, NPY_MAGIC, NPY_MAGIC_LEN);
+    head[6] = 1;
+    head[7] = 0;
+    head[8] = (unsigned char)(hlen & 0xff);
+    head[9] = (unsigned char)(hlen >> 8);
+    memcpy(head + 10, dict, (size_t)dl);
+    memset(head + 10 + dl, ' ', hlen - (size_t)dl - 1);
+    head[total - 1] = '\n';
+    return total;
+}
+
+btsp_status btsp__npy_open_f32le(const char *path, FILE **out, size_t shape[2], size_t *ndim, char *err,
+                                 size_t errlen)
+{
+    *out = NULL;
+    shape[0] = shape[1] = 0;
+    *ndim = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        btsp__io_set_err(err, errlen, "npy: cannot open '%s': %s", path, strerror(errno));
+        return BTSP_E_IO;
+    }
+    npy_header h;
+    char *htext = NULL;
+    btsp_status st = npy_read_header(f, path, &h, &htext, err, errlen);
+    free(htext);
+    if (st == BTSP_OK) {
+        size_t rows = h.ndim >= 1 ? h.shape[0] : 0, cols = h.ndim == 2 ? h.shape[1] : 1;
+        long here = ftell(f), end = -1;
+        if (here >= 0 && fseek(f, 0, SEEK_END) == 0) {
+            end = ftell(f);
+            if (fseek(f, here, SEEK_SET) != 0)
+                end = -1;
+        }
+        if (strcmp(h.descr, "<f4") != 0 || (h.ndim != 1 && h.ndim != 2) ||
+            (h.fortran_order && rows > 1 && cols > 1)) {
+            btsp__io_set_err(err, errlen, "npy: '%s': expected a C-order 1-D or 2-D '<f4' array, found '%s'", path,
+                             h.descr);
+            st = BTSP_E_FORMAT;
+        } else if (cols != 0 && rows > SIZE_MAX / cols / 4) {
+            btsp__io_set_err(err, errlen, "npy: '%s': shape too large", path);
+            st = BTSP_E_FORMAT;
+        } else if (end < here || (unsigned long)(end - here) < rows * cols * 4) {
+            btsp__io_set_err(err, errlen, "npy: '%s': truncated data: shape needs %zu bytes", path, rows * cols * 4);
+            st = BTSP_E_FORMAT;
+        } else {
+            shape[0] = rows;
+            shape[1] = cols;
+            *ndim = h.ndim;
+            *out = f;
+            return BTSP_OK;
+        }
+    }
+    fclose(f);
+    return st;
+}
+
 btsp_status btsp_npy_write_f32(const char *path, const float *data, size_t ndim,
                                const size_t *shape, char *err, size_t errlen)
 {
@@ -479,26 +561,10 @@ btsp_status btsp_npy_write_f32(const char *path, const float *data, size_t ndim,
         return BTSP_E_INVALID_ARG;
     }
 
-    char dict[160];
-    int dl = ndim == 1
-        ? snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%zu,), }", rows)
-        : snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%zu, %zu), }",
-                   rows, cols);
-    if (dl < 0 || (size_t)dl >= sizeof dict)
-        return BTSP_E_INTERNAL;
-    /* magic(6) + version(2) + length(2) + dict + padding + '\n' is a multiple of 64. */
-    size_t total = 10 + (size_t)dl + 1;
-    total = (total + 63) / 64 * 64;
-    size_t hlen = total - 10;
     unsigned char head[256];
-    memcpy(head, NPY_MAGIC, NPY_MAGIC_LEN);
-    head[6] = 1;
-    head[7] = 0;
-    head[8] = (unsigned char)(hlen & 0xff);
-    head[9] = (unsigned char)(hlen >> 8);
-    memcpy(head + 10, dict, (size_t)dl);
-    memset(head + 10 + dl, ' ', hlen - (size_t)dl - 1);
-    head[total - 1] = '\n';
+    size_t total = btsp__npy_f32_header(ndim, rows, cols, head);
+    if (total == 0)
+        return BTSP_E_INTERNAL;
 
     char *tmp = btsp__io_tmp_name(path);
     if (!tmp) {
