@@ -107,10 +107,10 @@ btsp_status btsp_pop_add(btsp_layer *layer, const char *name, size_t size, btsp_
     p->bias_a = 1.0;
     /* Keep net->pops in sweep order (layer order, then population order) whatever the order of
      * the calls: insert after the last population of this layer or of any earlier layer. */
-    size_t pos = 0;
-    for (size_t i = 0; i < net->pops.n; i++)
-        if (((btsp_pop *)net->pops.items[i])->layer->index <= layer->index)
-            pos = i + 1;
+    size_t pos = net->pops.n; /* net->pops is sorted by layer: scan back from its end (O(1) when
+                                 layers are filled in order, as configs are) */
+    while (pos > 0 && ((btsp_pop *)net->pops.items[pos - 1])->layer->index > layer->index)
+        pos--;
     if ((st = btsp__vec_push(net, &net->pops, p))) {
         btsp__net_free(net, p);
         return st;
@@ -122,7 +122,7 @@ btsp_status btsp_pop_add(btsp_layer *layer, const char *name, size_t size, btsp_
     }
     memmove(&net->pops.items[pos + 1], &net->pops.items[pos], (net->pops.n - 1 - pos) * sizeof(void *));
     net->pops.items[pos] = p;
-    for (size_t i = 0; i < net->pops.n; i++)
+    for (size_t i = pos; i < net->pops.n; i++) /* the ones before pos kept their places */
         ((btsp_pop *)net->pops.items[i])->index = i;
     *out = p;
     return BTSP_OK;
