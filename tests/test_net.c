@@ -850,6 +850,38 @@ static void test_enumeration(void **state)
     assert_ptr_equal(btsp_net_output(net), b);
     float x[5] = {0.125f, 0.5f, 0.25f, 0.875f, 0.375f}, out[2];
     EXPECT_OK(net, btsp_net_evaluate(net, x, 1, 5, out, 2));
+
+    /* The same network built in sweep order computes the same bits, backprop included (which
+     * indexes its buffers by each population's place in the sweep). */
+    btsp_net *ref;
+    assert_int_equal(btsp_net_create(&ref), BTSP_OK);
+    btsp_layer *m0, *m1, *m2;
+    btsp_pop *rin, *ra, *rb, *ro, *rc;
+    EXPECT_OK(ref, btsp_layer_add(ref, "In", &m0));
+    EXPECT_OK(ref, btsp_layer_add(ref, "Mid", &m1));
+    EXPECT_OK(ref, btsp_layer_add(ref, "Top", &m2));
+    EXPECT_OK(ref, btsp_pop_add(m0, "X", 5, &rin));
+    EXPECT_OK(ref, btsp_pop_add(m1, "A", 4, &ra));
+    EXPECT_OK(ref, btsp_pop_add(m1, "B", 2, &rb));
+    EXPECT_OK(ref, btsp_pop_add(m2, "O", 3, &ro));
+    EXPECT_OK(ref, btsp_pop_add(m2, "C", 6, &rc));
+    EXPECT_OK(ref, btsp_pop_set(rb, BTSP_POP_OUTPUT, 1.0));
+    btsp_proj *r0, *r1, *r2;
+    EXPECT_OK(ref, btsp_proj_add(rin, ra, BTSP_SOMA, &r0));
+    EXPECT_OK(ref, btsp_proj_add(ra, rb, BTSP_SOMA, &r1));
+    EXPECT_OK(ref, btsp_proj_add(rin, rb, BTSP_SOMA, &r2));
+    EXPECT_OK(ref, btsp_net_finalize(ref));
+    float rout[2], target[2] = {1.0f, 0.0f}, g[20], rg[20];
+    EXPECT_OK(ref, btsp_net_evaluate(ref, x, 1, 5, rout, 2));
+    assert_memory_equal(out, rout, sizeof out);
+    const btsp_proj *mine[3] = {q0, q1, q2}, *theirs[3] = {r0, r1, r2};
+    for (int k = 0; k < 3; k++) {
+        size_t rows = btsp_pop_size(btsp_proj_post(mine[k])), cols = btsp_pop_size(btsp_proj_pre(mine[k]));
+        EXPECT_OK(net, btsp_net_loss_gradient(net, x, 5, target, 2, 2, mine[k], g, rows, cols));
+        EXPECT_OK(ref, btsp_net_loss_gradient(ref, x, 5, target, 2, 2, theirs[k], rg, rows, cols));
+        assert_memory_equal(g, rg, rows * cols * sizeof *g);
+    }
+    btsp_net_destroy(ref);
     btsp_net_destroy(net);
 }
 
