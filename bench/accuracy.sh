@@ -47,14 +47,19 @@ done
 # numbers checked before anything runs (bash arithmetic would take 'abc' as a variable name)
 [[ $samples =~ ^[1-9][0-9]*$ ]] || usage_error "--samples needs a positive integer, got '$samples'"
 [[ $seeds =~ ^[1-9][0-9]*$ ]] || usage_error "--seeds needs a positive integer, got '$seeds'"
-[[ $first =~ ^[0-9]+$ ]] || usage_error "--first needs a non-negative integer, got '$first'"
+[[ $first =~ ^(0|[1-9][0-9]*)$ ]] || usage_error "--first needs a non-negative integer, got '$first'" # 08: octal to bash
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || usage_error "--jobs needs a positive integer, got '$jobs'"
 [[ $rng == counter || $rng == torch ]] || usage_error "--rng is counter or torch, got '$rng'"
-number='^[0-9]+([.][0-9]*)?$'
+number='^([0-9]+([.][0-9]*)?|[.][0-9]+)$'
 [[ -z $target || $target =~ $number ]] || usage_error "--target needs a percentage, got '$target'"
 [[ -z $target_window || $target_window =~ $number ]] ||
   usage_error "--target-window needs a percentage, got '$target_window'"
 [[ $tolerance =~ $number ]] || usage_error "--tolerance needs a number of points, got '$tolerance'"
+for ((k = 0; k < ${#window[@]}; k += 2)); do
+  [[ ${window[k + 1]} =~ ^[1-9][0-9]*$ ]] || usage_error "${window[k]} needs a positive integer, got '${window[k + 1]}'"
+done
+[[ -z $target_window || " ${window[*]-} " == *" --val-window "* ]] ||
+  usage_error "--target-window checks the windowed validation accuracy: give --val-window too"
 if [[ ${#configs[@]} -eq 0 ]]; then
   echo "bench/accuracy.sh: name at least one config (e.g. configs/eiann/fmnist/*BTSP_config_5L_zero_bias*)" >&2
   exit 2

@@ -67,22 +67,18 @@ void btsp_k_etis_default(btsp_k_etis_params *p)
     p->gain = 1.0;
 }
 
-/* Antiderivative in y of (y >= 0 ? exp(-y / b) : exp(y / a)), continuous at 0. */
-static double etis_g(double y, double a, double b)
-{
-    return y < 0.0 ? a * exp(y / a) : a + b * (1.0 - exp(-y / b));
-}
-
-/* G(y) - G(y - D) for D > 0. Where y and y - D lie on the same side of 0 the difference is
- * formed in closed form: far from the plateau the two values agree in nearly every digit, and
- * their plain difference would be rounding noise, even negative. */
+/* G(y) - G(y - D) for D > 0, with G(y) = (y < 0 ? a e^(y/a) : a + b (1 - e^(-y/b))) the
+ * antiderivative of (y >= 0 ? e^(-y/b) : e^(y/a)), continuous at 0. Each case is formed in
+ * closed form: far from the plateau, or inside a short one, G(y) and G(y - D) agree in nearly
+ * every digit, and their plain difference would be rounding noise, even negative. */
 static double etis_gdiff(double y, double D, double a, double b)
 {
     if (y - D >= 0.0)
         return -b * exp(-(y - D) / b) * expm1(-D / b);
     if (y < 0.0)
         return -a * exp(y / a) * expm1(-D / a);
-    return etis_g(y, a, b) - etis_g(y - D, a, b);
+    /* inside the plateau: a - a e^((y - D)/a) + b (1 - e^(-y/b)), without cancellation for small D */
+    return -a * expm1((y - D) / a) - b * expm1(-y / b);
 }
 
 double btsp_k_etis_kernel(const btsp_k_etis_params *p, double d)

@@ -132,6 +132,17 @@ static void test_etis_kernel_against_integral(void **state)
     p.gain = 2.5;
     assert_true(fabs(btsp_k_etis_kernel(&p, -0.1) - 2.5 * k1) < 1e-15);
     assert_true(peak_before > 0.0 && peak_after > 0.0);
+    /* Inside a very short plateau (1e-12 s) the kernel is plateau_dur times the delta-plateau
+     * kernel at 0 (midpoint rule; its kink there costs about 1e-11 relative): a plain difference
+     * of G at d and d - plateau_dur loses about 1e-16 / plateau_dur, here 1e-4. */
+    {
+        btsp_k_etis_params s = p, z = p;
+        s.plateau_dur = 1e-12;
+        z.plateau_dur = 0.0;
+        const double k0 = btsp_k_etis_kernel(&z, 0.0), ks = btsp_k_etis_kernel(&s, 0.5e-12) / 1e-12;
+        if (!(fabs(ks - k0) <= 1e-8 * fabs(k0)))
+            fail_msg("inside a 1e-12 s plateau: %.17g per second, the delta kernel at 0 %.17g", ks, k0);
+    }
     /* Far from the plateau the kernel decays with the slowest time constant on its side (the
      * faster exponentials have died out): K(d + 1) / K(d) = exp(-1 / global_decay) after it and
      * exp(-1 / local_decay) before it, to double rounding, and it stays positive. A plain

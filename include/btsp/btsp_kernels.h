@@ -142,7 +142,7 @@ BTSP_API float btsp_k_btsp_term(float A, float w, float s, float qs, float w_max
  *  with K(A, s) = A * ((w_max - W_ij) * s - rho * W_ij * q(s)) evaluated at the old W_ij.
  *  Rows whose plateau and past plateau are both <= 0 and whose plateau is 0 are skipped (their
  *  update is exactly zero, and they are not clamped either: W is expected within [lo, hi] on
- *  entry, as the engine keeps it; a NaN plateau also leaves its row untouched). `work` must hold 6 * n_pre floats (per-presynaptic precomputation).
+ *  entry, as the engine keeps it; in this test a NaN plateau or past plateau counts as none). `work` must hold 6 * n_pre floats (per-presynaptic precomputation).
  *  @since 0.1 */
 BTSP_API void btsp_k_btsp_update(size_t n_post, size_t n_pre, float *W, size_t ldw, const float *plateau,
                                  const float *past_plateau, const float *pre, const float *past_pre,

@@ -310,7 +310,9 @@ static int merge_npy(const run_info *a, const run_info *b, const char *out, cons
         !copy_records(fa, fo, a->first, stride_a, keep, stride, w ? bytes : 0, row) ||
         !copy_records(fb, fo, b->first, stride_b, shb[0], stride, w ? bytes : 0, row)) {
         if (!merge_signal)
-            fprintf(stderr, "btsp merge: cannot join %s into %s: %s\n", name, po, strerror(errno));
+            fprintf(stderr, "btsp merge: cannot join %s into %s: %s\n", name, po,
+                    !fo || ferror(fo) || ferror(fa) || ferror(fb) ? strerror(errno)
+                                                                  : "an input is shorter than its header says");
         goto done;
     }
     ok = 1;

@@ -516,14 +516,17 @@ btsp_status btsp__npy_open_f32le(const char *path, FILE **out, size_t shape[2], 
         }
         if (strcmp(h.descr, "<f4") != 0 || (h.ndim != 1 && h.ndim != 2) ||
             (h.fortran_order && rows > 1 && cols > 1)) {
-            btsp__io_set_err(err, errlen, "npy: '%s': expected a C-order 1-D or 2-D '<f4' array, found '%s'", path,
-                             h.descr);
+            btsp__io_set_err(err, errlen,
+                             "npy: '%s': expected a C-order 1-D or 2-D '<f4' array (as btsp writes it), found "
+                             "'%s', %zu-D, %s order",
+                             path, h.descr, h.ndim, h.fortran_order ? "Fortran" : "C");
             st = BTSP_E_FORMAT;
         } else if (cols != 0 && rows > SIZE_MAX / cols / 4) {
             btsp__io_set_err(err, errlen, "npy: '%s': shape too large", path);
             st = BTSP_E_FORMAT;
         } else if (end < here || (unsigned long)(end - here) < rows * cols * 4) {
-            btsp__io_set_err(err, errlen, "npy: '%s': truncated data: shape needs %zu bytes", path, rows * cols * 4);
+            btsp__io_set_err(err, errlen, "npy: '%s': truncated data: shape needs %zu bytes, file has %ld after the header",
+                             path, rows * cols * 4, end >= here ? end - here : 0L);
             st = BTSP_E_FORMAT;
         } else {
             shape[0] = rows;

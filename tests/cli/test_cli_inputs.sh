@@ -173,7 +173,8 @@ grep -q "loss_history.npy is a 2 x 1 array, expected one value per training samp
   fail "analyze of an intact run: $(cat r.err)"
 # 11. bench/accuracy.sh checks its options before it builds or runs anything
 acc=$root/bench/accuracy.sh
-for bad in "--seeds abc" "--samples -5" "--first x" "--jobs 0" "--rng foo" "--target 7x" "--bogus" "--seeds"; do
+for bad in "--seeds abc" "--samples -5" "--first x" "--first 08" "--jobs 0" "--rng foo" "--target 7x" "--bogus" \
+  "--seeds" "--val-window abc" "--val-window 1000 --val-step 0" "--target-window 77.8"; do
   set +e
   # shellcheck disable=SC2086 # split the option from its value on purpose
   bash "$acc" $bad @demo >/dev/null 2>acc.err
