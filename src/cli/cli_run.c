@@ -646,38 +646,6 @@ static int write_window_csv(run_ctx *c)
     return commit_text(c, f, tmp, path);
 }
 
-/* --init-weights reads the files it finds (a directory may hold only some projections); say
- * which weights it did not find, so that a misnamed file does not go unnoticed. */
-static void report_missing_weights(const btsp_net *net, const char *dir)
-{
-    char path[4096], name[200], list[512] = "";
-    size_t n_proj = btsp_net_proj_count(net), n_missing = 0, n_total = 0, used = 0;
-    for (size_t i = 0; i < n_proj + btsp_net_pop_count(net); i++) {
-        if (i < n_proj) {
-            snprintf(name, sizeof name, "%s.npy", btsp_proj_name(btsp_net_proj_at(net, i)));
-        } else {
-            const btsp_pop *p = btsp_net_pop_at(net, i - n_proj);
-            double bias = 0.0;
-            if (btsp_pop_get(p, BTSP_POP_INCLUDE_BIAS, &bias) != BTSP_OK || bias == 0.0)
-                continue;
-            char stem[160];
-            cli_pop_file_name(p, stem, sizeof stem);
-            snprintf(name, sizeof name, "%s_bias.npy", stem);
-        }
-        n_total++;
-        struct stat sb;
-        if (cli_path(path, sizeof path, dir, name) && stat(path, &sb) == 0)
-            continue;
-        n_missing++;
-        if (used < sizeof list)
-            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", n_missing > 1 ? ", " : "", name);
-    }
-    if (n_missing)
-        fprintf(stderr, "btsp: --init-weights %s has no file for %zu of %zu weight arrays (they keep their initial "
-                        "values): %s%s\n",
-                dir, n_missing, n_total, list, used >= sizeof list ? "..." : "");
-}
-
 /* The plateau raster's file name, plateaus_<Layer><Pop>.npy, into buf. */
 static const char *plateau_file(const run_ctx *c, char *buf, size_t len)
 {
@@ -937,12 +905,16 @@ int cli_run(const run_spec *spec, const data_split *data, run_result *res)
         fail(res, st, "%s", btsp_net_errmsg(c.net));
         goto done;
     }
-    if (s->init_weights && (st = btsp_io_load_weights(c.net, s->init_weights, 0, err, sizeof err))) {
+    btsp__io_skipped skipped;
+    if (s->init_weights &&
+        (st = btsp__io_load_weights_skipped(c.net, s->init_weights, 0, &skipped, err, sizeof err))) {
         fail(res, st, "%s", err);
         goto done;
     }
-    if (s->init_weights) /* a warning, so also with --quiet */
-        report_missing_weights(c.net, s->init_weights);
+    if (s->init_weights && skipped.n) /* a directory may hold only some arrays: name the others (also with --quiet) */
+        fprintf(stderr, "btsp: --init-weights %s has no file for %zu of %zu weight arrays (they keep their initial "
+                        "values): %s\n",
+                s->init_weights, skipped.n, skipped.of, skipped.names);
     if (s->init_weights && !cli_weights_fit_fields(c.net, "--init-weights", err, sizeof err)) {
         fail(res, BTSP_E_INVALID_ARG, "%s", err);
         goto done;

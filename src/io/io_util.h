@@ -31,6 +31,16 @@ char *btsp__io_tmp_name(const char *path);
 btsp_status btsp__io_commit(FILE *f, const char *tmp, const char *path, int ok, int write_errno, int durable,
                             const char *what, char *err, size_t errlen);
 
+/* The weight arrays btsp_io_load_weights() found no file for (without require_all): `n` of
+ * `of`, their file names comma-separated in `names` (cut at its size). */
+typedef struct btsp__io_skipped {
+    size_t n, of;
+    char names[512];
+} btsp__io_skipped;
+/* btsp_io_load_weights(), also reporting what it skipped (skipped may be NULL). */
+btsp_status btsp__io_load_weights_skipped(btsp_net *net, const char *dir, int require_all, btsp__io_skipped *skipped,
+                                          char *err, size_t errlen);
+
 /* .npy pieces for streaming (btsp merge): the header btsp_npy_write_f32() writes for a '<f4'
  * array of `rows` (ndim 1) or rows x cols (ndim 2), into head; returns its length (a multiple
  * of 64), 0 if it does not fit. */

@@ -789,7 +789,17 @@ static btsp_status npy_check_finite(const char *path, const float *v, size_t n, 
 btsp_status btsp_io_load_weights(btsp_net *net, const char *dir, int require_all, char *err,
                                  size_t errlen)
 {
+    return btsp__io_load_weights_skipped(net, dir, require_all, NULL, err, errlen);
+}
+
+btsp_status btsp__io_load_weights_skipped(btsp_net *net, const char *dir, int require_all, btsp__io_skipped *skipped,
+                                          char *err, size_t errlen)
+{
     npy_clear_err(err, errlen);
+    if (skipped) {
+        skipped->n = skipped->of = 0;
+        skipped->names[0] = '\0';
+    }
     if (!net || !dir || !*dir) {
         btsp__io_set_err(err, errlen, "weights: NULL network or empty directory name");
         return BTSP_E_INVALID_ARG;
@@ -858,6 +868,12 @@ btsp_status btsp_io_load_weights(btsp_net *net, const char *dir, int require_all
             if (require_all) {
                 btsp__io_set_err(err, errlen, "weights: missing file '%s' (%s)", path, what);
                 st = BTSP_E_NOT_FOUND;
+            } else if (skipped) {
+                size_t used = strlen(skipped->names);
+                const char *base = strrchr(path, '/');
+                snprintf(skipped->names + used, sizeof skipped->names - used, "%s%s", skipped->n ? ", " : "",
+                         base ? base + 1 : path);
+                skipped->n++;
             }
             free(path);
             path = NULL;
@@ -901,6 +917,8 @@ btsp_status btsp_io_load_weights(btsp_net *net, const char *dir, int require_all
     }
     free(path);
     path = NULL;
+    if (skipped)
+        skipped->of = n_expected;
     if (st == BTSP_OK && n_items == 0 && n_expected > 0) {
         btsp__io_set_err(err, errlen,
                     "weights: no weight file for this network in '%s' (expected e.g. '%s.npy')", dir,
