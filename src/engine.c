@@ -436,14 +436,18 @@ void btsp__engine_init_params(btsp_net *net)
  * normalisation (which rewrites every row) and was not written by btsp_proj_set_weights() since
  * the last constraint pass (whose values may lie anywhere). NULL otherwise. The kernel clamps the rows it updates
  * to the projection's bounds, so q needs no clamping pass either. */
+/* 1 if q's constraint ends with the row L1 normalisation (btsp_proj_set_normalize(), or
+ * receptive fields with a norm scale): it rewrites every row. */
+static int normalises_rows(const btsp_proj *q)
+{
+    return q->constraint == CONSTRAINT_NORMALIZE || (q->constraint == CONSTRAINT_RF && q->norm_scale > 0.0);
+}
+
 static const btsp_rule *btsp_rows_only(const btsp_proj *q)
 {
     const btsp_rule *r = q->rule;
-    return r && r->enabled && r->kind == BTSP_RULE_BTSP && r->touched && q->constraint != CONSTRAINT_NORMALIZE &&
-                   !(q->constraint == CONSTRAINT_RF && q->norm_scale > 0.0) &&
-                   !q->user_set
-               ? r
-               : NULL;
+    return r && r->enabled && r->kind == BTSP_RULE_BTSP && r->touched && !normalises_rows(q) && !q->user_set ? r
+                                                                                                           : NULL;
 }
 
 /* Clone q from its source. `rows` (may be NULL: everything) lists the only source rows that
@@ -502,15 +506,12 @@ void btsp__engine_constrain(btsp_net *net, int all)
              * and it clamped them itself (bit for bit what this pass would do) */
             if (all || !btsp_rows_only(q))
                 btsp_k_clip_matrix(q->rows, q->cols, q->W, q->cols, (float)q->lo, (float)q->hi);
-            if (q->constraint == CONSTRAINT_NORMALIZE)
-                btsp_k_row_l1_normalize(q->rows, q->cols, q->W, q->cols, (float)q->norm_scale,
-                                        q->pre == q->post && !q->allow_autapses);
-            else if (q->constraint == CONSTRAINT_NO_AUTAPSES)
+            if (q->constraint == CONSTRAINT_NO_AUTAPSES)
                 btsp_k_zero_diag(q->rows, q->W, q->cols);
             else if (q->constraint == CONSTRAINT_RF) {
-                /* EIANN: W *= mask, then normalize_weight(scale) if apply_weight_norm. Without the
-                 * normalisation a BTSP step changed only its touched rows, and masking the others
-                 * again changes no bit. */
+                /* EIANN: W *= mask, then normalize_weight(scale) if apply_weight_norm (below).
+                 * Without the normalisation a BTSP step changed only its touched rows, and
+                 * masking the others again changes no bit. */
                 const btsp_rule *r = all ? NULL : btsp_rows_only(q);
                 if (r)
                     for (size_t k = 0; k < r->n_touched; k++) {
@@ -520,10 +521,10 @@ void btsp__engine_constrain(btsp_net *net, int all)
                     }
                 else
                     btsp_k_rf_mask(q->rows, q->W, q->cols, q->rf_corner, q->rf_side, q->rf_ch, q->rf_h, q->rf_w);
-                if (q->norm_scale > 0.0)
-                    btsp_k_row_l1_normalize(q->rows, q->cols, q->W, q->cols, (float)q->norm_scale,
-                                            q->pre == q->post);
             }
+            if (normalises_rows(q)) /* receptive fields set allow_autapses = 0 */
+                btsp_k_row_l1_normalize(q->rows, q->cols, q->W, q->cols, (float)q->norm_scale,
+                                        q->pre == q->post && !q->allow_autapses);
         }
     }
     for (size_t i = 0; i < net->projs.n; i++) {

@@ -33,24 +33,23 @@ double btsp_k_bittner_kernel(const btsp_k_bittner_params *p, double d)
 void btsp_k_bittner_step(const btsp_k_bittner_params *p, size_t n, double dt, const float *x, int plateau,
                          double *pre, double *post, float *w)
 {
-    /* the decay factors are the exact solution over dt; computed once per call */
+    /* the decay factors are the exact solution over dt; computed once per call. The plateau
+     * joins the postsynaptic trace before this step's spikes pair with it. */
     const double fb = exp(-dt / p->tau_before);
     *post *= exp(-dt / p->tau_after);
-    for (size_t j = 0; j < n; j++)
-        pre[j] *= fb;
-    if (plateau) {
-        for (size_t j = 0; j < n; j++)
-            w[j] = (float)(w[j] + p->amp_before * pre[j]);
+    if (plateau)
         *post += 1.0;
-    }
-    if (!x)
-        return;
     const double pa = p->amp_after * *post;
+    /* one pass per input, in the order decay, plateau pairing, spike pairing (inputs are
+     * independent, so this is the order of separate passes) */
     for (size_t j = 0; j < n; j++) {
-        if (x[j] == 0.0f) /* silent inputs: most of them at any moment on a track */
-            continue;
-        w[j] = (float)(w[j] + pa * x[j]);
-        pre[j] += x[j];
+        pre[j] *= fb;
+        if (plateau)
+            w[j] = (float)(w[j] + p->amp_before * pre[j]);
+        if (x && x[j] != 0.0f) { /* silent inputs: most of them at any moment on a track */
+            w[j] = (float)(w[j] + pa * x[j]);
+            pre[j] += x[j];
+        }
     }
 }
 
