@@ -88,6 +88,13 @@ int main() {
     double bt_pre = 0.0, bt_post = 0.0;
     btsp_k_bittner_step(&bt, 1, 0.001, &bt_x, 1, &bt_pre, &bt_post, &bt_w);
     check(bt_w == 1.15f && bt_pre == 1.0 && bt_post == 1.0, "btsp_k_bittner_step");
+    btsp_k_etis_params et;
+    btsp_k_etis_default(&et);
+    check(et.plateau_dur == 0.3 && btsp_k_etis_kernel(&et, -0.1) > 0.0, "btsp_k_etis_kernel");
+    double et_tr[2] = {0.0, 0.0}, et_is[2] = {0.0, 0.0};
+    float et_w = 0.25f;
+    btsp_k_etis_step(&et, 1, 0.01, nullptr, 0, et_tr, et_is, &et_w); // no spike, no plateau: nothing
+    check(et_w == 0.25f && et_tr[0] == 0.0 && et_is[0] == 0.0, "btsp_k_etis_step");
     btsp_k_cs_params cs;
     btsp_k_cs_default(&cs);
     check(btsp_k_cs_fixed_point(3.0, 1.0) == 0.75, "btsp_k_cs_fixed_point");
