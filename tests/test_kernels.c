@@ -6,6 +6,7 @@
  * a small generator local to this file, independent of the library's RNG under test. */
 #include "test_support.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -854,6 +855,35 @@ static void test_clip(void **state)
         assert_true(x[i] == 0.25f);
 }
 
+/* Bit for bit the scalar rule x < lo ? lo : x, then x > hi ? hi : x, in the vector lanes and
+ * the tail alike: NaN passes through with its bits, a zero at a zero bound keeps its own sign
+ * (-0 clipped at lo = +0 stays -0), and NaN bounds compare false. */
+static void test_clip_special_values(void **state)
+{
+    (void)state;
+    enum { N = 19 }; /* four vectors of four and a tail of three */
+    const float nan = NAN;
+    const float x0[N] = {-0.0f,    0.0f,      nan,        -nan,  -INFINITY, INFINITY, 1e-40f,
+                         -1e-40f,  0.25f,     -0.25f,     1.0f,  -1.0f,     2.0f,     -2.0f,
+                         FLT_MAX,  -FLT_MAX,  -0.0f,      0.0f,  nan};
+    const float los[] = {-0.0f, 0.0f, -1.0f, -INFINITY, nan};
+    const float his[] = {0.0f, -0.0f, 1.0f, INFINITY, nan};
+    for (size_t a = 0; a < sizeof los / sizeof *los; a++)
+        for (size_t b = 0; b < sizeof his / sizeof *his; b++) {
+            const float lo = los[a], hi = his[b];
+            if (lo > hi)
+                continue; /* the kernel's precondition */
+            float x[N], e[N];
+            memcpy(x, x0, sizeof x);
+            for (int i = 0; i < N; i++) {
+                float v = x0[i] < lo ? lo : x0[i];
+                e[i] = v > hi ? hi : v;
+            }
+            btsp_k_clip(N, x, lo, hi);
+            assert_memory_equal(x, e, sizeof x);
+        }
+}
+
 static void test_clip_matrix(void **state)
 {
     (void)state;
@@ -1632,6 +1662,7 @@ int main(void)
         cmocka_unit_test(test_product_order),
         cmocka_unit_test(test_btsp_update_bits),
         cmocka_unit_test(test_clip),
+        cmocka_unit_test(test_clip_special_values),
         cmocka_unit_test(test_clip_matrix),
         cmocka_unit_test(test_trace_decay_and_add),
         cmocka_unit_test(test_row_l1_normalize),
