@@ -335,9 +335,45 @@ static void test_target_gate(void **state)
     btsp_net_destroy(net);
 }
 
+/* relu_gate silences exactly the units whose forward rate is 0 (eiann-model.md: a_i^fwd = 0
+ * exactly), not every unit at or below 0: with a linear output, a unit driven negative keeps its
+ * plateau. Output rates (linear, fixed weights, one input): -0.5 * c, 0, 0.25 * c for the
+ * integration factor c = 1 - (1 - 1/2.5)^3 of three leaky steps from u = 0. */
+static void test_relu_gate_exact_zero(void **state)
+{
+    (void)state;
+    tiny_net t;
+    btsp_net *net = NULL;
+    assert_int_equal(btsp_net_create(&net), BTSP_OK);
+    assert_int_equal(tiny_build(net, &t), BTSP_OK);
+    EXPECT_OK(net, btsp_pop_set_activation(t.out, BTSP_ACT_LINEAR, 0.0, 0.0));
+    EXPECT_OK(net, btsp_net_finalize(net));
+    EXPECT_OK(net, btsp_rule_enable(t.rule, 0));
+    EXPECT_OK(net, btsp_gate_set(t.gate, BTSP_GATE_RELU_GATE, 1.0));
+    float w[TINY_OUT * TINY_IN] = {0.5f, 0.0f, 0.0f, 0.0f, 0.0f, /* reads the negative input */
+                                   0.0f, 0.0f, 0.0f, 0.0f, 0.0f, /* silent: rate exactly 0 */
+                                   0.0f, 0.25f, 0.0f, 0.0f, 0.0f};
+    EXPECT_OK(net, btsp_proj_set_weights(t.w, w, TINY_OUT, TINY_IN));
+    float x[TINY_IN] = {-1.0f, 1.0f, 0.0f, 0.0f, 0.0f}, y[TINY_OUT] = {0.0f, 1.0f, 0.0f};
+    EXPECT_OK(net, btsp_net_train_sample(net, x, TINY_IN, y, TINY_OUT));
+    const float *fwd, *P;
+    size_t n;
+    EXPECT_OK(net, btsp_pop_state(t.out, BTSP_VAR_FORWARD_ACTIVITY, &fwd, &n));
+    EXPECT_OK(net, btsp_pop_state(t.out, BTSP_VAR_PLATEAU, &P, &n));
+    const double c = 1.0 - pow(1.0 - 1.0 / 2.5, 3.0);
+    assert_float_equal(fwd[0], -0.5 * c, 1e-6);
+    assert_true(fwd[1] == 0.0f);
+    assert_float_equal(fwd[2], 0.25 * c, 1e-6);
+    assert_true(P[0] == 0.0f - fwd[0]); /* negative rate: the plateau stays (0.5 c) */
+    assert_true(P[1] == 0.0f);          /* exact zero: gated although y - a = 1 */
+    assert_true(P[2] == 0.0f - fwd[2]);
+    btsp_net_destroy(net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_relu_gate_exact_zero),
         cmocka_unit_test(test_create),
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_attach),
