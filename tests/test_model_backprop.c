@@ -459,6 +459,11 @@ static void ei_relu_window_shorter(void **state)
     (void)state;
     spec s = ei_spec(6, 3, BTSP_ACT_RELU, BTSP_ACT_LINEAR);
     check_spec(&s, "E/I relu, T 6, window 3");
+    /* the self-excitation H.E -> H.E as a forward projection: a population is never earlier in
+     * the sweep than itself, so it still reads a(t-1) (btsp.h, btsp_direction), as the
+     * reference does; reading a(t) in the reverse sweep changes every gradient through it */
+    s.q[2].dir = BTSP_DIR_FORWARD;
+    check_spec(&s, "E/I relu, T 6, window 3, forward self-projection");
 }
 
 static void ei_relu_window_one(void **state)
@@ -510,7 +515,10 @@ static void activations(void **state)
 
 /* ------------------------------------------------------------------------------------------ */
 /* Backprop_DendriticLoss: L = mean(d_E^2), d_E = W_top * a_top(T) + W_DI * a_DI(T-1), learned
- * on DI's inputs (recurrent) through the window. */
+ * on DI's inputs (recurrent) through the window, and on the two dendritic projections
+ * themselves: there dL/dW = (2/n) d_E (outer) a_pre, with a_pre = a_DI(T-1) for the recurrent
+ * DI -> E dendrite and a_top(T) for the forward Out -> E one (the reference's fd with source 1
+ * takes the same pre activities). That direct term needs no window: it is there for K = 1 too. */
 
 static void dendritic_loss(void **state)
 {
@@ -534,8 +542,8 @@ static void dendritic_loss(void **state)
         {1, 2, BTSP_DIR_RECURRENT, BTSP_SOMA, BTSP_PHASE_ALL, R_BPDL, 0, 0, 0.3, 0.0, 0.5},
         {2, 2, BTSP_DIR_RECURRENT, BTSP_SOMA, BTSP_PHASE_FORWARD, R_BPDL, 0, 0, 0.2, -0.3, 0.0},
         {1, 3, BTSP_DIR_FORWARD, BTSP_SOMA, BTSP_PHASE_FORWARD, R_NONE, 0, 0, 0, 0.0, 0.6},
-        {2, 1, BTSP_DIR_RECURRENT, BTSP_DEND, BTSP_PHASE_BACKWARD, R_NONE, 0, 0, 0, -0.8, 0.0},
-        {3, 1, BTSP_DIR_FORWARD, BTSP_DEND, BTSP_PHASE_BACKWARD, R_NONE, 0, 0, 0, 0.0, 0.5},
+        {2, 1, BTSP_DIR_RECURRENT, BTSP_DEND, BTSP_PHASE_BACKWARD, R_BPDL, 0, 0, 0.15, -0.8, 0.0},
+        {3, 1, BTSP_DIR_FORWARD, BTSP_DEND, BTSP_PHASE_BACKWARD, R_BPDL, 0, 0, 0.1, 0.0, 0.5},
     };
     s.nq = 6;
     memcpy(s.q, q, sizeof q);
@@ -554,7 +562,10 @@ static void dendritic_loss(void **state)
             assert_true(g[k] == 0.0f);
         assert_int_equal(btsp_net_train_sample(b.net, x, 4, y, 3), BTSP_OK);
         double worst = 0.0;
-        for (size_t j = 1; j <= 2; j++) {
+        static const size_t learned[] = {1, 2, 4, 5};
+        for (size_t jj = 0; jj < sizeof learned / sizeof learned[0]; jj++) {
+            const size_t j = learned[jj];
+            const int dend = s.q[j].comp == BTSP_DEND;
             const float *w;
             size_t rows, cols;
             btsp_proj_weights(b.q[j], &w, &rows, &cols);
@@ -568,7 +579,7 @@ static void dendritic_loss(void **state)
             double mag = 0.0;
             for (size_t k = 0; k < rows * cols; k++)
                 mag = fmax(mag, fabs(gr[k]));
-            if (K == 1) {
+            if (K == 1 && !dend) {
                 /* window of one step: a_DI(T-1) is outside it, so there is no gradient */
                 assert_true(mag == 0.0);
                 for (size_t k = 0; k < rows * cols; k++)
@@ -766,6 +777,44 @@ static void van_bp_closed_form(void **state)
             assert_true(fabs(B[k] - (Bc[k] - 0.03 * Gb[k])) < 1e-6);
         print_message("van_bp %s output: relative error vs closed form %.2e, %.2e\n", soft ? "softmax" : "linear", e1,
                       e2);
+        btsp_net_destroy(net);
+    }
+}
+
+/* The clamp activation at its kinks, which finite differences cannot see: like torch.clamp's
+ * backward, the gradient passes where lo <= u <= hi, bounds included. Input(1) -> Out(1, clamp
+ * [0, 1], tau 1, one step, no bias), x = 1: u = W, a = clamp(W), L = (a - y)^2, so
+ * dL/dW = 2 (a - y) * [0 <= W <= 1] * x. One training step with lr 0.1 applies the same. */
+static void clamp_bounds_inclusive(void **state)
+{
+    (void)state;
+    static const struct {
+        float W, y, g; /* weight = u, target, dL/dW by hand */
+        const char *what;
+    } cases[] = {
+        {0.0f, 1.0f, -2.0f, "u = lo"},   /* a = 0: 2 (0 - 1) */
+        {1.0f, 0.0f, 2.0f, "u = hi"},    /* a = 1: 2 (1 - 0) */
+        {-0.5f, 1.0f, 0.0f, "u < lo"},   /* clamped: no gradient */
+        {1.5f, 0.0f, 0.0f, "u > hi"},    /* clamped: no gradient */
+        {0.25f, 1.0f, -1.5f, "inside"},  /* a = 0.25: 2 (0.25 - 1) */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        btsp_proj *w;
+        btsp_rule *rule;
+        btsp_net *net = linear_net(1, 1, BTSP_ACT_LINEAR, &w, &rule, 0.1);
+        assert_int_equal(btsp_pop_set_activation(btsp_net_output(net), BTSP_ACT_CLAMP, 0.0, 1.0), BTSP_OK);
+        assert_int_equal(btsp_net_finalize(net), BTSP_OK); /* defaults: tau 1, T 1, window 1, no bias */
+        assert_int_equal(btsp_proj_set_weights(w, &cases[c].W, 1, 1), BTSP_OK);
+        const float x = 1.0f;
+        float g = NAN;
+        assert_int_equal(btsp_net_loss_gradient(net, &x, 1, &cases[c].y, 1, 1, w, &g, 1, 1), BTSP_OK);
+        if (!(g == cases[c].g))
+            fail_msg("clamp [0, 1], %s: dL/dW = %g, expected %g", cases[c].what, (double)g, (double)cases[c].g);
+        assert_int_equal(btsp_net_train_sample(net, &x, 1, &cases[c].y, 1), BTSP_OK);
+        const float *got;
+        size_t r, cc;
+        btsp_proj_weights(w, &got, &r, &cc);
+        assert_true(fabs(got[0] - (cases[c].W - 0.1 * cases[c].g)) < 1e-6);
         btsp_net_destroy(net);
     }
 }
@@ -1073,6 +1122,7 @@ int main(void)
         cmocka_unit_test(sgd_by_hand),
         cmocka_unit_test(dale_after_step),
         cmocka_unit_test(van_bp_closed_form),
+        cmocka_unit_test(clamp_bounds_inclusive),
         cmocka_unit_test(gradient_api),
         cmocka_unit_test(input_gradient_fd),
         cmocka_unit_test(input_gradient_api),
