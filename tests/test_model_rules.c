@@ -7,11 +7,13 @@
  *
  *  - BTSP_19 on Input(3) -> Output(2) with a target gate (tau 1, one step): plateau, positive
  *    and negative events, silent units, clipping, the two adjacent-sample terms, w_max, fixed
- *    point.
+ *    point; a transposed clone of W stays exact when a row changes only through the previous
+ *    sample's plateau.
  *  - Input(3) -> H.E(3..5, dendrite) -> Output(2) with a dendritic gate and a top-down
  *    projection: dendritic state, plateau selection (relu gate, max_pop_fraction, neg_rate_th,
- *    stochastic mode), BTSP with the post-backward presynaptic rate.
- *  - DendriticLoss_6, Hebb_WeightNorm, Top_Down_Hebbian_Temporal_Contrast_3, DendriticLossBias. */
+ *    stochastic mode), BTSP with the post-backward presynaptic rate (also as the next sample's trace).
+ *  - DendriticLoss_6, Hebb_WeightNorm (also forward_only 0/1 with a backward phase),
+ *    Top_Down_Hebbian_Temporal_Contrast_3, DendriticLossBias. */
 #include "test_model_util.h"
 
 #include <math.h>
@@ -75,6 +77,22 @@ static void set_w(btsp_net *net, btsp_proj *q, const float *w, size_t rows, size
     OK(net, btsp_proj_set_weights(q, w, rows, cols));
 }
 
+/* A transposed clone is exactly scale * W_src^T, multiplied in float (bit for bit). */
+static void check_clone(const btsp_proj *clone, const btsp_proj *src, float scale, const char *what)
+{
+    const float *b, *w;
+    size_t r1, c1, r2, c2;
+    assert_int_equal(btsp_proj_weights(clone, &b, &r1, &c1), BTSP_OK);
+    assert_int_equal(btsp_proj_weights(src, &w, &r2, &c2), BTSP_OK);
+    assert_true(r1 == c2 && c1 == r2);
+    for (size_t i = 0; i < r1; i++)
+        for (size_t j = 0; j < c1; j++) {
+            float want = scale * w[j * c2 + i];
+            if (memcmp(&b[i * c1 + j], &want, sizeof want) != 0)
+                fail_msg("%s: clone[%zu][%zu] = %a, expected %a", what, i, j, (double)b[i * c1 + j], (double)want);
+        }
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* BTSP_19 on Input(3) -> Output(2), target gate, backward SETTLE, tau 1, forward_steps 1:
  * a_fwd = relu(W x), P = clip(y - a_fwd, -1, 1) where a_fwd > 0, e = clip(x, 0, 1). */
@@ -87,7 +105,8 @@ typedef struct onet {
     btsp_gate *gate;
 } onet;
 
-static void onet_build(onet *o, double eta, double lo, double hi)
+/* The network with rule `kind` (sign +1, lr eta) on Input -> Output instead of BTSP_19. */
+static void onet_build_rule(onet *o, btsp_rule_kind kind, double eta, double lo, double hi)
 {
     memset(o, 0, sizeof *o);
     btsp_layer *L0, *L1;
@@ -104,11 +123,16 @@ static void onet_build(onet *o, double eta, double lo, double hi)
     OK(net, btsp_proj_add(o->in, o->out, BTSP_SOMA, &o->w));
     OK(net, btsp_proj_set_bounds(o->w, lo, hi));
     OK(net, btsp_proj_set_init(o->w, BTSP_INIT_NONE, 0, 0));
-    OK(net, btsp_rule_create(net, BTSP_RULE_BTSP, &o->rule));
+    OK(net, btsp_rule_create(net, kind, &o->rule));
     OK(net, btsp_rule_set(o->rule, BTSP_RULE_LEARNING_RATE, eta));
     OK(net, btsp_proj_set_rule(o->w, o->rule));
     OK(net, btsp_gate_create(net, BTSP_GATE_TARGET, &o->gate));
     OK(net, btsp_gate_attach(o->gate, o->out));
+}
+
+static void onet_build(onet *o, double eta, double lo, double hi)
+{
+    onet_build_rule(o, BTSP_RULE_BTSP, eta, lo, hi);
 }
 
 static void onet_train(onet *o, const float *x, const float *y)
@@ -267,6 +291,70 @@ static void btsp_adjacent_samples(void **state_)
         assert_true(fabs(q_dep(0.015) - 0.695) < 1e-3);
     }
     check_matrix(o.w, W, 6, "sample 2");
+    btsp_net_destroy(o.net);
+}
+
+/* A transposed clone of a BTSP-learned projection after a step in which a row changed only
+ * through the previous sample's plateau, K(P̂+, delta e) with P = 0: the engine re-derives
+ * only the clone columns of the rows the step touched, so that row must count as touched.
+ * Output.C (3 units, not the output) receives C = 1.7 W^T from Output.E. */
+static void btsp_clone_past_plateau_row(void **state_)
+{
+    (void)state_;
+    onet o;
+    onet_build(&o, 0.5, 0.0, 1.0);
+    btsp_pop *c;
+    btsp_proj *clone;
+    OK(o.net, btsp_pop_add(btsp_pop_layer(o.out), "C", 3, &c));
+    OK(o.net, btsp_pop_set_activation(c, BTSP_ACT_RELU, 0, 0));
+    OK(o.net, btsp_proj_add(o.out, c, BTSP_SOMA, &clone));
+    OK(o.net, btsp_proj_set_direction(clone, BTSP_DIR_RECURRENT));
+    OK(o.net, btsp_proj_set_clone(clone, o.w, 1.7, 1));
+    OK(o.net, btsp_net_finalize(o.net));
+    const float W0[6] = {0.2f, 0.4f, 0.6f, 0.5f, 0.7f, 0.3f};
+    set_w(o.net, o.w, W0, 2, 3);
+
+    /* Sample 1 as in btsp_adjacent_samples: P1 = (0.776, -0.542); the clone is derived from all
+     * of W (the weights were just set by the caller). */
+    const float x1[3] = {1.0f, 0.06f, 0.0f}, y1[2] = {1.0f, 0.0f};
+    double W[6], a[2], P1[2], zero[3] = {0, 0, 0}, pre1[3] = {x1[0], x1[1], x1[2]};
+    onet_expect(W0, x1, y1, a, P1);
+    onet_train(&o, x1, y1);
+    fto_d(W0, W, 6);
+    ref_btsp(2, 3, W, P1, zero, pre1, zero, 0.5, 1.0, 1.0, 0.25, 0.0, 1.0);
+    check_matrix(o.w, W, 6, "sample 1");
+    check_clone(clone, o.w, 1.7f, "sample 1");
+
+    /* Sample 2: x2 = (0, 0.5, 0.04). The target of unit 0 is its own forward rate (read from a
+     * forward pass with the same weights), so P2_0 = clip(y - a_fwd) = 0 exactly: row 0 gets no
+     * plateau of its own and changes only through K(P1_0 = 0.776, 0.25 e2):
+     *   W00: e = 0, unchanged; W01 += 0.5 * 0.776 ((1 - W01) 0.125 - W01 q(0.125));
+     *   W02 += 0.5 * 0.776 ((1 - W02) 0.01 - W02 q(0.01)).
+     * Unit 1 (target 1) gets a positive plateau and is updated as usual. */
+    const float x2[3] = {0.0f, 0.5f, 0.04f};
+    float W1f[6];
+    OK(o.net, btsp_proj_copy_weights(o.w, W1f, 2, 3));
+    OK(o.net, btsp_net_forward(o.net, x2, 3));
+    const float y2[2] = {state(o.out, BTSP_VAR_ACTIVITY)[0], 1.0f};
+    double P2[2], pre2[3] = {x2[0], x2[1], x2[2]};
+    onet_expect(W1f, x2, y2, a, P2);
+    CLOSE(y2[0], a[0]);
+    assert_true(a[0] > 0.0 && P2[1] > 0.0);
+    onet_train(&o, x2, y2);
+    assert_true(state(o.out, BTSP_VAR_PLATEAU)[0] == 0.0f);
+    CLOSE(state(o.out, BTSP_VAR_PLATEAU)[1], P2[1]);
+    P2[0] = 0.0;
+    fto_d(W1f, W, 6);
+    ref_btsp(2, 3, W, P2, P1, pre2, pre1, 0.5, 1.0, 1.0, 0.25, 0.0, 1.0);
+    {
+        const double w01 = W1f[1], w02 = W1f[2];
+        CLOSE(W[0], W1f[0]);
+        CLOSE(W[1], w01 + 0.5 * P1[0] * ((1 - w01) * 0.125 - w01 * q_dep(0.125)));
+        CLOSE(W[2], w02 + 0.5 * P1[0] * ((1 - w02) * 0.01 - w02 * q_dep(0.01)));
+        assert_true(W[1] != w01 && W[2] != w02); /* row 0 did change */
+    }
+    check_matrix(o.w, W, 6, "sample 2");
+    check_clone(clone, o.w, 1.7f, "sample 2 (row 0 through the past plateau only)");
     btsp_net_destroy(o.net);
 }
 
@@ -534,6 +622,46 @@ static void hidden_dendrite_and_btsp(void **state_)
         CLOSE(W1[5], 0.775);
         check_matrix(h.w2, W2, 6, "W2 (post-backward pre rate)");
         check_matrix(h.w1, W1, 9, "W1");
+
+        /* A second, identical sample. W2's trace ê must be the post-backward hidden rate of
+         * sample 1, clip((1.15, 0, 0)) = (1, 0, 0), not the forward (0.5, 0.6, 0). With the
+         * sample-1 weights W1 = [0.413 0.213 0.01625; 0 0.55 0.775; 0 0 0] (q(0.5) ~ 1),
+         * W2 = [1.5 1.5 0.3; 0.3344 0.1 0.7]:
+         *   a_H = (0.413 + 0.1065 + 0.0040625, 0.275 + 0.19375, 0) = (0.5235625, 0.46875, 0)
+         *   a_out = (1.5 (a_H0 + a_H1), 0.3344 a_H0 + 0.1 a_H1) = (1.48846875, 0.2219543)
+         *   P_out = (-1, 0.7780457), nudged output (0.48846875, 1)
+         *   d(0) = clip(0.244 + 0.3, -0.488 - 0.6, ...) = (0.544234375, -1, 1), P_H = (0.544, -1, 0)
+         *   nudged a_H = (1.067796875, 0, 0): e = (1, 0, 0) again.
+         * Row 1 of W2 (P = 0.778, P̂+ = 0.84) in column 1: e = 0, ê = 0, so W2_11 = 0.1 stays;
+         * with the forward trace 0.6 it would gain 0.1 K(0.778, 0.25 * 0.6) = +0.0144. */
+        float W1f[9], W2f[6];
+        OK(h.net, btsp_proj_copy_weights(h.w1, W1f, 3, 3));
+        OK(h.net, btsp_proj_copy_weights(h.w2, W2f, 2, 3));
+        hexp e2;
+        hexp_compute(&e2, W1f, W2f, EX_B, 1);
+        CLOSE(e2.aH[0], 0.5235625);
+        CLOSE(e2.aH[1], 0.46875);
+        CLOSE(e2.aO[0], 1.48846875);
+        CLOSE(e2.PO[1], 1.0 - (0.2 + 0.084 * 1.6) * 0.5235625 - 0.1 * 0.46875);
+        CLOSE(e2.aHn[0], 1.067796875);
+        CLOSE(e2.aHn[1], 0.0);
+        hnet_train(&h, EX_X, EX_Y);
+        for (int i = 0; i < 2; i++)
+            CLOSE(state(h.out, BTSP_VAR_PLATEAU)[i], e2.PO[i]);
+        for (int i = 0; i < 3; i++)
+            CLOSE(state(h.h, BTSP_VAR_ACTIVITY)[i], e2.aHn[i]);
+        fto_d(W2f, W2, 6);
+        fto_d(W1f, W1, 9);
+        ref_btsp(2, 3, W2, e2.PO, e.PO, e2.aHn, e.aHn, 0.1, 2.0, 1.0, 0.25, 0.0, 2.0);
+        ref_btsp(3, 3, W1, e2.PH, e.PH, x, x, 0.1, 1.0, 1.0, 0.25, 0.0, 1.0);
+        CLOSE(W2[4], 0.1);
+        /* W2_10: e = ê = 1: 0.1 [K(P, 1) + K(P, 0.25) + K(0.84, 0.25)] */
+        {
+            const double w = W2f[3], P = e2.PO[1];
+            CLOSE(W2[3], w + 0.1 * (K(P, w, 1.0, 2.0, 1.0) + K(P, w, 0.25, 2.0, 1.0) + K(0.84, w, 0.25, 2.0, 1.0)));
+        }
+        check_matrix(h.w2, W2, 6, "W2 after sample 2 (trace = post-backward pre rate)");
+        check_matrix(h.w1, W1, 9, "W1 after sample 2");
         btsp_net_destroy(h.net);
     }
 }
@@ -1037,12 +1165,50 @@ static void hebb_weightnorm(void **state_)
     btsp_net_destroy(net);
 }
 
+/* Hebb_WeightNorm with a backward phase that moves the post rate: Input(3) -> Output(2) with
+ * the target gate (onet, tau 1, T = 1), lr 0.25, sign +1, bounds [0, 4], no normalisation.
+ *   x = (1, 0.5, 0.25), W = [1.2 0.8 0.8; 0.2 0.4 0.8]: a_fwd = (1.2 + 0.4 + 0.2, 0.2 + 0.2 + 0.2)
+ *   = (1.8, 0.6); y = (1, 0): P = (-0.8, -0.6), nudged a = (1.8 - 0.8, 0.6 - 0.6) = (1, 0).
+ * dW = 0.25 a_post x x with a_post = a_fwd (forward_only = 1, the default) or the nudged a (0):
+ *   forward_only 1: [1.65 1.025 0.9125; 0.35 0.475 0.8375]
+ *   forward_only 0: [1.45 0.925 0.8625; 0.2 0.4 0.8] (row 1 silent after the backward phase).
+ * The presynaptic input rate is the same in both phases. */
+static void hebb_weightnorm_backward(void **state_)
+{
+    (void)state_;
+    const double want[2][6] = {{1.45, 0.925, 0.8625, 0.2, 0.4, 0.8}, {1.65, 1.025, 0.9125, 0.35, 0.475, 0.8375}};
+    for (int fo = 0; fo <= 1; fo++) {
+        onet o;
+        onet_build_rule(&o, BTSP_RULE_HEBB_WEIGHTNORM, 0.25, 0.0, 4.0);
+        OK(o.net, btsp_rule_set(o.rule, BTSP_RULE_FORWARD_ONLY, fo));
+        OK(o.net, btsp_net_finalize(o.net));
+        const float W0[6] = {1.2f, 0.8f, 0.8f, 0.2f, 0.4f, 0.8f};
+        set_w(o.net, o.w, W0, 2, 3);
+        const float x[3] = {1.0f, 0.5f, 0.25f}, y[2] = {1.0f, 0.0f};
+        onet_train(&o, x, y);
+        CLOSE(state(o.out, BTSP_VAR_FORWARD_ACTIVITY)[0], 1.8);
+        CLOSE(state(o.out, BTSP_VAR_FORWARD_ACTIVITY)[1], 0.6);
+        CLOSE(state(o.out, BTSP_VAR_ACTIVITY)[0], 1.0);
+        CLOSE(state(o.out, BTSP_VAR_ACTIVITY)[1], 0.0);
+        double W[6];
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 3; j++) {
+                double post = fo ? (i == 0 ? 1.8 : 0.6) : (i == 0 ? 1.0 : 0.0);
+                W[i * 3 + j] = (double)W0[i * 3 + j] + 0.25 * post * x[j];
+                CLOSE(W[i * 3 + j], want[fo][i * 3 + j]);
+            }
+        check_matrix(o.w, W, 6, fo ? "Hebb forward_only 1" : "Hebb forward_only 0");
+        btsp_net_destroy(o.net);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(btsp_single_sample),
         cmocka_unit_test(btsp_silent_unit_and_clipping),
         cmocka_unit_test(btsp_adjacent_samples),
+        cmocka_unit_test(btsp_clone_past_plateau_row),
         cmocka_unit_test(btsp_w_max),
         cmocka_unit_test(btsp_fixed_point),
         cmocka_unit_test(hidden_dendrite_and_btsp),
@@ -1054,6 +1220,7 @@ int main(void)
         cmocka_unit_test(dendritic_loss_bias),
         cmocka_unit_test(dendritic_loss),
         cmocka_unit_test(hebb_weightnorm),
+        cmocka_unit_test(hebb_weightnorm_backward),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
