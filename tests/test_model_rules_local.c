@@ -6,7 +6,7 @@
  *  - Top_Layer_BP_like_2L (BTSP_RULE_TOP_LAYER_DTP) with the output-only backward phase, where
  *    the other populations of the output layer with backward projections re-integrate too,
  *  - Hebbian_Temporal_Contrast (relu gate on and off),
- *  - Top_Down_Hebbian_Temporal_Contrast_1 (forward_only 0 and 1),
+ *  - Top_Down_Hebbian_Temporal_Contrast_1 (forward_only 0 and 1; the temporal change clipped at -1),
  *  - Supervised_BCM_4 over two samples (theta starts at k, moves after every step, resets),
  *  - Hebb_WeightNorm_4 and Ojas_rule (current and forward-phase rates, sign, clipping).
  *
@@ -46,11 +46,14 @@ static void check_vec(const btsp_pop *p, btsp_var var, const double *want, size_
  * (dendrite, phase B, weights B). Rules (0 = fixed) on W1 = H.E <- Input.E, W2 = Output.E <-
  * H.E and on B; optional dendritic gate on H.E and target gate on Output.E.
  *
- * Weights and sample: x = (1, 0.5, 2) (the third input exceeds 1: rules clip it), y = (0, 1).
+ * Weights and sample: x = (1, 0.5, 2) (the third input exceeds 1: rules clip it), y = (0, 1) or
+ * (1, 1).
  *   W1 x = (0.6, -0.65, 1.2): H unit 1 is silent, unit 2 exceeds 1.
- *   W2 relu(W1 x) = (0.78, -0.12) with tau 1: output unit 1 is silent. */
+ *   W2 relu(W1 x) = (0.78, -0.12) with tau 1: output unit 1 is silent.
+ * With y = (0, 1) the nudged output is 0 (P_out = (-0.78, 0) with the relu gate), so the hidden
+ * plateaus vanish; y = (1, 1) (P_out = (0.22, 0)) moves the hidden layer in the settling phase. */
 
-static const float X_A[3] = {1.0f, 0.5f, 2.0f}, Y_A[2] = {0.0f, 1.0f};
+static const float X_A[3] = {1.0f, 0.5f, 2.0f}, Y_A[2] = {0.0f, 1.0f}, Y_11[2] = {1.0f, 1.0f};
 static const float W1_A[9] = {0.2f, 0.4f, 0.1f, -0.3f, 0.1f, -0.2f, 0.5f, 0.2f, 0.3f};
 static const float W2_A[6] = {0.5f, 0.3f, 0.4f, 0.2f, 0.6f, -0.2f};
 static const float B_A[6] = {1.0f, 0.5f, 0.8f, -0.3f, -0.6f, 2.0f};
@@ -112,13 +115,13 @@ static void anet_build(anet *a, double tau, int T, btsp_backward_mode mode, int 
     }
 }
 
-static void anet_start(anet *a)
+static void anet_start(anet *a, const float *y)
 {
     OK(a->net, btsp_net_finalize(a->net));
     OK(a->net, btsp_proj_set_weights(a->w1, W1_A, 3, 3));
     OK(a->net, btsp_proj_set_weights(a->w2, W2_A, 2, 3));
     OK(a->net, btsp_proj_set_weights(a->b, B_A, 3, 2));
-    OK(a->net, btsp_net_train_sample(a->net, X_A, 3, Y_A, 2));
+    OK(a->net, btsp_net_train_sample(a->net, X_A, 3, y, 2));
 }
 
 /* Forward phase of network A in double (no recurrent projections): T steps of
@@ -149,10 +152,10 @@ static void anet_forward_ref(double tau, int T, afwd *f)
 }
 
 /* Target plateau: e = clip(y - a_fwd, -1, 1), 0 where a_fwd == 0 if the relu gate is on. */
-static void target_plateau(const afwd *f, int relu_gate, double *P)
+static void target_plateau(const afwd *f, const float *y, int relu_gate, double *P)
 {
     for (int i = 0; i < 2; i++)
-        P[i] = relu_gate && f->ao[i] == 0.0 ? 0.0 : clipd(Y_A[i] - f->ao[i], -1, 1);
+        P[i] = relu_gate && f->ao[i] == 0.0 ? 0.0 : clipd(y[i] - f->ao[i], -1, 1);
 }
 
 /* Dendritic plateau with max_pop_fraction 1 (every candidate selected):
@@ -177,12 +180,12 @@ static void dtp_2e_single_pass(void **state_)
     (void)state_;
     anet a;
     anet_build(&a, 2.0, 2, BTSP_BACKWARD_SINGLE, BTSP_RULE_DTP_2E, BTSP_RULE_DTP_2E, 0, 1, 0);
-    anet_start(&a);
+    anet_start(&a, Y_A);
     afwd f;
     anet_forward_ref(2.0, 2, &f);
     CLOSE(f.uh[0], 0.75 * 0.6); /* 3/4 of the drive after two steps */
     double Po[2], ao[2], d[3], Ph[3], ah[3];
-    target_plateau(&f, 0, Po);
+    target_plateau(&f, Y_A, 0, Po);
     CLOSE(Po[1], 1.0); /* silent output unit, target 1, no relu gate */
     for (int i = 0; i < 2; i++)
         ao[i] = relu(f.uo[i] + Po[i]);
@@ -217,12 +220,20 @@ static void dtp_2e_single_pass(void **state_)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* BP_like_2L: settling backward phase, tau 1, T 2. With tau 1 every step sets u = I:
+/* BP_like_2L: settling backward phase, tau 1, T 2, y = (1, 1). With tau 1 every step sets u = I:
  *   s = 0: Output: P_out (relu gate on), a_out' = relu(W2 a_H_fwd + P_out);
  *          H: d = clip(B a_out'), P_H, a_H' = relu(W1 x + P_H).
  *   s = 1: Output reads the nudged H: a_out'' = relu(W2 a_H' + P_out); H: a_H'' = a_H'.
  *   dW2 = 0.25 P_out x clip(a_H', 0, 1) (post-backward pre rate), or clip(a_H_fwd) with
- *   forward_only; dW1 = 0.5 P_H x clip(x, 0, 1). */
+ *   forward_only; dW1 = 0.5 P_H x clip(x, 0, 1).
+ * By hand: P_out = (clip(1 - 0.78), 0 (silent unit, relu gate)) = (0.22, 0), a_out' = (1, 0);
+ *   d = clip(B (1, 0)) = (1, 0.8, -0.6), P_H = (1, 0 (silent unit), -0.6);
+ *   a_H' = relu((0.6, -0.65, 1.2) + P_H) = (1.6, 0, 0.6), clipped (1, 0, 0.6) where the forward
+ *   rates clip to (0.6, 0, 1); a_out'' = relu((0.8 + 0.24, 0.32 - 0.12) + P_out) = (1.26, 0.2).
+ *   W2 row 0 += 0.25 * 0.22 * (1, 0, 0.6) = (0.055, 0, 0.033), with forward_only
+ *   0.055 * (0.6, 0, 1) = (0.033, 0, 0.055); row 1 keeps its weights (P_out = 0).
+ *   W1 row 0 += 0.5 * 1 * (1, 0.5, 1) -> (0.7, 0.65, 0.6); row 1 unchanged;
+ *   row 2 += 0.5 * (-0.6) * (1, 0.5, 1) -> (0.2, 0.05, 0). */
 static void dtp_2l_settle(void **state_)
 {
     (void)state_;
@@ -230,26 +241,34 @@ static void dtp_2l_settle(void **state_)
         anet a;
         anet_build(&a, 1.0, 2, BTSP_BACKWARD_SETTLE, BTSP_RULE_DTP_2L, BTSP_RULE_DTP_2L, 0, 1, 1);
         OK(a.net, btsp_rule_set(a.r2, BTSP_RULE_FORWARD_ONLY, fo));
-        anet_start(&a);
+        anet_start(&a, Y_11);
         afwd f;
         anet_forward_ref(1.0, 2, &f);
         double Po[2], ao1[2], d[3], Ph[3], ah1[3], ao2[2];
-        target_plateau(&f, 1, Po);
-        CLOSE(Po[0], -0.78); /* clip(0 - 0.78) */
-        CLOSE(Po[1], 0.0);   /* silent unit, relu gate on */
+        target_plateau(&f, Y_11, 1, Po);
+        CLOSE(Po[0], 0.22); /* clip(1 - 0.78) */
+        CLOSE(Po[1], 0.0);  /* silent unit, relu gate on (1 without it) */
         for (int i = 0; i < 2; i++)
             ao1[i] = relu(f.uo[i] + Po[i]);
         dend_plateau(ao1, f.ah, 1, d, Ph);
+        CLOSE(Ph[0], 1.0);
+        CLOSE(Ph[1], 0.0); /* d = 0.8 on the silent unit, relu gate */
+        CLOSE(Ph[2], -0.6);
         for (int i = 0; i < 3; i++)
             ah1[i] = relu(f.uh[i] + Ph[i]);
+        CLOSE(ah1[0], 1.6);
+        CLOSE(ah1[2], 0.6);
         for (int i = 0; i < 2; i++) {
             double I = 0;
             for (int j = 0; j < 3; j++)
                 I += (double)W2_A[i * 3 + j] * ah1[j];
             ao2[i] = relu(I + Po[i]);
         }
+        CLOSE(ao2[0], 1.26);
+        CLOSE(ao2[1], 0.2);
         check_vec(a.out, BTSP_VAR_PLATEAU, Po, 2, "2L output plateau");
         check_vec(a.h, BTSP_VAR_PLATEAU, Ph, 3, "2L hidden plateau");
+        check_vec(a.h, BTSP_VAR_FORWARD_ACTIVITY, f.ah, 3, "2L hidden forward");
         check_vec(a.h, BTSP_VAR_ACTIVITY, ah1, 3, "2L hidden after settling");
         check_vec(a.out, BTSP_VAR_ACTIVITY, ao2, 2, "2L output after settling");
         double W1[9], W2[6];
@@ -259,6 +278,11 @@ static void dtp_2l_settle(void **state_)
         for (int i = 0; i < 2; i++)
             for (int j = 0; j < 3; j++)
                 W2[i * 3 + j] = (double)W2_A[i * 3 + j] + 0.25 * Po[i] * clipd(fo ? f.ah[j] : ah1[j], 0, 1);
+        CLOSE(W1[0], 0.7);
+        CLOSE(W1[7], 0.05);
+        CLOSE(W1[8], 0.0);
+        CLOSE(W2[0], 0.5 + (fo ? 0.033 : 0.055));
+        CLOSE(W2[2], 0.4 + (fo ? 0.055 : 0.033));
         check_matrix(a.w1, W1, 9, "2L W1");
         check_matrix(a.w2, W2, 6, fo ? "2L W2 forward_only" : "2L W2");
         btsp_net_destroy(a.net);
@@ -269,107 +293,132 @@ static void dtp_2l_settle(void **state_)
 /* Top_Layer_BP_like_2L with the output-only backward phase. Network B:
  *   Input.E(3) -> H.E(3, relu) -> Output.E(2, relu); Output.I(2, relu) in the output layer with
  *   Output.I <- Output.E (recurrent, phase A: it has a backward projection) and
- *   Output.E <- Output.I (recurrent, inhibitory, phase F). tau 1, T 2.
+ *   Output.E <- Output.I (recurrent, inhibitory, phase F). tau 1, T 2 or 1; y = (1, 0).
  * Forward: t1: a_H = relu(W1 x), a_E = relu(W2 a_H), a_I = relu(W_IE * 0) = 0;
  *          t2: a_E unchanged (prev_I = 0), a_I = relu(W_IE a_E).
- * Backward (2 steps, output layer only; H keeps its forward values):
+ * Backward (T steps, output layer only; H keeps its forward values):
  *   P = clip(y - a_E) where a_E > 0;
  *   s0: prev = a for E and I; E: a_E' = relu(W2 a_H + W_EI a_I + P); I: relu(W_IE a_E) (same);
  *   s1: E: the same drive, a_E' again; I: a_I'' = relu(W_IE a_E').
  * Rules: Top_Layer on W2: dW2 = 0.25 P x clip(a_H, 0, 1);
- *        Hebb_WeightNorm_4 (current rates) on W_IE: dW = 0.125 clip(a_I'', 0, 1) x clip(prev_E = a_E'). */
+ *        Hebb_WeightNorm_4 (current rates) on W_IE: dW = 0.125 clip(a_I, 0, 1) x clip(prev_E), the
+ *        presynaptic rate of a recurrent projection being E's previous-step value prev_E.
+ *   T 2: a_I = a_I'' and prev_E = a_E' (the current a_E as well).
+ *   T 1: the forward a_I is 0, so a_E' = relu(W2 a_H + P) = relu((0.78, 0.48) + (0.22, -0.48))
+ *        = (1, 0); a_I' = relu(W_IE a_E) = (0.39 + 0.12, 1.17 + 0.36) = (0.51, 1.53) and
+ *        prev_E = a_E = (0.78, 0.48), not a_E' = (1, 0):
+ *        W_IE += 0.125 (0.51, 1) x (0.78, 0.48) = ((0.049725, 0.0306), (0.0975, 0.06)). */
 static void top_layer_output_only(void **state_)
 {
     (void)state_;
-    btsp_net *net;
-    btsp_layer *L0, *L1, *L2;
-    btsp_pop *in, *h, *oe, *oi;
-    btsp_proj *w1, *w2, *wie, *wei;
-    btsp_rule *r2, *rie;
-    btsp_gate *g;
-    assert_int_equal(btsp_net_create(&net), BTSP_OK);
-    OK(net, btsp_net_set(net, BTSP_NET_TAU, 1));
-    OK(net, btsp_net_set(net, BTSP_NET_FORWARD_STEPS, 2));
-    OK(net, btsp_net_set_backward(net, BTSP_BACKWARD_OUTPUT_ONLY));
-    OK(net, btsp_layer_add(net, "Input", &L0));
-    OK(net, btsp_layer_add(net, "H", &L1));
-    OK(net, btsp_layer_add(net, "Output", &L2));
-    OK(net, btsp_pop_add(L0, "E", 3, &in));
-    OK(net, btsp_pop_add(L1, "E", 3, &h));
-    OK(net, btsp_pop_add(L2, "E", 2, &oe));
-    OK(net, btsp_pop_add(L2, "I", 2, &oi));
-    OK(net, btsp_pop_set_activation(h, BTSP_ACT_RELU, 0, 0));
-    OK(net, btsp_pop_set_activation(oe, BTSP_ACT_RELU, 0, 0));
-    OK(net, btsp_pop_set_activation(oi, BTSP_ACT_RELU, 0, 0));
-    OK(net, btsp_proj_add(in, h, BTSP_SOMA, &w1));
-    OK(net, btsp_proj_add(h, oe, BTSP_SOMA, &w2));
-    OK(net, btsp_proj_add(oi, oe, BTSP_SOMA, &wei));
-    OK(net, btsp_proj_set_direction(wei, BTSP_DIR_RECURRENT));
-    OK(net, btsp_proj_add(oe, oi, BTSP_SOMA, &wie));
-    OK(net, btsp_proj_set_direction(wie, BTSP_DIR_RECURRENT));
-    OK(net, btsp_proj_set_phase(wie, BTSP_PHASE_ALL));
-    r2 = attach(net, w2, BTSP_RULE_TOP_LAYER_DTP, 0.25);
-    rie = attach(net, wie, BTSP_RULE_HEBB_WEIGHTNORM_4, 0.125);
-    OK(net, btsp_rule_set(rie, BTSP_RULE_FORWARD_ONLY, 0));
-    (void)r2;
-    OK(net, btsp_gate_create(net, BTSP_GATE_TARGET, &g));
-    OK(net, btsp_gate_attach(g, oe));
-    OK(net, btsp_net_finalize(net));
-    /* W2 x a_H chosen so that both outputs are active: a_H = (0.6, 0, 1.2). */
-    const float W2[6] = {0.5f, 0.3f, 0.4f, 0.2f, 0.6f, 0.3f};
-    const float WIE[4] = {0.5f, 0.25f, 1.5f, 0.75f}, WEI[4] = {-0.5f, -0.25f, -0.125f, -1.0f};
-    OK(net, btsp_proj_set_weights(w1, W1_A, 3, 3));
-    OK(net, btsp_proj_set_weights(w2, W2, 2, 3));
-    OK(net, btsp_proj_set_weights(wie, WIE, 2, 2));
-    OK(net, btsp_proj_set_weights(wei, WEI, 2, 2));
-    const float y[2] = {1.0f, 0.0f};
-    OK(net, btsp_net_train_sample(net, X_A, 3, y, 2));
+    for (int T = 2; T >= 1; T--) {
+        btsp_net *net;
+        btsp_layer *L0, *L1, *L2;
+        btsp_pop *in, *h, *oe, *oi;
+        btsp_proj *w1, *w2, *wie, *wei;
+        btsp_rule *r2, *rie;
+        btsp_gate *g;
+        assert_int_equal(btsp_net_create(&net), BTSP_OK);
+        OK(net, btsp_net_set(net, BTSP_NET_TAU, 1));
+        OK(net, btsp_net_set(net, BTSP_NET_FORWARD_STEPS, T));
+        OK(net, btsp_net_set_backward(net, BTSP_BACKWARD_OUTPUT_ONLY));
+        OK(net, btsp_layer_add(net, "Input", &L0));
+        OK(net, btsp_layer_add(net, "H", &L1));
+        OK(net, btsp_layer_add(net, "Output", &L2));
+        OK(net, btsp_pop_add(L0, "E", 3, &in));
+        OK(net, btsp_pop_add(L1, "E", 3, &h));
+        OK(net, btsp_pop_add(L2, "E", 2, &oe));
+        OK(net, btsp_pop_add(L2, "I", 2, &oi));
+        OK(net, btsp_pop_set_activation(h, BTSP_ACT_RELU, 0, 0));
+        OK(net, btsp_pop_set_activation(oe, BTSP_ACT_RELU, 0, 0));
+        OK(net, btsp_pop_set_activation(oi, BTSP_ACT_RELU, 0, 0));
+        OK(net, btsp_proj_add(in, h, BTSP_SOMA, &w1));
+        OK(net, btsp_proj_add(h, oe, BTSP_SOMA, &w2));
+        OK(net, btsp_proj_add(oi, oe, BTSP_SOMA, &wei));
+        OK(net, btsp_proj_set_direction(wei, BTSP_DIR_RECURRENT));
+        OK(net, btsp_proj_add(oe, oi, BTSP_SOMA, &wie));
+        OK(net, btsp_proj_set_direction(wie, BTSP_DIR_RECURRENT));
+        OK(net, btsp_proj_set_phase(wie, BTSP_PHASE_ALL));
+        r2 = attach(net, w2, BTSP_RULE_TOP_LAYER_DTP, 0.25);
+        rie = attach(net, wie, BTSP_RULE_HEBB_WEIGHTNORM_4, 0.125);
+        OK(net, btsp_rule_set(rie, BTSP_RULE_FORWARD_ONLY, 0));
+        (void)r2;
+        OK(net, btsp_gate_create(net, BTSP_GATE_TARGET, &g));
+        OK(net, btsp_gate_attach(g, oe));
+        OK(net, btsp_net_finalize(net));
+        /* W2 x a_H chosen so that both outputs are active: a_H = (0.6, 0, 1.2). */
+        const float W2[6] = {0.5f, 0.3f, 0.4f, 0.2f, 0.6f, 0.3f};
+        const float WIE[4] = {0.5f, 0.25f, 1.5f, 0.75f}, WEI[4] = {-0.5f, -0.25f, -0.125f, -1.0f};
+        OK(net, btsp_proj_set_weights(w1, W1_A, 3, 3));
+        OK(net, btsp_proj_set_weights(w2, W2, 2, 3));
+        OK(net, btsp_proj_set_weights(wie, WIE, 2, 2));
+        OK(net, btsp_proj_set_weights(wei, WEI, 2, 2));
+        const float y[2] = {1.0f, 0.0f};
+        OK(net, btsp_net_train_sample(net, X_A, 3, y, 2));
 
-    double ah[3], aE[2], aI[2], P[2], aE1[2], aI2[2];
-    for (int i = 0; i < 3; i++) {
-        double I = 0;
-        for (int j = 0; j < 3; j++)
-            I += (double)W1_A[i * 3 + j] * X_A[j];
-        ah[i] = relu(I);
+        double ah[3], aE[2], aI[2], P[2], aE1[2], aI2[2], pE[2], pI[2];
+        for (int i = 0; i < 3; i++) {
+            double I = 0;
+            for (int j = 0; j < 3; j++)
+                I += (double)W1_A[i * 3 + j] * X_A[j];
+            ah[i] = relu(I);
+        }
+        for (int i = 0; i < 2; i++) {
+            double I = 0;
+            for (int j = 0; j < 3; j++)
+                I += (double)W2[i * 3 + j] * ah[j];
+            aE[i] = relu(I); /* (0.78, 0.48) */
+        }
+        CLOSE(aE[0], 0.78);
+        CLOSE(aE[1], 0.12 + 0.36);
+        for (int i = 0; i < 2; i++) /* 0 after one step (prev_E = 0) */
+            aI[i] = T >= 2 ? relu((double)WIE[i * 2] * aE[0] + (double)WIE[i * 2 + 1] * aE[1]) : 0.0;
+        check_vec(oe, BTSP_VAR_FORWARD_ACTIVITY, aE, 2, "output forward");
+        check_vec(oi, BTSP_VAR_FORWARD_ACTIVITY, aI, 2, "output I forward");
+        for (int i = 0; i < 2; i++)
+            P[i] = clipd(y[i] - aE[i], -1, 1); /* (0.22, -0.48) */
+        for (int i = 0; i < 2; i++) {
+            double I = (double)WEI[i * 2] * aI[0] + (double)WEI[i * 2 + 1] * aI[1];
+            for (int j = 0; j < 3; j++)
+                I += (double)W2[i * 3 + j] * ah[j];
+            aE1[i] = relu(I + P[i]);
+        }
+        /* the last backward step: T 2 reads a_E' (and a_I' = the forward a_I), T 1 the forward a_E */
+        for (int i = 0; i < 2; i++) {
+            pE[i] = T >= 2 ? aE1[i] : aE[i];
+            pI[i] = aI[i];
+        }
+        for (int i = 0; i < 2; i++)
+            aI2[i] = relu((double)WIE[i * 2] * pE[0] + (double)WIE[i * 2 + 1] * pE[1]);
+        if (T == 1) {
+            CLOSE(aE1[0], 1.0);
+            CLOSE(aE1[1], 0.0);
+            CLOSE(aI2[0], 0.51);
+            CLOSE(aI2[1], 1.53);
+        }
+        check_vec(oe, BTSP_VAR_PLATEAU, P, 2, "top-layer plateau");
+        check_vec(oe, BTSP_VAR_ACTIVITY, aE1, 2, "output after the backward phase");
+        check_vec(oe, BTSP_VAR_PREV_ACTIVITY, pE, 2, "output prev");
+        check_vec(oi, BTSP_VAR_ACTIVITY, aI2, 2, "output-layer I re-integrated");
+        check_vec(oi, BTSP_VAR_PREV_ACTIVITY, pI, 2, "output-layer I prev");
+        check_vec(h, BTSP_VAR_ACTIVITY, ah, 3, "hidden untouched");
+        double dW2[6], dIE[4];
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 3; j++)
+                dW2[i * 3 + j] = (double)W2[i * 3 + j] + 0.25 * P[i] * clipd(ah[j], 0, 1);
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++)
+                dIE[i * 2 + j] = (double)WIE[i * 2 + j] + 0.125 * clipd(aI2[i], 0, 1) * clipd(pE[j], 0, 1);
+        if (T == 1) {
+            CLOSE(dIE[0], 0.5 + 0.125 * 0.51 * 0.78);
+            CLOSE(dIE[1], 0.25 + 0.125 * 0.51 * 0.48);
+            CLOSE(dIE[2], 1.5 + 0.125 * 0.78);
+            CLOSE(dIE[3], 0.75 + 0.125 * 0.48);
+        }
+        check_matrix(w2, dW2, 6, T == 1 ? "top-layer W2 (T 1)" : "top-layer W2");
+        check_matrix(wie, dIE, 4, T == 1 ? "Hebb_WeightNorm_4 W_IE (T 1)" : "Hebb_WeightNorm_4 (current rates) W_IE");
+        btsp_net_destroy(net);
     }
-    for (int i = 0; i < 2; i++) {
-        double I = 0;
-        for (int j = 0; j < 3; j++)
-            I += (double)W2[i * 3 + j] * ah[j];
-        aE[i] = relu(I); /* (0.78, 0.48) */
-    }
-    CLOSE(aE[0], 0.78);
-    CLOSE(aE[1], 0.12 + 0.36);
-    for (int i = 0; i < 2; i++)
-        aI[i] = relu((double)WIE[i * 2] * aE[0] + (double)WIE[i * 2 + 1] * aE[1]);
-    check_vec(oe, BTSP_VAR_FORWARD_ACTIVITY, aE, 2, "output forward");
-    check_vec(oi, BTSP_VAR_FORWARD_ACTIVITY, aI, 2, "output I forward");
-    for (int i = 0; i < 2; i++)
-        P[i] = clipd(y[i] - aE[i], -1, 1); /* (0.22, -0.48) */
-    for (int i = 0; i < 2; i++) {
-        double I = (double)WEI[i * 2] * aI[0] + (double)WEI[i * 2 + 1] * aI[1];
-        for (int j = 0; j < 3; j++)
-            I += (double)W2[i * 3 + j] * ah[j];
-        aE1[i] = relu(I + P[i]);
-    }
-    for (int i = 0; i < 2; i++)
-        aI2[i] = relu((double)WIE[i * 2] * aE1[0] + (double)WIE[i * 2 + 1] * aE1[1]);
-    check_vec(oe, BTSP_VAR_PLATEAU, P, 2, "top-layer plateau");
-    check_vec(oe, BTSP_VAR_ACTIVITY, aE1, 2, "output after the backward phase");
-    check_vec(oe, BTSP_VAR_PREV_ACTIVITY, aE1, 2, "output prev");
-    check_vec(oi, BTSP_VAR_ACTIVITY, aI2, 2, "output-layer I re-integrated");
-    check_vec(oi, BTSP_VAR_PREV_ACTIVITY, aI, 2, "output-layer I prev");
-    check_vec(h, BTSP_VAR_ACTIVITY, ah, 3, "hidden untouched");
-    double dW2[6], dIE[4];
-    for (int i = 0; i < 2; i++)
-        for (int j = 0; j < 3; j++)
-            dW2[i * 3 + j] = (double)W2[i * 3 + j] + 0.25 * P[i] * clipd(ah[j], 0, 1);
-    for (int i = 0; i < 2; i++)
-        for (int j = 0; j < 2; j++)
-            dIE[i * 2 + j] = (double)WIE[i * 2 + j] + 0.125 * clipd(aI2[i], 0, 1) * clipd(aE1[j], 0, 1);
-    check_matrix(w2, dW2, 6, "top-layer W2");
-    check_matrix(wie, dIE, 4, "Hebb_WeightNorm_4 (current rates) W_IE");
-    btsp_net_destroy(net);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -391,11 +440,11 @@ static void hebbian_temporal_contrast(void **state_)
         assert_true(v == 1.0); /* EIANN's default */
         OK(a.net, btsp_rule_set(a.r1, BTSP_RULE_RELU_GATE, rg));
         OK(a.net, btsp_rule_set(a.r2, BTSP_RULE_RELU_GATE, rg));
-        anet_start(&a);
+        anet_start(&a, Y_A);
         afwd f;
         anet_forward_ref(1.0, 1, &f);
         double Po[2], ao[2], d[3], Ph[3], ah[3];
-        target_plateau(&f, 0, Po);
+        target_plateau(&f, Y_A, 0, Po);
         for (int i = 0; i < 2; i++)
             ao[i] = relu(f.uo[i] + Po[i]);
         CLOSE(ao[1], 0.88);
@@ -432,9 +481,15 @@ static void hebbian_temporal_contrast(void **state_)
 /* ------------------------------------------------------------------------------------------ */
 /* Top_Down_Hebbian_Temporal_Contrast_1 on the top-down weights B (post H, pre Output), with
  * BP_like_2L (learning rate 0) on W1 and W2 providing plateaus and the settling phase (tau 1,
- * T 1, relu gates on): a_out' = relu(u_out + P_out), a_H' = relu(u_H + P_H).
+ * T 1, relu gates on, y = (1, 1)): a_out' = relu(u_out + P_out), a_H' = relu(u_H + P_H).
  *   forward_only: dB = 0.125 clip(a_H_fwd, 0, 1) x clip(a_out' - a_out_fwd, -1, 1)
- *   otherwise:    dB = 0.125 [clip(a_H') x clip(a_out') - clip(a_H_fwd) x clip(a_out_fwd)]. */
+ *   otherwise:    dB = 0.125 [clip(a_H') x clip(a_out') - clip(a_H_fwd) x clip(a_out_fwd)].
+ * By hand (as in dtp_2l_settle): a_out_fwd = (0.78, 0), a_out' = (1, 0); a_H_fwd = (0.6, 0, 1.2)
+ * (clipped (0.6, 0, 1)), P_H = (1, 0, -0.6), a_H' = (1.6, 0, 0.6) (clipped (1, 0, 0.6)).
+ *   forward_only: column 0 += 0.125 * 0.22 * (0.6, 0, 1) = (0.0165, 0, 0.0275), column 1 unchanged
+ *                 (output unit 1 silent in both phases);
+ *   otherwise:    column 0 += 0.125 * ((1, 0, 0.6) * 1 - (0.6, 0, 1) * 0.78) = (0.0665, 0, -0.0225),
+ *                 column 1 unchanged. */
 static void topdown_temporal_contrast_1(void **state_)
 {
     (void)state_;
@@ -445,29 +500,111 @@ static void topdown_temporal_contrast_1(void **state_)
         OK(a.net, btsp_rule_set(a.r1, BTSP_RULE_LEARNING_RATE, 0.0));
         OK(a.net, btsp_rule_set(a.r2, BTSP_RULE_LEARNING_RATE, 0.0));
         OK(a.net, btsp_rule_set(a.rb, BTSP_RULE_FORWARD_ONLY, fo));
-        anet_start(&a);
+        anet_start(&a, Y_11);
         afwd f;
         anet_forward_ref(1.0, 1, &f);
         double Po[2], ao[2], d[3], Ph[3], ah[3], Bw[6];
-        target_plateau(&f, 1, Po);
+        target_plateau(&f, Y_11, 1, Po);
         for (int i = 0; i < 2; i++)
             ao[i] = relu(f.uo[i] + Po[i]);
         dend_plateau(ao, f.ah, 1, d, Ph);
         for (int i = 0; i < 3; i++)
             ah[i] = relu(f.uh[i] + Ph[i]);
+        CLOSE(ao[0], 1.0);
+        CLOSE(ah[0], 1.6);
+        CLOSE(ah[2], 0.6);
+        check_vec(a.out, BTSP_VAR_ACTIVITY, ao, 2, "TDHTC1 output");
+        check_vec(a.h, BTSP_VAR_ACTIVITY, ah, 3, "TDHTC1 hidden");
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 2; j++) {
                 double dB = fo ? clipd(f.ah[i], 0, 1) * clipd(ao[j] - f.ao[j], -1, 1)
                                : clipd(ah[i], 0, 1) * clipd(ao[j], 0, 1) - clipd(f.ah[i], 0, 1) * clipd(f.ao[j], 0, 1);
                 Bw[i * 2 + j] = (double)B_A[i * 2 + j] + 0.125 * dB;
             }
-        /* H unit 2 (rate 1.2, clipped to 1) against output unit 0 (0.78 -> 0): forward_only gives
-         * 0.125 * 1 * clip(-0.78) = -0.0975. */
-        if (fo)
-            CLOSE(Bw[4], (double)B_A[4] - 0.125 * 0.78);
+        CLOSE(Bw[0], 1.0 + (fo ? 0.0165 : 0.0665));
+        CLOSE(Bw[4], -0.6 + (fo ? 0.0275 : -0.0225));
+        CLOSE(Bw[5], 2.0);
         check_matrix(a.b, Bw, 6, fo ? "TDHTC1 forward_only" : "TDHTC1");
         btsp_net_destroy(a.net);
     }
+}
+
+/* The temporal change of Top_Down_Hebbian_Temporal_Contrast_1 (forward_only) is clipped to
+ * [-1, 1]: a drop of the output by more than 1. Network A with T 2 (settling phase, tau 1, relu
+ * gates on, BP_like_2L with learning rate 0 on W1 and W2), x = (2, 1, 4), y = (0, 0) and
+ * B = ((-2, 0.5), (0.8, -0.3), (-2, 2)):
+ *   forward: a_H = relu(W1 x) = relu(1.2, -1.3, 2.4) = (1.2, 0, 2.4);
+ *            a_out = relu(W2 a_H) = relu(0.6 + 0.96, 0.24 - 0.48) = (1.56, 0).
+ *   s = 0:   P_out = (clip(0 - 1.56) = -1, 0 (silent)); a_out' = relu((1.56, -0.24) + P_out) = (0.56, 0);
+ *            d = clip(B (0.56, 0)) = (clip(-1.12) = -1, 0.448, -1), P_H = (-1, 0 (silent), -1);
+ *            a_H' = relu((1.2, -1.3, 2.4) + P_H) = (0.2, 0, 1.4).
+ *   s = 1:   a_out'' = relu(W2 a_H' + P_out) = relu(0.1 + 0.56 - 1, 0.04 - 0.28) = (0, 0).
+ *   change a_out'' - a_out_fwd = (-1.56, 0), clipped to (-1, 0):
+ *   dB = 0.125 clip(a_H_fwd) x (-1, 0) = 0.125 (1, 0, 1) x (-1, 0): B00 = -2.125, B20 = -2.125,
+ *   the rest unchanged. */
+static void topdown_temporal_contrast_1_clip(void **state_)
+{
+    (void)state_;
+    const float x[3] = {2.0f, 1.0f, 4.0f}, y[2] = {0.0f, 0.0f};
+    const float B[6] = {-2.0f, 0.5f, 0.8f, -0.3f, -2.0f, 2.0f};
+    anet a;
+    anet_build(&a, 1.0, 2, BTSP_BACKWARD_SETTLE, BTSP_RULE_DTP_2L, BTSP_RULE_DTP_2L,
+               BTSP_RULE_TOPDOWN_TEMPORAL_CONTRAST_1, 1, 1);
+    OK(a.net, btsp_rule_set(a.r1, BTSP_RULE_LEARNING_RATE, 0.0));
+    OK(a.net, btsp_rule_set(a.r2, BTSP_RULE_LEARNING_RATE, 0.0));
+    OK(a.net, btsp_rule_set(a.rb, BTSP_RULE_FORWARD_ONLY, 1));
+    OK(a.net, btsp_net_finalize(a.net));
+    OK(a.net, btsp_proj_set_weights(a.w1, W1_A, 3, 3));
+    OK(a.net, btsp_proj_set_weights(a.w2, W2_A, 2, 3));
+    OK(a.net, btsp_proj_set_weights(a.b, B, 3, 2));
+    OK(a.net, btsp_net_train_sample(a.net, x, 3, y, 2));
+    double uh[3], ah[3], uo[2], ao[2], Po[2], ao1[2], Ph[3], ah1[3], ao2[2], Bw[6];
+    for (int i = 0; i < 3; i++) {
+        uh[i] = 0;
+        for (int j = 0; j < 3; j++)
+            uh[i] += (double)W1_A[i * 3 + j] * x[j];
+        ah[i] = relu(uh[i]);
+    }
+    for (int i = 0; i < 2; i++) {
+        uo[i] = 0;
+        for (int j = 0; j < 3; j++)
+            uo[i] += (double)W2_A[i * 3 + j] * ah[j];
+        ao[i] = relu(uo[i]);
+        Po[i] = ao[i] == 0.0 ? 0.0 : clipd(y[i] - ao[i], -1, 1);
+        ao1[i] = relu(uo[i] + Po[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+        double d = clipd((double)B[i * 2] * ao1[0] + (double)B[i * 2 + 1] * ao1[1], -1, 1);
+        Ph[i] = ah[i] == 0.0 ? 0.0 : d;
+        ah1[i] = relu(uh[i] + Ph[i]);
+    }
+    for (int i = 0; i < 2; i++) {
+        double I = 0;
+        for (int j = 0; j < 3; j++)
+            I += (double)W2_A[i * 3 + j] * ah1[j];
+        ao2[i] = relu(I + Po[i]);
+    }
+    CLOSE(ao[0], 1.56);
+    CLOSE(Po[0], -1.0);
+    CLOSE(ao1[0], 0.56);
+    CLOSE(Ph[0], -1.0);
+    CLOSE(Ph[2], -1.0);
+    CLOSE(ah1[0], 0.2);
+    CLOSE(ah1[2], 1.4);
+    CLOSE(ao2[0], 0.0);
+    CLOSE(ao2[0] - ao[0], -1.56); /* below -1: the clip acts */
+    check_vec(a.out, BTSP_VAR_FORWARD_ACTIVITY, ao, 2, "TDHTC1 clip output forward");
+    check_vec(a.out, BTSP_VAR_PLATEAU, Po, 2, "TDHTC1 clip output plateau");
+    check_vec(a.h, BTSP_VAR_PLATEAU, Ph, 3, "TDHTC1 clip hidden plateau");
+    check_vec(a.h, BTSP_VAR_ACTIVITY, ah1, 3, "TDHTC1 clip hidden after settling");
+    check_vec(a.out, BTSP_VAR_ACTIVITY, ao2, 2, "TDHTC1 clip output after settling");
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 2; j++)
+            Bw[i * 2 + j] = (double)B[i * 2 + j] + 0.125 * clipd(ah[i], 0, 1) * clipd(ao2[j] - ao[j], -1, 1);
+    CLOSE(Bw[0], -2.125);
+    CLOSE(Bw[4], -2.125);
+    check_matrix(a.b, Bw, 6, "TDHTC1 forward_only, change below -1");
+    btsp_net_destroy(a.net);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -705,6 +842,7 @@ int main(void)
         cmocka_unit_test(top_layer_output_only),
         cmocka_unit_test(hebbian_temporal_contrast),
         cmocka_unit_test(topdown_temporal_contrast_1),
+        cmocka_unit_test(topdown_temporal_contrast_1_clip),
         cmocka_unit_test(supervised_bcm),
         cmocka_unit_test(hebb_weightnorm_4),
         cmocka_unit_test(oja),
