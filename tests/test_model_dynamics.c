@@ -200,7 +200,13 @@ static void backward_nudge_not_integrated(void **state_)
  *   H.E (has a backward projection): I = W1 x + W_B a_out = (0.6 + 0.5, 0.4 - 0) -> a_E = (1.1, 0.4)
  *   H.I (no backward projection): frozen at (1.0, 0.3) (re-integration would give (1.5, 0.55)).
  * Backward step 1: Output u = W2 (1.1, 0.4) = (1.3, 0.4), a = (1.5, 0.0);
- *   H.E: I = (0.6 + 0.75, 0.4 - 0) -> (1.35, 0.4); H.I still (1.0, 0.3). */
+ *   H.E: I = (0.6 + 0.75, 0.4 - 0) -> (1.35, 0.4); H.I still (1.0, 0.3).
+ * H.E also has a dendrite, fed by itself through W_D (H.E -> H.E, dendrite, F, phase B) =
+ * [0.5 0.25; -0.5 0], and no gate: its dendritic state is still computed in the backward phase
+ * (H.E has backward projections), before the layer settles in every step. Forward snapshot:
+ * W_D a_E = W_D (0.6, 0.4) = (0.4, -0.3); last backward update (step 1, a_E = (1.1, 0.4) from
+ * step 0): clip(W_D (1.1, 0.4)) = (0.65, -0.55). The dendrite has no gate, so it nudges nothing
+ * and the values above hold. */
 static void backward_frozen_and_b_only(void **state_)
 {
     (void)state_;
@@ -215,6 +221,7 @@ static void backward_frozen_and_b_only(void **state_)
     btsp_proj *wie = connect(net, e, inh, BTSP_SOMA, BTSP_DIR_FORWARD, BTSP_PHASE_FORWARD);
     btsp_proj *w2 = connect(net, e, out, BTSP_SOMA, BTSP_DIR_FORWARD, BTSP_PHASE_FORWARD);
     btsp_proj *wb = connect(net, out, e, BTSP_SOMA, BTSP_DIR_FORWARD, BTSP_PHASE_BACKWARD);
+    btsp_proj *wd = connect(net, e, e, BTSP_DEND, BTSP_DIR_FORWARD, BTSP_PHASE_BACKWARD);
     btsp_gate *g;
     OK(net, btsp_gate_create(net, BTSP_GATE_TARGET, &g));
     OK(net, btsp_gate_attach(g, out));
@@ -225,6 +232,8 @@ static void backward_frozen_and_b_only(void **state_)
     OK(net, btsp_proj_set_weights(wie, WIE, 2, 2));
     OK(net, btsp_proj_set_weights(w2, W2, 2, 2));
     OK(net, btsp_proj_set_weights(wb, WB, 2, 2));
+    const float WD[4] = {0.5f, 0.25f, -0.5f, 0.0f};
+    OK(net, btsp_proj_set_weights(wd, WD, 2, 2));
     const float x[2] = {0.6f, 0.2f}, y[2] = {1.0f, 0.0f};
 
     /* Forward only: the B-only projection does not count. */
@@ -247,6 +256,10 @@ static void backward_frozen_and_b_only(void **state_)
         CLOSE(state(out, BTSP_VAR_ACTIVITY)[i], bO[i]);
         CLOSE(state(out, BTSP_VAR_SOMA_STATE)[i], uO[i]);
     }
+    CLOSE(state(e, BTSP_VAR_FORWARD_DEND)[0], 0.4);
+    CLOSE(state(e, BTSP_VAR_FORWARD_DEND)[1], -0.3);
+    CLOSE(state(e, BTSP_VAR_DEND_STATE)[0], 0.65);
+    CLOSE(state(e, BTSP_VAR_DEND_STATE)[1], -0.55);
     btsp_net_destroy(net);
 }
 
