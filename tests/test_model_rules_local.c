@@ -300,7 +300,8 @@ static void dtp_2l_settle(void **state_)
  *   P = clip(y - a_E) where a_E > 0;
  *   s0: prev = a for E and I; E: a_E' = relu(W2 a_H + W_EI a_I + P); I: relu(W_IE a_E) (same);
  *   s1: E: the same drive, a_E' again; I: a_I'' = relu(W_IE a_E').
- * Rules: Top_Layer on W2: dW2 = 0.25 P x clip(a_H, 0, 1);
+ * Rules: Top_Layer on W2: dW2 = 0.25 P x clip(a_H, 0, 1); Top_Layer on W_EI (lr 0.5) reads
+ *        I's post-backward previous-step rate, which for T 2 differs from the forward one;
  *        Hebb_WeightNorm_4 (current rates) on W_IE: dW = 0.125 clip(a_I, 0, 1) x clip(prev_E), the
  *        presynaptic rate of a recurrent projection being E's previous-step value prev_E.
  *   T 2: a_I = a_I'' and prev_E = a_E' (the current a_E as well).
@@ -340,6 +341,7 @@ static void top_layer_output_only(void **state_)
         OK(net, btsp_proj_set_direction(wie, BTSP_DIR_RECURRENT));
         OK(net, btsp_proj_set_phase(wie, BTSP_PHASE_ALL));
         r2 = attach(net, w2, BTSP_RULE_TOP_LAYER_DTP, 0.25);
+        (void)attach(net, wei, BTSP_RULE_TOP_LAYER_DTP, 0.5); /* a presynaptic population that moves */
         rie = attach(net, wie, BTSP_RULE_HEBB_WEIGHTNORM_4, 0.125);
         OK(net, btsp_rule_set(rie, BTSP_RULE_FORWARD_ONLY, 0));
         (void)r2;
@@ -402,7 +404,7 @@ static void top_layer_output_only(void **state_)
         check_vec(oi, BTSP_VAR_ACTIVITY, aI2, 2, "output-layer I re-integrated");
         check_vec(oi, BTSP_VAR_PREV_ACTIVITY, pI, 2, "output-layer I prev");
         check_vec(h, BTSP_VAR_ACTIVITY, ah, 3, "hidden untouched");
-        double dW2[6], dIE[4];
+        double dW2[6], dIE[4], dEI[4];
         for (int i = 0; i < 2; i++)
             for (int j = 0; j < 3; j++)
                 dW2[i * 3 + j] = (double)W2[i * 3 + j] + 0.25 * P[i] * clipd(ah[j], 0, 1);
@@ -415,6 +417,13 @@ static void top_layer_output_only(void **state_)
             CLOSE(dIE[2], 1.5 + 0.125 * 0.78);
             CLOSE(dIE[3], 0.75 + 0.125 * 0.48);
         }
+        /* Top_Layer on W_EI, inside the output layer: the post-backward presynaptic rate, for a
+         * recurrent projection I's previous-step value pI (T 2: the forward a_I, where the
+         * forward phase's previous step had a_I = 0) */
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++)
+                dEI[i * 2 + j] = (double)WEI[i * 2 + j] + 0.5 * P[i] * clipd(pI[j], 0, 1);
+        check_matrix(wei, dEI, 4, T == 1 ? "top-layer W_EI (T 1)" : "top-layer W_EI");
         check_matrix(w2, dW2, 6, T == 1 ? "top-layer W2 (T 1)" : "top-layer W2");
         check_matrix(wie, dIE, 4, T == 1 ? "Hebb_WeightNorm_4 W_IE (T 1)" : "Hebb_WeightNorm_4 (current rates) W_IE");
         btsp_net_destroy(net);
