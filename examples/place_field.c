@@ -6,7 +6,9 @@
  * plateau and checks the two signatures of BTSP the model was built for.
  *
  * Setup (units: cm, s): a 187 cm circular track run at 25 cm/s; 200 inputs with Gaussian place
- * fields (width 90 cm = 3 sqrt(2) sigma) centred evenly along the track; one CA1 cell whose input
+ * fields exp(-((x - c) / sigma)^2), sigma = 90 cm / (3 sqrt(2)) (so 90 cm wide, a standard
+ * deviation of 15 cm, as the authors' code writes them), centred evenly along the track; one CA1
+ * cell whose input
  * weights all start at 1 (no place field). Per lap the model computes
  *   ET_j(t) = (x_j * exp(-t / tau_ET))(t), normalised so that the largest ET over inputs and time
  *             is 1 (eligibility trace),
@@ -32,7 +34,7 @@
 #define TRACK 187.0       /* cm */
 #define SPEED 25.0        /* cm/s */
 #define DT 0.01           /* s, integration step */
-#define FIELD_WIDTH 90.0  /* cm, = 3 sqrt(2) sigma */
+#define FIELD_WIDTH 90.0  /* cm, = 3 sqrt(2) sigma of exp(-((x - c) / sigma)^2) */
 #define PLATEAU_DUR 0.3   /* s */
 #define LAP_STEPS 748        /* TRACK / SPEED / DT: one lap of 7.48 s */
 #define LAPS 4            /* two laps of warm-up, the induction lap, one lap for the tails */
@@ -65,7 +67,7 @@ static void make_rates(void)
         double pos = fmod(SPEED * DT * t, TRACK);
         for (int j = 0; j < N_IN; j++) {
             double d = circular_distance(pos, centre(j));
-            rates[t][j] = (float)exp(-d * d / (2.0 * sigma * sigma));
+            rates[t][j] = (float)exp(-d * d / (sigma * sigma));
         }
     }
 }

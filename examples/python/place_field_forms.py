@@ -4,8 +4,9 @@
 
 The same experiment for four place-cell forms of BTSP in libbtsp (docs/btsp-forms.md): a
 187 cm circular track run at 25 cm/s, 200 inputs with Gaussian place fields (sigma 21.2 cm,
-i.e. 90 cm wide at 3 sqrt(2) sigma, as in Milstein et al. 2021 and Cone & Shouval 2021) centred
-evenly along it, and one 300 ms plateau when the animal reaches 90 cm:
+i.e. 90 cm wide at 3 sqrt(2) sigma, as in Cone & Shouval 2021; Milstein et al.'s code writes
+exp(-((x - c) / sigma)^2), a standard deviation of 15 cm, which examples/place_field.c uses)
+centred evenly along it, and one 300 ms plateau when the animal reaches 90 cm:
 
   - Bittner et al. 2017 (the pairing kernel, 1.31 s before the plateau onset, 0.69 s after;
     btsp.bittner_*), and its linear ET x IS form with the CA1Sim kernels (btsp.etis_*): inputs as
