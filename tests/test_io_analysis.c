@@ -58,6 +58,9 @@ static void test_simple_stats(void **state)
     const float y[4] = {NAN, 2, NAN, NAN};
     assert_int_equal(btsp_an_bin_means(y, 4, 2, b), 2);
     assert_true(b[0] == 2.0f && isnan(b[1]));
+    const float z[4] = {1, INFINITY, 3, 5}; /* non-finite values are left out, inf as NaN */
+    assert_int_equal(btsp_an_bin_means(z, 4, 2, b), 2);
+    assert_true(b[0] == 1.0f && b[1] == 4.0f);
     assert_int_equal(btsp_an_bin_means(x, 5, 0, b), 0);
 }
 
@@ -120,6 +123,10 @@ static void test_sparsity_selectivity(void **state)
     assert_true(fabs(btsp_an_vg_sparseness(half, 4, 1) - 2.0 / 3.0) < TOL);
     assert_true(btsp_an_vg_sparseness(half, 1, 1) == 0.0); /* N < 2 */
     assert_true(isnan(btsp_an_vg_sparseness(half, 4, 0)));
+    /* silent means a zero sum, also for signed values: (1, -1) is silent (sum 0, not sum of
+     * squares 0), so 0 rather than (1 - 0) / (1 - 1/2) = 2 */
+    const float signed_silent[2] = {1, -1};
+    assert_true(btsp_an_vg_sparseness(signed_silent, 2, 1) == 0.0);
 
     /* columns: [1,1,0,3]: frac = (25/16)/(11/4) = 25/44, S = (19/44)/(3/4) = 19/33;
      * [0,1,0,1] -> 2/3; [0,1,0,0] -> 1 (twice) */
@@ -158,6 +165,15 @@ static void test_discriminability(void **state)
     assert_true(fabs(mean) < 1e-9);
     assert_int_equal(btsp_an_discriminability_mean(orth, 2, 2, &mean), BTSP_OK);
     assert_true(fabs(mean - 1.0) < 1e-9);
+    /* a signed pattern with a zero sum is silent (0), not 1 - cos = 1 - 1/sqrt(2) */
+    const float signed_rows[4] = {1, -1, 1, 0};
+    float d1[1];
+    assert_int_equal(btsp_an_discriminability(signed_rows, 2, 2, d1), BTSP_OK);
+    assert_true(d1[0] == 0.0f);
+    /* identical rows whose cosine rounds above 1: clamped, exactly 0 (unclamped -3e-16) */
+    const float same3[9] = {5.92f, 7.02f, 8.12f, 5.92f, 7.02f, 8.12f, 5.92f, 7.02f, 8.12f};
+    assert_int_equal(btsp_an_discriminability_mean(same3, 3, 3, &mean), BTSP_OK);
+    assert_true(mean == 0.0);
 
     /* a non-finite activity gives NaN, in the pairs and in the mean alike (not the 0 of a
      * silent pattern); the pairs of other patterns keep their values */
@@ -187,6 +203,7 @@ static void test_rsm(void **state)
     Abad[1] = INFINITY;
     assert_int_equal(btsp_an_rsm(Abad, 4, 4, r), BTSP_OK);
     assert_true(isnan(r[0]) && isnan(r[1]) && isnan(r[4]) && fabs(r[5] - 1.0) < 1e-6);
+    assert_true(isnan(r[2]) && isnan(r[8])); /* against silent pattern 2: NaN, not a silent 0 */
     assert_true(isnan(btsp_an_participation_ratio_sym(r, 4)));
     const float inf_off[4] = {1, INFINITY, INFINITY, 1}; /* tr finite, |M|_F infinite: not 0 */
     assert_true(isnan(btsp_an_participation_ratio_sym(inf_off, 2)));
@@ -205,6 +222,11 @@ static void test_rsm(void **state)
     for (int i = 0; i < 8; i++)
         assert_true(fabsf(cm[i] - want_cm[i]) < 1e-6f);
     assert_true(counts[0] == 2 && counts[1] == 2);
+    /* an empty class: zero means and count 0, as documented (not NaN) */
+    float cm3[12];
+    size_t counts3[3];
+    assert_int_equal(btsp_an_class_means(A, 4, 4, A_LABELS, 3, cm3, counts3), BTSP_OK);
+    assert_true(counts3[2] == 0 && cm3[8] == 0.0f && cm3[9] == 0.0f && cm3[10] == 0.0f && cm3[11] == 0.0f);
     const uint8_t bad[4] = {0, 0, 2, 1};
     assert_int_equal(btsp_an_class_means(A, 4, 4, bad, 2, cm, NULL), BTSP_E_RANGE);
     /* a class count whose table (classes x units doubles) overflows size_t: refused, not a
@@ -297,6 +319,14 @@ static void test_class_sorted(void **state)
     for (int i = 0; i < 8; i++)
         assert_true(fabsf(out[i] - want[i]) < 1e-6f);
     assert_int_equal(btsp_an_class_sorted(act, 4, 4, A_LABELS, 2, out, order, NULL, NULL), BTSP_OK);
+    /* a unit with negative activity is not silent: u0 = [-1,-1,0,0] prefers class 1 (mean 0 >
+     * -1); u1 = [1,1,1,1] ties -> class 0 */
+    const float neg[8] = {-1, 1, -1, 1, 0, 1, 0, 1};
+    float out2[4];
+    size_t order2[2], n2 = 99;
+    int pref2[2];
+    assert_int_equal(btsp_an_class_sorted(neg, 4, 2, A_LABELS, 2, out2, order2, pref2, &n2), BTSP_OK);
+    assert_true(n2 == 2 && pref2[0] == 1 && pref2[1] == 0);
     assert_int_equal(btsp_an_class_sorted(act, 4, 4, A_LABELS, 2, out, NULL, NULL, NULL), BTSP_E_INVALID_ARG);
 }
 
@@ -350,6 +380,11 @@ static void test_equilibration(void **state)
     assert_int_equal(btsp_an_equilibration(low, high, 2, BTSP_AN_EQUILIBRATION_THRESHOLD, &rel, &residual),
                      BTSP_OK);
     assert_true(fabs(rel - 1.0) < TOL && fabs(residual - 1.0) < TOL);
+    /* negative means (a linear population): |last - prev| / |last| = |-2 + 1| / 2 = 0.5 */
+    const float neg_last[2] = {-2, -2}, neg_prev[2] = {-1, -1};
+    residual = 0.0;
+    assert_int_equal(btsp_an_equilibration(neg_last, neg_prev, 2, 0.2, &rel, &residual), BTSP_OK);
+    assert_true(fabs(rel - 0.5) < TOL && fabs(residual - 0.5) < TOL);
     const float zero[2] = {0, 0};
     assert_int_equal(btsp_an_equilibration(zero, zero, 2, 0.2, &rel, NULL), BTSP_OK);
     assert_true(rel == 0.0);
@@ -395,6 +430,11 @@ static void test_morans_i(void **state)
     assert_true(fabs(btsp_an_morans_i(ramp, 3, 1)) < TOL);
     assert_true(fabs(btsp_an_morans_i(step, 4, 1) - 1.0 / 3.0) < TOL);
     assert_true(isnan(btsp_an_morans_i(ramp, 1, 1)));
+    /* 3 x 3 checkerboard, 8 neighbours (diagonals included): 40 directed links, sum d^2 =
+     * 20/9; edge pairs give -480/81, diagonal pairs +328/81: I = (9/40) (-152/81) / (20/9) =
+     * -0.19 (numpy agrees; with 4 neighbours it would be -1) */
+    const float checker[9] = {1, 0, 1, 0, 1, 0, 1, 0, 1};
+    assert_true(fabs(btsp_an_morans_i(checker, 3, 3) + 0.19) < TOL);
     const float flat[4] = {2, 2, 2, 2};
     assert_true(isnan(btsp_an_morans_i(flat, 2, 2)));
     assert_true(isnan(btsp_an_morans_i(NULL, 2, 2)));
@@ -556,6 +596,14 @@ static void test_trajectory_pca(void **state)
     double e3;
     assert_int_equal(btsp_an_trajectory_pca(same, 3, 2, 1, c3, a3, m3, s3, &e3), BTSP_OK);
     assert_true(e3 == 0.0 && a3[0] == 0.0f && a3[1] == 0.0f && c3[0] == 0.0f);
+    /* svd_flip on a tie: two points (0) and (1) give scores +-1/sqrt(2) of equal magnitude;
+     * numpy's argmax takes the first, so score 0 is the positive one and the axis is -1 */
+    const float two[2] = {0, 1};
+    float c2[2], a2[1], m2[1], s2v[1];
+    double e2;
+    assert_int_equal(btsp_an_trajectory_pca(two, 2, 1, 1, c2, a2, m2, s2v, &e2), BTSP_OK);
+    assert_true(fabs(c2[0] - sqrt(0.5)) < 1e-6 && fabs(c2[1] + sqrt(0.5)) < 1e-6);
+    assert_true(a2[0] == -1.0f && fabs(e2 - 1.0) < 1e-12);
     /* bad arguments */
     assert_int_equal(btsp_an_trajectory_pca(NULL, 4, 4, 2, coords, axes, mean, sd, ex), BTSP_E_INVALID_ARG);
     assert_int_equal(btsp_an_trajectory_pca(X, 1, 4, 1, coords, axes, mean, sd, ex), BTSP_E_INVALID_ARG);
@@ -654,6 +702,13 @@ static void test_power_spectrum(void **state)
     for (int b = 0; b < S / 2; b++)
         if (b != 2)
             assert_true(fabs(power[b]) <= 1e-9 * want2);
+
+    /* a tie (an all-zero image: every bin 0) goes to the lowest index, as numpy's argmax */
+    const float zeros4[16] = {0};
+    float pz[2];
+    peak = 99;
+    assert_int_equal(btsp_an_power_spectrum(zeros4, 4, pz, 2, &peak), BTSP_OK);
+    assert_true(peak == 0 && pz[0] == 0.0f && pz[1] == 0.0f);
 
     /* (c) misuse */
     float p1[1];
