@@ -507,8 +507,19 @@ static void test_btsp_partial_rows_clone(void **state)
     btsp_net_destroy(rn.net);
 }
 
+/* Rewrite the checksum of an image of n bytes after an edit of its payload, so that only the
+ * checks behind the checksum can refuse it. */
+static void reseal(unsigned char *img, size_t n)
+{
+    uint64_t h = btsp__fnv1a64(BTSP__FNV_OFFSET, img, BTSP__STATE_CHECKSUM_AT);
+    h = btsp__fnv1a64(h, img + BTSP__STATE_HEADER_BYTES, n - BTSP__STATE_HEADER_BYTES);
+    for (int i = 0; i < 8; i++)
+        img[BTSP__STATE_CHECKSUM_AT + i] = (unsigned char)(h >> (8 * i));
+}
+
 /* State images carry the corners: a network with other corners (another seed) loads them; a
- * corner outside its image (checksum made valid) is refused and changes nothing. */
+ * corner outside its image (checksum made valid), by its row or by its column, is refused and
+ * changes nothing. */
 static void test_state_images(void **state)
 {
     (void)state;
@@ -537,18 +548,33 @@ static void test_state_images(void **state)
     assert_int_equal(btsp_net_state_size(plain) + 8 * U, n);
     EXPECT_FAIL(plain, btsp_net_load_state(plain, img, n), BTSP_E_SHAPE, "another network");
     btsp_net_destroy(plain);
+    /* nor does one whose fields have another side: the same names, shapes and image size, so
+     * only the fingerprint tells them apart (a smaller side, so that every stored corner passes
+     * the range check too and the corners would load as fields of the wrong size) */
+    btsp_proj *r1;
+    btsp_net *narrow = rf_net(CH, H, Wd, U, &r1, NULL);
+    EXPECT_OK(narrow, btsp_proj_set_receptive_fields(r1, SIDE - 1, CH, H, Wd, 1.0));
+    EXPECT_OK(narrow, btsp_net_finalize(narrow));
+    assert_int_equal(btsp_net_state_size(narrow), n);
+    EXPECT_FAIL(narrow, btsp_net_load_state(narrow, img, n), BTSP_E_SHAPE, "another network");
+    btsp_net_destroy(narrow);
     /* a corner moved out of its image: the checksum is recomputed so that only the range check
      * can refuse it (the corners are the payload's last 8 U bytes; unit 3's row) */
     unsigned char *bad = malloc(n);
     assert_non_null(bad);
     memcpy(bad, img, n);
     bad[n - 8 * U + 8 * 3] = (unsigned char)(H - SIDE + 1);
-    uint64_t h = btsp__fnv1a64(BTSP__FNV_OFFSET, bad, BTSP__STATE_CHECKSUM_AT);
-    h = btsp__fnv1a64(h, bad + BTSP__STATE_HEADER_BYTES, n - BTSP__STATE_HEADER_BYTES);
-    for (int i = 0; i < 8; i++)
-        bad[BTSP__STATE_CHECKSUM_AT + i] = (unsigned char)(h >> (8 * i));
+    reseal(bad, n);
     EXPECT_FAIL(b, btsp_net_load_state(b, bad, n), BTSP_E_FORMAT, "unit 3 of 'HE_InputE'");
     size_t rc_after[2 * U];
+    corners(b, q, U, rc_after);
+    assert_memory_equal(rc_after, rcb, sizeof rcb); /* unchanged */
+    /* the same by the column (the u32 after the row; the row left valid): the masks trust the
+     * corners (btsp_k_rf_mask only asserts them), so the load must check both bounds */
+    memcpy(bad, img, n);
+    bad[n - 8 * U + 8 * 3 + 4] = (unsigned char)(Wd - SIDE + 1);
+    reseal(bad, n);
+    EXPECT_FAIL(b, btsp_net_load_state(b, bad, n), BTSP_E_FORMAT, "unit 3 of 'HE_InputE'");
     corners(b, q, U, rc_after);
     assert_memory_equal(rc_after, rcb, sizeof rcb); /* unchanged */
     EXPECT_OK(b, btsp_net_load_state(b, img, n));

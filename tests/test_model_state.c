@@ -182,6 +182,16 @@ static void test_tiny_image_layout(void **state)
     assert_memory_equal(img, "BTSPSTAT", 8);
     assert_int_equal(img[8], 1); /* format version 1, little-endian */
     assert_int_equal(img[9] | img[10] | img[11], 0);
+    /* the library version that wrote it, little-endian */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(img[12 + i], ((uint32_t)BTSP_VERSION_NUMBER >> (8 * i)) & 0xff);
+    /* the structure fingerprint, little-endian. The constant pins the format: images must load
+     * on other hosts and in later versions, so a change of fingerprint() (what it hashes, in
+     * what order, the byte order of its integers) breaks every saved image and must come with a
+     * new format version. It depends on the structure only, not on the seed or the training. */
+    const uint64_t tiny_fingerprint = 0xae64b7aa68dca028ull;
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(img[24 + i], (tiny_fingerprint >> (8 * i)) & 0xff);
     assert_int_equal(img[16], 0x38); /* payload bytes: 312 = 0x138 */
     assert_int_equal(img[17], 0x01);
     assert_int_equal(img[32], 2);   /* populations */
