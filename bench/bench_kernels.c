@@ -91,6 +91,20 @@ int main(int argc, char **argv)
         free(work);
     }
     {
+        /* the bounds clamp every learned projection gets after every training step (Dale
+         * bounds of H1E_InputE): 30 % of the weights sit at the lower bound, half the rest above the upper */
+        size_t r = 500, c = 784;
+        float *W = rand_array(r * c, 10, 0.3f);
+        if (!W)
+            return 1;
+        double t0 = now();
+        for (int k = 0; k < reps; k++)
+            btsp_k_clip_matrix(r, c, W, c, 0.0f, 0.5f);
+        double dt = (now() - t0) / reps;
+        printf("clip_matrix 500x784          %10.2f   (%.3f ns/weight)\n", 1e6 * dt, dt / (double)(r * c) * 1e9);
+        free(W);
+    }
+    {
         /* binary synapses (examples/binary_cam.c sizes): one read-out of every memory neuron
          * (popcount of W & mask & x), and one item stored with f_q / 2 = 1 % plateau rows */
         size_t r = 2000, c = 4000, words = btsp_k_bit_words(c);
