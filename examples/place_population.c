@@ -22,7 +22,8 @@
  *    y from p_max to 0, th = D_target, peak = D_target + D_target / 3 (basal) or
  *    D_target + (1.0 - 0.5) / 2 (reward), as in the reference simulation.
  *  - A plateau lasts 300 ms; the cell starts no other in the 800 ms from its onset.
- *    Draws: btsp_k_rand_uniform(seed, cell, time step), the same numbers on every platform.
+ *    Draws: btsp_k_rand_uniform(seed, cell, time step), the same numbers on every platform;
+ *    seed 2021, or the program's first argument.
  *  - Plasticity: the WD rule of examples/place_field.c (btsp_k_wd_default(), btsp_k_wd_rate_acc())
  *    with ET and IS normalised as there, integrated over the lap of the plateau and the next one
  *    (the traces' tails) at the weights of the lap's start, then applied and clipped to [0, 1].
@@ -48,6 +49,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define N_CELLS 500
@@ -68,11 +70,11 @@
 #define D_BASAL 0.5       /* target representation density outside the reward */
 #define D_REWARD 1.0      /* target density at the reward */
 #define SENS_REWARD 2.0   /* plateau probability gain of a depolarised cell at the reward */
-#define SEED 2021u
 
 enum { EXPLORE = 10, REWARD = 10, FAMILIAR = 5, LAPS = EXPLORE + REWARD + FAMILIAR };
 
 static btsp_k_wd_params wd;
+static uint64_t seed = 2021; /* of the plateau draws; the first argument replaces it */
 static float rates[LAP][N_IN]; /* input rates along one lap (the run is periodic) */
 static float et[LAP][N_IN];    /* eligibility traces in the periodic steady state, peak 1 */
 static float w[N_CELLS][N_IN]; /* normalised weights W / w_max */
@@ -312,7 +314,7 @@ static long run(int first, int last, int gated, long refractory[N_CELLS], remap 
                         (1.0 + SENS_REWARD * fmin(fmax(ramp[i][t] / 10.0, 0.0), 1.0));
                 else
                     p = gated ? btsp_k_q(&gb, d[t]) : P_BASAL * DT;
-                if (btsp_k_rand_uniform(SEED, (uint64_t)i, (uint64_t)step) < p) {
+                if (btsp_k_rand_uniform(seed, (uint64_t)i, (uint64_t)step) < p) {
                     starts[n++] = t;
                     refractory[i] = step + PLATEAU + PAUSE;
                 }
@@ -348,8 +350,10 @@ static void reset(long refractory[N_CELLS])
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1)
+        seed = strtoull(argv[1], NULL, 10);
     btsp_k_wd_default(&wd);
     make_inputs();
     calibrate();
