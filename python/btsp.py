@@ -297,19 +297,19 @@ class Net:
         return st
 
     @staticmethod
-    def _name(name, what):
+    def _name_bytes(name, what):
         if not isinstance(name, str):
             raise BtspError("BTSP_E_INVALID_ARG", f"{what} name: expected a str, got {type(name).__name__}")
         return name.encode()
 
     def _proj(self, name):
-        name = self._name(name, "projection")
+        name = self._name_bytes(name, "projection")
         q = _p()
         self._check(_net_find_proj(self.handle, name, ctypes.byref(q)))
         return q
 
     def _pop(self, name):
-        name = self._name(name, "population")
+        name = self._name_bytes(name, "population")
         p = _p()
         self._check(_net_find_pop(self.handle, name, ctypes.byref(p)))
         return p

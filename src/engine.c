@@ -431,11 +431,6 @@ void btsp__engine_init_params(btsp_net *net)
     btsp__engine_constrain(net, 1);
 }
 
-/* The BTSP rule that alone changed projection q's weights in the last training step, if its
- * record of touched rows is complete: q is learned by an enabled BTSP rule, has no row
- * normalisation (which rewrites every row) and was not written by btsp_proj_set_weights() since
- * the last constraint pass (whose values may lie anywhere). NULL otherwise. The kernel clamps the rows it updates
- * to the projection's bounds, so q needs no clamping pass either. */
 /* 1 if q's constraint ends with the row L1 normalisation (btsp_proj_set_normalize(), or
  * receptive fields with a norm scale): it rewrites every row. */
 static int normalises_rows(const btsp_proj *q)
@@ -443,6 +438,11 @@ static int normalises_rows(const btsp_proj *q)
     return q->constraint == CONSTRAINT_NORMALIZE || (q->constraint == CONSTRAINT_RF && q->norm_scale > 0.0);
 }
 
+/* The BTSP rule that alone changed projection q's weights in the last training step, if its
+ * record of touched rows is complete: q is learned by an enabled BTSP rule, has no row
+ * normalisation (which rewrites every row) and was not written by btsp_proj_set_weights() since
+ * the last constraint pass (whose values may lie anywhere). NULL otherwise. The kernel clamps
+ * the rows it updates to the projection's bounds, so q needs no clamping pass either. */
 static const btsp_rule *btsp_rows_only(const btsp_proj *q)
 {
     const btsp_rule *r = q->rule;
@@ -504,7 +504,8 @@ void btsp__engine_constrain(btsp_net *net, int all)
                 continue;
             /* skip rows without plateaus: after a BTSP step only the rows it updated changed,
              * and it clamped them itself (bit for bit what this pass would do) */
-            if (all || !btsp_rows_only(q))
+            const btsp_rule *rows = all ? NULL : btsp_rows_only(q);
+            if (!rows)
                 btsp_k_clip_matrix(q->rows, q->cols, q->W, q->cols, (float)q->lo, (float)q->hi);
             if (q->constraint == CONSTRAINT_NO_AUTAPSES)
                 btsp_k_zero_diag(q->rows, q->W, q->cols);
@@ -512,10 +513,9 @@ void btsp__engine_constrain(btsp_net *net, int all)
                 /* EIANN: W *= mask, then normalize_weight(scale) if apply_weight_norm (below).
                  * Without the normalisation a BTSP step changed only its touched rows, and
                  * masking the others again changes no bit. */
-                const btsp_rule *r = all ? NULL : btsp_rows_only(q);
-                if (r)
-                    for (size_t k = 0; k < r->n_touched; k++) {
-                        const size_t row = r->touched[k];
+                if (rows)
+                    for (size_t k = 0; k < rows->n_touched; k++) {
+                        const size_t row = rows->touched[k];
                         btsp_k_rf_mask(1, q->W + row * q->cols, q->cols, q->rf_corner + 2 * row, q->rf_side,
                                        q->rf_ch, q->rf_h, q->rf_w);
                     }

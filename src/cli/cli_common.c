@@ -597,6 +597,10 @@ btsp_status cli_order_open(cli_order *o, const char *file, size_t n_rows, unsign
         return BTSP_E_SHAPE;
     }
     if (file) {
+        if (n_rows > ((size_t)1 << 24)) { /* indices travel as float32 (btsp_npy_read_f32) */
+            snprintf(err, errlen, "%s: --order needs a training set of at most 2^24 rows, have %zu", file, n_rows);
+            return BTSP_E_RANGE;
+        }
         float *ord = NULL;
         size_t shape[2], nd;
         btsp_status st = btsp_npy_read_f32(file, &ord, shape, &nd, err, errlen);
@@ -612,11 +616,6 @@ btsp_status cli_order_open(cli_order *o, const char *file, size_t n_rows, unsign
             else
                 snprintf(err, errlen, "%s: need at least one training-row index, found none", file);
             return BTSP_E_SHAPE;
-        }
-        if (n_rows > ((size_t)1 << 24)) { /* indices travel as float32 (btsp_npy_read_f32) */
-            btsp_npy_free(ord);
-            snprintf(err, errlen, "%s: --order needs a training set of at most 2^24 rows, have %zu", file, n_rows);
-            return BTSP_E_RANGE;
         }
         o->fixed = malloc(n * sizeof *o->fixed);
         for (size_t i = 0; o->fixed && i < n; i++) {

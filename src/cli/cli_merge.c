@@ -232,13 +232,19 @@ static int close_parts(FILE *out, FILE *a, FILE *b, const char *po, int ok)
     return ok;
 }
 
-/* Records k < n of a run with stride s whose sample (first / s + k + 1) * s is a multiple of
- * `stride` (the ones a merged raster keeps; all of them for stride 1). */
+/* 1 if record k of a run with stride s, whose sample is (first / s + k + 1) * s, falls on a
+ * multiple of `stride` (the records a merged raster keeps; all of them for stride 1). */
+static int record_kept(unsigned long long first, size_t s, size_t k, size_t stride)
+{
+    return ((first / s + k + 1) * s) % stride == 0;
+}
+
+/* How many of records 0 .. n - 1 are kept. */
 static size_t kept_records(unsigned long long first, size_t s, size_t n, size_t stride)
 {
     size_t kept = 0;
     for (size_t k = 0; k < n; k++)
-        kept += ((first / s + k + 1) * s) % stride == 0;
+        kept += record_kept(first, s, k, stride);
     return kept;
 }
 
@@ -251,7 +257,7 @@ static int copy_records(FILE *in, FILE *out, unsigned long long first, size_t s,
     for (size_t k = 0; k < n && !merge_signal; k++) {
         if (fread(row, 1, bytes, in) != bytes)
             return 0;
-        if (((first / s + k + 1) * s) % stride == 0 && fwrite(row, 1, bytes, out) != bytes)
+        if (record_kept(first, s, k, stride) && fwrite(row, 1, bytes, out) != bytes)
             return 0;
     }
     return !merge_signal;
@@ -300,15 +306,15 @@ static int merge_npy(const run_info *a, const run_info *b, const char *out, cons
     /* record k of a run with stride s is sample (first / s + k + 1) * s; keep multiples of `stride` */
     size_t rows = kept_records(a->first, stride_a, keep, stride) + kept_records(b->first, stride_b, shb[0], stride);
     unsigned char head[256];
-    size_t hl = btsp__npy_f32_header(nda, rows, w, head), bytes = (w ? w : 1) * 4;
-    row = malloc(bytes);
+    size_t hl = btsp__npy_f32_header(nda, rows, w, head), bytes = w * 4;
+    row = malloc(bytes ? bytes : 1);
     if (!row || hl == 0) {
         fprintf(stderr, "btsp: out of memory\n");
         goto done;
     }
     if (!(fo = fopen(po, "wb")) || fwrite(head, 1, hl, fo) != hl ||
-        !copy_records(fa, fo, a->first, stride_a, keep, stride, w ? bytes : 0, row) ||
-        !copy_records(fb, fo, b->first, stride_b, shb[0], stride, w ? bytes : 0, row)) {
+        !copy_records(fa, fo, a->first, stride_a, keep, stride, bytes, row) ||
+        !copy_records(fb, fo, b->first, stride_b, shb[0], stride, bytes, row)) {
         if (!merge_signal)
             fprintf(stderr, "btsp merge: cannot join %s into %s: %s\n", name, po,
                     !fo || ferror(fo) || ferror(fa) || ferror(fb) ? strerror(errno)

@@ -440,9 +440,10 @@ btsp_status check_map(cfg_ctx *c, const yaml_node_t *n, const char *where, const
     qsort(refs, n_valid, sizeof *refs, cmp_key_ref);
     size_t dup = len, first = 0;
     for (size_t i = 1; i < n_valid; i++)
-        if (strcmp(refs[i].text, refs[i - 1].text) == 0 && refs[i].pos < dup &&
-            (i < 2 || strcmp(refs[i - 1].text, refs[i - 2].text) != 0)) {
-            dup = refs[i].pos; /* the second occurrence of this key (refs[i - 1]: its first) */
+        if (strcmp(refs[i].text, refs[i - 1].text) == 0 && refs[i].pos < dup) {
+            /* a key's second occurrence precedes its later ones in the sort, so the smallest
+             * position found is a second occurrence and refs[i - 1] its key's first */
+            dup = refs[i].pos;
             first = refs[i - 1].pos;
         }
     free(refs);
